@@ -1,0 +1,52 @@
+"""JSON API v1. Every operation documents the shared error responses; see errors.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from ninja import NinjaAPI
+from ninja.security import SessionAuth
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+
+from intaglio.api.auth import BearerToken
+from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
+from intaglio.api.routers import accounts
+
+
+class IntaglioAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, definition in ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}").get(
+            "$defs", {}
+        ).items():
+            schema["components"]["schemas"][name] = definition
+        schema["components"]["schemas"]["ErrorOut"].pop("$defs", None)
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses[str(status)] = {
+                        "description": description,
+                        "content": {"application/json": {"schema": error_ref}},
+                    }
+        return schema
+
+
+api = IntaglioAPI(
+    title="Intaglio API",
+    version="1",
+    description=(
+        "Drive Intaglio from scripts and desktop programs. Authenticate with a personal API token "
+        "(`Authorization: Bearer itg_…`, created in Account settings) or, from the web app, with the session "
+        "cookie plus the `X-CSRFToken` header. Every error has the shape "
+        "`{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`."
+    ),
+    urls_namespace="api-v1",
+    auth=[BearerToken(), SessionAuth()],
+    throttle=[AnonRateThrottle(settings.API_RATE), AuthRateThrottle(settings.API_RATE)],
+)
+install_error_handlers(api)
+api.add_router("/", accounts.router)

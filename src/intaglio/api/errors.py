@@ -1,0 +1,105 @@
+"""One error shape for every API error, and the handlers that produce it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+
+log = logging.getLogger("intaglio.api")
+
+# Documented on every operation (see IntaglioAPI.get_openapi_schema).
+ERROR_STATUSES = {
+    400: "The request could not be read (malformed body or parameters).",
+    401: "No valid credentials: send a session cookie with a CSRF token, or `Authorization: Bearer <token>`.",
+    403: "Authenticated, but not allowed (or the CSRF check failed).",
+    404: "No such object, or it is not yours.",
+    422: "The request was read but its content is not valid; `details` names each field.",
+    429: "Too many requests; retry after the number of seconds in `Retry-After`.",
+}
+
+_DEFAULT_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+                  405: "method_not_allowed", 409: "conflict", 422: "validation_error", 429: "rate_limited"}
+
+
+class ErrorDetail(Schema):
+    loc: list[str | int] = []
+    msg: str
+    type: str = ""
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+    request_id: str | None = None
+
+
+class ApiError(HttpError):
+    """Raise from an operation to answer with a specific code and message."""
+
+    def __init__(self, status_code: int, code: str, message: str):
+        super().__init__(status_code, message)
+        self.code = code
+
+
+def _respond(api, request, *, status: int, code: str, message: str, details=None, headers=None):
+    body = {"error": {"code": code, "message": message, "details": details or []},
+            "request_id": getattr(request, "id", None)}
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def install_error_handlers(api) -> None:
+    def validation_error(request, exc: ValidationError):
+        details = [
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors
+        ]
+        return _respond(api, request, status=422, code="validation_error",
+                        message="Some fields are not valid.", details=details)
+
+    def http_error(request, exc: HttpError):
+        status = exc.status_code
+        code = getattr(exc, "code", None) or _DEFAULT_CODES.get(status, "error")
+        message = str(exc)
+        headers = {}
+        if isinstance(exc, Throttled):
+            message = "Too many requests. Slow down and retry later."
+            if exc.wait:
+                headers["Retry-After"] = str(int(exc.wait))
+        elif isinstance(exc, AuthenticationError):
+            message = "Authentication required: log in, or send `Authorization: Bearer <token>`."
+        elif isinstance(exc, AuthorizationError):
+            message = "You are not allowed to do this."
+        elif status == 403 and "CSRF" in message:
+            code, message = "csrf_failed", "CSRF check failed: send the X-CSRFToken header with session requests."
+        elif status == 400 and code == "bad_request":
+            message = f"The request could not be read: {message}"
+        return _respond(api, request, status=status, code=code, message=message, headers=headers)
+
+    def not_found(request, exc):
+        return _respond(api, request, status=404, code="not_found", message="Not found.")
+
+    def permission_denied(request, exc):
+        return _respond(api, request, status=403, code="forbidden", message="You are not allowed to do this.")
+
+    def server_error(request, exc):
+        log.exception("api.unhandled_error", extra={"path": request.path})
+        return _respond(api, request, status=500, code="server_error",
+                        message="Something went wrong on our side. Nothing was changed; please retry.")
+
+    api.add_exception_handler(ValidationError, validation_error)
+    api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(PermissionDenied, permission_denied)
+    api.add_exception_handler(Exception, server_error)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from intaglio.api.api import api
+from intaglio.ops.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("intaglio.web.urls")),
+]
+
+handler404 = "intaglio.web.views.not_found"
+handler500 = "intaglio.web.views.server_error"
