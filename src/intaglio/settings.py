@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "intaglio.api.middleware.ApiErrorShapeMiddleware",
     "intaglio.ops.middleware.AccessLogMiddleware",
 ]
 
@@ -183,6 +184,7 @@ EMAIL_USE_TLS = env_bool("INTAGLIO_EMAIL_TLS", True)
 # --- Files ------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from it after collectstatic (optional here)
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -210,7 +212,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("INTAGLIO_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("INTAGLIO_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("INTAGLIO_HSTS_PRELOAD", not DEBUG)
 # An https BASE_URL means the site is served over TLS: plain-http requests are redirected. When TLS
 # ends at a trusted proxy, that proxy's X-Forwarded-Proto says which scheme the client used.
 SECURE_SSL_REDIRECT = BASE_URL.startswith("https://")

@@ -87,7 +87,9 @@ def user_request_email_change(*, user: User, new_email: str, password: str) -> N
         raise AccountError("That is already your e-mail address.")
     if User.objects.filter(email=new_email).exists():
         # Same outcome as success: the address's owner is told, the requester learns nothing.
-        send_account_email(to=new_email, template="already_registered", context={"login_url": _absolute(reverse("login"))})
+        send_account_email(
+            to=new_email, template="already_registered", context={"login_url": _absolute(reverse("login"))}
+        )
         return
     path = reverse("email-change-confirm", kwargs={"token": make_email_change_token(user=user, new_email=new_email)})
     send_account_email(to=new_email, template="email_change", context={"link": _absolute(path)})
@@ -155,9 +157,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_revoke(*, user: User, token_id: int) -> bool:
-    revoked = ApiToken.objects.filter(user=user, pk=token_id, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = ApiToken.objects.filter(user=user, pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if revoked:
         log.info("api_token.revoked", extra={"user_id": user.pk, "token_id": token_id})
     return bool(revoked)

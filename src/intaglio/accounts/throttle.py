@@ -31,6 +31,10 @@ class LoginThrottled(Exception):
         )
 
 
+def _clock() -> float:
+    return time.time()
+
+
 def _digest(value: str) -> str:
     # Keys and log lines carry a digest, never the e-mail address itself.
     return hashlib.sha256(value.encode()).hexdigest()[:24]
@@ -50,7 +54,7 @@ def _recent(key: str, now: float) -> list[float]:
 
 def login_throttle_check(*, email: str, ip: str) -> None:
     """Raises LoginThrottled (and logs it) when the account or the address has used up its failures."""
-    now = time.time()
+    now = _clock()
     for scope, key, limit in _keys(email=email, ip=ip):
         recent = _recent(key, now)
         if len(recent) >= limit:
@@ -63,7 +67,7 @@ def login_throttle_check(*, email: str, ip: str) -> None:
 
 
 def login_failure_record(*, email: str, ip: str) -> None:
-    now = time.time()
+    now = _clock()
     for _scope, key, limit in _keys(email=email, ip=ip):
         recent = _recent(key, now)[-limit:] + [now]
         cache.set(key, recent, timeout=settings.LOGIN_THROTTLE_WINDOW)

@@ -29,13 +29,10 @@ def address_fingerprint(email: str) -> str:
 
 def make_email_change_token(*, user, new_email: str) -> str:
     # Bound to the current address, so the link dies once any change has gone through.
-    return signing.dumps(
-        {"u": user.pk, "e": new_email, "f": address_fingerprint(user.email)}, salt=_EMAIL_CHANGE_SALT
-    )
+    return signing.dumps({"u": user.pk, "e": new_email, "f": address_fingerprint(user.email)}, salt=_EMAIL_CHANGE_SALT)
 
 
 def read_email_change_token(token: str) -> tuple[int, str, str]:
     """Returns (user id, new address, fingerprint of the address it was issued for); raises BadSignature."""
     data = signing.loads(token, salt=_EMAIL_CHANGE_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
     return data["u"], data["e"], data["f"]
-

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from ninja import NinjaAPI
-from ninja.security import SessionAuth
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
-from intaglio.api.auth import BearerToken
+from intaglio.api.auth import BearerToken, BrowserSession
 from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
 from intaglio.api.routers import accounts
 
@@ -19,9 +18,9 @@ class IntaglioAPI(NinjaAPI):
         schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
             ref_template="#/components/schemas/{model}"
         )
-        for name, definition in ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}").get(
-            "$defs", {}
-        ).items():
+        for name, definition in (
+            ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+        ):
             schema["components"]["schemas"][name] = definition
         schema["components"]["schemas"]["ErrorOut"].pop("$defs", None)
         for path_item in schema["paths"].values():
@@ -42,10 +41,10 @@ api = IntaglioAPI(
         "Drive Intaglio from scripts and desktop programs. Authenticate with a personal API token "
         "(`Authorization: Bearer itg_…`, created in Account settings) or, from the web app, with the session "
         "cookie plus the `X-CSRFToken` header. Every error has the shape "
-        "`{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`."
+        '`{"error": {"code", "message", "details"}, "request_id"}`.'
     ),
     urls_namespace="api-v1",
-    auth=[BearerToken(), SessionAuth()],
+    auth=[BearerToken(), BrowserSession()],
     throttle=[AnonRateThrottle(settings.API_RATE), AuthRateThrottle(settings.API_RATE)],
 )
 install_error_handlers(api)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from intaglio.accounts.services import api_token_authenticate
 
@@ -16,3 +16,14 @@ class BearerToken(HttpBearer):
             request.user = user
         return user
 
+
+class BrowserSession(SessionAuth):
+    """The web app's session. CSRF is checked only once the session proves to be a signed-in one, so a
+    stale or forged cookie gets the same 401 as no credentials at all."""
+
+    openapi_description = "The web app's session cookie; unsafe methods also need the X-CSRFToken header."
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)

@@ -21,8 +21,16 @@ ERROR_STATUSES = {
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
 }
 
-_DEFAULT_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-                  405: "method_not_allowed", 409: "conflict", 422: "validation_error", 429: "rate_limited"}
+DEFAULT_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_error",
+    429: "rate_limited",
+}
 
 
 class ErrorDetail(Schema):
@@ -50,9 +58,16 @@ class ApiError(HttpError):
         self.code = code
 
 
+def error_body(request, *, code: str, message: str, details=None) -> dict:
+    """The one error shape (ErrorOut), also used for errors raised outside the API's operations."""
+    return {
+        "error": {"code": code, "message": message, "details": details or []},
+        "request_id": getattr(request, "id", None),
+    }
+
+
 def _respond(api, request, *, status: int, code: str, message: str, details=None, headers=None):
-    body = {"error": {"code": code, "message": message, "details": details or []},
-            "request_id": getattr(request, "id", None)}
+    body = error_body(request, code=code, message=message, details=details)
     response = api.create_response(request, body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -62,15 +77,25 @@ def _respond(api, request, *, status: int, code: str, message: str, details=None
 def install_error_handlers(api) -> None:
     def validation_error(request, exc: ValidationError):
         details = [
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
             for err in exc.errors
         ]
-        return _respond(api, request, status=422, code="validation_error",
-                        message="Some fields are not valid.", details=details)
+        return _respond(
+            api,
+            request,
+            status=422,
+            code="validation_error",
+            message="Some fields are not valid.",
+            details=details,
+        )
 
     def http_error(request, exc: HttpError):
         status = exc.status_code
-        code = getattr(exc, "code", None) or _DEFAULT_CODES.get(status, "error")
+        code = getattr(exc, "code", None) or DEFAULT_CODES.get(status, "error")
         message = str(exc)
         headers = {}
         if isinstance(exc, Throttled):
@@ -82,7 +107,10 @@ def install_error_handlers(api) -> None:
         elif isinstance(exc, AuthorizationError):
             message = "You are not allowed to do this."
         elif status == 403 and "CSRF" in message:
-            code, message = "csrf_failed", "CSRF check failed: send the X-CSRFToken header with session requests."
+            code, message = (
+                "csrf_failed",
+                "CSRF check failed: send the X-CSRFToken header with session requests.",
+            )
         elif status == 400 and code == "bad_request":
             message = f"The request could not be read: {message}"
         return _respond(api, request, status=status, code=code, message=message, headers=headers)
@@ -95,8 +123,13 @@ def install_error_handlers(api) -> None:
 
     def server_error(request, exc):
         log.exception("api.unhandled_error", extra={"path": request.path})
-        return _respond(api, request, status=500, code="server_error",
-                        message="Something went wrong on our side. Nothing was changed; please retry.")
+        return _respond(
+            api,
+            request,
+            status=500,
+            code="server_error",
+            message="Something went wrong on our side. Nothing was changed; please retry.",
+        )
 
     api.add_exception_handler(ValidationError, validation_error)
     api.add_exception_handler(HttpError, http_error)

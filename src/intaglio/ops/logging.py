@@ -17,11 +17,22 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SECRET_PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1[redacted]"),
     (re.compile(r"itg_[A-Za-z0-9_\-]{8,}"), "[redacted-token]"),
-    (re.compile(r"(?i)((?:sessionid|csrftoken|password\d?|token|signature|sig)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]+"),
-     r"\1[redacted]"),
+    (
+        re.compile(r"(?i)((?:sessionid|csrftoken|password\d?|token|signature|sig)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]+"),
+        r"\1[redacted]",
+    ),
     (re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"), "[redacted-email]"),
 ]
-_SECRET_KEYS = {"password", "password1", "password2", "token", "authorization", "cookie", "sessionid", "email"}
+_SECRET_KEYS = {
+    "password",
+    "password1",
+    "password2",
+    "token",
+    "authorization",
+    "cookie",
+    "sessionid",
+    "email",
+}
 
 
 def redact(text: str) -> str:

@@ -17,7 +17,11 @@ urlpatterns = [
         auth_views.PasswordResetDoneView.as_view(template_name="web/password_reset_done.html"),
         name="password-reset-done",
     ),
-    path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path(
         "password-reset/complete/",
         auth_views.PasswordResetCompleteView.as_view(template_name="web/password_reset_complete.html"),

@@ -26,6 +26,7 @@ from intaglio.accounts.forms import (
     VerifyingSetPasswordForm,
 )
 from intaglio.accounts.models import User
+from intaglio.api.errors import error_body
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
 
@@ -218,8 +219,7 @@ def _wants_json(request) -> bool:
 
 def _error_page(request, *, status: int, code: str, title: str, message: str):
     if _wants_json(request):
-        body = {"error": {"code": code, "message": message}, "request_id": getattr(request, "id", None)}
-        return JsonResponse(body, status=status)
+        return JsonResponse(error_body(request, code=code, message=message), status=status)
     return render(request, "web/error.html", {"title": title, "message": message, "status": status}, status=status)
 
 
@@ -235,7 +235,11 @@ def csrf_failure(request, reason=""):
 
 def not_found(request, exception=None):
     return _error_page(
-        request, status=404, code="not_found", title="Page not found", message="There is nothing at this address."
+        request,
+        status=404,
+        code="not_found",
+        title="Page not found",
+        message="There is nothing at this address.",
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from intaglio.accounts import selectors, services
 from intaglio.api.errors import ApiError
+from intaglio.api.pagination import Paginated
 
 router = Router(tags=["account"])
 
@@ -43,7 +44,7 @@ def me(request):
 
 
 @router.get("/tokens", response=list[TokenOut], summary="List active API tokens")
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_tokens(request):
     return selectors.api_token_list(user=request.auth)
 
@@ -54,11 +55,11 @@ def create_token(request, payload: TokenIn):
         token, raw = services.api_token_create(user=request.auth, name=payload.name)
     except DjangoValidationError as error:
         raise ApiError(422, "validation_error", " ".join(error.messages)) from None
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
 def revoke_token(request, token_id: int):
     if not services.api_token_revoke(user=request.auth, token_id=token_id):
         raise ApiError(404, "not_found", "No such token.")
-    return 204, None
+    return Status(204, None)

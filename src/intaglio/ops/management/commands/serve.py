@@ -19,4 +19,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Intaglio is running at http://{shown_host}:{port}/  (data: {settings.DATA_DIR})")
         self.stdout.write("Press Ctrl+C to stop.")
         self.stdout.flush()
-        serve(application, host=host, port=port, threads=threads, ident="intaglio", clear_untrusted_proxy_headers=True)
+        serve(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="intaglio",
+            clear_untrusted_proxy_headers=True,
+        )

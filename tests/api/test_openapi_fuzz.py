@@ -1,0 +1,31 @@
+"""schemathesis against /api/v1/openapi.json: no server error and no undocumented status, signed in or not."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from intaglio.wsgi import application
+from tests.factories import make_token, make_user
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture
+def fuzz_token(db):
+    return make_token(make_user())
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_with_a_token(case, fuzz_token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"})
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_without_credentials(case, db):
+    response = case.call_and_validate()
+    assert response.status_code in (400, 401, 405, 422)
+    assert set(response.json()["error"]) == {"code", "message", "details"}

@@ -1,0 +1,53 @@
+import pytest
+
+# Throttle counters live in the database cache, so each test's transaction rollback also resets them.
+from django.test import Client
+
+from tests.factories import PASSWORD, make_token, make_user
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _light_argon2():
+    # Still Argon2, with test-sized work factors: the suite logs in hundreds of times.
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    saved = Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.time_cost, Argon2PasswordHasher.parallelism
+    Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.time_cost, Argon2PasswordHasher.parallelism = (
+        1024,
+        1,
+        1,
+    )
+    yield
+    Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.time_cost, Argon2PasswordHasher.parallelism = saved
+
+
+@pytest.fixture
+def user(db):
+    return make_user()
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def csrf_client():
+    """A browser-like client that enforces CSRF, as real browsers meet it."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def token(user):
+    return make_token(user)
