@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -68,7 +69,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 BASE_URL = env_str("INTAGLIO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-ALLOWED_HOSTS = env_list("INTAGLIO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS = env_list("INTAGLIO_ALLOWED_HOSTS", [urlsplit(BASE_URL).hostname or "127.0.0.1", "127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("INTAGLIO_CSRF_TRUSTED_ORIGINS", [BASE_URL])
 
 INSTALLED_APPS = [

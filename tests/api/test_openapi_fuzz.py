@@ -12,6 +12,20 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    # schemathesis calls the raw WSGI app, which closes "old" connections on every request; inside the test's
+    # transaction that would close it. Django's own test client detaches the same handler.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_token(db):
     return make_token(make_user())

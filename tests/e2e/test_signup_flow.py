@@ -21,6 +21,13 @@ DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
 PASSWORD = "copper-plate-etching-42"
 ALLOWED_COOKIES = {"sessionid", "csrftoken"}
+# The innermost elements that stick out past the right edge of the viewport.
+TOO_WIDE_JS = """() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(el => ![...el.children].some(child => child.getBoundingClientRect().right > window.innerWidth + 0.5))
+  .slice(0, 8)
+  .map(el => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
+             + ` (right edge ${Math.round(el.getBoundingClientRect().right)}px)`)"""
 
 
 @dataclass
@@ -84,7 +91,9 @@ def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowRes
                 page.set_viewport_size(MOBILE)
                 page.screenshot(path=str(shots / f"{shot}-mobile.png"), full_page=True)
                 width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= MOBILE["width"], f"{where} scrolls sideways at 390px ({width}px wide)"
+                assert width <= MOBILE["width"], (
+                    f"{where} scrolls sideways at 390px ({width}px wide); too wide: {page.evaluate(TOO_WIDE_JS)}"
+                )
                 page.set_viewport_size(DESKTOP)
                 watch.check(f"{where} (390px)")
 
