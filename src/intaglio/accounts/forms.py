@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 
 from intaglio.accounts.models import User, normalize_email
@@ -117,3 +117,12 @@ class VerifyingSetPasswordForm(SetPasswordForm):
         if commit:
             user.save()
         return user
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Django's form, without grabbing focus: it sits halfway down the settings page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+        self.fields["old_password"].label = "Current password"

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from intaglio.accounts import selectors, services
 from intaglio.accounts.forms import (
     ApiTokenForm,
+    ChangePasswordForm,
     CloseAccountForm,
     EmailChangeForm,
     LoginForm,
@@ -115,7 +116,7 @@ def dashboard(request):
 def _settings_page(request, **forms):
     context = {
         "email_form": forms.get("email_form") or EmailChangeForm(),
-        "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "password_form": forms.get("password_form") or ChangePasswordForm(request.user),
         "token_form": forms.get("token_form") or ApiTokenForm(),
         "close_form": forms.get("close_form") or CloseAccountForm(),
         "tokens": selectors.api_token_list(user=request.user),
@@ -162,7 +163,7 @@ def account_email_confirm(request, token: str):
 @login_required
 @require_POST
 def account_password(request):
-    form = PasswordChangeForm(request.user, request.POST)
+    form = ChangePasswordForm(request.user, request.POST)
     if form.is_valid():
         services.user_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)

@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -16,6 +18,10 @@ class Command(BaseCommand):
         from intaglio.wsgi import application
 
         shown_host = f"[{host}]" if ":" in host else host
+        if "INTAGLIO_BASE_URL" not in os.environ:
+            # Links in e-mails point at the address actually served unless a public one is configured.
+            local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else shown_host  # noqa: S104
+            settings.BASE_URL = f"http://{local_host}:{port}"
         self.stdout.write(f"Intaglio is running at http://{shown_host}:{port}/  (data: {settings.DATA_DIR})")
         self.stdout.write("Press Ctrl+C to stop.")
         self.stdout.flush()
