@@ -55,13 +55,6 @@ def _intaglio_command() -> list[str]:
     return [sys.executable, "-m", "intaglio.cli"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Overrides tests/conftest.py's cache clearing: browser tests never open the test process's database
-    (the server under test is another process with its own data directory)."""
-    yield
-
-
 @pytest.fixture(scope="session")
 def live_server_process(tmp_path_factory) -> LiveServer:
     """`intaglio migrate` then `intaglio serve` on a free port, with a fresh SQLite data dir."""
