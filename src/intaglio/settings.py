@@ -69,7 +69,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 BASE_URL = env_str("INTAGLIO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-ALLOWED_HOSTS = env_list("INTAGLIO_ALLOWED_HOSTS", [urlsplit(BASE_URL).hostname or "127.0.0.1", "127.0.0.1", "localhost"])
+ALLOWED_HOSTS = env_list(
+    "INTAGLIO_ALLOWED_HOSTS", [urlsplit(BASE_URL).hostname or "127.0.0.1", "127.0.0.1", "localhost"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("INTAGLIO_CSRF_TRUSTED_ORIGINS", [BASE_URL])
 
 INSTALLED_APPS = [

@@ -76,7 +76,11 @@ def live_server_process(tmp_path_factory) -> LiveServer:
 
     migrate = subprocess.run(
         [*command, "migrate", "--no-input"],
-        env=env, cwd=data_dir, capture_output=True, text=True, timeout=300,
+        env=env,
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if migrate.returncode != 0:
         pytest.fail(f"`intaglio migrate` failed ({migrate.returncode}):\n{migrate.stdout}\n{migrate.stderr}")
@@ -104,8 +108,9 @@ def live_server_process(tmp_path_factory) -> LiveServer:
             if status == 200:
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f"`intaglio serve` did not answer /healthz within {SERVER_START_TIMEOUT}s:\n"
-                            f"{server.log_text()}")
+                pytest.fail(
+                    f"`intaglio serve` did not answer /healthz within {SERVER_START_TIMEOUT}s:\n{server.log_text()}"
+                )
             time.sleep(0.2)
         yield server
     finally:

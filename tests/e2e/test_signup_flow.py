@@ -156,9 +156,7 @@ def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowRes
             for header in response.headers_array()
             if header["name"].lower() == "set-cookie"
         ]
-        return FlowResult(
-            email=email, token=token, set_cookie_headers=set_cookies, jar_cookies=list(jar.values())
-        )
+        return FlowResult(email=email, token=token, set_cookie_headers=set_cookies, jar_cookies=list(jar.values()))
     finally:
         context.close()
 

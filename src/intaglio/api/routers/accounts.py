@@ -31,7 +31,10 @@ class TokenOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str = Field(min_length=1, max_length=80, pattern=r"\S", description="What will use the token.")
+    # At least one visible character: what the service keeps after trimming spaces and control characters.
+    name: str = Field(
+        min_length=1, max_length=80, pattern=r"[^\s\x00-\x1f\x7f]", description="What will use the token."
+    )
 
 
 class TokenCreatedOut(TokenOut):
