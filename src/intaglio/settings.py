@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "ninja",
     "intaglio.ops",
     "intaglio.accounts",
+    "intaglio.jobs",
+    "intaglio.credits",
     "intaglio.web",
 ]
 
@@ -174,6 +176,21 @@ LOGIN_THROTTLE_WINDOW = env_int("INTAGLIO_LOGIN_THROTTLE_WINDOW", 60)
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use the peer address).
 TRUSTED_PROXY_HOPS = env_int("INTAGLIO_TRUSTED_PROXY_HOPS", 0)
 API_RATE = env_str("INTAGLIO_API_RATE", "600/m")
+
+# --- Plans and credits ------------------------------------------------------------------------------
+# Monthly credit allowance and limits per plan. A JSON object in INTAGLIO_PLANS replaces this table.
+PLANS = {
+    "free": {"monthly_credits": 20, "storage_mb": 500, "concurrent_jobs": 2, "max_image_mp": 24},
+    "pro": {"monthly_credits": 500, "storage_mb": 20_000, "concurrent_jobs": 5, "max_image_mp": 60},
+    "studio": {"monthly_credits": 3000, "storage_mb": 200_000, "concurrent_jobs": 20, "max_image_mp": 100},
+}
+if env_str("INTAGLIO_PLANS"):
+    import json
+
+    PLANS = json.loads(env_str("INTAGLIO_PLANS"))
+DEFAULT_PLAN = env_str("INTAGLIO_DEFAULT_PLAN", "free")
+if DEFAULT_PLAN not in PLANS:
+    raise ImproperlyConfigured(f"INTAGLIO_DEFAULT_PLAN {DEFAULT_PLAN!r} is not one of the plans: {sorted(PLANS)}")
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("INTAGLIO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+
+
+def default_plan() -> str:
+    return django_settings.DEFAULT_PLAN
 
 
 def normalize_email(email: str) -> str:
@@ -38,6 +43,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    plan = models.CharField(max_length=20, default=default_plan, help_text="A key of settings.PLANS.")
 
     objects = UserManager()
 

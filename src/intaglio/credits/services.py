@@ -1,0 +1,95 @@
+"""Credit ledger writes. Callers hold the owner's row lock (see jobs.services) so balances never go negative."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from intaglio.credits.models import EntryKind, LedgerEntry
+from intaglio.credits.selectors import credit_balance
+
+log = logging.getLogger("intaglio.credits")
+
+
+class InsufficientCredits(Exception):
+    def __init__(self, *, needed: int, available: int):
+        super().__init__(needed, available)
+        self.needed, self.available = needed, available
+
+    def __str__(self) -> str:
+        return (
+            f"This needs {self.needed} credit{'s' if self.needed != 1 else ''} and you have {self.available}. "
+            "Credits renew monthly with your plan."
+        )
+
+
+def _append(*, user, kind: str, credits: int, delta: int, key: str, job=None, memo: str = "") -> LedgerEntry | None:
+    """Writes the entry once; a repeat with the same key returns None and changes nothing."""
+    try:
+        with transaction.atomic():
+            return LedgerEntry.objects.create(
+                user=user, job=job, kind=kind, credits=credits, delta=delta, idempotency_key=key, memo=memo
+            )
+    except IntegrityError:
+        if LedgerEntry.objects.filter(idempotency_key=key).exists():
+            return None
+        raise
+
+
+def credits_grant_monthly(*, user, period: str) -> LedgerEntry | None:
+    """Grants the plan's allowance for a period such as "2026-11"; at most once per user and period."""
+    allowance = settings.PLANS[user.plan]["monthly_credits"]
+    return _append(
+        user=user,
+        kind=EntryKind.GRANT,
+        credits=allowance,
+        delta=allowance,
+        key=f"grant:{user.pk}:{period}",
+        memo=f"{user.plan} plan, {period}",
+    )
+
+
+def credits_reserve(*, job, credits: int) -> None:
+    """Holds credits for a job. The caller must hold the owner's row lock inside its transaction."""
+    available = credit_balance(user=job.owner)
+    if credits > available:
+        raise InsufficientCredits(needed=credits, available=available)
+    _append(
+        user=job.owner, job=job, kind=EntryKind.RESERVE, credits=credits, delta=-credits, key=f"job:{job.pk}:reserve"
+    )
+
+
+def credits_capture(*, job) -> None:
+    if _settled(job):
+        return
+    _append(
+        user=job.owner,
+        job=job,
+        kind=EntryKind.CAPTURE,
+        credits=job.credits_reserved,
+        delta=0,
+        key=f"job:{job.pk}:capture",
+    )
+
+
+def credits_release(*, job) -> None:
+    if _settled(job):
+        return
+    _append(
+        user=job.owner,
+        job=job,
+        kind=EntryKind.RELEASE,
+        credits=job.credits_reserved,
+        delta=job.credits_reserved,
+        key=f"job:{job.pk}:release",
+    )
+
+
+def _settled(job) -> bool:
+    """A reservation ends exactly once: captured or released, never both."""
+    return (
+        job.credits_reserved == 0
+        or LedgerEntry.objects.filter(idempotency_key__in=[f"job:{job.pk}:capture", f"job:{job.pk}:release"]).exists()
+    )
