@@ -1,0 +1,502 @@
+"""Turn untrusted upload bytes into a safe, metadata-free image.
+
+Pure module: no Django, nothing from the rest of ``intaglio``. The contract (see DESIGN.md, "Security defaults"):
+
+1. **Bytes are capped before buffering.** A stream is read for at most ``max_bytes + 1`` bytes; one byte too many
+   is ``too_large`` and the rest is never read.
+2. **The type comes from magic bytes and is proved by a decode**, never from a file name or a client's
+   Content-Type. Only the sniffed format's Pillow plugin may parse the file. Common non-images (HTML, SVG/XML,
+   PDF, ZIP, GIF, plain text, ...) are named in the error message so the user knows what went wrong.
+3. **The pixel count is capped from the header, before the full decode.** Pillow's own decompression-bomb check
+   is pinned to ``limits.max_pixels`` (not the global default) while we decode: over the limit is
+   ``too_many_pixels``; over twice the limit (Pillow's DecompressionBombError) is ``decompression_bomb``.
+4. **Truncated or damaged files are rejected** (``corrupt_image``); ``ImageFile.LOAD_TRUNCATED_IMAGES`` is pinned
+   to False during the decode, so they are never silently padded.
+5. **Orientation is applied and every metadata block is dropped by re-encoding** from pixels alone: EXIF (GPS
+   included), XMP, IPTC/Photoshop, comments, text chunks. A non-sRGB ICC profile is converted to sRGB and no
+   profile is embedded in the output (untagged = sRGB).
+
+Decisions:
+
+- **Output format.** PNG when the source is PNG or the image has real (not fully opaque) alpha: lossless, alpha
+  kept, mode RGBA or RGB. Everything else (JPEG, HEIC, TIFF, WebP without alpha) becomes JPEG, quality 92,
+  4:4:4 chroma (no subsampling: engraving and jewellery edges suffer from 4:2:0), mode RGB. WebP is accepted as
+  input but never produced. Output mode is always RGB or RGBA; greyscale sources come out as grey RGB.
+- **Deep images.** 16-bit (``I;16*``, ``I``) data are scaled to 8 bits (``v / 257``, not clipped); float data are
+  taken as 0..1 when their maximum is at most 1, else clipped to 0..255.
+- **Multi-frame files** (animated WebP/PNG, multipage TIFF, MPO): only the first frame is kept.
+- **Polyglots.** A valid JPEG with a ZIP (or anything) appended is accepted as the JPEG: the decoder stops at the
+  image data and the re-encode writes pixels only, so the trailing bytes are gone. A file that *starts* as a
+  ZIP is rejected as a ZIP.
+- **Concurrency.** Pillow's limits are module globals. We set them under a module lock for the decode (open +
+  first-frame load) and restore them afterwards, so decodes are serialised within one process; conversion and
+  encoding run outside the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile
+
+pillow_heif.register_heif_opener()
+
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "IngestError",
+    "IngestLimits",
+    "IngestedImage",
+    "identify_non_image",
+    "ingest_image",
+    "sniff_format",
+]
+
+ACCEPTED_FORMATS = ("jpeg", "png", "webp", "heif", "tiff")
+ACCEPTED_HUMAN = "JPEG, PNG, WebP, HEIC or TIFF"
+_UPLOAD_HINT = f"Upload a {ACCEPTED_HUMAN} image."
+
+# sniffed format -> the only Pillow plugin allowed to parse it
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heif": "HEIF", "tiff": "TIFF"}
+
+JPEG_QUALITY = 92
+
+# ISO-BMFF major/compatible brands that mean HEIF/HEIC stills or sequences.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+_DECODE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_bytes: int = 40 * 1024 * 1024
+    max_pixels: int = 100_000_000
+
+    def __post_init__(self) -> None:
+        if self.max_bytes <= 0 or self.max_pixels <= 0:
+            raise ValueError("IngestLimits need positive max_bytes and max_pixels")
+
+
+class IngestError(Exception):
+    """A rejected upload. ``code`` is stable and machine-readable; ``message`` is for the person who uploaded.
+
+    ``detail`` is internal (exception text, sizes) for logs, never shown to users. ``detected`` names what the
+    file looked like when it was rejected as the wrong type (e.g. ``"html"``, ``"gif"``).
+    """
+
+    def __init__(self, code: str, message: str, *, detail: str = "", detected: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.detected = detected
+
+    def __repr__(self) -> str:
+        return f"IngestError(code={self.code!r}, message={self.message!r})"
+
+
+@dataclass(frozen=True)
+class IngestedImage:
+    data: bytes = field(repr=False)
+    format: str  # "jpeg" | "png"  (see module docstring; "webp" is never produced)
+    mime: str
+    width: int
+    height: int
+    source_format: str  # "jpeg" | "png" | "webp" | "heif" | "tiff"
+    sha256: str
+
+
+# --------------------------------------------------------------------------------------------------- sniffing
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The accepted image format named by the magic bytes at the start of ``head``, or None."""
+    head = bytes(head[:64])
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if _isobmff_brands(head) & _HEIF_BRANDS and not _is_avif(head):
+        return "heif"
+    return None
+
+
+def _isobmff_brands(head: bytes) -> set[bytes]:
+    """Major and compatible brands of an ISO-BMFF ``ftyp`` box at offset 0 (within ``head``)."""
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return set()
+    box_size = int.from_bytes(head[:4], "big")
+    end = min(box_size, len(head)) if box_size >= 16 else 16
+    brands = {head[8:12]}
+    brands.update(head[i : i + 4] for i in range(16, end - 3, 4))
+    return brands
+
+
+def _is_avif(head: bytes) -> bool:
+    return len(head) >= 12 and head[8:12] in _AVIF_BRANDS
+
+
+_NON_IMAGE_LABELS = {
+    "html": "an HTML document",
+    "svg": "an SVG drawing",
+    "xml": "an XML document",
+    "pdf": "a PDF document",
+    "zip": "a ZIP archive (or an Office document)",
+    "gzip": "a gzip archive",
+    "rar": "a RAR archive",
+    "7z": "a 7-Zip archive",
+    "gif": "a GIF image",
+    "bmp": "a BMP image",
+    "ico": "an icon file",
+    "psd": "a Photoshop document",
+    "avif": "an AVIF image",
+    "jxl": "a JPEG XL image",
+    "exe": "a program",
+    "mp4": "a video",
+    "text": "a plain-text file",
+}
+
+
+def identify_non_image(head: bytes) -> str | None:
+    """Name a common non-accepted file type from its first bytes (key of the labels table), or None."""
+    head = bytes(head[:4096])
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if head.startswith(b"BM") and len(head) >= 14:
+        return "bmp"
+    if head.startswith(b"\x00\x00\x01\x00"):
+        return "ico"
+    if head.startswith(b"8BPS"):
+        return "psd"
+    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
+        return "jxl"
+    if head.startswith((b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")):
+        return "exe"
+    if _is_avif(head) and head[4:8] == b"ftyp":
+        return "avif"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    text = _as_text(head)
+    if text is None:
+        return None
+    lowered = text.lstrip().lower()
+    if lowered.startswith(("<!doctype html", "<html", "<head", "<body", "<script", "<meta", "<title", "<iframe")):
+        return "html"
+    if "<svg" in lowered[:2048] and (lowered.startswith(("<svg", "<?xml", "<!doctype svg", "<!--"))):
+        return "svg"
+    if lowered.startswith("<?xml"):
+        return "xml"
+    if "<html" in lowered[:1024]:
+        return "html"
+    return "text"
+
+
+def _as_text(head: bytes) -> str | None:
+    """``head`` as text if it plausibly is text (UTF-8/UTF-16 with BOM, printable), else None."""
+    if not head:
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return head.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a multi-byte character cut at the end of the sample
+            return None
+        text = head[: exc.start].decode("utf-8")
+    if not text:
+        return None
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\t\r\n\f")
+    return text if printable / len(text) > 0.95 else None
+
+
+# --------------------------------------------------------------------------------------------------- reading
+
+
+def _fmt_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} bytes"
+
+
+def _read_capped(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: int) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > max_bytes:
+            raise IngestError(
+                "too_large",
+                f"This file is {_fmt_size(len(raw))}; the limit is {_fmt_size(max_bytes)}.",
+                detail=f"{len(raw)} > {max_bytes} bytes",
+            )
+        return raw
+    if not hasattr(data, "read"):
+        raise TypeError(f"ingest_image needs bytes or a binary stream, not {type(data).__name__}")
+    chunks: list[bytes] = []
+    remaining = max_bytes + 1
+    while remaining > 0:
+        chunk = data.read(remaining)
+        if not chunk:
+            break
+        if not isinstance(chunk, bytes | bytearray):
+            raise TypeError("ingest_image needs a binary stream (read() returned text)")
+        chunks.append(bytes(chunk))
+        remaining -= len(chunk)
+    raw = b"".join(chunks)
+    if len(raw) > max_bytes:
+        raise IngestError(
+            "too_large",
+            f"This file is larger than the {_fmt_size(max_bytes)} limit.",
+            detail=f"stream exceeded {max_bytes} bytes",
+        )
+    return raw
+
+
+# --------------------------------------------------------------------------------------------------- decoding
+
+
+def _corrupt(source_format: str, exc: BaseException) -> IngestError:
+    text = str(exc)
+    name = {"heif": "HEIC"}.get(source_format, source_format.upper())
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        message = f"This {name} file ends early: it looks truncated or damaged. Try uploading it again."
+    else:
+        message = f"This file starts like a {name} image but could not be decoded: it looks damaged."
+    return IngestError("corrupt_image", message, detail=f"{type(exc).__name__}: {text}")
+
+
+def _too_many_pixels(size: tuple[int, int] | None, limits: IngestLimits, detail: str = "") -> IngestError:
+    if size:
+        dims = f" ({size[0]} × {size[1]} pixels)"
+    elif match := re.search(r"\((\d+) pixels\)", detail):  # Pillow's warning names the count, not the size
+        dims = f" ({int(match[1]) / 1_000_000:.4g} megapixels)"
+    else:
+        dims = ""
+    return IngestError(
+        "too_many_pixels",
+        f"This image is too large{dims}; the limit is {limits.max_pixels / 1_000_000:g} megapixels. "
+        "Resize it and upload it again.",
+        detail=detail,
+    )
+
+
+def _decode(raw: bytes, source_format: str, limits: IngestLimits) -> tuple[Image.Image, int]:
+    """Open (header only), check the pixel count, then decode the first frame.
+
+    Returns the loaded image and its EXIF orientation (1..8).
+    """
+    with _DECODE_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+        Image.MAX_IMAGE_PIXELS = limits.max_pixels
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        size: tuple[int, int] | None = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # Pillow's chatter about corrupt EXIF and the like
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im = Image.open(io.BytesIO(raw), formats=[_PIL_FORMATS[source_format]])
+                size = im.size
+                if size[0] <= 0 or size[1] <= 0:
+                    raise IngestError("corrupt_image", "This image has no pixels.", detail=f"size {size}")
+                if size[0] * size[1] > limits.max_pixels:  # header size, before any pixel is decoded
+                    im.close()
+                    raise _too_many_pixels(size, limits, "header check")
+                im.load()  # first frame only; later frames of animations / multipage files are never decoded
+                return im, _orientation(im)
+        except IngestError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise IngestError(
+                "decompression_bomb",
+                "This image declares far more pixels than it could hold "
+                f"(over {2 * limits.max_pixels / 1_000_000:g} megapixels). It was refused as unsafe.",
+                detail=str(exc),
+            ) from exc
+        except Image.DecompressionBombWarning as exc:
+            raise _too_many_pixels(size, limits, str(exc)) from exc
+        except MemoryError:
+            raise
+        except ValueError as exc:
+            if "Decompressed data too large" in str(exc):  # PNG text/ICC chunk bombs
+                raise IngestError(
+                    "decompression_bomb",
+                    "This image contains a compressed block that expands to an unsafe size. It was refused.",
+                    detail=str(exc),
+                ) from exc
+            raise _corrupt(source_format, exc) from exc
+        except Exception as exc:  # any decoder failure on untrusted bytes means "not a valid image"
+            raise _corrupt(source_format, exc) from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+# --------------------------------------------------------------------------------------------------- converting
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF must not block an otherwise good photo: treat as upright
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """Deep single-channel modes (I;16*, I, F) to 8-bit L, scaling rather than clipping."""
+    if not (im.mode.startswith("I") or im.mode == "F"):
+        return im
+    arr = np.asarray(im)
+    if im.mode == "F":
+        arr = arr.astype(np.float64)
+        arr = np.nan_to_num(arr, nan=0.0, posinf=255.0, neginf=0.0)
+        if arr.size and float(arr.max()) <= 1.0:
+            arr = arr * 255.0
+    else:
+        arr = arr.astype(np.float64)
+        if im.mode.startswith("I;16") or (arr.size and float(arr.max()) > 255):
+            arr = arr / 257.0
+    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), mode="L")
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (im.mode == "P" and "transparency" in im.info)
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None, alpha: bool) -> Image.Image:
+    """Convert to RGB/RGBA in sRGB. An embedded non-sRGB profile is honoured; an unusable one is ignored."""
+    target = "RGBA" if alpha else "RGB"
+    if im.mode == "LAB":  # CIELAB pixels (some TIFFs): the colour space is known without a profile
+        im = ImageCms.profileToProfile(im, ImageCms.createProfile("LAB"), _SRGB, outputMode="RGB") or im
+        icc = None
+    if icc and im.mode in ("RGB", "RGBA", "CMYK", "L"):
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if "srgb" not in ImageCms.getProfileDescription(src).lower():
+                source = im if im.mode != "RGBA" or alpha else im.convert("RGB")
+                converted = ImageCms.profileToProfile(
+                    source, src, _SRGB, outputMode="RGBA" if source.mode == "RGBA" else "RGB"
+                )
+                if converted is not None:
+                    im = converted
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # bad or mismatched profile (e.g. a Lab profile on RGB pixels): keep the pixels as they are
+    if im.mode != target:
+        im = im.convert(target)
+    return im
+
+
+def _normalise(im: Image.Image) -> tuple[Image.Image, bool]:
+    """Return (RGB or RGBA image in sRGB with no info, has_alpha)."""
+    icc = im.info.get("icc_profile")
+    im = _to_8bit(im)
+    alpha = _has_alpha(im)
+    if im.mode in ("P", "PA", "LA", "La", "RGBa", "1", "YCbCr", "HSV", "I;16", "I", "F"):
+        im = im.convert("RGBA" if alpha else "RGB")
+    if alpha and im.mode == "RGBA" and im.getchannel("A").getextrema() == (255, 255):
+        alpha = False  # fully opaque alpha carries nothing
+    im = _to_srgb(im, icc if isinstance(icc, bytes) else None, alpha)
+    return im, alpha
+
+
+def _encode(im: Image.Image, fmt: str) -> bytes:
+    im.info = {}  # belt and braces: Pillow's encoders fall back to im.info for comments / ICC profiles
+    buf = io.BytesIO()
+    if fmt == "png":
+        im.save(buf, format="PNG", optimize=False, compress_level=6)
+    else:
+        im.save(buf, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------- entry point
+
+
+_DEFAULT_LIMITS = IngestLimits()
+
+
+def ingest_image(
+    data: bytes | bytearray | memoryview | BinaryIO, *, limits: IngestLimits = _DEFAULT_LIMITS
+) -> IngestedImage:
+    """Validate, decode, orient, convert to sRGB and re-encode ``data``; raise IngestError if it is refused."""
+    raw = _read_capped(data, limits.max_bytes)
+    if not raw:
+        raise IngestError("empty_file", "This file is 0 bytes: nothing was uploaded.")
+
+    source_format = sniff_format(raw[:64])
+    if source_format is None:
+        kind = identify_non_image(raw[:4096])
+        if kind is None:
+            message = f"This file isn't an image type we recognise. {_UPLOAD_HINT}"
+        elif kind in ("gif", "bmp", "ico", "psd", "avif", "jxl"):
+            message = f"This is {_NON_IMAGE_LABELS[kind]}, which isn't supported. {_UPLOAD_HINT}"
+        else:
+            message = f"This looks like {_NON_IMAGE_LABELS[kind]}, not a photo. {_UPLOAD_HINT}"
+        raise IngestError("unsupported_type", message, detected=kind, detail=f"magic {raw[:16]!r}")
+
+    im, orientation = _decode(raw, source_format, limits)
+    try:
+        try:
+            clean, alpha = _normalise(im)
+        except MemoryError:
+            raise
+        except Exception as exc:  # exotic mode/plugin combinations: refuse rather than leak a stack trace
+            raise _corrupt(source_format, exc) from exc
+        if orientation in _TRANSPOSE:
+            clean = clean.transpose(_TRANSPOSE[orientation])
+        out_format = "png" if (source_format == "png" or alpha) else "jpeg"
+        if clean is im:
+            clean = im.copy()  # never re-save the decoded file object itself: it carries the source's info
+        encoded = _encode(clean, out_format)
+    finally:
+        im.close()
+
+    return IngestedImage(
+        data=encoded,
+        format=out_format,
+        mime=f"image/{out_format}",
+        width=clean.width,
+        height=clean.height,
+        source_format=source_format,
+        sha256=hashlib.sha256(encoded).hexdigest(),
+    )
