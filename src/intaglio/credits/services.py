@@ -62,29 +62,19 @@ def credits_reserve(*, job, credits: int) -> None:
 
 
 def credits_capture(*, job) -> None:
-    if _settled(job):
-        return
-    _append(
-        user=job.owner,
-        job=job,
-        kind=EntryKind.CAPTURE,
-        credits=job.credits_reserved,
-        delta=0,
-        key=f"job:{job.pk}:capture",
-    )
+    """The job succeeded: the held credits are spent."""
+    _settle(job=job, kind=EntryKind.CAPTURE, delta=0)
 
 
 def credits_release(*, job) -> None:
+    """The job failed or was cancelled: the held credits come back."""
+    _settle(job=job, kind=EntryKind.RELEASE, delta=job.credits_reserved)
+
+
+def _settle(*, job, kind: str, delta: int) -> None:
     if _settled(job):
         return
-    _append(
-        user=job.owner,
-        job=job,
-        kind=EntryKind.RELEASE,
-        credits=job.credits_reserved,
-        delta=job.credits_reserved,
-        key=f"job:{job.pk}:release",
-    )
+    _append(user=job.owner, job=job, kind=kind, credits=job.credits_reserved, delta=delta, key=f"job:{job.pk}:{kind}")
 
 
 def _settled(job) -> bool:
