@@ -243,7 +243,6 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # --- API --------------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20

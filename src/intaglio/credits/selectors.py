@@ -6,7 +6,3 @@ from intaglio.credits.models import LedgerEntry
 def credit_balance(*, user) -> int:
     """Available credits: the sum of every entry's effect."""
     return LedgerEntry.objects.filter(user=user).aggregate(total=Sum("delta"))["total"] or 0
-
-
-def ledger_history(*, user):
-    return LedgerEntry.objects.filter(user=user).select_related("job")

@@ -59,7 +59,3 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
