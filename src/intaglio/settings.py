@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -84,6 +85,9 @@ INSTALLED_APPS = [
     "ninja",
     "intaglio.ops",
     "intaglio.accounts",
+    "django_tasks",
+    "django_tasks_db",
+    "intaglio.assets",
     "intaglio.jobs",
     "intaglio.credits",
     "intaglio.web",
@@ -185,8 +189,6 @@ PLANS = {
     "studio": {"monthly_credits": 3000, "storage_mb": 200_000, "concurrent_jobs": 20, "max_image_mp": 100},
 }
 if env_str("INTAGLIO_PLANS"):
-    import json
-
     PLANS = json.loads(env_str("INTAGLIO_PLANS"))
 DEFAULT_PLAN = env_str("INTAGLIO_DEFAULT_PLAN", "free")
 if DEFAULT_PLAN not in PLANS:
@@ -206,13 +208,67 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from it after collectstatic (optional here)
 MEDIA_ROOT = DATA_DIR / "media"
+# Blobs (uploads and outputs) live under random keys in the default storage and are only ever served through
+# the owner-checked download view or a signed link; MEDIA_URL is deliberately not routed.
+S3_BUCKET = env_str("INTAGLIO_S3_BUCKET")
+if S3_BUCKET:
+    _blob_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("INTAGLIO_S3_ENDPOINT_URL") or None,
+            "access_key": env_str("INTAGLIO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("INTAGLIO_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("INTAGLIO_S3_REGION") or None,
+            "addressing_style": env_str("INTAGLIO_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": True,  # keys are random; skipping the existence check saves a request per write
+            "querystring_auth": True,
+        },
+    }
+else:
+    _blob_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _blob_storage,
     "staticfiles": {
         # Serve straight from the app directories so no collectstatic step is needed on the embedded default.
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
+# Signed download links (for e-mails, providers and <img> tags) stop working after this many seconds.
+SIGNED_URL_SECONDS = env_int("INTAGLIO_SIGNED_URL_SECONDS", 300)
+
+# Uploads: every file is capped while it streams in; see intaglio.assets.uploads.
+UPLOAD_MAX_BYTES = env_int("INTAGLIO_UPLOAD_MAX_MB", 40) * 1024 * 1024
+UPLOAD_MAX_PIXELS = env_int("INTAGLIO_UPLOAD_MAX_MEGAPIXELS", 100) * 1_000_000
+UPLOAD_MAX_FILES = env_int("INTAGLIO_UPLOAD_MAX_FILES", 10)
+FILE_UPLOAD_HANDLERS = ["intaglio.assets.uploads.CappedUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+# An upload no job uses expires after this; an upload's expiry is set again when its last job ends.
+RETENTION_UNATTACHED_UPLOAD_HOURS = env_int("INTAGLIO_RETENTION_UNATTACHED_UPLOAD_HOURS", 24)
+RETENTION_UPLOAD_AFTER_JOB_DAYS = env_int("INTAGLIO_RETENTION_UPLOAD_AFTER_JOB_DAYS", 30)
+
+# --- Jobs -------------------------------------------------------------------------------------------
+# Django's tasks API on the database queue: SQLite embedded, PostgreSQL (SKIP LOCKED) at scale.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job's worker renews its lease every third of this; a lapsed lease means the worker died.
+JOB_LEASE_SECONDS = env_int("INTAGLIO_JOB_LEASE_SECONDS", 30)
+JOB_MAX_ATTEMPTS = env_int("INTAGLIO_JOB_MAX_ATTEMPTS", 5)
+JOB_RETRY_BASE_SECONDS = env_int("INTAGLIO_JOB_RETRY_BASE_SECONDS", 2)
+JOB_RETRY_MAX_SECONDS = env_int("INTAGLIO_JOB_RETRY_MAX_SECONDS", 300)
+# Credits each job kind costs; INTAGLIO_JOB_COSTS (JSON) overrides entries.
+JOB_COSTS = {"preview": 0}
+if env_str("INTAGLIO_JOB_COSTS"):
+    JOB_COSTS.update(json.loads(env_str("INTAGLIO_JOB_COSTS")))
+# Extra modules that register job kinds (each imported once at start-up).
+JOB_KIND_MODULES = env_list("INTAGLIO_JOB_KIND_MODULES", [])
+WORKER_PROCESSES = env_int("INTAGLIO_WORKER_PROCESSES", os.cpu_count() or 1)
+# How often each scheduler process looks for periodic work that is due.
+SCHEDULER_TICK_SECONDS = env_int("INTAGLIO_SCHEDULER_TICK_SECONDS", 5)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -23,6 +23,7 @@ from intaglio.accounts.tokens import (
     make_email_change_token,
     read_email_change_token,
 )
+from intaglio.credits.services import credits_grant_monthly
 
 log = logging.getLogger("intaglio.accounts")
 
@@ -47,6 +48,8 @@ def user_sign_up(*, email: str, password: str) -> User | None:
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password)
+            # The first month's allowance at once; the scheduler's hourly grant covers the months after.
+            credits_grant_monthly(user=user, period=f"{timezone.now():%Y-%m}")
     except IntegrityError:
         send_account_email(to=email, template="already_registered", context={"login_url": _absolute(reverse("login"))})
         return None

@@ -83,3 +83,14 @@ def _settled(job) -> bool:
         job.credits_reserved == 0
         or LedgerEntry.objects.filter(idempotency_key__in=[f"job:{job.pk}:capture", f"job:{job.pk}:release"]).exists()
     )
+
+
+def credits_grant_due(*, period: str) -> int:
+    """Grants the period's allowance to every open account that has not had it yet; returns how many got it."""
+    from django.contrib.auth import get_user_model
+
+    granted = 0
+    for user in get_user_model().objects.filter(is_active=True, closed_at__isnull=True).iterator():
+        if credits_grant_monthly(user=user, period=period) is not None:
+            granted += 1
+    return granted

@@ -45,6 +45,12 @@ class Job(models.Model):
     credits_reserved = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    inputs = models.ManyToManyField("assets.Asset", blank=True, related_name="input_of")
+    # Fencing token of the attempt that holds the lease; a worker whose token no longer matches has lost the
+    # job to another worker and must not write anything.
+    lease_token = models.CharField(max_length=32, blank=True)
+    # The queue entry (django-tasks-db result id) that will run, or is running, this job.
+    task_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -59,3 +65,21 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+
+class PeriodicRun(models.Model):
+    """One row per periodic task and period. The unique pair is what makes a period run exactly once,
+    however many scheduler processes are ticking."""
+
+    name = models.CharField(max_length=60)
+    period = models.CharField(max_length=40)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [models.UniqueConstraint(fields=["name", "period"], name="periodic_run_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.period}"

@@ -1,16 +1,25 @@
-"""Job writes: creation (with its credit reservation), state changes, and settling the credits at the end."""
+"""Job writes: creation (credits reserved, work enqueued), state changes, settling, retries, the reaper, deletion."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import pydantic
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from intaglio.assets.models import Asset
+from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
-from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState
+from intaglio.jobs.kinds import UnknownJobKind, get_kind
+from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
+from intaglio.jobs.runner import retry_delay
 
 log = logging.getLogger("intaglio.jobs")
 
@@ -21,78 +30,277 @@ class JobRefused(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
+        self.message = message
 
 
 class InvalidTransition(Exception):
     pass
 
 
-def job_create(*, owner, kind: str, params: dict, credits: int, idempotency_key: str | None = None) -> Job:
-    """Creates a queued job and reserves its credits in one transaction.
+def _validated(kind_name: str, params: dict, inputs: list[Asset]):
+    try:
+        kind = get_kind(kind_name)
+    except UnknownJobKind:
+        raise JobRefused("unknown_kind", f"There is no job kind called {kind_name!r}.") from None
+    try:
+        clean = kind.params.model_validate(params).model_dump(mode="json")
+    except pydantic.ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in invalid.errors())
+        raise JobRefused("invalid_params", f"Some settings are not valid: {problems}.") from None
+    if not kind.inputs_min <= len(inputs) <= kind.inputs_max:
+        wanted = str(kind.inputs_min) if kind.inputs_min == kind.inputs_max else f"{kind.inputs_min}–{kind.inputs_max}"
+        raise JobRefused("invalid_inputs", f"{kind.label} takes {wanted} file(s), not {len(inputs)}.")
+    return kind, clean
+
+
+def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idempotency_key: str | None = None) -> Job:
+    """Creates a queued job, reserves its credits and puts it on the queue, all in one transaction.
 
     The owner's row is locked first, so concurrent creations for one account are serialised and the balance
     can never be spent twice. The same idempotency key returns the job created the first time.
     """
+    inputs = list(inputs)
+    if any(asset.owner_id != owner.pk for asset in inputs):
+        raise JobRefused("invalid_inputs", "One of the files does not exist.")
+    job_kind, clean = _validated(kind, params or {}, inputs)
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if idempotency_key:
             existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing
-        limit = settings.PLANS[owner.plan]["concurrent_jobs"]
-        active = Job.objects.filter(owner=owner).exclude(state__in=TERMINAL_STATES).count()
-        if active >= limit:
-            raise JobRefused(
-                "plan_limit",
-                f"Your plan runs {limit} jobs at a time and {active} are in progress. "
-                "Wait for one to finish, or cancel one.",
+        if job_kind.counts_toward_plan_limit:
+            limit = settings.PLANS[owner.plan]["concurrent_jobs"]
+            active = (
+                Job.objects.filter(owner=owner, kind__in=_limited_kinds(owner))
+                .exclude(state__in=TERMINAL_STATES)
+                .count()
             )
+            if active >= limit:
+                raise JobRefused(
+                    "plan_limit",
+                    f"Your plan runs {limit} jobs at a time and {active} are in progress. "
+                    "Wait for one to finish, or cancel one.",
+                )
         try:
             with transaction.atomic():
                 job = Job.objects.create(
-                    owner=owner, kind=kind, params=params, credits_reserved=credits, idempotency_key=idempotency_key
+                    owner=owner,
+                    kind=kind,
+                    params=clean,
+                    credits_reserved=job_kind.cost,
+                    idempotency_key=idempotency_key,
                 )
         except IntegrityError:
             return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
         try:
-            credits_reserve(job=job, credits=credits)
+            credits_reserve(job=job, credits=job_kind.cost)
         except InsufficientCredits as refusal:
             raise JobRefused("insufficient_credits", str(refusal)) from None
-    log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": credits})
+        if inputs:
+            job.inputs.set(inputs)
+            Asset.objects.filter(pk__in=[a.pk for a in inputs]).update(expires_at=None)
+        _enqueue(job)
+    log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job_kind.cost})
     return job
+
+
+def _limited_kinds(owner) -> list[str]:
+    kinds = Job.objects.filter(owner=owner).exclude(state__in=TERMINAL_STATES).values_list("kind", flat=True)
+    limited = []
+    for name in set(kinds):
+        try:
+            if get_kind(name).counts_toward_plan_limit:
+                limited.append(name)
+        except UnknownJobKind:
+            limited.append(name)
+    return limited
+
+
+def upload_photo(*, owner, upload) -> Job:
+    """Stores an uploaded photo and queues the job that makes its thumbnail and preview."""
+    asset = asset_ingest_upload(owner=owner, upload=upload)
+    return job_create(owner=owner, kind="preview", inputs=[asset])
+
+
+def _enqueue(job: Job, *, delay_seconds: float = 0) -> None:
+    """Puts the job on the queue. Called inside the transaction that made it queued: both commit or neither."""
+    from intaglio.jobs.tasks import run_job
+
+    task = run_job
+    if delay_seconds:
+        task = run_job.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    result = task.enqueue(job_id=job.pk)
+    job.task_id = result.id
+    Job.objects.filter(pk=job.pk).update(task_id=result.id)
+
+
+def _move(job: Job, to: str, **fields) -> Job:
+    """Applies a transition to a job the caller has locked; settles credits when the job ends."""
+    if to not in TRANSITIONS[job.state]:
+        raise InvalidTransition(f"job {job.pk}: {job.state} → {to} is not allowed")
+    job.state = to
+    now = timezone.now()
+    if to == JobState.RUNNING and job.started_at is None:
+        job.started_at = now
+    if to in TERMINAL_STATES:
+        job.finished_at = now
+        job.lease_until = None
+        job.lease_token = ""
+        if to == JobState.SUCCEEDED:
+            job.progress = 100
+            credits_capture(job=job)
+        else:
+            credits_release(job=job)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
+    if to in TERMINAL_STATES:
+        _start_input_expiry(job)
+    log.info("job.state", extra={"job_id": job.pk, "state": to})
+    return job
+
+
+def _start_input_expiry(job: Job) -> None:
+    """An upload's retention clock starts when the last job using it ends."""
+    expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
+    busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
+    job.inputs.filter(~Exists(busy)).update(expires_at=expires)
 
 
 def job_transition(*, job: Job, to: str, **fields) -> Job:
     """Moves a job to a new state under a row lock, refusing moves the state machine does not allow."""
     with transaction.atomic():
-        locked = Job.objects.select_for_update().get(pk=job.pk)
-        if to not in TRANSITIONS[locked.state]:
-            raise InvalidTransition(f"job {locked.pk}: {locked.state} → {to} is not allowed")
-        locked.state = to
-        now = timezone.now()
-        if to == JobState.RUNNING and locked.started_at is None:
-            locked.started_at = now
-        if to in TERMINAL_STATES:
-            locked.finished_at = now
-            locked.lease_until = None
-            if to == JobState.SUCCEEDED:
-                locked.progress = 100
-                credits_capture(job=locked)
-            else:
-                credits_release(job=locked)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.save()
-    log.info("job.state", extra={"job_id": locked.pk, "state": to})
-    return locked
+        return _move(Job.objects.select_for_update().get(pk=job.pk), to, **fields)
 
 
 def job_cancel(*, job: Job) -> Job:
-    """A queued job stops at once; a running one is flagged and stops at its next progress report."""
-    if job.state == JobState.QUEUED:
-        return job_transition(job=job, to=JobState.CANCELLED)
-    if job.state in TERMINAL_STATES:
-        return job
-    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
-    job.refresh_from_db()
-    return job
+    """A queued (or provider-waiting) job stops at once; a running one is flagged and stops at its next progress
+    report."""
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.state in (JobState.QUEUED, JobState.WAITING_PROVIDER):
+            _discard_task(locked)
+            return _move(locked, JobState.CANCELLED)
+        if locked.state == JobState.RUNNING:
+            locked.cancel_requested = True
+            locked.save(update_fields=["cancel_requested"])
+        return locked
+
+
+def job_finish_attempt(*, job_id: int, token: str, outcome: str, message: str = "", detail: str = "") -> str:
+    """Records how an attempt ended, if that attempt still holds the job (otherwise it changes nothing)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id, lease_token=token, state=JobState.RUNNING).first()
+        if job is None:
+            return "lease_lost"
+        if outcome == "succeeded":
+            _move(job, JobState.SUCCEEDED)
+        elif outcome == "cancelled":
+            _move(job, JobState.CANCELLED)
+        elif outcome == "retry" and job.attempts < settings.JOB_MAX_ATTEMPTS:
+            delay = retry_delay(job.attempts)
+            _requeue(job, delay_seconds=delay, detail=detail)
+            log.info("job.retry", extra={"job_id": job.pk, "attempt": job.attempts, "delay_s": round(delay, 1)})
+            return "retry"
+        else:
+            _move(job, JobState.FAILED, error_message=message[:500], error_detail=detail)
+    return outcome
+
+
+def _requeue(job: Job, *, delay_seconds: float, detail: str) -> None:
+    _move(job, JobState.QUEUED, lease_until=None, lease_token="", error_detail=detail)
+    _enqueue(job, delay_seconds=delay_seconds)
+
+
+def _discard_task(job: Job, *, reason: str = "") -> None:
+    """A queue entry that must not run (job cancelled or deleted) or that died with its worker."""
+    if job.task_id is None:
+        return
+    DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.READY).delete()
+    DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now(), traceback=reason or "discarded by intaglio"
+    )
+
+
+def jobs_reap() -> dict[str, int]:
+    """Re-queues jobs whose worker died (lease lapsed) and queued jobs that lost their queue entry.
+
+    A lapsed job goes back to the queue with its attempt count kept (the next start adds one); after
+    JOB_MAX_ATTEMPTS it fails and its credits are released, so no job stays running forever.
+    """
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0, "reenqueued": 0}
+    for job_id in Job.objects.filter(state=JobState.RUNNING, lease_until__lt=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.RUNNING, lease_until__lt=now).first()
+            if job is None:
+                continue
+            _discard_task(job, reason=f"worker lost: lease expired at {job.lease_until.isoformat()}")
+            detail = f"attempt {job.attempts}: the worker stopped renewing its lease (killed or stuck)"
+            if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+                message = f"This job was interrupted {job.attempts} times and has been stopped."
+                _move(job, JobState.FAILED, error_message=message, error_detail=detail)
+                counts["failed"] += 1
+            else:
+                _requeue(job, delay_seconds=0, detail=detail)
+                counts["requeued"] += 1
+        log.warning("job.lease_expired", extra={"job_id": job_id})
+
+    # A queued job whose queue entry is missing, finished, or claimed by a worker that died before it started
+    # the job would otherwise wait forever.
+    grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    live_task = DBTaskResult.objects.filter(pk=OuterRef("task_id")).filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace)
+    )
+    stranded = Job.objects.filter(state=JobState.QUEUED, created_at__lt=grace).filter(~Exists(live_task))
+    for job_id in stranded.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.QUEUED).first()
+            if job is None or (job.task_id and _task_alive(job.task_id, grace)):
+                continue
+            _discard_task(job, reason="stranded: re-enqueued by the reaper")
+            _enqueue(job)
+            counts["reenqueued"] += 1
+        log.warning("job.reenqueued", extra={"job_id": job_id})
+    return counts
+
+
+def _task_alive(task_id, grace) -> bool:
+    return DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace), pk=task_id
+    ).exists()
+
+
+def job_delete(*, job: Job) -> None:
+    """Deletes a job, its outputs and every input no other job of the owner uses; blobs go after the commit.
+
+    A job still in flight is cancelled first (credits released); its worker's next fenced write then fails and
+    it stops without writing anything.
+    """
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None:
+            return
+        if locked.state not in TERMINAL_STATES:
+            _discard_task(locked)
+            _move(locked, JobState.CANCELLED)
+        used_elsewhere = Job.objects.filter(inputs=OuterRef("pk")).exclude(pk=locked.pk)
+        doomed = Asset.objects.filter(
+            Q(produced_by=locked) | Q(pk__in=locked.inputs.filter(~Exists(used_elsewhere)).values("pk"))
+        )
+        keys = list(doomed.values_list("storage_key", flat=True))
+        doomed.delete()
+        DBTaskResult.objects.filter(pk=locked.task_id).exclude(status=TaskResultStatus.RUNNING).delete()
+        locked.delete()
+    failed = asset_delete_blobs(keys)
+    log.info("job.deleted", extra={"job_id": job.pk, "blobs": len(keys), "blob_failures": failed})
+
+
+def jobs_prune_history(*, keep_days: int = 14) -> dict[str, int]:
+    """Drops finished queue entries and scheduler records older than `keep_days` (the Job rows stay)."""
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    finished = (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+    tasks, _ = DBTaskResult.objects.filter(status__in=finished, finished_at__lt=cutoff).delete()
+    runs, _ = PeriodicRun.objects.filter(started_at__lt=cutoff).delete()
+    return {"task_results": tasks, "periodic_runs": runs}

@@ -1,0 +1,139 @@
+"""Asset writes: turning an upload into a stored, metadata-free Asset; signed links; deleting blobs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from intaglio.assets.models import Asset, AssetKind, RetentionClass
+from intaglio.assets.selectors import storage_used_bytes
+from intaglio.assets.storage import blob_delete, blob_write
+from intaglio.imaging.ingest import IngestError, IngestLimits, ingest_image
+
+log = logging.getLogger("intaglio.assets")
+
+_SIGNING_SALT = "intaglio.assets.signed-download"
+
+# HTTP status for each rejection code (the API answers with these; the web page shows the message).
+REFUSAL_STATUS = {
+    "empty_file": 422,
+    "too_large": 413,
+    "unsupported_type": 415,
+    "corrupt_image": 422,
+    "too_many_pixels": 422,
+    "decompression_bomb": 422,
+    "quota_exceeded": 403,
+    "too_many_files": 413,
+}
+
+
+class UploadRefused(Exception):
+    """An upload we will not store; `message` is written for the person who sent it."""
+
+    def __init__(self, code: str, message: str, *, detail: str = ""):
+        super().__init__(message)
+        self.code, self.message, self.detail = code, message, detail
+
+    @property
+    def status(self) -> int:
+        return REFUSAL_STATUS.get(self.code, 422)
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def upload_limits(*, owner) -> IngestLimits:
+    plan = settings.PLANS[owner.plan]
+    return IngestLimits(
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_pixels=min(settings.UPLOAD_MAX_PIXELS, int(plan["max_image_mp"] * 1_000_000)),
+    )
+
+
+def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) -> Asset:
+    """Checks, cleans and stores one uploaded image; raises UploadRefused with a specific message otherwise."""
+    if getattr(upload, "too_large", False):
+        raise UploadRefused(
+            "too_large", f"This file is larger than the {_mb(settings.UPLOAD_MAX_BYTES)} limit for one upload."
+        )
+    limits = upload_limits(owner=owner)
+    try:
+        image = ingest_image(upload, limits=limits)
+    except IngestError as refusal:
+        message = refusal.message
+        if refusal.code == "too_many_pixels" and limits.max_pixels < settings.UPLOAD_MAX_PIXELS:
+            message += f" Your plan accepts images up to {limits.max_pixels / 1e6:.0f} megapixels."
+        raise UploadRefused(refusal.code, message, detail=refusal.detail) from None
+
+    asset = Asset(
+        owner=owner,
+        kind=kind,
+        mime=image.mime,
+        sha256=image.sha256,
+        bytes=len(image.data),
+        width=image.width,
+        height=image.height,
+        download_name=f"photo-{timezone.now():%Y%m%d-%H%M%S}.{image.format.replace('jpeg', 'jpg')}",
+        retention_class=RetentionClass.PRIVATE_UPLOAD,
+        expires_at=timezone.now() + timedelta(hours=settings.RETENTION_UNATTACHED_UPLOAD_HOURS),
+    )
+    # The blob goes first, outside any lock; the quota check and the row are one locked transaction so two
+    # parallel uploads cannot both squeeze under the quota.
+    blob_write(asset.storage_key, image.data)
+    try:
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            quota = settings.PLANS[owner.plan]["storage_mb"] * 1024 * 1024
+            used = storage_used_bytes(owner=owner)
+            if used + asset.bytes > quota:
+                raise UploadRefused(
+                    "quota_exceeded",
+                    f"Your storage is full: {_mb(used)} of {_mb(quota)} used, and this photo needs "
+                    f"{asset.bytes / (1024 * 1024):.1f} MB. Delete some jobs to make room.",
+                )
+            asset.save()
+    except BaseException:
+        blob_delete(asset.storage_key)
+        raise
+    log.info("asset.stored", extra={"asset_id": asset.pk, "bytes": asset.bytes, "source_format": image.source_format})
+    return asset
+
+
+def asset_delete_blobs(keys: list[str]) -> int:
+    """Deletes blobs whose rows are already gone; returns how many failed (the storage scan reports those)."""
+    failed = 0
+    for key in keys:
+        try:
+            blob_delete(key)
+        except Exception:
+            failed += 1
+            log.exception("asset.blob_delete_failed", extra={"storage_key": key})
+    return failed
+
+
+def asset_signed_token(*, asset: Asset, seconds: int | None = None) -> str:
+    ttl = settings.SIGNED_URL_SECONDS if seconds is None else seconds
+    # The key's tail binds the token to this very blob, so a reused row id can never serve another file.
+    return signing.dumps({"a": asset.pk, "k": asset.storage_key[-12:], "e": int(time.time()) + ttl}, salt=_SIGNING_SALT)
+
+
+def asset_from_signed_token(token: str) -> Asset | None:
+    """The asset a valid, unexpired token names; None for anything else."""
+    try:
+        claims = signing.loads(token, salt=_SIGNING_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(claims, dict) or int(claims.get("e", 0)) < time.time():
+        return None
+    asset = Asset.objects.filter(pk=claims.get("a")).first()
+    if asset is None or asset.storage_key[-12:] != claims.get("k"):
+        return None
+    return asset

@@ -1,0 +1,68 @@
+"""Upload handling that never buffers more than the byte limit of any one file.
+
+Django hands each chunk of a multipart body to the handler as it arrives. Chunks beyond the limit are counted
+and dropped, so a 2 GB upload costs 2 GB of reading but never 2 GB of memory or disk; the service then refuses
+it with a clear message. A request whose declared length exceeds every file limit combined is refused before
+its body is read at all.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+# Room for multipart boundaries and headers around the files of one request.
+_MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def request_body_limit() -> int:
+    return settings.UPLOAD_MAX_FILES * settings.UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD
+
+
+class CappedUpload(UploadedFile):
+    """An uploaded file holding at most UPLOAD_MAX_BYTES; `declared_too_large` says more was sent."""
+
+    def __init__(self, file, *, name, content_type, size, too_large):
+        super().__init__(file, name=name, content_type=content_type, size=size)
+        self.too_large = too_large
+
+    def temporary_file_path(self):  # pragma: no cover - Django calls it only for TemporaryUploadedFile
+        return self.file.name
+
+
+class CappedUploadHandler(FileUploadHandler):
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        self.received = 0
+        self.too_large = False
+        # Small files stay in memory; larger ones spill to a private temporary file.
+        self.spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115 - closed with the request
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > request_body_limit():
+            raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > settings.UPLOAD_MAX_BYTES:
+            self.too_large = True
+            return None
+        self.spool.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        if self.too_large:
+            self.spool.close()
+            self.spool = io.BytesIO()
+        self.spool.seek(0)
+        return CappedUpload(
+            self.spool,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=self.received,
+            too_large=self.too_large,
+        )

@@ -1,0 +1,15 @@
+"""The credits app's periodic work."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from intaglio.credits.services import credits_grant_due
+from intaglio.jobs.scheduler import periodic
+
+
+# Hourly rather than monthly so an account opened mid-month, or a missed tick, is caught up within the hour;
+# the grant itself is idempotent per account and month.
+@periodic("credits.grant_monthly", every=timedelta(hours=1))
+def grant_monthly():
+    return {"granted": credits_grant_due(period=f"{timezone.now():%Y-%m}")}

@@ -1,0 +1,66 @@
+"""The registry of job kinds: what each kind's parameters are, what it costs, and the function that does it.
+
+Apps register their kinds when they load (see AssetsConfig.ready); settings.JOB_KIND_MODULES adds more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+import pydantic
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from intaglio.jobs.runner import JobContext
+
+
+class NoParams(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    label: str
+    run: Callable[[JobContext], None]
+    params: type[pydantic.BaseModel] = NoParams
+    inputs_min: int = 0
+    inputs_max: int = 0
+    # Housekeeping kinds (such as previews made after an upload) do not use up a plan's concurrent-job slots.
+    counts_toward_plan_limit: bool = True
+
+    @property
+    def cost(self) -> int:
+        return int(settings.JOB_COSTS.get(self.name, 1))
+
+
+class UnknownJobKind(LookupError):
+    pass
+
+
+_kinds: dict[str, JobKind] = {}
+_extra_modules_loaded = False
+
+
+def register(kind: JobKind) -> JobKind:
+    _kinds[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> JobKind:
+    _load_extra_modules()
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise UnknownJobKind(name) from None
+
+
+def _load_extra_modules() -> None:
+    global _extra_modules_loaded
+    if not _extra_modules_loaded:
+        for module in settings.JOB_KIND_MODULES:
+            import_module(module)
+        _extra_modules_loaded = True
