@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from intaglio.api.api import api
+from intaglio.assets.views import asset_download, signed_download
 from intaglio.ops.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("files/<int:asset_id>/", asset_download, name="asset-download"),
+    path("files/signed", signed_download, name="signed-download"),
     path("", include("intaglio.web.urls")),
 ]
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
@@ -123,6 +125,14 @@ def asset_signed_token(*, asset: Asset, seconds: int | None = None) -> str:
     ttl = settings.SIGNED_URL_SECONDS if seconds is None else seconds
     # The key's tail binds the token to this very blob, so a reused row id can never serve another file.
     return signing.dumps({"a": asset.pk, "k": asset.storage_key[-12:], "e": int(time.time()) + ttl}, salt=_SIGNING_SALT)
+
+
+def asset_signed_url(*, asset: Asset, seconds: int | None = None, download: bool = False) -> str:
+    """An absolute link anyone may use until it expires (default SIGNED_URL_SECONDS)."""
+    query = urlencode(
+        {"t": asset_signed_token(asset=asset, seconds=seconds), **({"download": "1"} if download else {})}
+    )
+    return f"{settings.BASE_URL}{reverse('signed-download')}?{query}"
 
 
 def asset_from_signed_token(token: str) -> Asset | None:

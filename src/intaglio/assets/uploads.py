@@ -66,3 +66,30 @@ class CappedUploadHandler(FileUploadHandler):
             size=self.received,
             too_large=self.too_large,
         )
+
+
+def check_upload_request(request) -> None:
+    """Refuses an upload request from its headers alone, before any of its body is read."""
+    from intaglio.assets.services import UploadRefused
+
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > request_body_limit():
+        raise UploadRefused(
+            "too_large",
+            f"This upload is {declared / (1024 * 1024):.0f} MB. Send at most {settings.UPLOAD_MAX_FILES} files of up "
+            f"to {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB each at a time.",
+        )
+
+
+def check_file_count(files: list) -> None:
+    from intaglio.assets.services import UploadRefused
+
+    if not files:
+        raise UploadRefused("empty_file", "Choose at least one photo to upload.")
+    if len(files) > settings.UPLOAD_MAX_FILES:
+        raise UploadRefused(
+            "too_many_files", f"Upload at most {settings.UPLOAD_MAX_FILES} files at a time; you sent {len(files)}."
+        )
