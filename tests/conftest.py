@@ -3,6 +3,7 @@ import pytest
 # Throttle counters live in the database cache, so each test's transaction rollback also resets them.
 from django.test import Client
 
+from tests import job_kinds  # noqa: F401  registers the test-only job kinds
 from tests.factories import PASSWORD, make_token, make_user
 
 

@@ -33,3 +33,31 @@ def email_link(message, path_prefix: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", message.body)
     assert match, f"no {path_prefix} link in: {message.body}"
     return match.group(1)
+
+
+def run_queued_jobs() -> int:
+    """Runs everything on the queue in this process with the real worker loop, then returns how many ran."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    worker.run()
+    return worker._run_tasks
+
+
+def jpeg_bytes(width: int = 1200, height: int = 800, color=(180, 120, 60)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()

@@ -14,7 +14,8 @@ from tests.factories import make_user
 
 
 @pytest.fixture
-def funded(db):
+def funded(db, settings):
+    settings.JOB_COSTS = {**settings.JOB_COSTS, "test.noop": 3}
     user = make_user()
     credits_grant_monthly(user=user, period="2026-11")
     return user
@@ -29,7 +30,7 @@ def test_monthly_grant_is_once_per_period(funded):
 
 
 def test_reserve_then_capture_spends_once(funded):
-    job = job_create(owner=funded, kind="noop", params={}, credits=3)
+    job = job_create(owner=funded, kind="test.noop")
     assert credit_balance(user=funded) == 17
     job = job_transition(job=job, to=JobState.RUNNING)
     job = job_transition(job=job, to=JobState.SUCCEEDED)
@@ -40,22 +41,22 @@ def test_reserve_then_capture_spends_once(funded):
 
 @pytest.mark.parametrize("end", [JobState.FAILED, JobState.CANCELLED])
 def test_failure_or_cancel_releases_the_credits(funded, end):
-    job = job_create(owner=funded, kind="noop", params={}, credits=4)
+    job = job_create(owner=funded, kind="test.noop")
     job = job_transition(job=job, to=JobState.RUNNING)
     job_transition(job=job, to=end)
     assert credit_balance(user=funded) == 20
 
 
 def test_cancel_of_a_queued_job_is_immediate_and_a_running_one_is_flagged(funded):
-    queued = job_create(owner=funded, kind="noop", params={}, credits=1)
+    queued = job_create(owner=funded, kind="test.noop")
     assert job_cancel(job=queued).state == JobState.CANCELLED
-    running = job_transition(job=job_create(owner=funded, kind="noop", params={}, credits=1), to=JobState.RUNNING)
+    running = job_transition(job=job_create(owner=funded, kind="test.noop"), to=JobState.RUNNING)
     running = job_cancel(job=running)
     assert running.state == JobState.RUNNING and running.cancel_requested
 
 
 def test_terminal_states_do_not_move_and_entries_are_not_repeated(funded):
-    job = job_transition(job=job_create(owner=funded, kind="noop", params={}, credits=2), to=JobState.RUNNING)
+    job = job_transition(job=job_create(owner=funded, kind="test.noop"), to=JobState.RUNNING)
     job = job_transition(job=job, to=JobState.FAILED)
     from intaglio.jobs.services import InvalidTransition
 
@@ -69,9 +70,10 @@ def test_terminal_states_do_not_move_and_entries_are_not_repeated(funded):
     assert credit_balance(user=funded) == 20
 
 
-def test_not_enough_credits_is_refused_clearly(funded):
+def test_not_enough_credits_is_refused_clearly(funded, settings):
+    settings.JOB_COSTS = {**settings.JOB_COSTS, "test.noop": 21}
     with pytest.raises(JobRefused) as refused:
-        job_create(owner=funded, kind="noop", params={}, credits=21)
+        job_create(owner=funded, kind="test.noop")
     assert refused.value.code == "insufficient_credits"
     assert "needs 21 credits and you have 20" in str(refused.value)
     assert not Job.objects.exists()
@@ -79,18 +81,18 @@ def test_not_enough_credits_is_refused_clearly(funded):
 
 
 def test_plan_concurrency_limit_is_refused_clearly(funded):
-    job_create(owner=funded, kind="noop", params={}, credits=1)
-    job_create(owner=funded, kind="noop", params={}, credits=1)
+    job_create(owner=funded, kind="test.noop")
+    job_create(owner=funded, kind="test.noop")
     with pytest.raises(JobRefused) as refused:
-        job_create(owner=funded, kind="noop", params={}, credits=1)
+        job_create(owner=funded, kind="test.noop")
     assert refused.value.code == "plan_limit" and "2 jobs at a time" in str(refused.value)
 
 
 def test_same_idempotency_key_returns_the_same_job_and_reserves_once(funded):
-    first = job_create(owner=funded, kind="noop", params={}, credits=5, idempotency_key="abc")
-    again = job_create(owner=funded, kind="noop", params={}, credits=5, idempotency_key="abc")
+    first = job_create(owner=funded, kind="test.noop", idempotency_key="abc")
+    again = job_create(owner=funded, kind="test.noop", idempotency_key="abc")
     assert first.pk == again.pk
-    assert credit_balance(user=funded) == 15
+    assert credit_balance(user=funded) == 17
 
 
 @pytest.mark.django_db(transaction=True)
@@ -108,7 +110,7 @@ def test_parallel_creations_never_overspend_on_postgresql(settings):
     def create():
         try:
             start.wait()
-            job_create(owner=user, kind="noop", params={}, credits=1)
+            job_create(owner=user, kind="test.noop")
             outcomes.append("accepted")
         except JobRefused as refused:
             outcomes.append(refused.code)
