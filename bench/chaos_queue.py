@@ -9,15 +9,23 @@ is measured from the database, the ledger and the blob store afterwards. Exit st
 
 from __future__ import annotations
 
-import argparse
-import os
-import signal
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from queue_env import QueueEnv  # noqa: E402
+# bench/queue.py shadows the standard library's `queue` while this directory leads sys.path: drop it first.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("queue_env", HERE / "queue_env.py")
+queue_env = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(queue_env)
+QueueEnv = queue_env.QueueEnv
 
 
 def main() -> int:

@@ -26,7 +26,14 @@ class QueueEnv:
             "INTAGLIO_SCHEDULER_TICK_SECONDS": "1",
             "INTAGLIO_JOB_COSTS": json.dumps({"test.steps": 1, "test.noop": 0}),
             "INTAGLIO_PLANS": json.dumps(
-                {"free": {"monthly_credits": 100_000, "storage_mb": 10_000, "concurrent_jobs": 100_000, "max_image_mp": 24}}
+                {
+                    "free": {
+                        "monthly_credits": 100_000,
+                        "storage_mb": 10_000,
+                        "concurrent_jobs": 100_000,
+                        "max_image_mp": 24,
+                    }
+                }
             ),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
             **(extra_env or {}),

@@ -22,6 +22,18 @@ def _light_argon2():
     Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.time_cost, Argon2PasswordHasher.parallelism = saved
 
 
+@pytest.fixture(autouse=True)
+def _private_blob_store(settings, tmp_path):
+    """Each test gets its own empty local blob directory, so storage scans see only that test's files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "blobs"},
+        },
+    }
+
+
 @pytest.fixture
 def user(db):
     return make_user()
