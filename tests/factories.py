@@ -37,9 +37,11 @@ def email_link(message, path_prefix: str) -> str:
 
 def run_queued_jobs() -> int:
     """Runs everything on the queue in this process with the real worker loop, then returns how many ran."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    from unittest import mock
 
-    worker = Worker(
+    from django_tasks_db.management.commands import db_worker
+
+    worker = db_worker.Worker(
         queue_names=["*"],
         interval=0,
         batch=True,
@@ -49,7 +51,15 @@ def run_queued_jobs() -> int:
         worker_id="test-worker",
         excluded_queue_names=[],
     )
-    worker.run()
+    # The worker drops database connections between tasks; inside a test's transaction that would end the test's
+    # own connection, so here (and only here) it keeps them.
+    from intaglio.jobs import runner
+
+    with (
+        mock.patch.object(db_worker, "close_old_connections", lambda: None),
+        mock.patch.object(runner, "close_old_connections", lambda: None),
+    ):
+        worker.run()
     return worker._run_tasks
 
 

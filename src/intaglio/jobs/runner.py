@@ -211,5 +211,5 @@ def job_run(*, job_id: int) -> str:
     if outcome == "lease_lost":
         log.warning("job.lease_lost", extra={"job_id": job.pk, "attempt": job.attempts})
         return outcome
-    close_old_connections()
+    close_old_connections()  # a long attempt may have outlived its connection; start the settling on a fresh one
     return job_finish_attempt(job_id=job.pk, token=token, outcome=outcome, message=message, detail=detail)
