@@ -49,7 +49,10 @@ class UploadRefused(Exception):
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    """A byte count as people read it: "256 KB", "1.5 MB", "40 MB"."""
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
 def upload_limits(*, owner) -> IngestLimits:
