@@ -6,7 +6,11 @@ link, with Content-Disposition and nosniff; storage scan finds orphans both ways
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 
@@ -38,31 +42,32 @@ def s3_bucket(s3_env):
     return name
 
 
+def s3_storage_setting(s3_env: dict, bucket: str) -> dict:
+    """STORAGES["default"] exactly as settings.py builds it from the INTAGLIO_S3_* variables."""
+    env = {
+        **os.environ,
+        "INTAGLIO_S3_BUCKET": bucket,
+        "INTAGLIO_S3_ENDPOINT_URL": s3_env["S3_ENDPOINT_URL"],
+        "INTAGLIO_S3_ACCESS_KEY_ID": s3_env["S3_ACCESS_KEY_ID"],
+        "INTAGLIO_S3_SECRET_ACCESS_KEY": s3_env["S3_SECRET_ACCESS_KEY"],
+        "INTAGLIO_S3_REGION": s3_env["S3_REGION"],
+        "DJANGO_SETTINGS_MODULE": "intaglio.settings",
+    }
+    code = "import json; from django.conf import settings; print(json.dumps(settings.STORAGES['default']))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    setting = json.loads(out)
+    assert setting["BACKEND"] == "storages.backends.s3.S3Storage"
+    return setting
+
+
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def backend(request, settings):
     """Points the default storage at the backend under test, configured the way settings.py does it."""
     if request.param == "s3":
         s3_env = request.getfixturevalue("s3_env")
         bucket = request.getfixturevalue("s3_bucket")
-        # Each test gets its own prefix-free bucket view: clear what earlier tests left.
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": bucket,
-                    "endpoint_url": s3_env["S3_ENDPOINT_URL"],
-                    "access_key": s3_env["S3_ACCESS_KEY_ID"],
-                    "secret_key": s3_env["S3_SECRET_ACCESS_KEY"],
-                    "region_name": s3_env["S3_REGION"],
-                    "addressing_style": "path",
-                    "signature_version": "s3v4",
-                    "default_acl": None,
-                    "file_overwrite": True,
-                    "querystring_auth": True,
-                },
-            },
-        }
+        settings.STORAGES = {**settings.STORAGES, "default": s3_storage_setting(s3_env, bucket)}
+        # One bucket serves the module: clear what earlier tests left.
         for key in list(blob_keys()):
             blob_delete(key)
     return request.param
