@@ -248,3 +248,21 @@ def test_deleting_a_running_job_cancels_it_and_fences_its_worker(user):
         ctx.progress(10)
     assert job_finish_attempt(job_id=job.pk, token=token, outcome="succeeded") == "lease_lost"
     assert not Job.objects.exists() and not Asset.objects.exists()
+
+
+def test_a_refused_upload_job_leaves_no_photo_behind(user, settings):
+    settings.JOB_COSTS = {**settings.JOB_COSTS, "preview": 500}
+    with pytest.raises(JobRefused) as refused:
+        upload_photo(owner=user, upload=io.BytesIO(jpeg_bytes()))
+    assert refused.value.code == "insufficient_credits"
+    assert not Asset.objects.exists()
+    assert storage_scan().blobs == 0
+
+
+def test_free_jobs_write_no_ledger_rows(user, settings):
+    settings.JOB_COSTS = {**settings.JOB_COSTS, "preview": 0}
+    job = upload_photo(owner=user, upload=io.BytesIO(jpeg_bytes()))
+    run_queued_jobs()
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert not LedgerEntry.objects.filter(job=job).exists()

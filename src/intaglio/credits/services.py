@@ -53,6 +53,8 @@ def credits_grant_monthly(*, user, period: str) -> LedgerEntry | None:
 
 def credits_reserve(*, job, credits: int) -> None:
     """Holds credits for a job. The caller must hold the owner's row lock inside its transaction."""
+    if credits == 0:
+        return  # free work leaves no ledger rows: nothing is held, so nothing is captured or released
     available = credit_balance(user=job.owner)
     if credits > available:
         raise InsufficientCredits(needed=credits, available=available)

@@ -120,7 +120,13 @@ def _limited_kinds(owner) -> list[str]:
 def upload_photo(*, owner, upload) -> Job:
     """Stores an uploaded photo and queues the job that makes its thumbnail and preview."""
     asset = asset_ingest_upload(owner=owner, upload=upload)
-    return job_create(owner=owner, kind="preview", inputs=[asset])
+    try:
+        return job_create(owner=owner, kind="preview", inputs=[asset])
+    except JobRefused:
+        # Without its job the photo would sit unused until it expires: remove it now.
+        asset.delete()
+        asset_delete_blobs([asset.storage_key])
+        raise
 
 
 def _enqueue(job: Job, *, delay_seconds: float = 0) -> None:
