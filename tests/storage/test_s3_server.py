@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.s3
 
+
 def _client(env, secret=None):
     return boto3.client(
         "s3",

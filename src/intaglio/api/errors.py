@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
+from django.http import Http404, RawPostDataException
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -121,6 +122,12 @@ def install_error_handlers(api) -> None:
     def permission_denied(request, exc):
         return _respond(api, request, status=403, code="forbidden", message="You are not allowed to do this.")
 
+    def unreadable_body(request, exc):
+        # Raised while the request body is parsed (by the CSRF check or the operation), before any of our code.
+        if isinstance(exc, RequestDataTooBig | TooManyFilesSent):
+            return _respond(api, request, status=413, code="too_large", message="The request body is too large.")
+        return _respond(api, request, status=400, code="bad_request", message="The request body could not be read.")
+
     def server_error(request, exc):
         log.exception("api.unhandled_error", extra={"path": request.path})
         return _respond(
@@ -135,4 +142,7 @@ def install_error_handlers(api) -> None:
     api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(PermissionDenied, permission_denied)
+    api.add_exception_handler(MultiPartParserError, unreadable_body)
+    api.add_exception_handler(RawPostDataException, unreadable_body)
+    api.add_exception_handler(SuspiciousOperation, unreadable_body)
     api.add_exception_handler(Exception, server_error)

@@ -13,7 +13,9 @@ import tempfile
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 
 # Room for multipart boundaries and headers around the files of one request.
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -44,7 +46,10 @@ class CappedUploadHandler(FileUploadHandler):
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > request_body_limit():
-            raise StopUpload(connection_reset=True)
+            # Parse nothing and read nothing: the request arrives with no files, and the view refuses it from
+            # its Content-Length (check_upload_request) with a clear message instead of an error page.
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)

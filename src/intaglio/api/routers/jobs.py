@@ -1,0 +1,122 @@
+"""Jobs: the work an upload (and later, a studio) starts; their progress, results, cancelling and deleting."""
+
+# No `from __future__ import annotations` here: @paginate resolves list_jobs's signature in its own module.
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from intaglio.api.errors import ApiError, ErrorOut
+from intaglio.api.pagination import Paginated
+from intaglio.jobs import selectors, services
+from intaglio.jobs.models import JobState
+
+router = Router(tags=["jobs"])
+
+
+class AssetOut(Schema):
+    id: int
+    kind: str = Field(description="What the file is: source_photo, preview, artwork, …")
+    role: str = Field(description='Which of a job\'s outputs it is (e.g. "web", "thumbnail"); empty for uploads.')
+    mime: str
+    bytes: int
+    width: int | None
+    height: int | None
+    download_name: str = Field(description="The file name downloads are offered under.")
+    created_at: datetime
+    content_url: str = Field(description="GET it (with your credentials) for the bytes.")
+    download_url: str = Field(description="The same bytes, offered as an attachment to save.")
+
+    @staticmethod
+    def resolve_content_url(obj) -> str:
+        return asset_content_url(obj.id)
+
+    @staticmethod
+    def resolve_download_url(obj) -> str:
+        return f"{asset_content_url(obj.id)}?download=true"
+
+
+def asset_content_url(asset_id: int) -> str:
+    return f"{settings.BASE_URL}{reverse('api-v1:asset_content', kwargs={'asset_id': asset_id})}"
+
+
+class JobOut(Schema):
+    id: int
+    kind: str = Field(description='What the job does, e.g. "preview" (made for every uploaded photo).')
+    state: JobState = Field(
+        description="queued → running (→ waiting_provider) → succeeded, failed or cancelled; the last three are final."
+    )
+    progress: int = Field(description="0–100.")
+    attempts: int = Field(description="How many times a worker has started the job (failed attempts are retried).")
+    error_message: str = Field(description="Why the job failed, when it did; empty otherwise.")
+    params: dict[str, Any] = Field(description="The settings the job runs with.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancel_requested: bool = Field(description="A running job stops at its next step once this is set.")
+    credits_reserved: int = Field(description="Credits held for the job: spent if it succeeds, returned otherwise.")
+    inputs: list[AssetOut]
+    outputs: list[AssetOut] = Field(description="The files the job made (none until it succeeds).")
+
+
+def owned_job(request, job_id: int):
+    job = selectors.job_get(owner=request.auth, job_id=job_id)
+    if job is None:
+        raise ApiError(404, "not_found", "No such job.")
+    return job
+
+
+@router.get(
+    "/jobs",
+    response=list[JobOut],
+    summary="List your jobs, newest first",
+    description="Optionally only the jobs in one `state`. Each job lists its input and output files.",
+)
+@paginate(Paginated)
+def list_jobs(request, state: JobState | None = None):
+    return selectors.job_list(owner=request.auth, state=state)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response=JobOut,
+    summary="One job: its state, progress and files",
+    description="Poll this until `state` is final. Outputs carry the URLs their bytes are served from.",
+)
+def get_job(request, job_id: int):
+    return owned_job(request, job_id)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response={200: JobOut, 409: ErrorOut},
+    summary="Cancel a job",
+    description=(
+        "A queued job is cancelled at once and its reserved credits are returned. A running job gets "
+        "`cancel_requested` and stops at its next step. Cancelling a cancelled job changes nothing; a job that "
+        "already succeeded or failed answers 409 `job_finished`."
+    ),
+)
+def cancel_job(request, job_id: int):
+    job = owned_job(request, job_id)
+    if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+        raise ApiError(409, "job_finished", f"This job has already {job.state}; there is nothing to cancel.")
+    services.job_cancel(job=job)
+    return owned_job(request, job_id)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response={204: None},
+    summary="Delete a job and its files",
+    description=(
+        "Deletes the job, every file it made, and its input files unless another of your jobs uses them. "
+        "A job still in progress is cancelled first (its reserved credits are returned)."
+    ),
+)
+def delete_job(request, job_id: int):
+    services.job_delete(job=owned_job(request, job_id))
+    return Status(204, None)
