@@ -1,0 +1,244 @@
+"""Halftoning: turning a coverage map (fraction of area to burn, 0–1, linear light) into dots.
+
+Every mode is tone-exact on flat areas before dot gain: error diffusion carries the whole error forward, and the
+ordered and clustered screens offset each cell by blue noise so the levels between a matrix's steps are reached
+on average instead of being posterised. Dot gain is handled outside (see dotgain.py), on the coverage map.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from numba import njit
+
+# Error-diffusion kernels: (dy, dx, weight) with weights summing to the divisor.
+DIFFUSION_KERNELS: dict[str, tuple[tuple[tuple[int, int, int], ...], int]] = {
+    "floyd-steinberg": (((0, 1, 7), (1, -1, 3), (1, 0, 5), (1, 1, 1)), 16),
+    "atkinson": (((0, 1, 1), (0, 2, 1), (1, -1, 1), (1, 0, 1), (1, 1, 1), (2, 0, 1)), 8),
+    "jarvis": (
+        ((0, 1, 7), (0, 2, 5), (1, -2, 3), (1, -1, 5), (1, 0, 7), (1, 1, 5), (1, 2, 3))
+        + ((2, -2, 1), (2, -1, 3), (2, 0, 5), (2, 1, 3), (2, 2, 1)),
+        48,
+    ),
+    "stucki": (
+        ((0, 1, 8), (0, 2, 4), (1, -2, 2), (1, -1, 4), (1, 0, 8), (1, 1, 4), (1, 2, 2))
+        + ((2, -2, 1), (2, -1, 2), (2, 0, 4), (2, 1, 2), (2, 2, 1)),
+        42,
+    ),
+    "burkes": (((0, 1, 8), (0, 2, 4), (1, -2, 2), (1, -1, 4), (1, 0, 8), (1, 1, 4), (1, 2, 2)), 32),
+    "sierra3": (
+        ((0, 1, 5), (0, 2, 3), (1, -2, 2), (1, -1, 4), (1, 0, 5), (1, 1, 4), (1, 2, 2))
+        + ((2, -1, 2), (2, 0, 3), (2, 1, 2)),
+        32,
+    ),
+    "sierra2": (((0, 1, 4), (0, 2, 3), (1, -2, 1), (1, -1, 2), (1, 0, 3), (1, 1, 2), (1, 2, 1)), 16),
+    "sierra-lite": (((0, 1, 2), (1, -1, 1), (1, 0, 1)), 4),
+}
+ORDERED_SIZES = {"bayer2": 2, "bayer4": 4, "bayer8": 8}
+
+
+@cache
+def _kernel_arrays(name: str) -> tuple[np.ndarray, ...]:
+    """Per-row tap offsets and weights (rows 0, 1, 2 below the current pixel)."""
+    taps, divisor = DIFFUSION_KERNELS[name]
+    out = []
+    for row in (0, 1, 2):
+        chosen = [t for t in taps if t[0] == row]
+        out.append(np.array([t[1] for t in chosen], dtype=np.int64))
+        # Atkinson's weights sum to 6/8 by design: it drops a quarter of the error (dot gain calibration evens
+        # out the resulting tone shift); the classic weights are kept so it looks like Atkinson.
+        out.append(np.array([t[2] / divisor for t in chosen], dtype=np.float32))
+    return tuple(out)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _diffuse(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine):
+    h, width = coverage.shape
+    pad = 2
+    r0 = np.zeros(width + 2 * pad, dtype=np.float32)
+    r1 = np.zeros(width + 2 * pad, dtype=np.float32)
+    r2 = np.zeros(width + 2 * pad, dtype=np.float32)
+    out = np.zeros((h, width), dtype=np.bool_)
+    n0, n1, n2 = dx0.shape[0], dx1.shape[0], dx2.shape[0]
+    for y in range(h):
+        reverse = serpentine and (y & 1) == 1
+        step = -1 if reverse else 1
+        x = width - 1 if reverse else 0
+        row = coverage[y]
+        out_row = out[y]
+        for _ in range(width):
+            xp = x + pad
+            value = row[x] + r0[xp]
+            if value >= 0.5:
+                out_row[x] = True
+                e = value - 1.0
+            else:
+                e = value
+            for t in range(n0):
+                r0[xp + dx0[t] * step] += e * w0[t]
+            for t in range(n1):
+                r1[xp + dx1[t] * step] += e * w1[t]
+            for t in range(n2):
+                r2[xp + dx2[t] * step] += e * w2[t]
+            x += step
+        # Rotate the error rows; error pushed past the side edges is dropped, as in every classic implementation.
+        r0, r1, r2 = r1, r2, r0
+        r2[:] = 0.0
+        r0[:pad] = 0.0
+        r0[width + pad :] = 0.0
+        r1[:pad] = 0.0
+        r1[width + pad :] = 0.0
+    return out
+
+
+_W7, _W3, _W5, _W1, _HALF = (np.float32(v) for v in (7 / 16, 3 / 16, 5 / 16, 1 / 16, 0.5))
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _floyd_steinberg(coverage, serpentine):
+    """Floyd–Steinberg with the error kept in registers: one memory write per pixel (the default mode's speed)."""
+    h, width = coverage.shape
+    below = np.zeros(width + 2, dtype=np.float32)  # incoming error of this row at x+1; refilled for the next row
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        reverse = serpentine and (y & 1) == 1
+        back = 1 if reverse else -1
+        carry = np.float32(0.0)
+        behind = np.float32(0.0)  # next-row error at the pixel behind
+        here = np.float32(0.0)  # next-row error at this pixel
+        for i in range(width):
+            x = width - 1 - i if reverse else i
+            value = row[x] + carry + below[x + 1]
+            burn = value >= _HALF
+            out_row[x] = burn
+            e = value - np.float32(burn)
+            carry = e * _W7
+            behind += e * _W3
+            here += e * _W5
+            if i > 0:
+                below[x + 1 + back] = behind
+            behind = here
+            here = e * _W1
+        if width > 0:
+            below[(0 if reverse else width - 1) + 1] = behind
+        below[0] = 0.0
+        below[width + 1] = 0.0
+    return out
+
+
+def error_diffusion(coverage: np.ndarray, kernel: str = "floyd-steinberg", *, serpentine: bool = True) -> np.ndarray:
+    if kernel == "floyd-steinberg":
+        return _floyd_steinberg(np.ascontiguousarray(coverage, dtype=np.float32), serpentine)
+    return _diffuse(np.ascontiguousarray(coverage, dtype=np.float32), *_kernel_arrays(kernel), serpentine)
+
+
+@cache
+def bayer_matrix(n: int) -> np.ndarray:
+    matrix = np.zeros((1, 1), dtype=np.int64)
+    while matrix.shape[0] < n:
+        m = matrix
+        matrix = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+    return matrix
+
+
+@cache
+def blue_noise(size: int = 64, sigma: float = 1.5) -> np.ndarray:
+    """A void-and-cluster blue-noise rank mask (values 0 … size²−1), deterministic, tileable."""
+    n = size * size
+    coords = np.arange(size)
+    d = np.minimum(coords, size - coords).astype(np.float64)
+    kernel = np.exp(-(d[:, None] ** 2 + d[None, :] ** 2) / (2 * sigma**2))
+    rng = np.random.default_rng(20261122)
+    pattern = np.zeros((size, size), dtype=bool)
+    pattern.flat[rng.choice(n, n // 10, replace=False)] = True
+
+    def energy(p):
+        return np.real(np.fft.ifft2(np.fft.fft2(p.astype(np.float64)) * np.fft.fft2(kernel)))
+
+    # Relax the initial pattern: move the tightest cluster into the largest void until stable.
+    for _ in range(n):
+        e = energy(pattern)
+        cluster = np.argmax(np.where(pattern, e, -np.inf))
+        pattern.flat[cluster] = False
+        e = energy(pattern)
+        void = np.argmin(np.where(pattern, np.inf, e))
+        pattern.flat[void] = True
+        if void == cluster:
+            break
+    ranks = np.zeros(n, dtype=np.int64)
+    ones = int(pattern.sum())
+    p = pattern.copy()
+    e = energy(p)
+    for rank in range(ones - 1, -1, -1):  # remove clusters: ranks below the initial density
+        idx = np.argmax(np.where(p, e, -np.inf))
+        p.flat[idx] = False
+        ranks[idx] = rank
+        e -= np.roll(np.roll(kernel, idx // size, 0), idx % size, 1)
+    p = pattern.copy()
+    e = energy(p)
+    for rank in range(ones, n):  # fill voids: ranks above
+        idx = np.argmin(np.where(p, np.inf, e))
+        p.flat[idx] = True
+        ranks[idx] = rank
+        e += np.roll(np.roll(kernel, idx // size, 0), idx % size, 1)
+    return ranks.reshape(size, size)
+
+
+def _tile(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    reps = (-(-shape[0] // mask.shape[0]), -(-shape[1] // mask.shape[1]))
+    return np.tile(mask, reps)[: shape[0], : shape[1]]
+
+
+def ordered(coverage: np.ndarray, n: int) -> np.ndarray:
+    """Bayer n×n dots; each n×n cell gets a blue-noise offset so in-between levels average out exactly."""
+    h, w = coverage.shape
+    levels = n * n
+    matrix = _tile(bayer_matrix(n).astype(np.float32), (h, w))
+    noise = blue_noise().astype(np.float32) / blue_noise().size
+    cell_noise = np.repeat(np.repeat(_tile(noise, (-(-h // n), -(-w // n))), n, 0), n, 1)[:h, :w]
+    thresholds = (matrix + cell_noise) / levels
+    return coverage > thresholds
+
+
+def blue_noise_dither(coverage: np.ndarray) -> np.ndarray:
+    mask = blue_noise()
+    thresholds = (_tile(mask, coverage.shape).astype(np.float32) + 0.5) / mask.size
+    return coverage > thresholds
+
+
+def threshold(coverage: np.ndarray, level: float = 0.5) -> np.ndarray:
+    return coverage > level
+
+
+def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) -> np.ndarray:
+    """Newsprint-style round dots on a rotated screen; dot area follows coverage.
+
+    The spot function's values are replaced by their rank within one screen cell (equalised), so a flat area of
+    coverage c burns exactly c of each cell; a blue-noise offset per cell reaches the levels between steps.
+    """
+    h, w = coverage.shape
+    theta = np.deg2rad(angle_deg)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = (xx * np.cos(theta) + yy * np.sin(theta)) / cell_px
+    v = (-xx * np.sin(theta) + yy * np.cos(theta)) / cell_px
+    fu, fv = u - np.floor(u), v - np.floor(v)
+    # Round dots growing from the cell centre (lower value = burns first), checkerboard-joined at 50 %.
+    spot = -(np.cos(2 * np.pi * fu) + np.cos(2 * np.pi * fv)) / 4 + 0.5
+    # Equalise: map the spot value to its quantile over a densely sampled cell.
+    sample = np.sort(
+        (-(np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[:, None]
+           + np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[None, :]) / 4 + 0.5).ravel()
+    )
+    ranks = np.searchsorted(sample, spot).astype(np.float32) / sample.size
+    noise = blue_noise().astype(np.float32) / blue_noise().size
+    cell_index = (np.floor(u).astype(np.int64) % 64, np.floor(v).astype(np.int64) % 64)
+    jitter = (noise[cell_index] - 0.5) / max(1.0, cell_px * cell_px)
+    return coverage > np.clip(1 - ranks + jitter, 0, 1)
+
+
+def grayscale_power(coverage: np.ndarray) -> np.ndarray:
+    """Grayscale mode's power per pixel (0–255) before the material's tone curve is inverted."""
+    return np.round(np.clip(coverage, 0, 1) * 255).astype(np.uint8)

@@ -1,0 +1,209 @@
+"""Tone: loading a photo as linear-light luminance at an exact pixel size, and the optional adjustments.
+
+Adjustments act on perceptual lightness (sRGB-encoded, 0–1), where "contrast" and "brightness" mean what people
+expect; halftoning then works on linear light, where area coverage averages the way the eye does.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+# sRGB code value → linear light, for 8-bit input.
+_SRGB_TO_LINEAR = np.where(
+    (v := np.arange(256, dtype=np.float64) / 255.0) <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4
+).astype(np.float32)
+
+
+def srgb_to_linear(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float32)
+    return np.where(p <= 0.04045, p / 12.92, ((np.maximum(p, 0) + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(y: np.ndarray) -> np.ndarray:
+    y = np.clip(np.asarray(y, dtype=np.float32), 0, 1)
+    return np.where(y <= 0.0031308, y * 12.92, 1.055 * np.power(y, 1 / 2.4) - 0.055).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    """Every step is optional; the defaults leave the picture as it is."""
+
+    auto_levels_clip: float = 0.0  # percent of pixels clipped at each end when stretching levels (0 = off)
+    brightness: float = 0.0  # −1…1, added to lightness
+    contrast: float = 1.0  # 0.2…3, around mid-grey
+    gamma: float = 1.0  # 0.2…5; > 1 darkens mid-tones
+    clahe: float = 0.0  # 0…1 strength of local contrast (CLAHE)
+    sharpen_amount: float = 0.0  # 0…3, unsharp mask strength
+    sharpen_radius_mm: float = 0.3  # radius in mm, so it means the same at any resolution
+    denoise: float = 0.0  # 0…1
+    invert: bool = False
+    isolate_subject: bool = False  # cut the main subject out onto a clean (unburned) background
+
+    @classmethod
+    def from_kwargs(cls, values: dict) -> Adjustments:
+        known = cls.__dataclass_fields__
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown adjustment(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
+        clean = {}
+        limits = {
+            "auto_levels_clip": (0, 20),
+            "brightness": (-1, 1),
+            "contrast": (0.2, 3),
+            "gamma": (0.2, 5),
+            "clahe": (0, 1),
+            "sharpen_amount": (0, 3),
+            "sharpen_radius_mm": (0.02, 5),
+            "denoise": (0, 1),
+        }
+        for name, value in values.items():
+            if name in limits:
+                low, high = limits[name]
+                value = float(value)
+                if not low <= value <= high:
+                    raise ValueError(f"{name} must be between {low} and {high}, not {value}.")
+            else:
+                value = bool(value)
+            clean[name] = value
+        return cls(**clean)
+
+
+def open_source(source) -> Image.Image | np.ndarray:
+    """A path, bytes, a PIL image or a numpy array (grey or RGB, uint8 or float 0–1)."""
+    if isinstance(source, np.ndarray | Image.Image):
+        return source
+    if isinstance(source, bytes | bytearray | memoryview):
+        image = Image.open(io.BytesIO(source))
+    elif isinstance(source, str | Path):
+        image = Image.open(source)
+    else:
+        raise TypeError(f"source must be a path, bytes, a PIL image or a numpy array, not {type(source).__name__}")
+    return image
+
+
+def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False):
+    """The source as linear luminance (float32, H×W) at exactly `size` (width, height) pixels.
+
+    JPEGs are decoded at reduced scale when the target is much smaller (DCT scaling), which is most of the speed.
+    With fit="crop" the picture fills the size and the excess is cut evenly; "fit" letterboxes onto white;
+    "stretch" ignores the aspect ratio. With keep_rgb the linear RGB (H×W×3) is returned as well.
+    """
+    image = open_source(source)
+    width, height = size
+    if isinstance(image, Image.Image):
+        image.draft("RGB" if keep_rgb else "L", (width, height))
+        image = ImageOps.exif_transpose(image)
+        if keep_rgb:
+            image = image.convert("RGB")
+        elif image.mode != "L":
+            # Perceptual grey from linear light, not Pillow's code-value mix.
+            image = image.convert("RGB")
+        array = np.asarray(image)
+    else:
+        array = image
+    if array.dtype != np.uint8:
+        array = np.clip(np.asarray(array, dtype=np.float32), 0, 1)
+        array = np.round(array * 255).astype(np.uint8)
+    linear = _SRGB_TO_LINEAR[array]
+    if linear.ndim == 3:
+        linear = linear[..., :3]
+    linear = _reframe(linear, width, height, fit)
+    if linear.ndim == 3:
+        luminance = linear @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        return (luminance, linear) if keep_rgb else luminance
+    return (linear, np.repeat(linear[..., None], 3, axis=2)) if keep_rgb else linear
+
+
+def _reframe(linear: np.ndarray, width: int, height: int, fit: str) -> np.ndarray:
+    src_h, src_w = linear.shape[:2]
+    if fit == "crop":
+        scale = max(width / src_w, height / src_h)
+        crop_w, crop_h = min(src_w, round(width / scale)), min(src_h, round(height / scale))
+        x0, y0 = (src_w - crop_w) // 2, (src_h - crop_h) // 2
+        linear = linear[y0 : y0 + crop_h, x0 : x0 + crop_w]
+        return _resize(linear, width, height)
+    if fit == "fit":
+        scale = min(width / src_w, height / src_h)
+        inner_w, inner_h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
+        canvas = np.ones((height, width) + linear.shape[2:], dtype=np.float32)
+        x0, y0 = (width - inner_w) // 2, (height - inner_h) // 2
+        canvas[y0 : y0 + inner_h, x0 : x0 + inner_w] = _resize(linear, inner_w, inner_h)
+        return canvas
+    if fit == "stretch":
+        return _resize(linear, width, height)
+    raise ValueError(f"fit must be crop, fit or stretch, not {fit!r}")
+
+
+def _resize(linear: np.ndarray, width: int, height: int) -> np.ndarray:
+    if linear.shape[1] == width and linear.shape[0] == height:
+        return np.ascontiguousarray(linear)
+    shrinking = width < linear.shape[1] or height < linear.shape[0]
+    return cv2.resize(linear, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+
+
+def adjust(luminance: np.ndarray, adjustments: Adjustments, *, px_mm: float, rgb: np.ndarray | None = None):
+    """Applies the adjustments; returns linear luminance (float32, 0–1)."""
+    a = adjustments
+    p = linear_to_srgb(luminance)
+    if a.denoise > 0:
+        sigma = 0.5 + 2.5 * a.denoise
+        p = cv2.bilateralFilter(p, d=0, sigmaColor=0.05 + 0.15 * a.denoise, sigmaSpace=sigma)
+    if a.auto_levels_clip > 0:
+        low, high = np.percentile(p, [a.auto_levels_clip, 100 - a.auto_levels_clip])
+        if high - low > 1e-3:
+            p = (p - low) / (high - low)
+    if a.brightness:
+        p = p + a.brightness
+    if a.contrast != 1.0:
+        p = (p - 0.5) * a.contrast + 0.5
+    p = np.clip(p, 0, 1)
+    if a.gamma != 1.0:
+        p = np.power(p, a.gamma)
+    if a.clahe > 0:
+        tile = max(2, round(min(p.shape) / 128))
+        clahe = cv2.createCLAHE(clipLimit=1.0 + 3.0 * a.clahe, tileGridSize=(tile, tile))
+        p = clahe.apply(np.round(p * 65535).astype(np.uint16)).astype(np.float32) / 65535
+    if a.sharpen_amount > 0:
+        sigma = max(0.3, a.sharpen_radius_mm / px_mm / 2)
+        blurred = cv2.GaussianBlur(p, (0, 0), sigma)
+        p = np.clip(p + a.sharpen_amount * (p - blurred), 0, 1)
+    if a.invert:
+        p = 1 - p
+    if a.isolate_subject:
+        if rgb is None:
+            rgb = np.repeat(luminance[..., None], 3, axis=2)
+        p = np.maximum(p, 1 - subject_mask(rgb))
+    return srgb_to_linear(np.clip(p, 0, 1))
+
+
+def subject_mask(rgb_linear: np.ndarray) -> np.ndarray:
+    """A soft 0–1 mask of the main subject (pets, people): GrabCut seeded by a centred rectangle.
+
+    Classical and offline: the border is taken as background, the centre as probable subject; the result is
+    cleaned morphologically, the largest component kept, and the edge feathered.
+    """
+    h, w = rgb_linear.shape[:2]
+    scale = min(1.0, 400 / max(h, w))
+    small = cv2.resize(rgb_linear, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    bgr = np.ascontiguousarray((linear_to_srgb(small)[..., ::-1] * 255).astype(np.uint8))
+    sh, sw = bgr.shape[:2]
+    mask = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
+    rect = (max(1, sw // 10), max(1, sh // 20), sw - 2 * max(1, sw // 10), sh - max(1, sh // 20) - 1)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)
+    cv2.grabCut(bgr, mask, rect, bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
+    fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
+    if count > 1:
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        fg = (labels == largest).astype(np.uint8)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    soft = cv2.GaussianBlur(fg.astype(np.float32), (0, 0), 1.5)
+    return np.clip(cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
