@@ -229,8 +229,14 @@ def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) 
     spot = -(np.cos(2 * np.pi * fu) + np.cos(2 * np.pi * fv)) / 4 + 0.5
     # Equalise: map the spot value to its quantile over a densely sampled cell.
     sample = np.sort(
-        (-(np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[:, None]
-           + np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[None, :]) / 4 + 0.5).ravel()
+        (
+            -(
+                np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[:, None]
+                + np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[None, :]
+            )
+            / 4
+            + 0.5
+        ).ravel()
     )
     ranks = np.searchsorted(sample, spot).astype(np.float32) / sample.size
     noise = blue_noise().astype(np.float32) / blue_noise().size

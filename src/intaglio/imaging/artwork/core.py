@@ -1,0 +1,316 @@
+"""prepare_artwork: a photo → laser-ready artwork for a named material and machine, at an exact physical size."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from intaglio.imaging.artwork import dotgain, halftone
+from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
+from intaglio.imaging.artwork.tone import Adjustments, adjust, linear_to_srgb, load_linear, open_source, srgb_to_linear
+
+BINARY_MODES = (
+    "threshold",
+    "bayer2",
+    "bayer4",
+    "bayer8",
+    "blue-noise",
+    *halftone.DIFFUSION_KERNELS,
+    "halftone",
+    "sketch",
+    "stipple",
+    "hatch",
+)
+MODES = (*BINARY_MODES, "grayscale")
+FITS = ("crop", "fit", "stretch")
+
+
+class ArtworkError(ValueError):
+    """Bad request to the engine (unknown mode, size beyond the machine, …); the message is for people."""
+
+
+@dataclass(frozen=True)
+class ModeOptions:
+    serpentine: bool = True  # error diffusion: alternate the scan direction per row
+    threshold: float = 0.5  # threshold mode: coverage above which a pixel burns
+    cell_mm: float | None = None  # halftone: screen cell size in mm (or give lpi)
+    lpi: float | None = None  # halftone: lines per inch
+    angle_deg: float = 45.0  # halftone and hatch: screen angle
+    spacing_mm: float | None = None  # hatch: line spacing
+    line_width_mm: float | None = None  # sketch: line width
+    detail: float = 0.5  # sketch: 0 coarse … 1 fine
+    seed: int = 0  # stipple: placement seed
+
+
+@dataclass(frozen=True, eq=False)
+class Artwork:
+    burn: np.ndarray  # H×W bool, row 0 at the top, True where the laser fires
+    dpi: float
+    width_mm: float
+    height_mm: float
+    material: Material
+    machine: Machine
+    mode: str
+    mark_px: float  # diameter of one mark on this material, in pixels (0 = exactly one pixel)
+    power: np.ndarray | None = None  # grayscale mode: H×W uint8 power, 0 = off … 255 = the range's top
+    settings: dict = field(default_factory=dict)  # everything that made it, for reproducibility
+
+    @property
+    def px_mm(self) -> float:
+        return 25.4 / self.dpi
+
+    def effective_coverage(self) -> np.ndarray:
+        """How much of each pixel's area ends up marked on the material (dot gain included)."""
+        if self.power is not None:
+            floor = self.machine.min_power_pct / 100
+            above_floor = (self.power.astype(np.float32) / 255 - floor) / (1 - floor)
+            darkness = np.where(self.power > 0, _tone_response(self.material, np.clip(above_floor, 0, 1)), 0.0)
+            return _spread(darkness.astype(np.float32), self.mark_px)
+        return dotgain.effective_coverage(self.burn, self.mark_px)
+
+    def simulate(self) -> np.ndarray:
+        """The preview of the burn on the material: H×W×3 uint8 sRGB, with the surface's colours and texture."""
+        coverage = self.effective_coverage()[..., None]
+        unburned = srgb_to_linear(np.array(self.material.unburned_rgb, dtype=np.float32) / 255)
+        burned = srgb_to_linear(np.array(self.material.burned_rgb, dtype=np.float32) / 255)
+        linear = unburned * (1 - coverage) + burned * coverage
+        texture = dotgain.material_texture(
+            self.material.texture,
+            self.burn.shape,
+            strength=self.material.texture_strength,
+            px_mm=self.px_mm,
+            seed=sum(map(ord, self.material.name)),
+        )
+        linear = linear * texture[..., None]
+        return np.round(linear_to_srgb(linear) * 255).astype(np.uint8)
+
+    def preview_png(self) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(self.simulate()).save(buffer, "PNG", dpi=(self.dpi, self.dpi), compress_level=6)
+        return buffer.getvalue()
+
+    def png(self) -> bytes:
+        from intaglio.imaging.artwork import outputs
+
+        if self.power is not None:
+            return outputs.png_gray(self.power, self.dpi)
+        return outputs.png_1bit(self.burn, self.dpi)
+
+    def gcode(self, **options) -> str:
+        from intaglio.imaging.artwork import outputs
+
+        kind = self.machine.kind
+        suggestion = self.material.suggestions.get(kind) or next(iter(self.material.suggestions.values()))
+        defaults = {
+            "feed_mm_min": min(suggestion.speed_mm_min, self.machine.max_feed_mm_min),
+            "s_max": self.machine.s_max,
+            "s_min": self.machine.s_min,
+            "power_pct": suggestion.power_pct,
+            "passes": suggestion.passes,
+            "header_comment": f"{self.material.label} on {self.machine.label}, {self.mode}, "
+            f"{self.width_mm:.1f} x {self.height_mm:.1f} mm at {self.dpi:.1f} DPI",
+        }
+        defaults.update(options)
+        return outputs.gcode(self.power if self.power is not None else self.burn, px_mm=self.px_mm, **defaults)
+
+    def svg(self) -> str:
+        from intaglio.imaging.artwork import outputs
+
+        return outputs.svg(self.burn, px_mm=self.px_mm)
+
+
+def _tone_response(material: Material, power: np.ndarray) -> np.ndarray:
+    xs, ys = zip(*material.tone_curve, strict=True)
+    return np.interp(power, xs, ys).astype(np.float32)
+
+
+def _inverse_tone_response(material: Material, darkness: np.ndarray) -> np.ndarray:
+    xs, ys = zip(*material.tone_curve, strict=True)
+    return np.interp(darkness, ys, xs).astype(np.float32)
+
+
+def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
+    if mark_px <= 1:
+        return darkness
+    import cv2
+
+    return cv2.GaussianBlur(darkness, (0, 0), sigmaX=max(0.3, (mark_px - 1) / 2.355))
+
+
+def _source_size(image) -> tuple[int, int]:
+    if isinstance(image, np.ndarray):
+        return image.shape[1], image.shape[0]
+    orientation = image.getexif().get(0x0112, 1)
+    return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
+
+
+def _halftoner(mode: str, options: ModeOptions, *, px_mm: float, spot_px: float):
+    """The halftoning function for a mode, and a hashable key describing it (for the compensation cache)."""
+    if mode in halftone.DIFFUSION_KERNELS:
+        return partial(halftone.error_diffusion, kernel=mode, serpentine=options.serpentine), (mode, options.serpentine)
+    if mode in halftone.ORDERED_SIZES:
+        return partial(halftone.ordered, n=halftone.ORDERED_SIZES[mode]), (mode,)
+    if mode == "blue-noise":
+        return halftone.blue_noise_dither, (mode,)
+    if mode == "threshold":
+        return partial(halftone.threshold, level=options.threshold), (mode, options.threshold)
+    if mode == "halftone":
+        cell_mm = 25.4 / options.lpi if options.lpi else (options.cell_mm or max(0.6, 6 * px_mm))
+        cell_px = cell_mm / px_mm
+        if cell_px < 2:
+            raise ArtworkError(
+                f"A {cell_mm:.2f} mm halftone cell is under two pixels at this resolution; use a larger cell."
+            )
+        return partial(halftone.clustered, cell_px=cell_px, angle_deg=options.angle_deg), (
+            mode,
+            round(cell_px, 3),
+            options.angle_deg,
+        )
+    from intaglio.imaging.artwork import creative
+
+    if mode == "stipple":
+        return (
+            partial(creative.stipple, spot_px=max(1.0, spot_px), px_mm=px_mm, seed=options.seed),
+            (mode, round(spot_px, 2), options.seed),
+        )
+    if mode == "hatch":
+        return (
+            partial(
+                creative.hatch,
+                spot_px=max(1.0, spot_px),
+                px_mm=px_mm,
+                angle_deg=options.angle_deg,
+                spacing_mm=options.spacing_mm,
+            ),
+            (mode, round(spot_px, 2), options.angle_deg, options.spacing_mm),
+        )
+    raise ArtworkError(f"Unknown mode {mode!r}. Modes: {', '.join(MODES)}.")
+
+
+def prepare_artwork(
+    source,
+    *,
+    material: str | Material,
+    machine: str | Machine,
+    width_mm: float,
+    height_mm: float | None = None,
+    mode: str = "floyd-steinberg",
+    dpi: float | None = None,
+    line_interval_mm: float | None = None,
+    fit: str = "crop",
+    compensate_dot_gain: bool = True,
+    serpentine: bool = True,
+    threshold: float = 0.5,
+    cell_mm: float | None = None,
+    lpi: float | None = None,
+    angle_deg: float = 45.0,
+    spacing_mm: float | None = None,
+    line_width_mm: float | None = None,
+    detail: float = 0.5,
+    seed: int = 0,
+    **adjustments,
+) -> Artwork:
+    """Turns `source` (a path, bytes, PIL image or numpy array) into artwork for `material` on `machine`.
+
+    Size: `width_mm` (and optionally `height_mm`, then `fit` = crop | fit | stretch). Resolution: `dpi`, or
+    `line_interval_mm`, else the coarser of the material's and the machine's suggested line interval; the pixel
+    size is round(mm / interval). Adjustments (see tone.Adjustments) override the material's defaults.
+    Tone: the burned area reproduces the picture's reflectance in linear light, after dot gain on the material.
+    """
+    material = get_material(material)
+    machine = get_machine(machine)
+    if mode not in MODES:
+        raise ArtworkError(f"Unknown mode {mode!r}. Modes: {', '.join(MODES)}.")
+    if fit not in FITS:
+        raise ArtworkError(f"fit must be one of {', '.join(FITS)}, not {fit!r}.")
+    if dpi is not None and line_interval_mm is not None:
+        raise ArtworkError("Give dpi or line_interval_mm, not both.")
+    interval = line_interval_mm or (25.4 / dpi if dpi else max(material.line_interval_mm, machine.line_interval_mm))
+    if not 0.005 <= interval <= 2:
+        raise ArtworkError(f"A line interval of {interval:.4f} mm is outside 0.005–2 mm.")
+    if width_mm <= 0 or (height_mm is not None and height_mm <= 0):
+        raise ArtworkError("Width and height must be positive.")
+    try:
+        options_adjustments = Adjustments.from_kwargs({**material.default_adjustments, **adjustments})
+    except ValueError as invalid:
+        raise ArtworkError(str(invalid)) from None
+    options = ModeOptions(serpentine, threshold, cell_mm, lpi, angle_deg, spacing_mm, line_width_mm, detail, seed)
+
+    image = open_source(source)
+    if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image) if image.format != "JPEG" else image
+    src_w, src_h = _source_size(image)
+    width_px = max(1, round(width_mm / interval))
+    height_px = max(1, round(height_mm / interval)) if height_mm else max(1, round(width_px * src_h / src_w))
+    true_w, true_h = width_px * interval, height_px * interval
+    area_w, area_h = machine.work_area_mm
+    if true_w > area_w + 1e-6 or true_h > area_h + 1e-6:
+        raise ArtworkError(
+            f"{true_w:.1f} × {true_h:.1f} mm does not fit the {machine.label}'s {area_w:g} × {area_h:g} mm work area."
+        )
+    if width_px * height_px > 400_000_000:
+        raise ArtworkError("That is more than 400 million pixels; use a coarser line interval or a smaller size.")
+
+    loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=options_adjustments.isolate_subject)
+    luminance, rgb = loaded if options_adjustments.isolate_subject else (loaded, None)
+    luminance = adjust(luminance, options_adjustments, px_mm=interval, rgb=rgb)
+    # Dark-marking surfaces burn where the picture is dark; light-marking ones where it is light.
+    coverage = luminance if material.polarity == "light" else 1.0 - luminance
+
+    ideal = material.category == "reference"
+    mark_px = dotgain.mark_diameter_px(
+        spot_mm=machine.spot_mm, spread_mm=material.spread_mm, px_mm=interval, ideal=ideal
+    )
+    spot_px = machine.spot_mm / interval
+    power = None
+    if mode == "grayscale":
+        # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
+        floor = machine.min_power_pct / 100
+        power_fraction = floor + (1 - floor) * _inverse_tone_response(material, coverage)
+        power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
+        power = np.round(power_fraction * 255).astype(np.uint8)
+        burn = power > 0
+    elif mode == "sketch":
+        from intaglio.imaging.artwork import creative
+
+        burn = creative.sketch(
+            luminance if material.polarity == "dark" else 1.0 - luminance,
+            px_mm=interval,
+            line_width_mm=line_width_mm,
+            detail=detail,
+        )
+    else:
+        halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px)
+        if compensate_dot_gain:
+            # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson drops a
+            # quarter of its error by design); elsewhere it undoes the dot gain.
+            coverage = dotgain.compensate(coverage, key, mark_px, halftoner)
+        burn = halftoner(np.ascontiguousarray(coverage, dtype=np.float32))
+
+    return Artwork(
+        burn=burn,
+        dpi=25.4 / interval,
+        width_mm=true_w,
+        height_mm=true_h,
+        material=material,
+        machine=machine,
+        mode=mode,
+        mark_px=mark_px,
+        power=power,
+        settings={
+            "material": material.name,
+            "machine": machine.name,
+            "mode": mode,
+            "width_px": width_px,
+            "height_px": height_px,
+            "line_interval_mm": interval,
+            "fit": fit,
+            "compensate_dot_gain": compensate_dot_gain,
+            "options": options.__dict__,
+            "adjustments": options_adjustments.__dict__,
+        },
+    )
