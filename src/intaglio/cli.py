@@ -5,6 +5,11 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["engrave"]:
+        # The artwork engine needs no database or settings: skipping Django keeps its start fast.
+        from intaglio.imaging.artwork.cli import main as engrave
+
+        sys.exit(engrave(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intaglio.settings")
     from django.core.management import execute_from_command_line
 
