@@ -1,0 +1,150 @@
+"""The artwork engine: tone convention, exact physical size, determinism, polarity, errors."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from intaglio.imaging import ArtworkError, prepare_artwork
+from intaglio.imaging.artwork import MODES, dotgain, materials
+
+NEUTRAL = {
+    "brightness": 0,
+    "contrast": 1,
+    "gamma": 1,
+    "sharpen_amount": 0,
+    "clahe": 0,
+    "auto_levels_clip": 0,
+    "denoise": 0,
+}
+GREYS = [0.1, 0.25, 0.5, 0.75, 0.9]
+HALFTONING = [m for m in MODES if m not in ("threshold", "sketch", "stipple", "hatch", "grayscale")]
+
+
+def linear(v: float) -> float:
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def flat(v: float, size: int = 300) -> np.ndarray:
+    return np.full((size, size), v, dtype=np.float32)
+
+
+def burned_fraction(artwork) -> float:
+    if artwork.power is not None:  # grayscale: how dark the surface gets, through the machine's marking range
+        return float(artwork.effective_coverage()[24:-24, 24:-24].mean())
+    return float(artwork.burn[24:-24, 24:-24].mean())
+
+
+@pytest.mark.parametrize("mode", [*HALFTONING, "grayscale"])
+def test_reference_burns_one_minus_linear_grey(mode):
+    for v in GREYS:
+        art = prepare_artwork(flat(v), material="reference", machine="diode-10w", width_mm=20, mode=mode, **NEUTRAL)
+        assert burned_fraction(art) == pytest.approx(1 - linear(v), abs=0.01), (mode, v)
+
+
+@pytest.mark.parametrize("mode", ["stipple", "hatch"])
+def test_reference_tone_of_the_drawn_modes_is_within_five_percent(mode):
+    for v in GREYS:
+        art = prepare_artwork(flat(v), material="reference", machine="diode-10w", width_mm=20, mode=mode, **NEUTRAL)
+        assert burned_fraction(art) == pytest.approx(1 - linear(v), abs=0.05), (mode, v)
+
+
+def simulated_error(material: str, mode: str, v: float) -> float:
+    art = prepare_artwork(flat(v), material=material, machine="diode-10w", width_mm=20, mode=mode, **NEUTRAL)
+    seen = float(art.effective_coverage()[24:-24, 24:-24].mean())
+    target = linear(v) if art.material.polarity == "light" else 1 - linear(v)
+    darkest = 1.0
+    if art.mark_px and mode != "grayscale":
+        darkest = dotgain.compensation_curve(*_key(art), art.mark_px, lambda c: c)[0][-1]
+    return seen - target * min(1.0, float(darkest))
+
+
+def _key(art):
+    from intaglio.imaging.artwork.core import ModeOptions, _halftoner
+
+    _, key = _halftoner(art.mode, ModeOptions(), px_mm=art.px_mm, spot_px=art.machine.spot_mm / art.px_mm)
+    return (key,)
+
+
+# Modes whose dots interact with a wide mark in ways the calibrated curve does not yet capture on dark-marking
+# surfaces with strong dot gain; they are held to 5 % here until dot-gain-aware diffusion lands.
+WIDER = {"atkinson", "burkes", "sierra-lite"}
+
+
+@pytest.mark.parametrize("mode", [m for m in HALFTONING if m != "grayscale"] + ["grayscale"])
+@pytest.mark.parametrize("material", ["birch-plywood", "slate", "black-anodised-aluminium", "cork", "glass"])
+def test_simulated_burn_matches_the_target_on_real_materials(material, mode):
+    tolerance = 0.05 if mode in WIDER else 0.02
+    errors = [simulated_error(material, mode, v) for v in GREYS]
+    assert max(map(abs, errors)) <= tolerance, dict(zip(GREYS, np.round(errors, 3), strict=True))
+
+
+def test_physical_size_and_dpi():
+    photo = np.random.default_rng(1).random((600, 800)).astype(np.float32)
+    art = prepare_artwork(photo, material="maple", machine="diode-10w", width_mm=100, mode="floyd-steinberg")
+    interval = 25.4 / art.dpi
+    assert art.burn.shape == (round(75 / interval), round(100 / interval))
+    assert art.width_mm == pytest.approx(100, abs=interval / 2)
+    both = prepare_artwork(
+        photo, material="maple", machine="diode-10w", width_mm=50, height_mm=50, line_interval_mm=0.1
+    )
+    assert both.burn.shape == (500, 500) and both.dpi == pytest.approx(254)
+    png = Image.open(io.BytesIO(art.png()))
+    assert png.size == (art.burn.shape[1], art.burn.shape[0])
+    assert png.info["dpi"][0] == pytest.approx(art.dpi, abs=0.02)
+
+
+def test_same_input_same_bytes():
+    photo = (np.random.default_rng(2).random((300, 400)) * 255).astype(np.uint8)
+    runs = [
+        prepare_artwork(photo, material="slate", machine="diode-10w", width_mm=40, mode=mode)
+        for mode in ("floyd-steinberg", "floyd-steinberg", "stipple", "stipple")
+    ]
+    assert runs[0].png() == runs[1].png() and runs[2].png() == runs[3].png()
+    assert runs[0].gcode() == runs[1].gcode()
+
+
+def test_light_marking_materials_burn_where_the_picture_is_light():
+    ramp = np.tile(np.linspace(0, 1, 400, dtype=np.float32), (100, 1))
+    wood = prepare_artwork(ramp, material="birch-plywood", machine="diode-10w", width_mm=40, **NEUTRAL)
+    slate = prepare_artwork(ramp, material="slate", machine="diode-10w", width_mm=40, **NEUTRAL)
+    dark, light = wood.effective_coverage(), slate.effective_coverage()  # marked area, dot gain included
+    # The outer tenths span sRGB 0–0.1 and 0.9–1, i.e. linear light 0–1 % and 79–100 %.
+    assert dark[:, :40].mean() > 0.9 and dark[:, -40:].mean() < 0.15
+    assert light[:, :40].mean() < 0.05 and light[:, -40:].mean() > 0.85
+
+
+def test_sources_path_bytes_pil_and_array_agree(tmp_path):
+    photo = Image.fromarray((np.random.default_rng(3).random((120, 160, 3)) * 255).astype(np.uint8))
+    path = tmp_path / "p.png"
+    photo.save(path)
+    results = [
+        prepare_artwork(source, material="reference", machine="diode-10w", width_mm=12).burn
+        for source in (path, path.read_bytes(), photo, np.asarray(photo))
+    ]
+    assert all(np.array_equal(results[0], other) for other in results[1:])
+
+
+def test_every_material_and_every_mode_runs():
+    photo = np.random.default_rng(4).random((90, 120)).astype(np.float32)
+    runs = [(material, "floyd-steinberg") for material in materials()] + [("maple", mode) for mode in MODES]
+    for material, mode in runs:
+        art = prepare_artwork(photo, material=material, machine="co2-60w", width_mm=10, mode=mode)
+        assert art.burn.dtype == bool and art.simulate().shape == (*art.burn.shape, 3)
+
+
+def test_clear_errors():
+    photo = flat(0.5, 50)
+    with pytest.raises(ArtworkError, match="work area"):
+        prepare_artwork(photo, material="maple", machine="fibre-20w", width_mm=300)
+    with pytest.raises(ArtworkError, match="Unknown mode"):
+        prepare_artwork(photo, material="maple", machine="diode-10w", width_mm=30, mode="sparkle")
+    with pytest.raises(ArtworkError, match="contrast must be between"):
+        prepare_artwork(photo, material="maple", machine="diode-10w", width_mm=30, contrast=9)
+    with pytest.raises(ArtworkError, match="Unknown adjustment"):
+        prepare_artwork(photo, material="maple", machine="diode-10w", width_mm=30, vibrance=1)
+    with pytest.raises(LookupError, match="Known materials"):
+        prepare_artwork(photo, material="marble", machine="diode-10w", width_mm=30)
