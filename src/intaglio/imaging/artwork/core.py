@@ -148,10 +148,15 @@ def _source_size(image) -> tuple[int, int]:
     return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
 
 
-def _halftoner(mode: str, options: ModeOptions, *, px_mm: float, spot_px: float):
+def _halftoner(mode: str, options: ModeOptions, *, px_mm: float, spot_px: float, mark_px: float):
     """The halftoning function for a mode, and a hashable key describing it (for the compensation cache)."""
     if mode in halftone.DIFFUSION_KERNELS:
-        return partial(halftone.error_diffusion, kernel=mode, serpentine=options.serpentine), (mode, options.serpentine)
+        # Where marks are wider than pixels, diffuse the error against what the surface will show.
+        spill = dotgain.neighbour_spill(mark_px)
+        return (
+            partial(halftone.error_diffusion, kernel=mode, serpentine=options.serpentine, spill=spill),
+            (mode, options.serpentine, spill),
+        )
     if mode in halftone.ORDERED_SIZES:
         return partial(halftone.ordered, n=halftone.ORDERED_SIZES[mode]), (mode,)
     if mode == "blue-noise":
@@ -284,7 +289,7 @@ def prepare_artwork(
             detail=detail,
         )
     else:
-        halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px)
+        halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px, mark_px=mark_px)
         if compensate_dot_gain:
             # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson drops a
             # quarter of its error by design); elsewhere it undoes the dot gain.

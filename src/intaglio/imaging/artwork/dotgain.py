@@ -97,3 +97,14 @@ def material_texture(kind: str, shape: tuple[int, int], *, strength: float, px_m
         field = cv2.GaussianBlur(noise, (0, 0), max(0.5, scale / px_mm))
     field = (field - field.mean()) / (field.std() + 1e-6)
     return (1 + strength * field).astype(np.float32)
+
+
+def neighbour_spill(mark_px: float) -> tuple[float, float, float]:
+    """How much one isolated mark darkens its unburned neighbours (above/below, beside, diagonal), measured
+    with the same model as effective_coverage."""
+    if mark_px <= 0:
+        return (0.0, 0.0, 0.0)
+    single = np.zeros((5, 5), dtype=bool)
+    single[2, 2] = True
+    seen = effective_coverage(single, mark_px)
+    return (float(seen[1, 2]), float(seen[2, 1]), float(seen[1, 1]))

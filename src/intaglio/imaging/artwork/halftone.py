@@ -129,7 +129,96 @@ def _floyd_steinberg(coverage, serpentine):
     return out
 
 
-def error_diffusion(coverage: np.ndarray, kernel: str = "floyd-steinberg", *, serpentine: bool = True) -> np.ndarray:
+@njit(cache=True, nogil=True, fastmath=True)
+def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_h, s_d):
+    """Error diffusion that knows marks are wider than pixels (model-based, after Pappas and Neuhoff).
+
+    A burned pixel darkens its unburned neighbours by s_v (above/below), s_h (beside) and s_d (diagonal). Each
+    pair of neighbours is accounted once, by whichever of the two is decided second, so the error carried forward
+    is the difference from what the surface will really show, not from the nominal dot.
+    """
+    h, width = coverage.shape
+    pad = 2
+    r0 = np.zeros(width + 2 * pad, dtype=np.float32)
+    r1 = np.zeros(width + 2 * pad, dtype=np.float32)
+    r2 = np.zeros(width + 2 * pad, dtype=np.float32)
+    out = np.zeros((h, width), dtype=np.bool_)
+    n0, n1, n2 = dx0.shape[0], dx1.shape[0], dx2.shape[0]
+    for y in range(h):
+        reverse = serpentine and (y & 1) == 1
+        step = -1 if reverse else 1
+        x = width - 1 if reverse else 0
+        row = coverage[y]
+        out_row = out[y]
+        for _ in range(width):
+            xp = x + pad
+            value = row[x] + r0[xp]
+            # Neighbours decided already: the one behind in this row, and the three above.
+            behind = x - step
+            burned_v = 0
+            burned_h = 0
+            burned_d = 0
+            clear_v = 0
+            clear_h = 0
+            clear_d = 0
+            if 0 <= behind < width:
+                if out_row[behind]:
+                    burned_h += 1
+                else:
+                    clear_h += 1
+            if y > 0:
+                above = out[y - 1]
+                if above[x]:
+                    burned_v += 1
+                else:
+                    clear_v += 1
+                if x > 0:
+                    if above[x - 1]:
+                        burned_d += 1
+                    else:
+                        clear_d += 1
+                if x + 1 < width:
+                    if above[x + 1]:
+                        burned_d += 1
+                    else:
+                        clear_d += 1
+            # Darkness this decision adds, if burned (itself plus its spill into clear decided neighbours) or
+            # if left clear (the spill it receives from burned decided neighbours).
+            if_burned = 1.0 + s_v * clear_v + s_h * clear_h + s_d * clear_d
+            if_clear = s_v * burned_v + s_h * burned_h + s_d * burned_d
+            if value >= 0.5 * (if_burned + if_clear):
+                out_row[x] = True
+                e = value - if_burned
+            else:
+                e = value - if_clear
+            for t in range(n0):
+                r0[xp + dx0[t] * step] += e * w0[t]
+            for t in range(n1):
+                r1[xp + dx1[t] * step] += e * w1[t]
+            for t in range(n2):
+                r2[xp + dx2[t] * step] += e * w2[t]
+            x += step
+        r0, r1, r2 = r1, r2, r0
+        r2[:] = 0.0
+        r0[:pad] = 0.0
+        r0[width + pad :] = 0.0
+        r1[:pad] = 0.0
+        r1[width + pad :] = 0.0
+    return out
+
+
+def error_diffusion(
+    coverage: np.ndarray,
+    kernel: str = "floyd-steinberg",
+    *,
+    serpentine: bool = True,
+    spill: tuple[float, float, float] | None = None,
+) -> np.ndarray:
+    """Error diffusion; with `spill` (vertical, horizontal, diagonal darkening of a mark's neighbours) the error
+    is measured against what the surface will show (see _diffuse_with_spill)."""
+    if spill is not None and max(spill) > 0:
+        arrays = _kernel_arrays(kernel)
+        return _diffuse_with_spill(np.ascontiguousarray(coverage, dtype=np.float32), *arrays, serpentine, *spill)
     if kernel == "floyd-steinberg":
         return _floyd_steinberg(np.ascontiguousarray(coverage, dtype=np.float32), serpentine)
     return _diffuse(np.ascontiguousarray(coverage, dtype=np.float32), *_kernel_arrays(kernel), serpentine)
