@@ -19,6 +19,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from intaglio.imaging.artwork.tone import lookup
+
 SUPERSAMPLE = 4
 # Nominal levels for calibration, denser towards both ends where patterns respond least linearly.
 _LEVELS = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, 129))).astype(np.float32)
@@ -74,9 +76,15 @@ def compensation_curve(mode_key: tuple, mark_px: float, halftone: Callable[[np.n
 
 
 def compensate(coverage: np.ndarray, mode_key: tuple, mark_px: float, halftone) -> np.ndarray:
+    return lookup(coverage, _compensation_table(mode_key, mark_px, halftone))
+
+
+def _compensation_table(mode_key: tuple, mark_px: float, halftone) -> np.ndarray:
+    """wanted coverage (sampled over 0–1) → nominal coverage, as a table for a fast gather."""
     x, y = compensation_curve(mode_key, mark_px, halftone)
     darkest = float(x[-1])  # what a solid area achieves on this surface
-    return np.interp(coverage * min(1.0, darkest), x, y).astype(np.float32)
+    wanted = np.linspace(0.0, 1.0, 4096, dtype=np.float32) * min(1.0, darkest)
+    return np.interp(wanted, x, y).astype(np.float32)
 
 
 def material_texture(kind: str, shape: tuple[int, int], *, strength: float, px_mm: float, seed: int) -> np.ndarray:

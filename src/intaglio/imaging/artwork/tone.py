@@ -20,14 +20,35 @@ _SRGB_TO_LINEAR = np.where(
 ).astype(np.float32)
 
 
+def _srgb_to_linear_exact(p):
+    return np.where(p <= 0.04045, p / 12.92, ((np.maximum(p, 0) + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb_exact(y):
+    return np.where(y <= 0.0031308, y * 12.92, 1.055 * np.power(np.maximum(y, 0), 1 / 2.4) - 0.055)
+
+
+# Whole-image conversions go through 64k-entry tables (a gather instead of a power per pixel); the steps are
+# far below one 8-bit code value.
+_TABLE_SIZE = 65536
+_TABLE_X = np.linspace(0.0, 1.0, _TABLE_SIZE)
+_TO_LINEAR_TABLE = _srgb_to_linear_exact(_TABLE_X).astype(np.float32)
+_TO_SRGB_TABLE = _linear_to_srgb_exact(_TABLE_X).astype(np.float32)
+
+
+def lookup(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """table[values] for values in 0–1 (clipped), with the table sampled evenly over 0–1."""
+    scale = np.float32(table.size - 1)
+    index = np.clip(np.asarray(values, dtype=np.float32) * scale + np.float32(0.5), 0, scale).astype(np.int32)
+    return table[index]
+
+
 def srgb_to_linear(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=np.float32)
-    return np.where(p <= 0.04045, p / 12.92, ((np.maximum(p, 0) + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return lookup(p, _TO_LINEAR_TABLE)
 
 
 def linear_to_srgb(y: np.ndarray) -> np.ndarray:
-    y = np.clip(np.asarray(y, dtype=np.float32), 0, 1)
-    return np.where(y <= 0.0031308, y * 12.92, 1.055 * np.power(y, 1 / 2.4) - 0.055).astype(np.float32)
+    return lookup(y, _TO_SRGB_TABLE)
 
 
 @dataclass(frozen=True)
