@@ -92,40 +92,44 @@ def _diffuse(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine):
     return out
 
 
-_W7, _W3, _W5, _W1, _HALF = (np.float32(v) for v in (7 / 16, 3 / 16, 5 / 16, 1 / 16, 0.5))
+_FS_FULL = 4080  # fixed point: coverage 1.0 = 255·16, so errors in sixteenths stay integers
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _floyd_steinberg(coverage, serpentine):
-    """Floyd–Steinberg with the error kept in registers: one memory write per pixel (the default mode's speed)."""
-    h, width = coverage.shape
-    below = np.zeros(width + 2, dtype=np.float32)  # incoming error of this row at x+1; refilled for the next row
+@njit(cache=True, nogil=True)
+def _floyd_steinberg(levels, serpentine):
+    """Floyd–Steinberg in integers with the error kept in registers: one memory write per pixel.
+
+    `levels` is coverage in 1/4080 steps. Errors are carried in sixteenths and divided once when used.
+    """
+    h, width = levels.shape
+    below = np.zeros(width + 2, dtype=np.int32)  # incoming error of this row at x+1; refilled for the next row
     out = np.empty((h, width), dtype=np.bool_)
+    half = _FS_FULL // 2
     for y in range(h):
-        row = coverage[y]
+        row = levels[y]
         out_row = out[y]
         reverse = serpentine and (y & 1) == 1
         back = 1 if reverse else -1
-        carry = np.float32(0.0)
-        behind = np.float32(0.0)  # next-row error at the pixel behind
-        here = np.float32(0.0)  # next-row error at this pixel
+        carry = 0
+        behind = 0  # next-row error (sixteenths) at the pixel behind
+        here = 0  # next-row error at this pixel
         for i in range(width):
             x = width - 1 - i if reverse else i
-            value = row[x] + carry + below[x + 1]
-            burn = value >= _HALF
+            value = np.int32(row[x]) + ((carry + below[x + 1]) >> 4)
+            burn = value >= half
             out_row[x] = burn
-            e = value - np.float32(burn)
-            carry = e * _W7
-            behind += e * _W3
-            here += e * _W5
+            e = value - _FS_FULL * burn
+            carry = e * 7
+            behind += e * 3
+            here += e * 5
             if i > 0:
                 below[x + 1 + back] = behind
             behind = here
-            here = e * _W1
+            here = e
         if width > 0:
             below[(0 if reverse else width - 1) + 1] = behind
-        below[0] = 0.0
-        below[width + 1] = 0.0
+        below[0] = 0
+        below[width + 1] = 0
     return out
 
 
@@ -220,7 +224,8 @@ def error_diffusion(
         arrays = _kernel_arrays(kernel)
         return _diffuse_with_spill(np.ascontiguousarray(coverage, dtype=np.float32), *arrays, serpentine, *spill)
     if kernel == "floyd-steinberg":
-        return _floyd_steinberg(np.ascontiguousarray(coverage, dtype=np.float32), serpentine)
+        levels = (np.clip(coverage, 0, 1) * np.float32(_FS_FULL) + np.float32(0.5)).astype(np.uint16)
+        return _floyd_steinberg(levels, serpentine)
     return _diffuse(np.ascontiguousarray(coverage, dtype=np.float32), *_kernel_arrays(kernel), serpentine)
 
 
