@@ -144,3 +144,11 @@ def test_clear_errors():
         prepare_artwork(photo, material="maple", machine="diode-10w", width_mm=30, vibrance=1)
     with pytest.raises(LookupError, match="Known materials"):
         prepare_artwork(photo, material="marble", machine="diode-10w", width_mm=30)
+
+
+def test_threshold_cuts_at_perceptual_mid_grey():
+    ramp = np.tile(np.linspace(0, 1, 401, dtype=np.float32), (50, 1))
+    wood = prepare_artwork(ramp, material="maple", machine="diode-10w", width_mm=40, mode="threshold", **NEUTRAL)
+    slate = prepare_artwork(ramp, material="slate", machine="diode-10w", width_mm=40, mode="threshold", **NEUTRAL)
+    assert wood.burn.mean() == pytest.approx(0.5, abs=0.01) and wood.burn[:, 0].all() and not wood.burn[:, -1].any()
+    assert slate.burn.mean() == pytest.approx(0.5, abs=0.01) and slate.burn[:, -1].all()

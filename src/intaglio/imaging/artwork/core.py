@@ -36,7 +36,7 @@ class ArtworkError(ValueError):
 @dataclass(frozen=True)
 class ModeOptions:
     serpentine: bool = True  # error diffusion: alternate the scan direction per row
-    threshold: float = 0.5  # threshold mode: coverage above which a pixel burns
+    threshold: float = 0.5  # threshold mode: the perceptual lightness (0–1) that splits burned from clear
     cell_mm: float | None = None  # halftone: screen cell size in mm (or give lpi)
     lpi: float | None = None  # halftone: lines per inch
     angle_deg: float = 45.0  # halftone and hatch: screen angle
@@ -161,8 +161,6 @@ def _halftoner(mode: str, options: ModeOptions, *, px_mm: float, spot_px: float,
         return partial(halftone.ordered, n=halftone.ORDERED_SIZES[mode]), (mode,)
     if mode == "blue-noise":
         return halftone.blue_noise_dither, (mode,)
-    if mode == "threshold":
-        return partial(halftone.threshold, level=options.threshold), (mode, options.threshold)
     if mode == "halftone":
         cell_mm = 25.4 / options.lpi if options.lpi else (options.cell_mm or max(0.6, 6 * px_mm))
         cell_px = cell_mm / px_mm
@@ -279,6 +277,11 @@ def prepare_artwork(
         power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
         power = np.round(power_fraction * 255).astype(np.uint8)
         burn = power > 0
+    elif mode == "threshold":
+        # A hard cut is judged by eye, so it is made on perceptual lightness: 0.5 splits at mid-grey as seen.
+        lightness = linear_to_srgb(luminance)
+        cut = np.float32(threshold)
+        burn = lightness > cut if material.polarity == "light" else lightness < cut
     elif mode == "sketch":
         from intaglio.imaging.artwork import creative
 

@@ -303,10 +303,6 @@ def blue_noise_dither(coverage: np.ndarray) -> np.ndarray:
     return coverage > thresholds
 
 
-def threshold(coverage: np.ndarray, level: float = 0.5) -> np.ndarray:
-    return coverage > level
-
-
 def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) -> np.ndarray:
     """Newsprint-style round dots on a rotated screen; dot area follows coverage.
 
