@@ -152,3 +152,27 @@ def test_threshold_cuts_at_perceptual_mid_grey():
     slate = prepare_artwork(ramp, material="slate", machine="diode-10w", width_mm=40, mode="threshold", **NEUTRAL)
     assert wood.burn.mean() == pytest.approx(0.5, abs=0.01) and wood.burn[:, 0].all() and not wood.burn[:, -1].any()
     assert slate.burn.mean() == pytest.approx(0.5, abs=0.01) and slate.burn[:, -1].all()
+
+
+@pytest.mark.parametrize("mode", ["floyd-steinberg", "jarvis", "sierra-lite"])
+def test_deep_shadows_on_wide_marks_have_no_solid_band_at_the_top(mode):
+    wanted = 0.97  # coverage; the grey whose linear reflectance is 3 %
+    grey = 1.055 * (1 - wanted) ** (1 / 2.4) - 0.055
+    art = prepare_artwork(flat(grey, 400), material="maple", machine="diode-10w", width_mm=30, mode=mode, **NEUTRAL)
+    solid_rows = int(np.argmax(art.burn.mean(axis=1) < 0.999))
+    assert solid_rows <= 5
+    seen = art.effective_coverage()
+    assert seen[:60].mean() == pytest.approx(seen[200:].mean(), abs=0.01)
+    assert seen[200:].mean() == pytest.approx(wanted, abs=0.02)
+
+
+def test_a_jpeg_and_the_same_pixels_as_an_array_give_the_same_grey():
+    from intaglio.imaging.artwork.tone import load_linear
+
+    red = np.zeros((64, 64, 3), np.uint8)
+    red[..., 0] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(red).save(buffer, "JPEG", quality=100)
+    from_jpeg = load_linear(buffer.getvalue(), size=(8, 8))
+    assert from_jpeg.mean() == pytest.approx(load_linear(red, size=(8, 8)).mean(), abs=0.002)
+    assert from_jpeg.mean() == pytest.approx(load_linear(Image.fromarray(red), size=(8, 8)).mean(), abs=0.002)

@@ -24,6 +24,7 @@ are 2-D bool arrays of the same shape, True where the laser fires. Row 0 is the 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -458,6 +459,15 @@ def _stamp(centres, offsets, pad, out):
     return out
 
 
+@lru_cache(maxsize=32)
+def _stipple_pattern(seed: int, diameter: float):
+    """The dot footprint, its blue-noise ranking and coverage table: built once per seed and dot size."""
+    offsets = _dot_offsets(diameter)
+    # A wide energy kernel makes the sparse prefixes of the ranking as even as a relaxed (Lloyd) stipple.
+    ranks = _blue_noise(seed, min(0.95 * diameter, 6.0), offsets)
+    return offsets, ranks, _coverage_table(ranks, offsets)
+
+
 def stipple(coverage: np.ndarray, *, spot_px: float, px_mm: float, seed: int = 0) -> np.ndarray:
     """Blue-noise stipple: round dots about three laser marks (and at least 0.3 mm) across, density following tone.
 
@@ -468,11 +478,8 @@ def stipple(coverage: np.ndarray, *, spot_px: float, px_mm: float, seed: int = 0
     cov = _plane(coverage, "coverage")
     if spot_px <= 0 or px_mm <= 0:
         raise ValueError("spot_px and px_mm must be positive")
-    diameter = max(3.0 * float(spot_px), 0.3 / px_mm, 2.0)
-    offsets = _dot_offsets(diameter)
-    # A wide energy kernel makes the sparse prefixes of the ranking as even as a relaxed (Lloyd) stipple.
-    ranks = _blue_noise(seed, min(0.95 * diameter, 6.0), offsets)
-    table = _coverage_table(ranks, offsets)
+    diameter = round(max(3.0 * float(spot_px), 0.3 / px_mm, 2.0), 3)
+    offsets, ranks, table = _stipple_pattern(int(seed), diameter)
     # Both patterns are laid over the whole picture, each pixel then takes the one for its tone, so a dot (or hole)
     # centred across the boundary between the two still counts.
     pad = int(np.abs(offsets).max())

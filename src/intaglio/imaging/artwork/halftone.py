@@ -7,7 +7,7 @@ on average instead of being posterised. Dot gain is handled outside (see dotgain
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from numba import njit
@@ -137,15 +137,17 @@ def _floyd_steinberg(levels, serpentine):
 def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_h, s_d):
     """Error diffusion that knows marks are wider than pixels (model-based, after Pappas and Neuhoff).
 
-    A burned pixel darkens its unburned neighbours by s_v (above/below), s_h (beside) and s_d (diagonal). Each
-    pair of neighbours is accounted once, by whichever of the two is decided second, so the error carried forward
-    is the difference from what the surface will really show, not from the nominal dot.
+    A burned pixel darkens its unburned neighbours by s_v (above/below), s_h (beside) and s_d (diagonal), and no
+    pixel is ever more than fully covered. Each pair of neighbours is accounted once, by whichever of the two is
+    decided second, so the error carried forward is the difference from what the surface will really show.
     """
     h, width = coverage.shape
     pad = 2
     r0 = np.zeros(width + 2 * pad, dtype=np.float32)
     r1 = np.zeros(width + 2 * pad, dtype=np.float32)
     r2 = np.zeros(width + 2 * pad, dtype=np.float32)
+    seen_above = np.zeros(width, dtype=np.float32)  # covered area of the decided pixels in the row above
+    seen_here = np.zeros(width, dtype=np.float32)  # and in this row
     out = np.zeros((h, width), dtype=np.bool_)
     n0, n1, n2 = dx0.shape[0], dx1.shape[0], dx2.shape[0]
     for y in range(h):
@@ -154,47 +156,46 @@ def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_
         x = width - 1 if reverse else 0
         row = coverage[y]
         out_row = out[y]
+        above = out[y - 1] if y > 0 else out[0]
         for _ in range(width):
             xp = x + pad
             value = row[x] + r0[xp]
-            # Neighbours decided already: the one behind in this row, and the three above.
             behind = x - step
-            burned_v = 0
-            burned_h = 0
-            burned_d = 0
-            clear_v = 0
-            clear_h = 0
-            clear_d = 0
-            if 0 <= behind < width:
+            has_behind = 0 <= behind < width
+            # If left clear: the spill it receives from burned decided neighbours (at most full cover).
+            received = 0.0
+            # If burned: itself, plus what it adds to clear decided neighbours (each at most up to full cover).
+            added = 1.0
+            if has_behind:
                 if out_row[behind]:
-                    burned_h += 1
+                    received += s_h
                 else:
-                    clear_h += 1
+                    added += min(s_h, 1.0 - seen_here[behind])
             if y > 0:
-                above = out[y - 1]
                 if above[x]:
-                    burned_v += 1
+                    received += s_v
                 else:
-                    clear_v += 1
-                if x > 0:
-                    if above[x - 1]:
-                        burned_d += 1
-                    else:
-                        clear_d += 1
-                if x + 1 < width:
-                    if above[x + 1]:
-                        burned_d += 1
-                    else:
-                        clear_d += 1
-            # Darkness this decision adds, if burned (itself plus its spill into clear decided neighbours) or
-            # if left clear (the spill it receives from burned decided neighbours).
-            if_burned = 1.0 + s_v * clear_v + s_h * clear_h + s_d * clear_d
-            if_clear = s_v * burned_v + s_h * burned_h + s_d * burned_d
-            if value >= 0.5 * (if_burned + if_clear):
+                    added += min(s_v, 1.0 - seen_above[x])
+                for nx in (x - 1, x + 1):
+                    if 0 <= nx < width:
+                        if above[nx]:
+                            received += s_d
+                        else:
+                            added += min(s_d, 1.0 - seen_above[nx])
+            received = min(received, 1.0)
+            if value >= 0.5 * (added + received):
                 out_row[x] = True
-                e = value - if_burned
+                seen_here[x] = 1.0
+                if has_behind and not out_row[behind]:
+                    seen_here[behind] = min(1.0, seen_here[behind] + s_h)
+                if y > 0:
+                    for nx in (x - 1, x, x + 1):
+                        if 0 <= nx < width and not above[nx]:
+                            seen_above[nx] = min(1.0, seen_above[nx] + (s_v if nx == x else s_d))
+                e = value - added
             else:
-                e = value - if_clear
+                seen_here[x] = received
+                e = value - received
             for t in range(n0):
                 r0[xp + dx0[t] * step] += e * w0[t]
             for t in range(n1):
@@ -208,6 +209,8 @@ def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_
         r0[width + pad :] = 0.0
         r1[:pad] = 0.0
         r1[width + pad :] = 0.0
+        seen_above, seen_here = seen_here, seen_above
+        seen_here[:] = 0.0
     return out
 
 
@@ -304,12 +307,18 @@ def blue_noise_dither(coverage: np.ndarray) -> np.ndarray:
 
 
 def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) -> np.ndarray:
-    """Newsprint-style round dots on a rotated screen; dot area follows coverage.
+    """Newsprint-style round dots on a rotated screen; dot area follows coverage."""
+    return coverage > _screen(coverage.shape, round(float(cell_px), 4), float(angle_deg))
+
+
+@lru_cache(maxsize=16)
+def _screen(shape: tuple[int, int], cell_px: float, angle_deg: float) -> np.ndarray:
+    """The clustered screen's threshold map, built once per size, cell and angle.
 
     The spot function's values are replaced by their rank within one screen cell (equalised), so a flat area of
     coverage c burns exactly c of each cell; a blue-noise offset per cell reaches the levels between steps.
     """
-    h, w = coverage.shape
+    h, w = shape
     theta = np.deg2rad(angle_deg)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u = (xx * np.cos(theta) + yy * np.sin(theta)) / cell_px
@@ -317,22 +326,15 @@ def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) 
     fu, fv = u - np.floor(u), v - np.floor(v)
     # Round dots growing from the cell centre (lower value = burns first), checkerboard-joined at 50 %.
     spot = -(np.cos(2 * np.pi * fu) + np.cos(2 * np.pi * fv)) / 4 + 0.5
-    # Equalise: map the spot value to its quantile over a densely sampled cell.
-    sample = np.sort(
-        (
-            -(
-                np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[:, None]
-                + np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))[None, :]
-            )
-            / 4
-            + 0.5
-        ).ravel()
-    )
+    grid = np.cos(2 * np.pi * np.linspace(0, 1, 256, endpoint=False))
+    sample = np.sort((-(grid[:, None] + grid[None, :]) / 4 + 0.5).ravel())
     ranks = np.searchsorted(sample, spot).astype(np.float32) / sample.size
     noise = blue_noise().astype(np.float32) / blue_noise().size
     cell_index = (np.floor(u).astype(np.int64) % 64, np.floor(v).astype(np.int64) % 64)
     jitter = (noise[cell_index] - 0.5) / max(1.0, cell_px * cell_px)
-    return coverage > np.clip(1 - ranks + jitter, 0, 1)
+    screen = np.clip(1 - ranks + jitter, 0, 1).astype(np.float32)
+    screen.flags.writeable = False
+    return screen
 
 
 def grayscale_power(coverage: np.ndarray) -> np.ndarray:

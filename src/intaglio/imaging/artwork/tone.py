@@ -111,34 +111,37 @@ def open_source(source) -> Image.Image | np.ndarray:
 def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False):
     """The source as linear luminance (float32, H×W) at exactly `size` (width, height) pixels.
 
-    JPEGs are decoded at reduced scale when the target is much smaller (DCT scaling), which is most of the speed.
-    With fit="crop" the picture fills the size and the excess is cut evenly; "fit" letterboxes onto white;
-    "stretch" ignores the aspect ratio. With keep_rgb the linear RGB (H×W×3) is returned as well.
+    Grey is ITU-R 601 luma, the grey a JPEG itself stores, computed the same way for every kind of source and then
+    linearised. JPEGs are decoded at reduced scale when the target is much smaller (DCT scaling), which is most of
+    the speed. With fit="crop" the picture fills the size and the excess is cut evenly; "fit" letterboxes onto
+    white; "stretch" ignores the aspect ratio. With keep_rgb the linear RGB (H×W×3) is returned as well.
     """
     image = open_source(source)
     width, height = size
     if isinstance(image, Image.Image):
         image.draft("RGB" if keep_rgb else "L", (width, height))
         image = ImageOps.exif_transpose(image)
-        if keep_rgb:
-            image = image.convert("RGB")
-        elif image.mode != "L":
-            # Perceptual grey from linear light, not Pillow's code-value mix.
-            image = image.convert("RGB")
-        array = np.asarray(image)
+        rgb = np.asarray(image.convert("RGB")) if keep_rgb else None
+        grey = np.asarray(image if image.mode == "L" else image.convert("L"))
     else:
         array = image
-    if array.dtype != np.uint8:
-        array = np.clip(np.asarray(array, dtype=np.float32), 0, 1)
-        array = np.round(array * 255).astype(np.uint8)
-    linear = _SRGB_TO_LINEAR[array]
-    if linear.ndim == 3:
-        linear = linear[..., :3]
-    linear = _reframe(linear, width, height, fit)
-    if linear.ndim == 3:
-        luminance = linear @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-        return (luminance, linear) if keep_rgb else luminance
-    return (linear, np.repeat(linear[..., None], 3, axis=2)) if keep_rgb else linear
+        if array.dtype != np.uint8:
+            array = np.round(np.clip(np.asarray(array, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
+        if array.ndim == 3:
+            rgb = np.ascontiguousarray(array[..., :3])
+            grey = np.asarray(Image.fromarray(rgb).convert("L"))
+        else:
+            rgb, grey = None, array
+        rgb = rgb if keep_rgb else None
+    luminance = _reframe(_SRGB_TO_LINEAR[grey], width, height, fit)
+    if not keep_rgb:
+        return luminance
+    linear_rgb = (
+        np.repeat(luminance[..., None], 3, axis=2)
+        if rgb is None
+        else _reframe(_SRGB_TO_LINEAR[rgb], width, height, fit)
+    )
+    return luminance, linear_rgb
 
 
 def _reframe(linear: np.ndarray, width: int, height: int, fit: str) -> np.ndarray:
