@@ -52,85 +52,7 @@ def _kernel_arrays(name: str) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _diffuse(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine):
-    h, width = coverage.shape
-    pad = 2
-    r0 = np.zeros(width + 2 * pad, dtype=np.float32)
-    r1 = np.zeros(width + 2 * pad, dtype=np.float32)
-    r2 = np.zeros(width + 2 * pad, dtype=np.float32)
-    out = np.zeros((h, width), dtype=np.bool_)
-    n0, n1, n2 = dx0.shape[0], dx1.shape[0], dx2.shape[0]
-    for y in range(h):
-        reverse = serpentine and (y & 1) == 1
-        step = -1 if reverse else 1
-        x = width - 1 if reverse else 0
-        row = coverage[y]
-        out_row = out[y]
-        for _ in range(width):
-            xp = x + pad
-            value = row[x] + r0[xp]
-            if value >= 0.5:
-                out_row[x] = True
-                e = value - 1.0
-            else:
-                e = value
-            for t in range(n0):
-                r0[xp + dx0[t] * step] += e * w0[t]
-            for t in range(n1):
-                r1[xp + dx1[t] * step] += e * w1[t]
-            for t in range(n2):
-                r2[xp + dx2[t] * step] += e * w2[t]
-            x += step
-        # Rotate the error rows; error pushed past the side edges is dropped, as in every classic implementation.
-        r0, r1, r2 = r1, r2, r0
-        r2[:] = 0.0
-        r0[:pad] = 0.0
-        r0[width + pad :] = 0.0
-        r1[:pad] = 0.0
-        r1[width + pad :] = 0.0
-    return out
-
-
-_FS_FULL = 4080  # fixed point: coverage 1.0 = 255·16, so errors in sixteenths stay integers
-
-
-@njit(cache=True, nogil=True)
-def _floyd_steinberg(levels, serpentine):
-    """Floyd–Steinberg in integers with the error kept in registers: one memory write per pixel.
-
-    `levels` is coverage in 1/4080 steps. Errors are carried in sixteenths and divided once when used.
-    """
-    h, width = levels.shape
-    below = np.zeros(width + 2, dtype=np.int32)  # incoming error of this row at x+1; refilled for the next row
-    out = np.empty((h, width), dtype=np.bool_)
-    half = _FS_FULL // 2
-    for y in range(h):
-        row = levels[y]
-        out_row = out[y]
-        reverse = serpentine and (y & 1) == 1
-        back = 1 if reverse else -1
-        carry = 0
-        behind = 0  # next-row error (sixteenths) at the pixel behind
-        here = 0  # next-row error at this pixel
-        for i in range(width):
-            x = width - 1 - i if reverse else i
-            value = np.int32(row[x]) + ((carry + below[x + 1]) >> 4)
-            burn = value >= half
-            out_row[x] = burn
-            e = value - _FS_FULL * burn
-            carry = e * 7
-            behind += e * 3
-            here += e * 5
-            if i > 0:
-                below[x + 1 + back] = behind
-            behind = here
-            here = e
-        if width > 0:
-            below[(0 if reverse else width - 1) + 1] = behind
-        below[0] = 0
-        below[width + 1] = 0
-    return out
+LEVELS_FULL = 4080  # the generated kernels take coverage in 1/4080 steps
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -226,10 +148,10 @@ def error_diffusion(
     if spill is not None and max(spill) > 0:
         arrays = _kernel_arrays(kernel)
         return _diffuse_with_spill(np.ascontiguousarray(coverage, dtype=np.float32), *arrays, serpentine, *spill)
-    if kernel == "floyd-steinberg":
-        levels = (np.clip(coverage, 0, 1) * np.float32(_FS_FULL) + np.float32(0.5)).astype(np.uint16)
-        return _floyd_steinberg(levels, serpentine)
-    return _diffuse(np.ascontiguousarray(coverage, dtype=np.float32), *_kernel_arrays(kernel), serpentine)
+    from intaglio.imaging.artwork.diffusion_kernels import KERNELS
+
+    levels = (np.clip(coverage, 0, 1) * np.float32(LEVELS_FULL) + np.float32(0.5)).astype(np.uint16)
+    return KERNELS[kernel](levels, serpentine)
 
 
 @cache
