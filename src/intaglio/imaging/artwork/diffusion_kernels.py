@@ -6,25 +6,28 @@ from numba import njit
 PAD = 4
 FULL = 4080  # coverage 1.0 in integer steps (255 × 16)
 HALF = FULL // 2
+SCALE = np.float32(FULL)
+ROUND = np.float32(0.5)
 
 
 @njit(cache=True, nogil=True)
-def diffuse_floyd_steinberg(levels, serpentine):
-    """floyd-steinberg: 4 taps over 2 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_floyd_steinberg(coverage, serpentine):
+    """floyd-steinberg: 4 taps over 2 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 4)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -45,7 +48,8 @@ def diffuse_floyd_steinberg(levels, serpentine):
             nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 4)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -73,15 +77,15 @@ def diffuse_floyd_steinberg(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_atkinson(levels, serpentine):
-    """atkinson: 6 taps over 3 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_atkinson(coverage, serpentine):
+    """atkinson: 6 taps over 3 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
@@ -89,7 +93,8 @@ def diffuse_atkinson(levels, serpentine):
         a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 3)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 3)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -121,7 +126,8 @@ def diffuse_atkinson(levels, serpentine):
             nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 3)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 3)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -160,15 +166,15 @@ def diffuse_atkinson(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_jarvis(levels, serpentine):
-    """jarvis: 12 taps over 3 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_jarvis(coverage, serpentine):
+    """jarvis: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
@@ -176,7 +182,8 @@ def diffuse_jarvis(levels, serpentine):
         a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + (((cur[x + PAD] + c1) * 21845) >> 20)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -214,7 +221,8 @@ def diffuse_jarvis(levels, serpentine):
             nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + (((cur[x + PAD] + c1) * 21845) >> 20)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -259,15 +267,15 @@ def diffuse_jarvis(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_stucki(levels, serpentine):
-    """stucki: 12 taps over 3 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_stucki(coverage, serpentine):
+    """stucki: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
@@ -275,7 +283,8 @@ def diffuse_stucki(levels, serpentine):
         a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + (((cur[x + PAD] + c1) * 24966) >> 20)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -313,7 +322,8 @@ def diffuse_stucki(levels, serpentine):
             nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + (((cur[x + PAD] + c1) * 24966) >> 20)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -358,22 +368,23 @@ def diffuse_stucki(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_burkes(levels, serpentine):
-    """burkes: 7 taps over 2 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_burkes(coverage, serpentine):
+    """burkes: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 5)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -396,7 +407,8 @@ def diffuse_burkes(levels, serpentine):
             nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 5)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -426,15 +438,15 @@ def diffuse_burkes(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra3(levels, serpentine):
-    """sierra3: 10 taps over 3 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_sierra3(coverage, serpentine):
+    """sierra3: 10 taps over 3 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
@@ -442,7 +454,8 @@ def diffuse_sierra3(levels, serpentine):
         a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 5)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -478,7 +491,8 @@ def diffuse_sierra3(levels, serpentine):
             nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 5)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -521,22 +535,23 @@ def diffuse_sierra3(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra2(levels, serpentine):
-    """sierra2: 7 taps over 2 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_sierra2(coverage, serpentine):
+    """sierra2: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 4)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -559,7 +574,8 @@ def diffuse_sierra2(levels, serpentine):
             nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 4)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -589,22 +605,23 @@ def diffuse_sierra2(levels, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra_lite(levels, serpentine):
-    """sierra-lite: 3 taps over 2 rows; `levels` is coverage × FULL (uint16)."""
-    h, width = levels.shape
+def diffuse_sierra_lite(coverage, serpentine):
+    """sierra-lite: 3 taps over 2 rows; `coverage` is float32 in 0–1."""
+    h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
-        row = levels[y]
+        row = coverage[y]
         out_row = out[y]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
         if serpentine and (y & 1) == 1:
             for x in range(width - 1, -1, -1):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 2)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 2)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn
@@ -624,7 +641,8 @@ def diffuse_sierra_lite(levels, serpentine):
             nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
         else:
             for x in range(width):
-                value = np.int64(row[x]) + ((cur[x + PAD] + c1) >> 2)
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 2)
                 burn = value >= HALF
                 out_row[x] = burn
                 e = value - FULL * burn

@@ -52,9 +52,6 @@ def _kernel_arrays(name: str) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-LEVELS_FULL = 4080  # the generated kernels take coverage in 1/4080 steps
-
-
 @njit(cache=True, nogil=True, fastmath=True)
 def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_h, s_d):
     """Error diffusion that knows marks are wider than pixels (model-based, after Pappas and Neuhoff).
@@ -150,8 +147,7 @@ def error_diffusion(
         return _diffuse_with_spill(np.ascontiguousarray(coverage, dtype=np.float32), *arrays, serpentine, *spill)
     from intaglio.imaging.artwork.diffusion_kernels import KERNELS
 
-    levels = (np.clip(coverage, 0, 1) * np.float32(LEVELS_FULL) + np.float32(0.5)).astype(np.uint16)
-    return KERNELS[kernel](levels, serpentine)
+    return KERNELS[kernel](np.ascontiguousarray(coverage, dtype=np.float32), serpentine)
 
 
 @cache
@@ -213,19 +209,30 @@ def _tile(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def ordered(coverage: np.ndarray, n: int) -> np.ndarray:
     """Bayer n×n dots; each n×n cell gets a blue-noise offset so in-between levels average out exactly."""
-    h, w = coverage.shape
-    levels = n * n
+    return coverage > _ordered_thresholds(coverage.shape, n)
+
+
+@lru_cache(maxsize=16)
+def _ordered_thresholds(shape: tuple[int, int], n: int) -> np.ndarray:
+    h, w = shape
     matrix = _tile(bayer_matrix(n).astype(np.float32), (h, w))
     noise = blue_noise().astype(np.float32) / blue_noise().size
     cell_noise = np.repeat(np.repeat(_tile(noise, (-(-h // n), -(-w // n))), n, 0), n, 1)[:h, :w]
-    thresholds = (matrix + cell_noise) / levels
-    return coverage > thresholds
+    thresholds = (matrix + cell_noise) / (n * n)
+    thresholds.flags.writeable = False
+    return thresholds
 
 
 def blue_noise_dither(coverage: np.ndarray) -> np.ndarray:
+    return coverage > _blue_noise_thresholds(coverage.shape)
+
+
+@lru_cache(maxsize=16)
+def _blue_noise_thresholds(shape: tuple[int, int]) -> np.ndarray:
     mask = blue_noise()
-    thresholds = (_tile(mask, coverage.shape).astype(np.float32) + 0.5) / mask.size
-    return coverage > thresholds
+    thresholds = (_tile(mask, shape).astype(np.float32) + 0.5) / mask.size
+    thresholds.flags.writeable = False
+    return thresholds
 
 
 def clustered(coverage: np.ndarray, *, cell_px: float, angle_deg: float = 45.0) -> np.ndarray:

@@ -34,7 +34,9 @@ def _direction(taps, divisor, reverse: bool) -> list[str]:
     lines = []
     loop = "for x in range(width - 1, -1, -1):" if reverse else "for x in range(width):"
     lines.append(f"            {loop}")
-    lines.append(f"                value = np.int64(row[x]) + {_scaled('cur[x + PAD] + c1', divisor)}")
+    # Coverage is read as float and turned into integer steps here, saving a separate pass over the image.
+    lines.append("                level = np.int64(row[x] * SCALE + ROUND)")
+    lines.append(f"                value = level + {_scaled('cur[x + PAD] + c1', divisor)}")
     lines.append("                burn = value >= HALF")
     lines.append("                out_row[x] = burn")
     lines.append("                e = value - FULL * burn")
@@ -76,6 +78,8 @@ def generate() -> str:
         "PAD = 4",
         "FULL = 4080  # coverage 1.0 in integer steps (255 × 16)",
         "HALF = FULL // 2",
+        "SCALE = np.float32(FULL)",
+        "ROUND = np.float32(0.5)",
         "",
     ]
     for kernel, (taps, divisor) in DIFFUSION_KERNELS.items():
@@ -83,15 +87,15 @@ def generate() -> str:
         out += [
             "",
             "@njit(cache=True, nogil=True)",
-            f"def {_function_name(kernel)}(levels, serpentine):",
-            f'    """{kernel}: {len(taps)} taps over {len(rows) + 1} rows; `levels` is coverage × FULL (uint16)."""',
-            "    h, width = levels.shape",
+            f"def {_function_name(kernel)}(coverage, serpentine):",
+            f'    """{kernel}: {len(taps)} taps over {len(rows) + 1} rows; `coverage` is float32 in 0–1."""',
+            "    h, width = coverage.shape",
             "    cur = np.zeros(width + 2 * PAD, dtype=np.int64)",
             "    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)",
             "    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)",
             "    out = np.empty((h, width), dtype=np.bool_)",
             "    for y in range(h):",
-            "        row = levels[y]",
+            "        row = coverage[y]",
             "        out_row = out[y]",
             "        c1 = 0",
             "        c2 = 0",
