@@ -193,3 +193,21 @@ def test_every_diffusion_kernel_is_tone_exact_on_flat_patches():
                 burned = halftone.error_diffusion(flat(v, 256), kernel, serpentine=serpentine)[16:-16, 16:-16].mean()
                 # Atkinson passes on only 6/8 of its error by design; the engine calibrates that away.
                 assert burned == pytest.approx(v, abs=0.11 if kernel == "atkinson" else 0.003), (kernel, v)
+
+
+def test_subject_isolation_leaves_the_background_unburned():
+    yy, xx = np.mgrid[0:240, 0:320]
+    rng = np.random.default_rng(5)
+    picture = np.empty((240, 320, 3), np.uint8)
+    picture[:] = (70, 120, 200)  # a blue backdrop with some texture
+    picture = np.clip(picture + rng.normal(0, 8, picture.shape), 0, 255).astype(np.uint8)
+    subject = (yy - 130) ** 2 / 80**2 + (xx - 160) ** 2 / 70**2 <= 1
+    picture[subject] = (150, 90, 40)  # a brown "pet"
+    art = prepare_artwork(picture, material="maple", machine="diode-10w", width_mm=32, isolate_subject=True)
+    burn = art.burn
+    h, w = burn.shape
+    inside = (np.mgrid[0:h, 0:w][0] - 130 * h / 240) ** 2 / (70 * h / 240) ** 2 + (
+        np.mgrid[0:h, 0:w][1] - 160 * w / 320
+    ) ** 2 / (60 * w / 320) ** 2 <= 1
+    assert burn[inside].mean() > 0.3  # the subject is engraved
+    assert burn[: h // 8].mean() < 0.01 and burn[:, : w // 8].mean() < 0.01  # the backdrop is not

@@ -221,13 +221,21 @@ def subject_mask(rgb_linear: np.ndarray) -> np.ndarray:
     rect = (max(1, sw // 10), max(1, sh // 20), sw - 2 * max(1, sw // 10), sh - max(1, sh // 20) - 1)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)
-    cv2.grabCut(bgr, mask, rect, bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
+    cv2.grabCut(bgr, mask, rect, bgd, fgd, 8, cv2.GC_INIT_WITH_RECT)
     fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
     if count > 1:
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        fg = (labels == largest).astype(np.uint8)
-    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        # Keep every sizeable part (a head may come apart from the body), drop specks.
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = 1 + np.flatnonzero(areas >= 0.05 * areas.max())
+        fg = np.isin(labels, keep).astype(np.uint8)
+    # Bridge narrow gaps (a dark collar between head and body) and fill holes enclosed by the subject.
+    size = max(5, round(0.06 * max(sh, sw))) | 1
+    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    outside = np.zeros((sh + 2, sw + 2), np.uint8)
+    background = fg.copy()
+    cv2.floodFill(background, outside, (0, 0), 1)
+    fg = fg | (1 - background)
     soft = cv2.GaussianBlur(fg.astype(np.float32), (0, 0), 1.5)
     return np.clip(cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
