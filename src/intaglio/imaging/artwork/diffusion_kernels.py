@@ -77,6 +77,121 @@ def diffuse_floyd_steinberg(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
+def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
+    """floyd-steinberg, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 7
+                c2 = 0
+                a1_1 += e * 3
+                a1_2 += e * 5
+                a1_3 += e * 1
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 7
+                c2 = 0
+                a1_1 += e * 3
+                a1_2 += e * 5
+                a1_3 += e * 1
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
+@njit(cache=True, nogil=True)
 def diffuse_atkinson(coverage, serpentine):
     """atkinson: 6 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
@@ -162,6 +277,144 @@ def diffuse_atkinson(coverage, serpentine):
         nxt1[width + PAD :] = 0.0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
+    """atkinson, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 3)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 1
+                c2 = e * 1
+                a1_1 += e * 1
+                a1_2 += e * 1
+                a1_3 += e * 1
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_2 += e * 1
+                nxt2[x + PAD - -2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
+            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
+            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
+            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 3)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 1
+                c2 = e * 1
+                a1_1 += e * 1
+                a1_2 += e * 1
+                a1_3 += e * 1
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_2 += e * 1
+                nxt2[x + PAD - 2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
+            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
+            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
+            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -267,6 +520,156 @@ def diffuse_jarvis(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
+def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
+    """jarvis, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 7
+                c2 = e * 5
+                a1_0 += e * 3
+                a1_1 += e * 5
+                a1_2 += e * 7
+                a1_3 += e * 5
+                a1_4 += e * 3
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_0 += e * 1
+                a2_1 += e * 3
+                a2_2 += e * 5
+                a2_3 += e * 3
+                a2_4 += e * 1
+                nxt2[x + PAD - -2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
+            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
+            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
+            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 7
+                c2 = e * 5
+                a1_0 += e * 3
+                a1_1 += e * 5
+                a1_2 += e * 7
+                a1_3 += e * 5
+                a1_4 += e * 3
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_0 += e * 1
+                a2_1 += e * 3
+                a2_2 += e * 5
+                a2_3 += e * 3
+                a2_4 += e * 1
+                nxt2[x + PAD - 2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
+            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
+            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
+            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
+@njit(cache=True, nogil=True)
 def diffuse_stucki(coverage, serpentine):
     """stucki: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
@@ -368,6 +771,156 @@ def diffuse_stucki(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
+def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
+    """stucki, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 8
+                c2 = e * 4
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 8
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_0 += e * 1
+                a2_1 += e * 2
+                a2_2 += e * 4
+                a2_3 += e * 2
+                a2_4 += e * 1
+                nxt2[x + PAD - -2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
+            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
+            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
+            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 8
+                c2 = e * 4
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 8
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_0 += e * 1
+                a2_1 += e * 2
+                a2_2 += e * 4
+                a2_3 += e * 2
+                a2_4 += e * 1
+                nxt2[x + PAD - 2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
+            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
+            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
+            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
+@njit(cache=True, nogil=True)
 def diffuse_burkes(coverage, serpentine):
     """burkes: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
@@ -434,6 +987,125 @@ def diffuse_burkes(coverage, serpentine):
         nxt1[width + PAD :] = 0.0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
+    """burkes, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 8
+                c2 = e * 4
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 8
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 8
+                c2 = e * 4
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 8
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -535,6 +1207,152 @@ def diffuse_sierra3(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
+def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
+    """sierra3, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 5
+                c2 = e * 3
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 5
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_1 += e * 2
+                a2_2 += e * 3
+                a2_3 += e * 2
+                nxt2[x + PAD - -2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
+            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
+            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
+            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 5)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 5
+                c2 = e * 3
+                a1_0 += e * 2
+                a1_1 += e * 4
+                a1_2 += e * 5
+                a1_3 += e * 4
+                a1_4 += e * 2
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+                a2_1 += e * 2
+                a2_2 += e * 3
+                a2_3 += e * 2
+                nxt2[x + PAD - 2] += a2_0
+                a2_0 = a2_1
+                a2_1 = a2_2
+                a2_2 = a2_3
+                a2_3 = a2_4
+                a2_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
+            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
+            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
+            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
+@njit(cache=True, nogil=True)
 def diffuse_sierra2(coverage, serpentine):
     """sierra2: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
@@ -605,6 +1423,125 @@ def diffuse_sierra2(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
+def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
+    """sierra2, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 4
+                c2 = e * 3
+                a1_0 += e * 1
+                a1_1 += e * 2
+                a1_2 += e * 3
+                a1_3 += e * 2
+                a1_4 += e * 1
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 4)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 4
+                c2 = e * 3
+                a1_0 += e * 1
+                a1_1 += e * 2
+                a1_2 += e * 3
+                a1_3 += e * 2
+                a1_4 += e * 1
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
+@njit(cache=True, nogil=True)
 def diffuse_sierra_lite(coverage, serpentine):
     """sierra-lite: 3 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
@@ -668,6 +1605,119 @@ def diffuse_sierra_lite(coverage, serpentine):
     return out
 
 
+@njit(cache=True, nogil=True)
+def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
+    """sierra-lite, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+    h, width = coverage.shape
+    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    out = np.empty((h, width), dtype=np.bool_)
+    for y in range(h):
+        row = coverage[y]
+        out_row = out[y]
+        c1 = 0
+        c2 = 0
+        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        if serpentine and (y & 1) == 1:
+            for x in range(width - 1, -1, -1):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 2)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 2
+                c2 = 0
+                a1_1 += e * 1
+                a1_2 += e * 1
+                nxt1[x + PAD - -2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
+            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
+            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
+            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+        else:
+            for x in range(width):
+                level = np.int64(row[x] * SCALE + ROUND)
+                value = level + ((cur[x + PAD] + c1) >> 2)
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                burn = 2 * value >= added + received
+                out_row[x] = burn
+                here_b[x + 1] = burn
+                if burn:
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
+                    e = value - added
+                else:
+                    here_seen[x + 1] = received
+                    e = value - received
+                c1 = c2 + e * 2
+                c2 = 0
+                a1_1 += e * 1
+                a1_2 += e * 1
+                nxt1[x + PAD - 2] += a1_0
+                a1_0 = a1_1
+                a1_1 = a1_2
+                a1_2 = a1_3
+                a1_3 = a1_4
+                a1_4 = 0
+            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
+            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
+            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
+            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
+        cur, nxt1, nxt2 = nxt1, nxt2, cur
+        nxt2[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
+    return out
+
+
 KERNELS = {
     "floyd-steinberg": diffuse_floyd_steinberg,
     "atkinson": diffuse_atkinson,
@@ -677,4 +1727,15 @@ KERNELS = {
     "sierra3": diffuse_sierra3,
     "sierra2": diffuse_sierra2,
     "sierra-lite": diffuse_sierra_lite,
+}
+
+SPILL_KERNELS = {
+    "floyd-steinberg": diffuse_floyd_steinberg_spill,
+    "atkinson": diffuse_atkinson_spill,
+    "jarvis": diffuse_jarvis_spill,
+    "stucki": diffuse_stucki_spill,
+    "burkes": diffuse_burkes_spill,
+    "sierra3": diffuse_sierra3_spill,
+    "sierra2": diffuse_sierra2_spill,
+    "sierra-lite": diffuse_sierra_lite_spill,
 }

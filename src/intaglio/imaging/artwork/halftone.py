@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 import numpy as np
-from numba import njit
 
 # Error-diffusion kernels: (dy, dx, weight) with weights summing to the divisor.
 DIFFUSION_KERNELS: dict[str, tuple[tuple[tuple[int, int, int], ...], int]] = {
@@ -38,101 +37,6 @@ DIFFUSION_KERNELS: dict[str, tuple[tuple[tuple[int, int, int], ...], int]] = {
 ORDERED_SIZES = {"bayer2": 2, "bayer4": 4, "bayer8": 8}
 
 
-@cache
-def _kernel_arrays(name: str) -> tuple[np.ndarray, ...]:
-    """Per-row tap offsets and weights (rows 0, 1, 2 below the current pixel)."""
-    taps, divisor = DIFFUSION_KERNELS[name]
-    out = []
-    for row in (0, 1, 2):
-        chosen = [t for t in taps if t[0] == row]
-        out.append(np.array([t[1] for t in chosen], dtype=np.int64))
-        # Atkinson's weights sum to 6/8 by design: it drops a quarter of the error (dot gain calibration evens
-        # out the resulting tone shift); the classic weights are kept so it looks like Atkinson.
-        out.append(np.array([t[2] / divisor for t in chosen], dtype=np.float32))
-    return tuple(out)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _diffuse_with_spill(coverage, dx0, w0, dx1, w1, dx2, w2, serpentine, s_v, s_h, s_d):
-    """Error diffusion that knows marks are wider than pixels (model-based, after Pappas and Neuhoff).
-
-    A burned pixel darkens its unburned neighbours by s_v (above/below), s_h (beside) and s_d (diagonal), and no
-    pixel is ever more than fully covered. Each pair of neighbours is accounted once, by whichever of the two is
-    decided second, so the error carried forward is the difference from what the surface will really show.
-    """
-    h, width = coverage.shape
-    pad = 2
-    r0 = np.zeros(width + 2 * pad, dtype=np.float32)
-    r1 = np.zeros(width + 2 * pad, dtype=np.float32)
-    r2 = np.zeros(width + 2 * pad, dtype=np.float32)
-    seen_above = np.zeros(width, dtype=np.float32)  # covered area of the decided pixels in the row above
-    seen_here = np.zeros(width, dtype=np.float32)  # and in this row
-    out = np.zeros((h, width), dtype=np.bool_)
-    n0, n1, n2 = dx0.shape[0], dx1.shape[0], dx2.shape[0]
-    for y in range(h):
-        reverse = serpentine and (y & 1) == 1
-        step = -1 if reverse else 1
-        x = width - 1 if reverse else 0
-        row = coverage[y]
-        out_row = out[y]
-        above = out[y - 1] if y > 0 else out[0]
-        for _ in range(width):
-            xp = x + pad
-            value = row[x] + r0[xp]
-            behind = x - step
-            has_behind = 0 <= behind < width
-            # If left clear: the spill it receives from burned decided neighbours (at most full cover).
-            received = 0.0
-            # If burned: itself, plus what it adds to clear decided neighbours (each at most up to full cover).
-            added = 1.0
-            if has_behind:
-                if out_row[behind]:
-                    received += s_h
-                else:
-                    added += min(s_h, 1.0 - seen_here[behind])
-            if y > 0:
-                if above[x]:
-                    received += s_v
-                else:
-                    added += min(s_v, 1.0 - seen_above[x])
-                for nx in (x - 1, x + 1):
-                    if 0 <= nx < width:
-                        if above[nx]:
-                            received += s_d
-                        else:
-                            added += min(s_d, 1.0 - seen_above[nx])
-            received = min(received, 1.0)
-            if value >= 0.5 * (added + received):
-                out_row[x] = True
-                seen_here[x] = 1.0
-                if has_behind and not out_row[behind]:
-                    seen_here[behind] = min(1.0, seen_here[behind] + s_h)
-                if y > 0:
-                    for nx in (x - 1, x, x + 1):
-                        if 0 <= nx < width and not above[nx]:
-                            seen_above[nx] = min(1.0, seen_above[nx] + (s_v if nx == x else s_d))
-                e = value - added
-            else:
-                seen_here[x] = received
-                e = value - received
-            for t in range(n0):
-                r0[xp + dx0[t] * step] += e * w0[t]
-            for t in range(n1):
-                r1[xp + dx1[t] * step] += e * w1[t]
-            for t in range(n2):
-                r2[xp + dx2[t] * step] += e * w2[t]
-            x += step
-        r0, r1, r2 = r1, r2, r0
-        r2[:] = 0.0
-        r0[:pad] = 0.0
-        r0[width + pad :] = 0.0
-        r1[:pad] = 0.0
-        r1[width + pad :] = 0.0
-        seen_above, seen_here = seen_here, seen_above
-        seen_here[:] = 0.0
-    return out
-
-
 def error_diffusion(
     coverage: np.ndarray,
     kernel: str = "floyd-steinberg",
@@ -140,14 +44,20 @@ def error_diffusion(
     serpentine: bool = True,
     spill: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
-    """Error diffusion; with `spill` (vertical, horizontal, diagonal darkening of a mark's neighbours) the error
-    is measured against what the surface will show (see _diffuse_with_spill)."""
-    if spill is not None and max(spill) > 0:
-        arrays = _kernel_arrays(kernel)
-        return _diffuse_with_spill(np.ascontiguousarray(coverage, dtype=np.float32), *arrays, serpentine, *spill)
-    from intaglio.imaging.artwork.diffusion_kernels import KERNELS
+    """Error diffusion (generated kernels, see kernelgen.py).
 
-    return KERNELS[kernel](np.ascontiguousarray(coverage, dtype=np.float32), serpentine)
+    With `spill` (how much a mark darkens a clear neighbour above/below, beside and diagonally, as a fraction of a
+    pixel) the diffusion is model-based, after Pappas and Neuhoff: each decision compares the picture with what
+    the surface will show given the marks already decided, each pair of neighbours is accounted once (by the one
+    decided second), and no pixel counts as more than fully covered.
+    """
+    from intaglio.imaging.artwork.diffusion_kernels import FULL, KERNELS, SPILL_KERNELS
+
+    coverage = np.ascontiguousarray(coverage, dtype=np.float32)
+    if spill is not None and max(spill) > 0:
+        s_v, s_h, s_d = (round(value * FULL) for value in spill)
+        return SPILL_KERNELS[kernel](coverage, serpentine, s_v, s_h, s_d)
+    return KERNELS[kernel](coverage, serpentine)
 
 
 @cache

@@ -29,7 +29,7 @@ def _scaled(expression: str, divisor: int) -> str:
     return f"((({expression}) * {round(2**20 / divisor)}) >> 20)"
 
 
-def _direction(taps, divisor, reverse: bool) -> list[str]:
+def _direction(taps, divisor, reverse: bool, spill: bool = False) -> list[str]:
     sign = -1 if reverse else 1
     lines = []
     loop = "for x in range(width - 1, -1, -1):" if reverse else "for x in range(width):"
@@ -37,9 +37,12 @@ def _direction(taps, divisor, reverse: bool) -> list[str]:
     # Coverage is read as float and turned into integer steps here, saving a separate pass over the image.
     lines.append("                level = np.int64(row[x] * SCALE + ROUND)")
     lines.append(f"                value = level + {_scaled('cur[x + PAD] + c1', divisor)}")
-    lines.append("                burn = value >= HALF")
-    lines.append("                out_row[x] = burn")
-    lines.append("                e = value - FULL * burn")
+    if spill:
+        lines += _spill_decision(sign)
+    else:
+        lines.append("                burn = value >= HALF")
+        lines.append("                out_row[x] = burn")
+        lines.append("                e = value - FULL * burn")
     # This row: taps at dx = 1, 2 become the carries for the next one or two pixels.
     row0 = {dx: w for dy, dx, w in taps if dy == 0}
     w1, w2 = row0.get(1, 0), row0.get(2, 0)
@@ -66,6 +69,40 @@ def _direction(taps, divisor, reverse: bool) -> list[str]:
             for k in range(0, 2 * SPAN):
                 lines.append(f"            {array}[{end} + PAD + {sign} * ({k} - 1)] += a{dy}_{k}")
     return lines
+
+
+def _spill_decision(sign: int) -> list[str]:
+    """The model-based decision: compare with what the surface shows, given the decided neighbours' marks.
+
+    Rows of decisions and of covered area are padded by one pixel each side (pads: not burned, fully covered),
+    so there are no bounds checks. b_* are 0/1; covered areas and spills are in FULL units.
+    """
+    behind = f"x + 1 - {sign}"
+    return [
+        "                a_l = np.int64(above_b[x])",
+        "                a_c = np.int64(above_b[x + 1])",
+        "                a_r = np.int64(above_b[x + 2])",
+        f"                b_h = np.int64(here_b[{behind}])",
+        "                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)",
+        "                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])",
+        "                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])",
+        "                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])",
+        f"                g_h = (1 - b_h) * min(s_h, FULL - here_seen[{behind}])",
+        "                added = FULL + g_c + g_l + g_r + g_h",
+        "                burn = 2 * value >= added + received",
+        "                out_row[x] = burn",
+        "                here_b[x + 1] = burn",
+        "                if burn:",
+        "                    here_seen[x + 1] = FULL",
+        f"                    here_seen[{behind}] += g_h",
+        "                    above_seen[x + 1] += g_c",
+        "                    above_seen[x] += g_l",
+        "                    above_seen[x + 2] += g_r",
+        "                    e = value - added",
+        "                else:",
+        "                    here_seen[x + 1] = received",
+        "                    e = value - received",
+    ]
 
 
 def generate() -> str:
@@ -115,8 +152,50 @@ def generate() -> str:
             "    return out",
             "",
         ]
+        out += [
+            "",
+            "@njit(cache=True, nogil=True)",
+            f"def {_function_name(kernel)}_spill(coverage, serpentine, s_v, s_h, s_d):",
+            f'    """{kernel}, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""',
+            "    h, width = coverage.shape",
+            "    cur = np.zeros(width + 2 * PAD, dtype=np.int64)",
+            "    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)",
+            "    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)",
+            "    above_b = np.zeros(width + 2, dtype=np.uint8)",
+            "    here_b = np.zeros(width + 2, dtype=np.uint8)",
+            "    above_seen = np.full(width + 2, FULL, dtype=np.int64)",
+            "    here_seen = np.full(width + 2, FULL, dtype=np.int64)",
+            "    out = np.empty((h, width), dtype=np.bool_)",
+            "    for y in range(h):",
+            "        row = coverage[y]",
+            "        out_row = out[y]",
+            "        c1 = 0",
+            "        c2 = 0",
+        ]
+        for dy in rows:
+            out.append("        " + " = ".join(f"a{dy}_{k}" for k in range(2 * SPAN + 1)) + " = 0")
+        out.append("        if serpentine and (y & 1) == 1:")
+        out += _direction(taps, divisor, reverse=True, spill=True)
+        out.append("        else:")
+        out += _direction(taps, divisor, reverse=False, spill=True)
+        out += [
+            "        nxt1[:PAD] = 0",
+            "        nxt1[width + PAD :] = 0",
+            "        cur, nxt1, nxt2 = nxt1, nxt2, cur",
+            "        nxt2[:] = 0",
+            "        above_b, here_b = here_b, above_b",
+            "        above_seen, here_seen = here_seen, above_seen",
+            "        here_b[:] = 0",
+            "        here_seen[:] = 0",
+            "        here_seen[0] = FULL",
+            "        here_seen[width + 1] = FULL",
+            "    return out",
+            "",
+        ]
     out += ["", "KERNELS = {"]
     out += [f'    "{kernel}": {_function_name(kernel)},' for kernel in DIFFUSION_KERNELS]
+    out += ["}", "", "SPILL_KERNELS = {"]
+    out += [f'    "{kernel}": {_function_name(kernel)}_spill,' for kernel in DIFFUSION_KERNELS]
     out += ["}", ""]
     return "\n".join(out)
 
