@@ -14,9 +14,9 @@ ROUND = np.float32(0.5)
 def diffuse_floyd_steinberg(coverage, serpentine):
     """floyd-steinberg: 4 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -80,9 +80,9 @@ def diffuse_floyd_steinberg(coverage, serpentine):
 def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
     """floyd-steinberg, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -195,9 +195,9 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_atkinson(coverage, serpentine):
     """atkinson: 6 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -284,9 +284,9 @@ def diffuse_atkinson(coverage, serpentine):
 def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
     """atkinson, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -422,9 +422,9 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_jarvis(coverage, serpentine):
     """jarvis: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -523,9 +523,9 @@ def diffuse_jarvis(coverage, serpentine):
 def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
     """jarvis, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -673,9 +673,9 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_stucki(coverage, serpentine):
     """stucki: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -774,9 +774,9 @@ def diffuse_stucki(coverage, serpentine):
 def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
     """stucki, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -924,9 +924,9 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_burkes(coverage, serpentine):
     """burkes: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -994,9 +994,9 @@ def diffuse_burkes(coverage, serpentine):
 def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
     """burkes, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -1113,9 +1113,9 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_sierra3(coverage, serpentine):
     """sierra3: 10 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1210,9 +1210,9 @@ def diffuse_sierra3(coverage, serpentine):
 def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
     """sierra3, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -1356,9 +1356,9 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_sierra2(coverage, serpentine):
     """sierra2: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1426,9 +1426,9 @@ def diffuse_sierra2(coverage, serpentine):
 def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
     """sierra2, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
@@ -1545,9 +1545,9 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
 def diffuse_sierra_lite(coverage, serpentine):
     """sierra-lite: 3 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1609,9 +1609,9 @@ def diffuse_sierra_lite(coverage, serpentine):
 def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
     """sierra-lite, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int64)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int64)
+    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
     above_b = np.zeros(width + 2, dtype=np.uint8)
     here_b = np.zeros(width + 2, dtype=np.uint8)
     above_seen = np.full(width + 2, FULL, dtype=np.int64)
