@@ -58,7 +58,7 @@ def _response(mode_key: tuple, mark_px_rounded: float, halftone: Callable[[np.nd
 
 
 def _measure(mark_px_rounded: float, halftone: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    size = 256
+    size = 192
     measured = np.empty_like(_LEVELS)
     for i, level in enumerate(_LEVELS):
         patch = np.full((size, size), level, dtype=np.float32)
