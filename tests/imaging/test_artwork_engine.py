@@ -162,7 +162,7 @@ def test_deep_shadows_on_wide_marks_have_no_solid_band_at_the_top(mode):
     solid_rows = int(np.argmax(art.burn.mean(axis=1) < 0.999))
     assert solid_rows <= 5
     seen = art.effective_coverage()
-    assert seen[:60].mean() == pytest.approx(seen[200:].mean(), abs=0.01)
+    assert seen[:60].mean() == pytest.approx(seen[200:].mean(), abs=0.02)
     assert seen[200:].mean() == pytest.approx(wanted, abs=0.02)
 
 

@@ -3,7 +3,7 @@
 Model: the head moves along each row while firing, so a burned pixel leaves its one-pixel stretch of the scan
 line widened by a round spot of diameter `mark_px` (the machine's spot plus the material's spread, in pixels):
 a run of burned pixels becomes a stroke with round ends, and strokes merge where they overlap. The `reference`
-material's marks are exactly one pixel square (no gain). Effective coverage is computed on a 4× supersampled grid.
+material's marks are exactly one pixel square (no gain). Effective coverage is computed on a 5× supersampled grid.
 When marks are narrower than the line interval, even a solid area leaves gaps; the darkest tone is then what a
 solid area achieves, and the compensation maps the picture's range onto that.
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from intaglio.imaging.artwork.tone import lookup
 
-SUPERSAMPLE = 4
+SUPERSAMPLE = 5  # odd, so a mark is centred on a subpixel and spills evenly up and down
 # Nominal levels for calibration, denser towards both ends where patterns respond least linearly.
 _LEVELS = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, 129))).astype(np.float32)
 
