@@ -8,8 +8,9 @@
 (c) MeerK40t's numba kernels (meerk40t.image.dither) and its halftone (RasterScripts.halftone) on the same inputs.
 (d) `intaglio engrave` as a subprocess: first and second run, and the import cost.
 
-Times are wall-clock (time.perf_counter), median of --runs runs after one warm-up run (so numba compilation and
-the engine's per-process dot-gain calibration are excluded; the first call is reported separately in (a)).
+Times are CPU time of this process (time.process_time), as ANCHORS.md measures, so other load on a shared machine
+does not count; median of --runs runs after one warm-up run (numba compilation and the engine's per-process dot-gain
+calibration are excluded; the first call is reported separately in (a)). The CLI start-up in (d) is wall time.
 """
 
 # Every closure below is timed at once by median_time, inside the loop iteration that defines it.
@@ -53,13 +54,13 @@ SIZES = {"24MP": (6000, 4000), "12MP": (4000, 3000)}
 
 
 def median_time(fn, *, runs: int, warmup: int = 1, setup=None) -> float:
-    """Median wall time of fn(arg) in seconds; setup() (untimed) makes a fresh argument for each call."""
+    """Median CPU time of fn(arg) in seconds; setup() (untimed) makes a fresh argument for each call."""
     times = []
     for i in range(warmup + runs):
         arg = setup() if setup else None
-        start = time.perf_counter()
+        start = time.process_time()
         fn(arg) if setup else fn()
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if i >= warmup:
             times.append(elapsed)
     return statistics.median(times)
