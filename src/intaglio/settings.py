@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "intaglio.assets",
     "intaglio.jobs",
     "intaglio.credits",
+    "intaglio.engrave",
     "intaglio.web",
 ]
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EngraveConfig(AppConfig):
+    name = "intaglio.engrave"
+    label = "engrave"
+
+    def ready(self):
+        from intaglio.engrave import jobs  # noqa: F401  registers the engraving job kinds

@@ -1,0 +1,138 @@
+"""Engraving job kinds: a photo → laser-ready files (PNG with DPI, SVG, G-code, preview of the burn) as assets."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Literal
+
+import pydantic
+
+from intaglio.assets.models import AssetKind
+from intaglio.imaging.artwork import MODES, ArtworkError, get_machine, get_material, machines, materials
+from intaglio.jobs.kinds import JobKind, register
+from intaglio.jobs.runner import PermanentJobError
+
+
+class AdjustmentParams(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    brightness: float | None = pydantic.Field(default=None, ge=-1, le=1)
+    contrast: float | None = pydantic.Field(default=None, ge=0.2, le=3)
+    gamma: float | None = pydantic.Field(default=None, ge=0.2, le=5)
+    auto_levels_clip: float | None = pydantic.Field(default=None, ge=0, le=20)
+    clahe: float | None = pydantic.Field(default=None, ge=0, le=1)
+    sharpen_amount: float | None = pydantic.Field(default=None, ge=0, le=3)
+    sharpen_radius_mm: float | None = pydantic.Field(default=None, ge=0.02, le=5)
+    denoise: float | None = pydantic.Field(default=None, ge=0, le=1)
+    invert: bool | None = None
+    isolate_subject: bool | None = None
+
+
+class PrepareParams(pydantic.BaseModel):
+    """What the prepare job needs; unset adjustments fall back to the material's defaults."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    material: str
+    machine: str
+    width_mm: float = pydantic.Field(gt=0, le=2000)
+    height_mm: float | None = pydantic.Field(default=None, gt=0, le=2000)
+    fit: Literal["crop", "fit", "stretch"] = "crop"
+    mode: Literal[MODES] = "floyd-steinberg"  # type: ignore[valid-type]
+    dpi: float | None = pydantic.Field(default=None, ge=12.7, le=5080)
+    adjustments: AdjustmentParams = AdjustmentParams()
+    serpentine: bool = True
+    threshold: float = pydantic.Field(default=0.5, ge=0, le=1)
+    cell_mm: float | None = pydantic.Field(default=None, gt=0, le=20)
+    lpi: float | None = pydantic.Field(default=None, gt=0, le=300)
+    angle_deg: float = pydantic.Field(default=45.0, ge=-180, le=180)
+
+    @pydantic.field_validator("material")
+    @classmethod
+    def _known_material(cls, name: str) -> str:
+        if name not in materials():
+            raise ValueError(f"unknown material {name!r}; known: {', '.join(sorted(materials()))}")
+        return name
+
+    @pydantic.field_validator("machine")
+    @classmethod
+    def _known_machine(cls, name: str) -> str:
+        if name not in machines():
+            raise ValueError(f"unknown machine {name!r}; known: {', '.join(sorted(machines()))}")
+        return name
+
+    @pydantic.model_validator(mode="after")
+    def _fits_the_machine(self):
+        area_w, area_h = get_machine(self.machine).work_area_mm
+        if self.width_mm > area_w or (self.height_mm or 0) > area_h:
+            raise ValueError(
+                f"{self.width_mm:g} mm is wider than the {self.machine} work area ({area_w:g} × {area_h:g} mm)"
+            )
+        return self
+
+
+def prepare(ctx) -> None:
+    from intaglio.imaging import prepare_artwork
+
+    params = PrepareParams(**ctx.params)
+    (source,) = ctx.inputs
+    ctx.progress(10)
+    adjustments = params.adjustments.model_dump(exclude_none=True)
+    try:
+        art = prepare_artwork(
+            ctx.read_input(source),
+            material=params.material,
+            machine=params.machine,
+            width_mm=params.width_mm,
+            height_mm=params.height_mm,
+            fit=params.fit,
+            mode=params.mode,
+            dpi=params.dpi,
+            serpentine=params.serpentine,
+            threshold=params.threshold,
+            cell_mm=params.cell_mm,
+            lpi=params.lpi,
+            angle_deg=params.angle_deg,
+            **adjustments,
+        )
+    except ArtworkError as refused:
+        raise PermanentJobError(str(refused)) from None
+    ctx.progress(50)
+    stem = (
+        f"{PurePath(source.download_name).stem}-{get_material(params.material).name}-"
+        f"{art.width_mm:.0f}x{art.height_mm:.0f}mm-{params.mode}"
+    )
+    height, width = art.burn.shape
+    png = art.png()
+    ctx.progress(60)
+    gcode = art.gcode().encode()
+    ctx.progress(75)
+    svg = art.svg().encode()
+    ctx.progress(85)
+    preview = art.preview_png()
+    ctx.progress(95)
+    ctx.save_output(
+        kind=AssetKind.ARTWORK,
+        role="png",
+        data=png,
+        mime="image/png",
+        width=width,
+        height=height,
+        download_name=f"{stem}.png",
+    )
+    ctx.save_output(kind=AssetKind.ARTWORK, role="svg", data=svg, mime="image/svg+xml", download_name=f"{stem}.svg")
+    ctx.save_output(kind=AssetKind.ARTWORK, role="gcode", data=gcode, mime="text/plain", download_name=f"{stem}.gcode")
+    ctx.save_output(
+        kind=AssetKind.PREVIEW,
+        role="burn-preview",
+        data=preview,
+        mime="image/png",
+        width=width,
+        height=height,
+        download_name=f"{stem}-preview.png",
+    )
+
+
+register(
+    JobKind(
+        name="engrave.prepare", label="Laser artwork", run=prepare, params=PrepareParams, inputs_min=1, inputs_max=1
+    )
+)
