@@ -3,6 +3,7 @@
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from intaglio.wsgi import application
 from tests.factories import make_token, make_user
@@ -32,10 +33,17 @@ def fuzz_token(db):
     return make_token(make_user())
 
 
+# Whether a job's params are acceptable depends on state a schema cannot carry (which files exist, whether the size
+# fits the chosen machine's work area), so a schema-valid request may rightly get a documented 4xx refusal there.
+# Every other check (no 500, documented statuses, response schemas) still applies to it.
+STATE_DEPENDENT = {("POST", "/api/v1/jobs")}
+
+
 @schema.parametrize()
 @FUZZ
 def test_api_with_a_token(case, fuzz_token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"})
+    excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in STATE_DEPENDENT else []
+    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"}, excluded_checks=excluded)
 
 
 @schema.parametrize()

@@ -101,3 +101,38 @@ def test_a_picture_too_tall_for_the_machine_fails_with_the_engines_message_and_r
     assert "does not fit" in job.error_message and "work area" in job.error_message
     assert credit_balance(user=user) == before
     assert not job.outputs.exists()
+
+
+def test_the_api_drives_prepare_end_to_end(client, user, token, photo):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    library = client.get("/api/v1/engrave/library", **auth).json()
+    assert "slate" in {m["name"] for m in library["materials"]} and "diode-10w" in {
+        m["name"] for m in library["machines"]
+    }
+    body = {
+        "kind": "engrave.prepare",
+        "inputs": [photo.pk],
+        "params": {"material": "slate", "machine": "diode-10w", "width_mm": 80, "adjustments": {"contrast": 1.3}},
+    }
+    created = client.post("/api/v1/jobs", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1", **auth)
+    assert created.status_code == 201, created.content
+    again = client.post("/api/v1/jobs", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1", **auth)
+    assert again.json()["id"] == created.json()["id"]
+    run_queued_jobs()
+    job = client.get(f"/api/v1/jobs/{created.json()['id']}", **auth).json()
+    assert job["state"] == "succeeded"
+    png = next(o for o in job["outputs"] if o["role"] == "png")
+    path = "/" + png["download_url"].split("://", 1)[1].split("/", 1)[1]  # drop scheme and host
+    download = client.get(path, **auth)
+    assert download.status_code == 200
+    image = Image.open(io.BytesIO(b"".join(download.streaming_content)))
+    assert image.size[0] == 800 and image.info["dpi"][0] == pytest.approx(254, abs=0.02)
+    refused = client.post(
+        "/api/v1/jobs",
+        {**body, "params": {**body["params"], "material": "marble"}},
+        content_type="application/json",
+        **auth,
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_params"
+    other = client.post("/api/v1/jobs", {**body, "inputs": [999999]}, content_type="application/json", **auth)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "invalid_inputs"

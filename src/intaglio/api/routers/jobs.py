@@ -6,11 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
+from intaglio.assets.selectors import asset_get
 from intaglio.jobs import selectors, services
 from intaglio.jobs.models import JobState
 
@@ -88,6 +89,49 @@ def list_jobs(request, state: JobState | None = None):
 )
 def get_job(request, job_id: int):
     return owned_job(request, job_id)
+
+
+class JobIn(Schema):
+    kind: str = Field(max_length=40, description='The job kind, e.g. "engrave.prepare".')
+    params: dict[str, Any] = Field(default_factory=dict, description="The kind's settings (see its documentation).")
+    inputs: list[int] = Field(default_factory=list, max_length=10, description="Ids of your files the job reads.")
+
+
+# Refusals that are not about the request's shape get their own statuses.
+REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409}
+
+
+@router.post(
+    "/jobs",
+    response={201: JobOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Start a job",
+    description=(
+        "Creates a job of `kind` over your files `inputs` with `params`, reserves its credits and queues it. "
+        "`engrave.prepare` takes one photo and `params` {material, machine, width_mm, height_mm?, fit?, mode?, dpi?, "
+        "adjustments?{brightness, contrast, gamma, auto_levels_clip, clahe, sharpen_amount, sharpen_radius_mm, "
+        "denoise, invert, isolate_subject}, serpentine?, threshold?, cell_mm?, lpi?, angle_deg?} and makes a PNG with "
+        "its DPI, an SVG, G-code and a preview of the burn (see GET /engrave/library for the names). Send an "
+        "`Idempotency-Key` header to make retries safe: the same key returns the job made the first time. Refusals: "
+        "422 `invalid_params`, `invalid_inputs` or `unknown_kind`; 402 `insufficient_credits`; 409 `plan_limit`."
+    ),
+)
+def create_job(request, payload: JobIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
+        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
+    inputs = [asset_get(owner=request.auth, asset_id=asset_id) for asset_id in payload.inputs]
+    if None in inputs:
+        raise ApiError(422, "invalid_inputs", "One of the input files does not exist.")
+    try:
+        job = services.job_create(
+            owner=request.auth,
+            kind=payload.kind,
+            params=payload.params,
+            inputs=inputs,
+            idempotency_key=idempotency_key,
+        )
+    except services.JobRefused as refusal:
+        raise ApiError(REFUSAL_STATUS.get(refusal.code, 422), refusal.code, refusal.message) from None
+    return Status(201, owned_job(request, job.pk))
 
 
 @router.post(
