@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 # A plain HTTP client that ignores any *_proxy variables: the server is on the loopback interface.
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -30,3 +34,57 @@ class LiveServer:
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+# The innermost elements that stick out past the right edge of the viewport.
+TOO_WIDE_JS = """() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(el => ![...el.children].some(child => child.getBoundingClientRect().right > window.innerWidth + 0.5))
+  .slice(0, 8)
+  .map(el => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
+             + ` (right edge ${Math.round(el.getBoundingClientRect().right)}px)`)"""
+
+
+@dataclass
+class PageWatch:
+    """Collects console errors and uncaught exceptions of a page; `check` fails on any new one."""
+
+    errors: list[str] = field(default_factory=list)
+    responses: list = field(default_factory=list)
+
+    def attach(self, page) -> None:
+        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("response", lambda response: self.responses.append(response))
+
+    def check(self, where: str) -> None:
+        found, self.errors[:] = list(self.errors), []
+        assert not found, f"errors in the browser on {where}:\n" + "\n".join(found)
+
+
+def verification_link(server: LiveServer, email: str, timeout: float = 15.0) -> str:
+    """The link from the e-mail the console backend printed for `email`."""
+    pattern = re.compile(re.escape(server.url) + r"/verify-email/[^/\s]+/[^/\s]+/")
+    deadline = time.monotonic() + timeout
+    while True:
+        # The console backend separates messages with a line of 79 dashes.
+        for message in server.log_text().split("-" * 79):
+            if f"To: {email}" in message and (match := pattern.search(message)):
+                return match.group(0)
+        if time.monotonic() > deadline:
+            tail = server.log_text()[-4000:]
+            pytest.fail(f"no verification e-mail for {email} in the server output:\n{tail}")
+        time.sleep(0.2)
+
+
+def screenshot_on_a_phone(page, path: Path, where: str) -> None:
+    """A full-page screenshot at 390 px wide; fails if anything makes the page scroll sideways."""
+    page.set_viewport_size(MOBILE)
+    page.screenshot(path=str(path), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= MOBILE["width"], (
+        f"{where} scrolls sideways at 390px ({width}px wide); too wide: {page.evaluate(TOO_WIDE_JS)}"
+    )
+    page.set_viewport_size(DESKTOP)

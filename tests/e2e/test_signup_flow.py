@@ -5,46 +5,18 @@ token and use it from a program. Every page is screenshotted and must load witho
 from __future__ import annotations
 
 import json
-import re
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import LiveServer, http_get
+from tests.e2e.support import DESKTOP, LiveServer, PageWatch, http_get, screenshot_on_a_phone, verification_link
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-MOBILE = {"width": 390, "height": 844}
 PASSWORD = "copper-plate-etching-42"
 ALLOWED_COOKIES = {"sessionid", "csrftoken"}
-# The innermost elements that stick out past the right edge of the viewport.
-TOO_WIDE_JS = """() => [...document.querySelectorAll("body *")]
-  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-  .filter(el => ![...el.children].some(child => child.getBoundingClientRect().right > window.innerWidth + 0.5))
-  .slice(0, 8)
-  .map(el => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
-             + ` (right edge ${Math.round(el.getBoundingClientRect().right)}px)`)"""
-
-
-@dataclass
-class PageWatch:
-    """Collects console errors and uncaught exceptions of a page; `check` fails on any new one."""
-
-    errors: list[str] = field(default_factory=list)
-    responses: list = field(default_factory=list)
-
-    def attach(self, page) -> None:
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("response", lambda response: self.responses.append(response))
-
-    def check(self, where: str) -> None:
-        found, self.errors[:] = list(self.errors), []
-        assert not found, f"errors in the browser on {where}:\n" + "\n".join(found)
 
 
 @dataclass
@@ -53,21 +25,6 @@ class FlowResult:
     token: str
     set_cookie_headers: list[tuple[str, str]]  # (response url, raw Set-Cookie value)
     jar_cookies: list[dict]  # every cookie the browser held at any step
-
-
-def _verification_link(server: LiveServer, email: str, timeout: float = 15.0) -> str:
-    """The link from the e-mail the console backend printed for `email`."""
-    pattern = re.compile(re.escape(server.url) + r"/verify-email/[^/\s]+/[^/\s]+/")
-    deadline = time.monotonic() + timeout
-    while True:
-        # The console backend separates messages with a line of 79 dashes.
-        for message in server.log_text().split("-" * 79):
-            if f"To: {email}" in message and (match := pattern.search(message)):
-                return match.group(0)
-        if time.monotonic() > deadline:
-            tail = server.log_text()[-4000:]
-            pytest.fail(f"no verification e-mail for {email} in the server output:\n{tail}")
-        time.sleep(0.2)
 
 
 def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowResult:
@@ -88,13 +45,7 @@ def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowRes
         if shots is not None and shot is not None:
             page.screenshot(path=str(shots / f"{shot}.png"), full_page=True)
             if mobile:
-                page.set_viewport_size(MOBILE)
-                page.screenshot(path=str(shots / f"{shot}-mobile.png"), full_page=True)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= MOBILE["width"], (
-                    f"{where} scrolls sideways at 390px ({width}px wide); too wide: {page.evaluate(TOO_WIDE_JS)}"
-                )
-                page.set_viewport_size(DESKTOP)
+                screenshot_on_a_phone(page, shots / f"{shot}-mobile.png", where)
                 watch.check(f"{where} (390px)")
 
     try:
@@ -114,7 +65,7 @@ def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowRes
         assert email in page.inner_text("main")
         settle("check your inbox", "03-check-inbox")
 
-        page.goto(_verification_link(server, email))
+        page.goto(verification_link(server, email))
         page.wait_for_url("**/dashboard/")
         assert page.get_by_role("heading", name="Dashboard").is_visible()
         assert email in page.inner_text("main")

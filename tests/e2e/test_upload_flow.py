@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_signup_flow import DESKTOP, MOBILE, TOO_WIDE_JS, PageWatch, _verification_link
+from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, verification_link
 
 pytestmark = pytest.mark.browser
 
@@ -87,13 +87,7 @@ def test_drop_two_photos_watch_them_finish_and_delete_one(chromium_browser, live
         watch.check(where)
         page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
         if mobile:
-            page.set_viewport_size(MOBILE)
-            page.screenshot(path=str(screenshot_dir / f"{name}-mobile.png"), full_page=True)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= MOBILE["width"], (
-                f"{where} scrolls sideways at 390px ({width}px wide); too wide: {page.evaluate(TOO_WIDE_JS)}"
-            )
-            page.set_viewport_size(DESKTOP)
+            screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
         watch.check(f"{where} (screenshots)")
 
     try:
@@ -102,7 +96,7 @@ def test_drop_two_photos_watch_them_finish_and_delete_one(chromium_browser, live
         page.locator("input[name=password]").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()
         page.wait_for_url("**/signup/done/")
-        page.goto(_verification_link(server, email))
+        page.goto(verification_link(server, email))
         page.wait_for_url("**/dashboard/")
         page.wait_for_load_state("load")
         assert page.locator("header").get_by_role("link", name="Studio").get_attribute("aria-current") == "page"

@@ -80,6 +80,14 @@ def test_unknown_material_and_oversize_are_refused_before_queueing(user, photo):
             params={"material": "maple", "machine": "fibre-20w", "width_mm": 300},
         )
     assert "wider than the fibre-20w work area" in too_wide.value.message
+    with pytest.raises(JobRefused) as out_of_range:
+        job_create(
+            owner=user,
+            kind="engrave.prepare",
+            inputs=[photo],
+            params={"material": "maple", "machine": "diode-10w", "width_mm": 50, "adjustments": {"contrast": 9}},
+        )
+    assert out_of_range.value.code == "invalid_params" and "adjustments.contrast" in out_of_range.value.message
     assert credit_balance(user=user) == 20
 
 

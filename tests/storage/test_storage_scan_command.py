@@ -2,7 +2,6 @@
 
 import io
 
-import pytest
 from django.core.management import call_command
 
 from intaglio.assets.storage import blob_delete, blob_write
@@ -44,9 +43,8 @@ def test_scan_reports_strays_and_missing_blobs_and_exits_1(user):
     assert f"missing blob for asset {photo.pk}" in out
 
 
-@pytest.mark.parametrize("flag", ["--json"])
-def test_scan_json_output(user, flag):
+def test_scan_json_output(user):
     import json
 
-    code, out = scan(flag)
+    code, out = scan("--json")
     assert code == 0 and json.loads(out)["orphan_blobs"] == []

@@ -32,9 +32,6 @@ class CappedUpload(UploadedFile):
         super().__init__(file, name=name, content_type=content_type, size=size)
         self.too_large = too_large
 
-    def temporary_file_path(self):  # pragma: no cover - Django calls it only for TemporaryUploadedFile
-        return self.file.name
-
 
 class CappedUploadHandler(FileUploadHandler):
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):

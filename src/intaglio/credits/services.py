@@ -6,6 +6,8 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 
 from intaglio.credits.models import EntryKind, LedgerEntry
 from intaglio.credits.selectors import credit_balance
@@ -88,11 +90,17 @@ def _settled(job) -> bool:
 
 
 def credits_grant_due(*, period: str) -> int:
-    """Grants the period's allowance to every open account that has not had it yet; returns how many got it."""
+    """Grants the period's allowance to every open account that has not had it yet; returns how many got it.
+
+    Runs hourly, so accounts already granted are filtered out in the query rather than tried one by one.
+    """
     from django.contrib.auth import get_user_model
 
+    key = Concat(Value("grant:"), Cast(OuterRef("pk"), CharField()), Value(f":{period}"))
+    granted_already = LedgerEntry.objects.filter(idempotency_key=key)
+    due = get_user_model().objects.filter(is_active=True, closed_at__isnull=True).exclude(Exists(granted_already))
     granted = 0
-    for user in get_user_model().objects.filter(is_active=True, closed_at__isnull=True).iterator():
+    for user in due.iterator():
         if credits_grant_monthly(user=user, period=period) is not None:
             granted += 1
     return granted

@@ -9,22 +9,21 @@ import pydantic
 
 from intaglio.assets.models import AssetKind
 from intaglio.imaging.artwork import MODES, ArtworkError, get_machine, get_material, machines, materials
+from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.runner import PermanentJobError
 
-
-class AdjustmentParams(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    brightness: float | None = pydantic.Field(default=None, ge=-1, le=1)
-    contrast: float | None = pydantic.Field(default=None, ge=0.2, le=3)
-    gamma: float | None = pydantic.Field(default=None, ge=0.2, le=5)
-    auto_levels_clip: float | None = pydantic.Field(default=None, ge=0, le=20)
-    clahe: float | None = pydantic.Field(default=None, ge=0, le=1)
-    sharpen_amount: float | None = pydantic.Field(default=None, ge=0, le=3)
-    sharpen_radius_mm: float | None = pydantic.Field(default=None, ge=0.02, le=5)
-    denoise: float | None = pydantic.Field(default=None, ge=0, le=1)
-    invert: bool | None = None
-    isolate_subject: bool | None = None
+# The engine's own limits, so a job is refused before it is queued rather than failing in the worker.
+AdjustmentParams = pydantic.create_model(
+    "AdjustmentParams",
+    __config__=pydantic.ConfigDict(extra="forbid"),
+    **{
+        name: (float | None, pydantic.Field(default=None, ge=low, le=high))
+        for name, (low, high) in ADJUSTMENT_LIMITS.items()
+    },
+    invert=(bool | None, None),
+    isolate_subject=(bool | None, None),
+)
 
 
 class PrepareParams(pydantic.BaseModel):

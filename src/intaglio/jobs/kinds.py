@@ -58,6 +58,11 @@ def get_kind(name: str) -> JobKind:
         raise UnknownJobKind(name) from None
 
 
+def kinds_outside_plan_limit() -> list[str]:
+    _load_extra_modules()
+    return [name for name, kind in _kinds.items() if not kind.counts_toward_plan_limit]
+
+
 def _load_extra_modules() -> None:
     global _extra_modules_loaded
     if not _extra_modules_loaded:

@@ -55,7 +55,8 @@ def _lease_until():
 
 
 def retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter: uniform in [base·2^(n−1) / 2, base·2^(n−1)], capped."""
+    """Exponential backoff with jitter: uniform in [c / 2, c] with c = base·2^(n−1), capped (so retries of many
+    jobs failing together spread out, yet none comes back sooner than half its step)."""
     ceiling = min(settings.JOB_RETRY_MAX_SECONDS, settings.JOB_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - timing jitter, not security
 

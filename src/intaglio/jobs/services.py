@@ -17,11 +17,15 @@ from django_tasks_db.models import DBTaskResult
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
-from intaglio.jobs.kinds import UnknownJobKind, get_kind
+from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
 from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
 from intaglio.jobs.runner import retry_delay
 
 log = logging.getLogger("intaglio.jobs")
+
+
+# HTTP status per refusal code; refusals about the request's content (invalid_params, …) are 422.
+REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409}
 
 
 class JobRefused(Exception):
@@ -31,6 +35,10 @@ class JobRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @property
+    def status(self) -> int:
+        return REFUSAL_STATUS.get(self.code, 422)
 
 
 class InvalidTransition(Exception):
@@ -72,8 +80,9 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
         if job_kind.counts_toward_plan_limit:
             limit = settings.PLANS[owner.plan]["concurrent_jobs"]
             active = (
-                Job.objects.filter(owner=owner, kind__in=_limited_kinds(owner))
+                Job.objects.filter(owner=owner)
                 .exclude(state__in=TERMINAL_STATES)
+                .exclude(kind__in=kinds_outside_plan_limit())
                 .count()
             )
             if active >= limit:
@@ -103,18 +112,6 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
         _enqueue(job)
     log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job_kind.cost})
     return job
-
-
-def _limited_kinds(owner) -> list[str]:
-    kinds = Job.objects.filter(owner=owner).exclude(state__in=TERMINAL_STATES).values_list("kind", flat=True)
-    limited = []
-    for name in set(kinds):
-        try:
-            if get_kind(name).counts_toward_plan_limit:
-                limited.append(name)
-        except UnknownJobKind:
-            limited.append(name)
-    return limited
 
 
 def upload_photo(*, owner, upload) -> Job:
@@ -256,26 +253,21 @@ def jobs_reap() -> dict[str, int]:
     # A queued job whose queue entry is missing, finished, or claimed by a worker that died before it started
     # the job would otherwise wait forever.
     grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    live_task = DBTaskResult.objects.filter(pk=OuterRef("task_id")).filter(
-        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace)
+    live = Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace)
+    stranded = Job.objects.filter(state=JobState.QUEUED, created_at__lt=grace).exclude(
+        Exists(DBTaskResult.objects.filter(live, pk=OuterRef("task_id")))
     )
-    stranded = Job.objects.filter(state=JobState.QUEUED, created_at__lt=grace).filter(~Exists(live_task))
     for job_id in stranded.values_list("pk", flat=True):
         with transaction.atomic():
-            job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.QUEUED).first()
-            if job is None or (job.task_id and _task_alive(job.task_id, grace)):
+            # Checked again under the lock: a worker may have picked the job up meanwhile.
+            job = stranded.select_for_update().filter(pk=job_id).first()
+            if job is None:
                 continue
             _discard_task(job, reason="stranded: re-enqueued by the reaper")
             _enqueue(job)
             counts["reenqueued"] += 1
         log.warning("job.reenqueued", extra={"job_id": job_id})
     return counts
-
-
-def _task_alive(task_id, grace) -> bool:
-    return DBTaskResult.objects.filter(
-        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace), pk=task_id
-    ).exists()
 
 
 def job_delete(*, job: Job) -> None:

@@ -134,7 +134,6 @@ UPLOAD_FIELD = "file"
 UPLOAD_ACCEPT = (
     "image/jpeg,image/png,image/webp,image/heic,image/heif,image/tiff,.jpg,.jpeg,.png,.webp,.heic,.heif,.tif,.tiff"
 )
-JOB_REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409}
 
 # (label, tone) per state; the tone picks the badge colour.
 STATE_DISPLAY = {
@@ -250,12 +249,6 @@ def job_list_fragment(request):
     return render(request, "web/_job_list.html", _job_list_context(request.user))
 
 
-def _refusal_status(refusal: Exception) -> int:
-    if isinstance(refusal, UploadRefused):
-        return refusal.status
-    return JOB_REFUSAL_STATUS.get(refusal.code, 422)
-
-
 @require_POST
 def upload(request):
     """Stores each uploaded photo and queues its preview job.
@@ -293,7 +286,7 @@ def upload(request):
             return JsonResponse(body, status=201)
         first = refused[0][1]
         return JsonResponse(
-            {**error_body(request, code=first.code, message=first.message), **body}, status=_refusal_status(first)
+            {**error_body(request, code=first.code, message=first.message), **body}, status=first.status
         )
 
     if created:

@@ -97,10 +97,6 @@ class JobIn(Schema):
     inputs: list[int] = Field(default_factory=list, max_length=10, description="Ids of your files the job reads.")
 
 
-# Refusals that are not about the request's shape get their own statuses.
-REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409}
-
-
 @router.post(
     "/jobs",
     response={201: JobOut, 402: ErrorOut, 409: ErrorOut},
@@ -130,7 +126,7 @@ def create_job(request, payload: JobIn, idempotency_key: str | None = Header(Non
             idempotency_key=idempotency_key,
         )
     except services.JobRefused as refusal:
-        raise ApiError(REFUSAL_STATUS.get(refusal.code, 422), refusal.code, refusal.message) from None
+        raise ApiError(refusal.status, refusal.code, refusal.message) from None
     return Status(201, owned_job(request, job.pk))
 
 

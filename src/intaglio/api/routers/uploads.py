@@ -17,12 +17,6 @@ from intaglio.jobs.services import JobRefused
 
 router = Router(tags=["uploads"])
 
-# The HTTP status for each reason a job is refused (upload refusals carry their own, see UploadRefused.status).
-JOB_REFUSAL_STATUS = {
-    "insufficient_credits": 402,
-    "plan_limit": 409,
-}
-
 
 class RefusedFileOut(Schema):
     file_index: int = Field(description="The file's position among the request's `files` parts, from 0.")
@@ -113,11 +107,8 @@ def upload(request):
     for index, upload_file in enumerate(files):
         try:
             jobs.append(services.upload_photo(owner=request.auth, upload=upload_file))
-        except UploadRefused as refusal:
+        except (UploadRefused, JobRefused) as refusal:
             refused.append((refusal.status, {"file_index": index, "code": refusal.code, "message": refusal.message}))
-        except JobRefused as refusal:
-            status = JOB_REFUSAL_STATUS.get(refusal.code, 422)
-            refused.append((status, {"file_index": index, "code": refusal.code, "message": refusal.message}))
 
     if jobs:
         return Status(201, {"jobs": jobs, "refused": [entry for _, entry in refused]})

@@ -51,6 +51,19 @@ def linear_to_srgb(y: np.ndarray) -> np.ndarray:
     return lookup(y, _TO_SRGB_TABLE)
 
 
+# What callers may ask for, per numeric adjustment (inclusive); materials' defaults stay in narrower ranges.
+ADJUSTMENT_LIMITS: dict[str, tuple[float, float]] = {
+    "auto_levels_clip": (0, 20),
+    "brightness": (-1, 1),
+    "contrast": (0.2, 3),
+    "gamma": (0.2, 5),
+    "clahe": (0, 1),
+    "sharpen_amount": (0, 3),
+    "sharpen_radius_mm": (0.02, 5),
+    "denoise": (0, 1),
+}
+
+
 @dataclass(frozen=True)
 class Adjustments:
     """Every step is optional; the defaults leave the picture as it is."""
@@ -73,19 +86,9 @@ class Adjustments:
         if unknown:
             raise ValueError(f"Unknown adjustment(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
         clean = {}
-        limits = {
-            "auto_levels_clip": (0, 20),
-            "brightness": (-1, 1),
-            "contrast": (0.2, 3),
-            "gamma": (0.2, 5),
-            "clahe": (0, 1),
-            "sharpen_amount": (0, 3),
-            "sharpen_radius_mm": (0.02, 5),
-            "denoise": (0, 1),
-        }
         for name, value in values.items():
-            if name in limits:
-                low, high = limits[name]
+            if name in ADJUSTMENT_LIMITS:
+                low, high = ADJUSTMENT_LIMITS[name]
                 value = float(value)
                 if not low <= value <= high:
                     raise ValueError(f"{name} must be between {low} and {high}, not {value}.")
