@@ -69,10 +69,10 @@ def diffuse_floyd_steinberg(coverage, serpentine):
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -178,6 +178,7 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -273,10 +274,10 @@ def diffuse_atkinson(coverage, serpentine):
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -405,6 +406,7 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -512,10 +514,10 @@ def diffuse_jarvis(coverage, serpentine):
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -656,6 +658,7 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -763,10 +766,10 @@ def diffuse_stucki(coverage, serpentine):
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -907,6 +910,7 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -983,10 +987,10 @@ def diffuse_burkes(coverage, serpentine):
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -1096,6 +1100,7 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -1199,10 +1204,10 @@ def diffuse_sierra3(coverage, serpentine):
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -1339,6 +1344,7 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
             nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
             nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -1415,10 +1421,10 @@ def diffuse_sierra2(coverage, serpentine):
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -1528,6 +1534,7 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
@@ -1598,10 +1605,10 @@ def diffuse_sierra_lite(coverage, serpentine):
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
         # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0.0
-        nxt1[width + PAD :] = 0.0
+        nxt1[:PAD] = 0
+        nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0.0
+        nxt2[:] = 0
     return out
 
 
@@ -1705,6 +1712,7 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
             nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
             nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
             nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
+        # Error pushed past the side edges is dropped, as in every classic implementation.
         nxt1[:PAD] = 0
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
