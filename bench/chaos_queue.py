@@ -12,20 +12,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py shadows the standard library's `queue` while this directory leads sys.path: drop it first.
+# bench/queue.py would shadow the standard library's `queue` while this directory leads sys.path, so the
+# directory goes last: the standard library wins, and sibling modules still import by name.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE] + [str(HERE)]
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("queue_env", HERE / "queue_env.py")
-queue_env = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(queue_env)
-QueueEnv = queue_env.QueueEnv
+from queue_env import QueueEnv  # noqa: E402
 
 
 def main() -> int:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py shadows the standard library's `queue` while this directory leads sys.path: drop it first.
+# bench/queue.py would shadow the standard library's `queue` while this directory leads sys.path, so the
+# directory goes last: the standard library wins, and sibling modules still import by name.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE] + [str(HERE)]
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
-import importlib.util  # noqa: E402
 import inspect  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
@@ -38,12 +38,10 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import cv2  # noqa: E402
+import engrave_common as common  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("engrave_common", HERE / "engrave_common.py")
-common = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(common)
 table = common.table
 
 MATERIAL, MACHINE, WIDTH_MM = "maple", "diode-10w", 100.0  # maple and the 10 W diode both use 0.08 mm lines
@@ -247,17 +245,7 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
     from meerk40t.image.imagetools import RasterScripts
 
     mk_import = time.perf_counter() - start
-    mk_map = {
-        "floyd-steinberg": "legacy-floyd-steinberg",
-        "atkinson": "atkinson",
-        "jarvis": "jarvis-judice-ninke",
-        "stucki": "stucki",
-        "burkes": "burkes",
-        "sierra3": "sierra3",
-        "sierra2": "sierra2",
-        "sierra-lite": "sierra-2-4a",
-        "bayer8": "bayer",
-    }
+    mk_map = common.MEERK40T_KERNELS
 
     def mk_halftone(im):  # MeerK40t's "newsy" raster script: halftone (black dots) then its dither step (Pillow FS)
         return RasterScripts.halftone(im, sample=10, angle=22, oversample=2, black=True).convert("1")

@@ -1,10 +1,5 @@
 """Shared pieces of the engraving benchmarks (bench/engrave*.py, bench/golden.py): sample photos, the MeerK40t and
-Pillow reference dithers, the engine's revision, and a plain Markdown table.
-
-Load it by path (the bench scripts drop bench/ from sys.path, because bench/queue.py shadows the stdlib):
-
-    spec = importlib.util.spec_from_file_location("engrave_common", HERE / "engrave_common.py")
-"""
+Pillow reference dithers, the engine's revision, and a plain Markdown table."""
 
 from __future__ import annotations
 

@@ -28,22 +28,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py shadows the standard library's `queue` while this directory leads sys.path: drop it first.
+# bench/queue.py would shadow the standard library's `queue` while this directory leads sys.path, so the
+# directory goes last: the standard library wins, and sibling modules still import by name.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE] + [str(HERE)]
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
 import cv2  # noqa: E402
+import engrave_common as common  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("engrave_common", HERE / "engrave_common.py")
-common = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(common)
 
 MACHINE = "diode-10w"
 WIDTH_MM = 60.0
