@@ -100,34 +100,20 @@ def prepare(ctx) -> None:
         f"{art.width_mm:.0f}x{art.height_mm:.0f}mm-{params.mode}"
     )
     height, width = art.burn.shape
-    png = art.png()
-    ctx.progress(60)
-    gcode = art.gcode().encode()
-    ctx.progress(75)
-    svg = art.svg().encode()
-    ctx.progress(85)
-    preview = art.preview_png()
-    ctx.progress(95)
-    ctx.save_output(
-        kind=AssetKind.ARTWORK,
-        role="png",
-        data=png,
-        mime="image/png",
-        width=width,
-        height=height,
-        download_name=f"{stem}.png",
-    )
-    ctx.save_output(kind=AssetKind.ARTWORK, role="svg", data=svg, mime="image/svg+xml", download_name=f"{stem}.svg")
-    ctx.save_output(kind=AssetKind.ARTWORK, role="gcode", data=gcode, mime="text/plain", download_name=f"{stem}.gcode")
-    ctx.save_output(
-        kind=AssetKind.PREVIEW,
-        role="burn-preview",
-        data=preview,
-        mime="image/png",
-        width=width,
-        height=height,
-        download_name=f"{stem}-preview.png",
-    )
+    files = [
+        (AssetKind.ARTWORK, "png", art.png, "image/png", f"{stem}.png"),
+        (AssetKind.ARTWORK, "gcode", lambda: art.gcode().encode(), "text/plain", f"{stem}.gcode"),
+        (AssetKind.ARTWORK, "svg", lambda: art.svg().encode(), "image/svg+xml", f"{stem}.svg"),
+        (AssetKind.PREVIEW, "burn-preview", art.preview_png, "image/png", f"{stem}-preview.png"),
+    ]
+    made = []
+    for step, (kind, role, render, mime, name) in enumerate(files, 1):
+        made.append((kind, role, render(), mime, name))
+        ctx.progress(50 + 45 * step // len(files))
+    # Stored only once all four exist, so a failure half-way leaves no partial set behind.
+    for kind, role, data, mime, name in made:
+        pixels = {"width": width, "height": height} if mime == "image/png" else {}
+        ctx.save_output(kind=kind, role=role, data=data, mime=mime, download_name=name, **pixels)
 
 
 register(

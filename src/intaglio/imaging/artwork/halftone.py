@@ -174,8 +174,3 @@ def _screen(shape: tuple[int, int], cell_px: float, angle_deg: float) -> np.ndar
     screen = np.clip(1 - ranks + jitter, 0, 1).astype(np.float32)
     screen.flags.writeable = False
     return screen
-
-
-def grayscale_power(coverage: np.ndarray) -> np.ndarray:
-    """Grayscale mode's power per pixel (0–255) before the material's tone curve is inverted."""
-    return np.round(np.clip(coverage, 0, 1) * 255).astype(np.uint8)
