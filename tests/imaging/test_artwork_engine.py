@@ -211,3 +211,16 @@ def test_subject_isolation_leaves_the_background_unburned():
     ) ** 2 / (60 * w / 320) ** 2 <= 1
     assert burn[inside].mean() > 0.3  # the subject is engraved
     assert burn[: h // 8].mean() < 0.01 and burn[:, : w // 8].mean() < 0.01  # the backdrop is not
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_is_applied_for_size_and_pixels(fmt):
+    from tests.imaging import corpus
+
+    stored = corpus.stored_for_orientation_6(corpus.quadrants())  # landscape pixels, upright is 40 × 80
+    buffer = io.BytesIO()
+    stored.save(buffer, fmt, exif=corpus.exif_with_orientation(6).tobytes())
+    art = prepare_artwork(buffer.getvalue(), material="reference", machine="diode-10w", width_mm=4, mode="threshold")
+    assert art.burn.shape == (100, 50)  # portrait: 4 mm wide, 8 mm tall at 0.08 mm
+    # Upright, the bottom-right quadrant is white: nothing burns there; the blue bottom-left burns.
+    assert not art.burn[60:, 30:].any() and art.burn[60:, :20].all()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from intaglio.imaging.artwork import dotgain, halftone
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
@@ -244,9 +244,7 @@ def prepare_artwork(
     options = ModeOptions(serpentine, threshold, cell_mm, lpi, angle_deg, spacing_mm, line_width_mm, detail, seed)
 
     image = open_source(source)
-    if isinstance(image, Image.Image):
-        image = ImageOps.exif_transpose(image) if image.format != "JPEG" else image
-    src_w, src_h = _source_size(image)
+    src_w, src_h = _source_size(image)  # upright size, from the header; load_linear turns the pixels
     width_px = max(1, round(width_mm / interval))
     height_px = max(1, round(height_mm / interval)) if height_mm else max(1, round(width_px * src_h / src_w))
     true_w, true_h = width_px * interval, height_px * interval
