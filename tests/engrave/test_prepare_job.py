@@ -79,7 +79,7 @@ def test_unknown_material_and_oversize_are_refused_before_queueing(user, photo):
             inputs=[photo],
             params={"material": "maple", "machine": "fibre-20w", "width_mm": 300},
         )
-    assert "wider than the fibre-20w work area" in too_wide.value.message
+    assert "wider than the Fibre galvo marker 20 W work area" in too_wide.value.message
     with pytest.raises(JobRefused) as out_of_range:
         job_create(
             owner=user,

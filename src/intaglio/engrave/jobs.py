@@ -1,103 +1,55 @@
-"""Engraving job kinds: a photo → laser-ready files (PNG with DPI, SVG, G-code, preview of the burn) as assets."""
+"""Engraving job kinds: a photo → laser-ready files (PNG with DPI, SVG, G-code, preview of the burn), and the style
+gallery (each creative style rendered on the photo)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import PurePath
-from typing import Literal
 
 import pydantic
+from PIL import Image
 
 from intaglio.assets.models import AssetKind
-from intaglio.imaging.artwork import MODES, ArtworkError, get_machine, get_material, machines, materials
-from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS
+from intaglio.engrave.params import STYLES, ArtworkSettings
+from intaglio.imaging.artwork import ArtworkError, get_material
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.runner import PermanentJobError
 
-# The engine's own limits, so a job is refused before it is queued rather than failing in the worker.
-AdjustmentParams = pydantic.create_model(
-    "AdjustmentParams",
-    __config__=pydantic.ConfigDict(extra="forbid"),
-    **{
-        name: (float | None, pydantic.Field(default=None, ge=low, le=high))
-        for name, (low, high) in ADJUSTMENT_LIMITS.items()
-    },
-    invert=(bool | None, None),
-    isolate_subject=(bool | None, None),
-)
+# The gallery shows each style at this width at most, so it stays a quick, cheap job.
+STYLE_PREVIEW_MAX_PX = 900
 
 
-class PrepareParams(pydantic.BaseModel):
-    """What the prepare job needs; unset adjustments fall back to the material's defaults."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-    material: str
-    machine: str
-    width_mm: float = pydantic.Field(gt=0, le=2000)
-    height_mm: float | None = pydantic.Field(default=None, gt=0, le=2000)
-    fit: Literal["crop", "fit", "stretch"] = "crop"
-    mode: Literal[MODES] = "floyd-steinberg"  # type: ignore[valid-type]
-    dpi: float | None = pydantic.Field(default=None, ge=12.7, le=5080)
-    adjustments: AdjustmentParams = AdjustmentParams()
-    serpentine: bool = True
-    threshold: float = pydantic.Field(default=0.5, ge=0, le=1)
-    cell_mm: float | None = pydantic.Field(default=None, gt=0, le=20)
-    lpi: float | None = pydantic.Field(default=None, gt=0, le=300)
-    angle_deg: float = pydantic.Field(default=45.0, ge=-180, le=180)
-
-    @pydantic.field_validator("material")
-    @classmethod
-    def _known_material(cls, name: str) -> str:
-        if name not in materials():
-            raise ValueError(f"unknown material {name!r}; known: {', '.join(sorted(materials()))}")
-        return name
-
-    @pydantic.field_validator("machine")
-    @classmethod
-    def _known_machine(cls, name: str) -> str:
-        if name not in machines():
-            raise ValueError(f"unknown machine {name!r}; known: {', '.join(sorted(machines()))}")
-        return name
-
+class PrepareParams(ArtworkSettings):
     @pydantic.model_validator(mode="after")
     def _fits_the_machine(self):
-        area_w, area_h = get_machine(self.machine).work_area_mm
+        area_w, area_h = self.engine_machine().work_area_mm
         if self.width_mm > area_w or (self.height_mm or 0) > area_h:
             raise ValueError(
-                f"{self.width_mm:g} mm is wider than the {self.machine} work area ({area_w:g} × {area_h:g} mm)"
+                f"{self.width_mm:g} mm is wider than the {self.engine_machine().label} work area "
+                f"({area_w:g} × {area_h:g} mm)"
             )
         return self
 
 
-def prepare(ctx) -> None:
+def _render(ctx, settings: ArtworkSettings, **overrides):
     from intaglio.imaging import prepare_artwork
 
-    params = PrepareParams(**ctx.params)
     (source,) = ctx.inputs
-    ctx.progress(10)
-    adjustments = params.adjustments.model_dump(exclude_none=True)
     try:
-        art = prepare_artwork(
-            ctx.read_input(source),
-            material=params.material,
-            machine=params.machine,
-            width_mm=params.width_mm,
-            height_mm=params.height_mm,
-            fit=params.fit,
-            mode=params.mode,
-            dpi=params.dpi,
-            serpentine=params.serpentine,
-            threshold=params.threshold,
-            cell_mm=params.cell_mm,
-            lpi=params.lpi,
-            angle_deg=params.angle_deg,
-            **adjustments,
-        )
+        return prepare_artwork(ctx.read_input(source), **{**settings.engine_kwargs(), **overrides})
     except ArtworkError as refused:
         raise PermanentJobError(str(refused)) from None
+
+
+def prepare(ctx) -> None:
+    settings = PrepareParams(**ctx.params)
+    (source,) = ctx.inputs
+    ctx.progress(10)
+    art = _render(ctx, settings)
     ctx.progress(50)
     stem = (
-        f"{PurePath(source.download_name).stem}-{get_material(params.material).name}-"
-        f"{art.width_mm:.0f}x{art.height_mm:.0f}mm-{params.mode}"
+        f"{PurePath(source.download_name).stem}-{get_material(settings.material).name}-"
+        f"{art.width_mm:.0f}x{art.height_mm:.0f}mm-{settings.mode}"
     )
     height, width = art.burn.shape
     files = [
@@ -116,8 +68,40 @@ def prepare(ctx) -> None:
         ctx.save_output(kind=kind, role=role, data=data, mime=mime, download_name=name, **pixels)
 
 
+def styles(ctx) -> None:
+    """Each creative style on the user's photo, as a simulated burn on the chosen material."""
+    settings = ArtworkSettings(**ctx.params)
+    (source,) = ctx.inputs
+    # Same physical size, so marks and lines look as they will; only a large piece is shown at a coarser interval.
+    interval = max(settings.line_interval(), settings.width_mm / STYLE_PREVIEW_MAX_PX)
+    made = []
+    for step, style in enumerate(STYLES, 1):
+        art = _render(ctx, settings, mode=style, line_interval_mm=interval)
+        buffer = io.BytesIO()
+        Image.fromarray(art.simulate()).save(buffer, "JPEG", quality=88)
+        height, width = art.burn.shape
+        name = f"{PurePath(source.download_name).stem}-{style}.jpg"
+        made.append((style, buffer.getvalue(), name, width, height))
+        ctx.progress(95 * step // len(STYLES))
+    for style, data, name, width, height in made:
+        ctx.save_output(
+            kind=AssetKind.PREVIEW,
+            role=f"style-{style}",
+            data=data,
+            mime="image/jpeg",
+            download_name=name,
+            width=width,
+            height=height,
+        )
+
+
 register(
     JobKind(
         name="engrave.prepare", label="Laser artwork", run=prepare, params=PrepareParams, inputs_min=1, inputs_max=1
+    )
+)
+register(
+    JobKind(
+        name="engrave.styles", label="Style gallery", run=styles, params=ArtworkSettings, inputs_min=1, inputs_max=1
     )
 )

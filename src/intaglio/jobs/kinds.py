@@ -58,6 +58,11 @@ def get_kind(name: str) -> JobKind:
         raise UnknownJobKind(name) from None
 
 
+def registered_kinds() -> list[JobKind]:
+    _load_extra_modules()
+    return sorted(_kinds.values(), key=lambda kind: kind.name)
+
+
 def kinds_outside_plan_limit() -> list[str]:
     _load_extra_modules()
     return [name for name, kind in _kinds.items() if not kind.counts_toward_plan_limit]

@@ -1,0 +1,59 @@
+"""Engrave studio reads, always scoped to an owner."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from intaglio.assets.models import Asset
+from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
+from intaglio.jobs.models import Job
+
+_OUTPUTS = Prefetch("job__outputs", queryset=Asset.objects.order_by("pk"))
+
+
+def artwork_list(*, owner) -> QuerySet[Artwork]:
+    return Artwork.objects.filter(owner=owner).select_related("source")
+
+
+def artwork_get(*, owner, artwork_id: int) -> Artwork | None:
+    return (
+        artwork_list(owner=owner)
+        .select_related("styles_job")
+        .prefetch_related(Prefetch("versions", queryset=artwork_versions_query()))
+        .filter(pk=artwork_id)
+        .first()
+    )
+
+
+def artwork_versions_query() -> QuerySet[ArtworkVersion]:
+    return ArtworkVersion.objects.select_related("job").prefetch_related(_OUTPUTS).order_by("-number")
+
+
+def version_files(version: ArtworkVersion) -> dict[str, Asset]:
+    """A version's files by role (png, svg, gcode, burn-preview); empty while its job runs or once it was deleted."""
+    if version.job is None:
+        return {}
+    return {asset.role: asset for asset in version.job.outputs.all()}
+
+
+def style_previews(job: Job | None) -> dict[str, Asset]:
+    """The style gallery's pictures by style name (sketch, stipple, hatch, halftone)."""
+    if job is None:
+        return {}
+    return {asset.role.removeprefix("style-"): asset for asset in job.outputs.order_by("pk")}
+
+
+def machine_profiles(*, owner) -> QuerySet[MachineProfile]:
+    return MachineProfile.objects.filter(owner=owner)
+
+
+def machine_profile_get(*, owner, profile_id: int) -> MachineProfile | None:
+    return machine_profiles(owner=owner).filter(pk=profile_id).first()
+
+
+def material_presets(*, owner) -> QuerySet[MaterialPreset]:
+    return MaterialPreset.objects.filter(owner=owner)
+
+
+def material_preset_get(*, owner, preset_id: int) -> MaterialPreset | None:
+    return material_presets(owner=owner).filter(pk=preset_id).first()

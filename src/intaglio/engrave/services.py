@@ -1,0 +1,386 @@
+"""Engrave studio writes: artworks and their versions, the live preview, machine profiles and material presets."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+
+import pydantic
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from intaglio.assets.models import Asset, AssetKind
+from intaglio.assets.storage import blob_open
+from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
+from intaglio.engrave.params import ArtworkSettings, MachineSpec
+from intaglio.imaging.artwork import ArtworkError
+from intaglio.jobs.models import Job
+from intaglio.jobs.services import job_create, job_delete
+
+log = logging.getLogger("intaglio.engrave")
+
+# A preview is the real artwork, dot for dot, up to this many pixels; a larger piece is previewed at a coarser
+# line interval (the response says which), so a preview stays quick at any size.
+PREVIEW_MAX_PIXELS = 4_000_000
+PREVIEW_CACHE_ENTRIES = 24
+
+
+class StudioRefused(Exception):
+    """A studio request we will not carry out; the message is for the person who made it."""
+
+    def __init__(self, code: str, message: str, *, status: int = 422):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def settings_validate(raw: dict, *, owner) -> ArtworkSettings:
+    """Validates studio settings. `machine_profile` (the id of one of the owner's machines) becomes a frozen
+    machine_spec, so the job keeps working the same if the profile changes later."""
+    raw = dict(raw)
+    profile_id = raw.pop("machine_profile", None)
+    if profile_id not in (None, ""):
+        profile = MachineProfile.objects.filter(owner=owner, pk=profile_id).first()
+        if profile is None:
+            raise StudioRefused("invalid_settings", "That machine profile does not exist.")
+        raw["machine"], raw["machine_spec"] = None, profile.spec()
+    try:
+        return ArtworkSettings.model_validate(raw)
+    except pydantic.ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in invalid.errors())
+        raise StudioRefused("invalid_settings", f"Some settings are not valid: {problems}.") from None
+
+
+def default_settings() -> dict:
+    """Where a new artwork starts: birch plywood on a 10 W diode, 100 mm wide."""
+    return {"material": "birch-plywood", "machine": "diode-10w", "width_mm": 100.0, "mode": "floyd-steinberg"}
+
+
+# ------------------------------------------------------------------------------------------------------ artworks
+
+
+def artwork_create(*, owner, source: Asset, title: str = "", settings: dict | None = None) -> Artwork:
+    if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
+        raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
+    clean = settings_validate(settings, owner=owner) if settings else None
+    title = (title or "").strip()[:120] or f"Artwork from photo {source.pk}"
+    artwork = Artwork.objects.create(
+        owner=owner,
+        title=title,
+        source=source,
+        settings=clean.model_dump(mode="json") if clean else default_settings(),
+    )
+    log.info("artwork.created", extra={"artwork_id": artwork.pk, "asset_id": source.pk})
+    return artwork
+
+
+def artwork_save_settings(*, artwork: Artwork, settings: dict) -> ArtworkSettings:
+    """Keeps the settings the user is looking at, so the studio reopens there."""
+    clean = settings_validate(settings, owner=artwork.owner)
+    artwork.settings = clean.model_dump(mode="json", exclude_defaults=True) | {
+        "material": clean.material,
+        "width_mm": clean.width_mm,
+    }
+    artwork.updated_at = timezone.now()
+    artwork.save(update_fields=["settings", "updated_at"])
+    return clean
+
+
+def artwork_rename(*, artwork: Artwork, title: str) -> Artwork:
+    title = title.strip()[:120]
+    if not title:
+        raise StudioRefused("invalid_title", "Give the artwork a name.")
+    artwork.title = title
+    artwork.save(update_fields=["title"])
+    return artwork
+
+
+def _usable_source(artwork: Artwork) -> Asset:
+    if artwork.source is None:
+        raise StudioRefused(
+            "source_gone",
+            "The photo this artwork was made from has been deleted, so no new version can be made. "
+            "Its earlier versions' files are still here.",
+            status=409,
+        )
+    return artwork.source
+
+
+def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | None = None) -> ArtworkVersion:
+    """Queues the prepare job for these settings and records it as the artwork's next version."""
+    source = _usable_source(artwork)
+    clean = settings_validate(settings, owner=artwork.owner)
+    problem = clean.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
+    if problem:
+        raise StudioRefused("does_not_fit", problem)
+    params = clean.model_dump(mode="json")
+    with transaction.atomic():
+        Artwork.objects.select_for_update().filter(pk=artwork.pk).first()
+        job = job_create(
+            owner=artwork.owner, kind="engrave.prepare", params=params, inputs=[source], idempotency_key=idempotency_key
+        )
+        existing = ArtworkVersion.objects.filter(artwork=artwork, job=job).first()
+        if existing is not None:  # an idempotent repeat
+            return existing
+        number = (artwork.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+        version = ArtworkVersion.objects.create(artwork=artwork, number=number, settings=params, job=job)
+        artwork.settings = params
+        artwork.updated_at = timezone.now()
+        artwork.save(update_fields=["settings", "updated_at"])
+    log.info("artwork.version", extra={"artwork_id": artwork.pk, "version": number, "job_id": job.pk})
+    return version
+
+
+def artwork_styles(*, artwork: Artwork, settings: dict | None = None) -> Job:
+    """Queues the style gallery: each creative style rendered on the artwork's photo and material."""
+    source = _usable_source(artwork)
+    clean = settings_validate(settings or artwork.settings, owner=artwork.owner)
+    problem = clean.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
+    if problem:
+        raise StudioRefused("does_not_fit", problem)
+    params = clean.model_dump(mode="json")
+    params["mode"] = "floyd-steinberg"  # each style sets its own
+    job = job_create(owner=artwork.owner, kind="engrave.styles", params=params, inputs=[source])
+    previous = artwork.styles_job
+    artwork.styles_job = job
+    artwork.save(update_fields=["styles_job"])
+    if previous is not None:
+        job_delete(job=previous)
+    return job
+
+
+def artwork_delete(*, artwork: Artwork) -> None:
+    """Deletes the artwork, every version's files and its style gallery. The photo stays while another job (its
+    upload preview, another artwork) still uses it; otherwise it goes too."""
+    jobs = [version.job for version in artwork.versions.select_related("job") if version.job is not None]
+    if artwork.styles_job is not None:
+        jobs.append(artwork.styles_job)
+    artwork_id = artwork.pk
+    artwork.delete()
+    for job in jobs:
+        job_delete(job=job)
+    log.info("artwork.deleted", extra={"artwork_id": artwork_id, "jobs": len(jobs)})
+
+
+# ------------------------------------------------------------------------------------------------------- preview
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    key: str
+    width_px: int
+    height_px: int
+    width_mm: float
+    height_mm: float
+    dpi: float
+    preview_dpi: float  # equal to dpi unless the piece is too large to preview dot for dot
+    original_jpeg: bytes  # the photo framed exactly as the artwork
+    artwork_png: bytes  # what the laser gets (1-bit, or grey power for grayscale)
+    burn_jpeg: bytes  # the simulated burn on the material
+    warnings: tuple[str, ...]
+    render_ms: float
+
+    @property
+    def full_resolution(self) -> bool:
+        return math.isclose(self.dpi, self.preview_dpi, rel_tol=1e-6)
+
+
+# key → (photo id, preview)
+_preview_cache: OrderedDict[str, tuple[int, Preview]] = OrderedDict()
+_preview_lock = threading.Lock()
+
+
+def _preview_key(source: Asset, settings: ArtworkSettings) -> str:
+    canonical = json.dumps([source.pk, source.sha256, settings.model_dump(mode="json")], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def preview_render(*, owner, source: Asset, settings: dict) -> Preview:
+    """The artwork these settings make, rendered for the screen: the framed photo, the artwork at its true dots and
+    the simulated burn. Cached by photo and settings in this process only: previews are never stored."""
+    if source.owner_id != owner.pk:
+        raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
+    clean = settings_validate(settings, owner=owner)
+    key = _preview_key(source, clean)
+    with _preview_lock:
+        if key in _preview_cache:
+            _preview_cache.move_to_end(key)
+            return _preview_cache[key][1]
+    preview = _render_preview(source, clean, key)
+    with _preview_lock:
+        _preview_cache[key] = (source.pk, preview)
+        while len(_preview_cache) > PREVIEW_CACHE_ENTRIES:
+            _preview_cache.popitem(last=False)
+    return preview
+
+
+def preview_forget(*, source: Asset) -> None:
+    """Drops cached previews of a photo (when it is deleted)."""
+    with _preview_lock:
+        for key in [key for key, (photo_id, _) in _preview_cache.items() if photo_id == source.pk]:
+            del _preview_cache[key]
+
+
+def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Preview:
+    from intaglio.imaging import prepare_artwork
+
+    started = time.perf_counter()
+    machine = settings.engine_machine()
+    interval = settings.line_interval()
+    aspect = (source.height or 1) / (source.width or 1)
+    width_px = round(settings.width_mm / interval)
+    height_px = round((settings.height_mm or settings.width_mm * aspect) / interval)
+    preview_interval = interval * max(1.0, math.sqrt(width_px * height_px / PREVIEW_MAX_PIXELS))
+    warnings = []
+    problem = settings.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
+    if problem:
+        warnings.append(problem)
+        # Still show the picture; only preparing it is refused.
+        machine = dataclasses.replace(machine, work_area_mm=(1e6, 1e6))
+    if preview_interval > interval:
+        warnings.append(
+            f"This piece is large, so the preview shows it at {25.4 / preview_interval:.0f} DPI; "
+            f"the files are made at {25.4 / interval:.0f} DPI."
+        )
+    with blob_open(source.storage_key) as handle:
+        photo = handle.read()
+    kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
+    try:
+        art = prepare_artwork(photo, **kwargs)
+    except ArtworkError as refused:
+        raise StudioRefused("cannot_render", str(refused)) from None
+    height, width = art.burn.shape
+    burn = io.BytesIO()
+    Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
+    return Preview(
+        key=key,
+        width_px=width_px,
+        height_px=round(art.height_mm / interval),
+        width_mm=art.width_mm,
+        height_mm=art.height_mm,
+        dpi=25.4 / interval,
+        preview_dpi=25.4 / preview_interval,
+        original_jpeg=_framed_photo(photo, (width, height), settings.fit),
+        artwork_png=art.png(),
+        burn_jpeg=burn.getvalue(),
+        warnings=tuple(warnings),
+        render_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _framed_photo(photo: bytes, size: tuple[int, int], fit: str) -> bytes:
+    """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size."""
+    image = Image.open(io.BytesIO(photo))
+    image.draft("RGB", size)
+    image = image.convert("RGB")
+    if fit == "crop":
+        framed = ImageOps.fit(image, size, Image.Resampling.BOX)
+    elif fit == "fit":
+        framed = ImageOps.pad(image, size, Image.Resampling.BOX, color=(255, 255, 255))
+    else:
+        framed = image.resize(size, Image.Resampling.BOX)
+    buffer = io.BytesIO()
+    framed.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------------- machines and presets
+
+
+MACHINE_FIELDS = (
+    "name",
+    "kind",
+    "power_w",
+    "spot_mm",
+    "line_interval_mm",
+    "max_feed_mm_min",
+    "work_area_w_mm",
+    "work_area_h_mm",
+    "s_max",
+    "min_power_pct",
+)
+
+
+def machine_profile_save(*, owner, values: dict, profile: MachineProfile | None = None) -> MachineProfile:
+    """Creates or updates one of the owner's machines; the numbers are checked as the engine will use them."""
+    name = str(values.get("name", "")).strip()[:60]
+    if not name:
+        raise StudioRefused("invalid_machine", "Give the machine a name.")
+    try:
+        spec = MachineSpec.model_validate(
+            {
+                "label": name,
+                "kind": values.get("kind"),
+                "power_w": values.get("power_w"),
+                "spot_mm": values.get("spot_mm"),
+                "line_interval_mm": values.get("line_interval_mm") or values.get("spot_mm"),
+                "max_feed_mm_min": values.get("max_feed_mm_min"),
+                "work_area_mm": (values.get("work_area_w_mm"), values.get("work_area_h_mm")),
+                "s_max": values.get("s_max") or 1000,
+                "min_power_pct": values.get("min_power_pct") or 0,
+            }
+        )
+    except pydantic.ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        raise StudioRefused("invalid_machine", f"Some machine settings are not valid: {problems}.") from None
+    profile = profile or MachineProfile(owner=owner)
+    profile.name = name
+    profile.kind = spec.kind
+    profile.power_w, profile.spot_mm, profile.line_interval_mm = spec.power_w, spec.spot_mm, spec.line_interval_mm
+    profile.max_feed_mm_min = spec.max_feed_mm_min
+    profile.work_area_w_mm, profile.work_area_h_mm = spec.work_area_mm
+    profile.s_max, profile.min_power_pct = spec.s_max, spec.min_power_pct
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError:
+        raise StudioRefused("duplicate_name", f"You already have a machine called {name!r}.", status=409) from None
+    return profile
+
+
+def machine_profile_delete(*, profile: MachineProfile) -> None:
+    # Jobs and versions made with it keep their frozen machine_spec, so nothing else changes.
+    profile.delete()
+
+
+def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None = None) -> MaterialPreset:
+    """Creates or updates a preset: a library material plus the user's own mode, adjustments and line interval."""
+    name = str(values.get("name", "")).strip()[:60]
+    if not name:
+        raise StudioRefused("invalid_preset", "Give the preset a name.")
+    probe = {
+        "material": values.get("material"),
+        "machine": "diode-10w",
+        "width_mm": 10,
+        "mode": values.get("mode") or "floyd-steinberg",
+        "line_interval_mm": values.get("line_interval_mm") or None,
+        "adjustments": values.get("adjustments") or {},
+    }
+    try:
+        clean = ArtworkSettings.model_validate(probe)
+    except pydantic.ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        raise StudioRefused("invalid_preset", f"Some preset settings are not valid: {problems}.") from None
+    preset = preset or MaterialPreset(owner=owner)
+    preset.name = name
+    preset.material, preset.mode, preset.line_interval_mm = clean.material, clean.mode, clean.line_interval_mm
+    preset.adjustments = clean.adjustments.model_dump(exclude_none=True)
+    preset.notes = str(values.get("notes") or "").strip()[:300]
+    try:
+        with transaction.atomic():
+            preset.save()
+    except IntegrityError:
+        raise StudioRefused("duplicate_name", f"You already have a preset called {name!r}.", status=409) from None
+    return preset
+
+
+def material_preset_delete(*, preset: MaterialPreset) -> None:
+    preset.delete()
