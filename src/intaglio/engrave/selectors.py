@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
-from intaglio.assets.models import Asset
+from intaglio.assets.models import Asset, AssetKind
 from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job
 
@@ -57,3 +57,13 @@ def material_presets(*, owner) -> QuerySet[MaterialPreset]:
 
 def material_preset_get(*, owner, preset_id: int) -> MaterialPreset | None:
     return material_presets(owner=owner).filter(pk=preset_id).first()
+
+
+def studio_photos(*, owner) -> list[tuple[Asset, Asset | None]]:
+    """The owner's uploaded photos, newest first, each with its thumbnail (None while it is being made)."""
+    photos = list(Asset.objects.filter(owner=owner, kind=AssetKind.SOURCE_PHOTO).order_by("-created_at", "-pk"))
+    thumbnails = Asset.objects.filter(owner=owner, role="thumbnail", produced_by__inputs__in=photos).annotate(
+        photo_id=F("produced_by__inputs")
+    )
+    by_photo = {thumbnail.photo_id: thumbnail for thumbnail in thumbnails}
+    return [(photo, by_photo.get(photo.pk)) for photo in photos]

@@ -229,6 +229,13 @@ def preview_forget(*, source: Asset) -> None:
             del _preview_cache[key]
 
 
+def artwork_preview(*, artwork: Artwork, settings: dict) -> Preview:
+    """The studio's live preview of an artwork; the settings are kept so the studio reopens on them."""
+    preview = preview_render(owner=artwork.owner, source=_usable_source(artwork), settings=settings)
+    artwork_save_settings(artwork=artwork, settings=settings)
+    return preview
+
+
 def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Preview:
     from intaglio.imaging import prepare_artwork
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from intaglio.web import views
 
@@ -35,6 +35,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/delete/", views.job_delete, name="job-delete"),
     path("credits/", views.credits_page, name="credits"),
+    path("engrave/", include("intaglio.web.studio_urls")),
+    path("engrave/", include("intaglio.web.library_urls")),
     path("account/", views.account, name="account"),
     path("account/email/", views.account_email, name="account-email"),
     path("account/email/confirm/<str:token>/", views.account_email_confirm, name="email-change-confirm"),

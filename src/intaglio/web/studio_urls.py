@@ -1,0 +1,18 @@
+"""The engrave studio: artworks, the live preview, preparing versions, the style gallery."""
+
+from django.urls import path
+
+from intaglio.web import studio_views as views
+
+urlpatterns = [
+    path("", views.artwork_list, name="artwork-list"),
+    path("new/", views.artwork_new, name="artwork-new"),
+    path("<int:artwork_id>/", views.artwork_studio, name="artwork-studio"),
+    path("<int:artwork_id>/preview/", views.artwork_preview, name="artwork-preview"),
+    path("<int:artwork_id>/prepare/", views.artwork_prepare, name="artwork-prepare"),
+    path("<int:artwork_id>/versions/", views.artwork_versions, name="artwork-versions"),
+    path("<int:artwork_id>/styles/", views.artwork_styles, name="artwork-styles"),
+    path("<int:artwork_id>/styles/panel/", views.artwork_styles_panel, name="artwork-styles-panel"),
+    path("<int:artwork_id>/styles/use/", views.artwork_use_style, name="artwork-use-style"),
+    path("<int:artwork_id>/delete/", views.artwork_delete, name="artwork-delete"),
+]

@@ -1,0 +1,141 @@
+"""The engrave studio pages: artwork list, new artwork, the studio with its live preview, versions, styles, delete."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from intaglio.credits.services import credits_grant_monthly
+from intaglio.engrave import services
+from intaglio.engrave.models import Artwork
+from intaglio.jobs.services import upload_photo
+from tests.factories import run_queued_jobs
+
+FORM = {
+    "material": "slate",
+    "machine": "diode-10w",
+    "width_mm": "80",
+    "fit": "crop",
+    "mode": "floyd-steinberg",
+    "contrast": "1.0",
+    "serpentine": "on",
+}
+
+
+@pytest.fixture
+def photo(user):
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buffer, "JPEG", quality=90)
+    credits_grant_monthly(user=user, period="2026-11")
+    job = upload_photo(owner=user, upload=io.BytesIO(buffer.getvalue()))
+    run_queued_jobs()
+    return job.inputs.get()
+
+
+@pytest.fixture
+def artwork(user, photo):
+    return services.artwork_create(owner=user, source=photo, title="Chelsea on slate")
+
+
+def _data_image(html: str, element_id: str) -> Image.Image:
+    import base64
+
+    match = re.search(rf'id="{element_id}" src="data:image/\w+;base64,([^"]+)"', html)
+    assert match, f"no {element_id} image in the fragment"
+    return Image.open(io.BytesIO(base64.b64decode(match.group(1))))
+
+
+def test_new_artwork_from_a_photo_opens_the_studio(logged_in, user, photo):
+    page = logged_in.get("/engrave/new/")
+    assert page.status_code == 200 and f'value="{photo.pk}"' in page.content.decode()
+    created = logged_in.post("/engrave/new/", {"photo": photo.pk})
+    artwork = Artwork.objects.get(owner=user)
+    assert created.status_code == 302 and created["Location"] == f"/engrave/{artwork.pk}/"
+    studio = logged_in.get(created["Location"]).content.decode()
+    assert f'hx-post="/engrave/{artwork.pk}/preview/"' in studio
+    assert "1 credit</strong> · you have 20" in studio  # the price before confirming
+    listing = logged_in.get("/engrave/").content.decode()
+    assert artwork.title in listing
+
+
+def test_the_preview_follows_the_form_and_is_remembered(logged_in, artwork):
+    first = logged_in.post(f"/engrave/{artwork.pk}/preview/", FORM).content.decode()
+    art = _data_image(first, "preview-artwork")
+    assert art.size == (800, 532) and art.mode == "1"
+    assert "254 DPI" in first and "80.0 × 53.2 mm" in first
+    changed = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**FORM, "contrast": "2.2"}).content.decode()
+    assert _data_image(changed, "preview-artwork").tobytes() != art.tobytes()
+    artwork.refresh_from_db()
+    assert artwork.settings["adjustments"]["contrast"] == 2.2 and artwork.settings["material"] == "slate"
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    assert 'value="slate" selected' in studio and 'id="contrast" name="contrast"' in studio
+    assert re.search(r'id="contrast"[^>]*value="2.2"', studio)
+
+
+def test_bad_settings_and_a_piece_too_big_are_explained_in_the_preview(logged_in, artwork):
+    bad = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**FORM, "width_mm": "wide"}).content.decode()
+    assert "notice-error" in bad and "width_mm" in bad
+    too_big = logged_in.post(
+        f"/engrave/{artwork.pk}/preview/", {**FORM, "machine": "fibre-20w", "width_mm": "150"}
+    ).content.decode()
+    assert "does not fit" in too_big and "110 × 110 mm work area" in too_big
+    refused = logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "machine": "fibre-20w", "width_mm": "150"})
+    assert refused.status_code == 302
+    assert "does not fit" in logged_in.get(refused["Location"]).content.decode()
+    assert artwork.versions.count() == 0
+
+
+def test_prepare_makes_versions_with_downloads(logged_in, artwork):
+    response = logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "idempotency_key": "k1"})
+    assert response.status_code == 302 and response["Location"].endswith("#versions")
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "idempotency_key": "k1"})  # a double click
+    assert artwork.versions.count() == 1
+    polling = logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
+    assert 'hx-trigger="every 1s"' in polling and "Queued" in polling
+    run_queued_jobs()
+    done = logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
+    assert 'hx-trigger="none"' in done and "Version 1" in done
+    for role in ("png", "svg", "gcode", "burn-preview"):
+        assert f'data-role="{role}"' in done
+    assert "-slate-80x53mm-floyd-steinberg.png" in done
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "mode": "jarvis", "idempotency_key": "k2"})
+    run_queued_jobs()
+    history = logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
+    assert history.index("Version 2") < history.index("Version 1") and "Jarvis" in history
+
+
+def test_style_gallery_and_choosing_a_style(logged_in, artwork):
+    page = logged_in.get(f"/engrave/{artwork.pk}/styles/").content.decode()
+    assert "Draw the four styles" in page and "1 credit</strong>" in page
+    logged_in.post(f"/engrave/{artwork.pk}/styles/")
+    assert 'hx-trigger="every 1s"' in logged_in.get(f"/engrave/{artwork.pk}/styles/panel/").content.decode()
+    run_queued_jobs()
+    gallery = logged_in.get(f"/engrave/{artwork.pk}/styles/").content.decode()
+    for label in ("Line art", "Stipple", "Hatch engraving", "Halftone portrait"):
+        assert f"Your photo as {label.lower()}" in gallery
+    chosen = logged_in.post(f"/engrave/{artwork.pk}/styles/use/", {"style": "hatch"})
+    assert chosen.status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.settings["mode"] == "hatch"
+
+
+def test_delete_asks_first_then_removes_everything(logged_in, artwork):
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", FORM)
+    run_queued_jobs()
+    confirm = logged_in.get(f"/engrave/{artwork.pk}/delete/").content.decode()
+    assert "4 files" in confirm and Artwork.objects.filter(pk=artwork.pk).exists()
+    gone = logged_in.post(f"/engrave/{artwork.pk}/delete/")
+    assert gone.status_code == 302 and not Artwork.objects.filter(pk=artwork.pk).exists()
+
+
+def test_someone_elses_artwork_is_not_found_and_anonymous_goes_to_login(client, other_user, artwork):
+    client.force_login(other_user)
+    for path in ("", "versions/", "styles/", "delete/"):
+        assert client.get(f"/engrave/{artwork.pk}/{path}").status_code == 404
+    assert client.post(f"/engrave/{artwork.pk}/preview/", FORM).status_code == 404
+    assert client.post("/engrave/new/", {"photo": artwork.source_id}).status_code == 404
+    client.logout()
+    assert client.get(f"/engrave/{artwork.pk}/")["Location"].startswith("/login/")
