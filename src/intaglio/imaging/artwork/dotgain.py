@@ -15,6 +15,7 @@ coverage we ask the halftoner for. So the pattern is chosen such that the *simul
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -88,9 +89,17 @@ def _compensation_table(mode_key: tuple, mark_px: float, halftone) -> np.ndarray
 
 
 def material_texture(kind: str, shape: tuple[int, int], *, strength: float, px_mm: float, seed: int) -> np.ndarray:
-    """A mean-1 multiplicative texture (wood grain, stone speckle, …) so the preview looks like the surface."""
+    """A mean-1 multiplicative texture (wood grain, stone speckle, …) so the preview looks like the surface.
+
+    Read-only and cached: a live preview re-renders the same size many times, and the blurs cost more than the
+    rest of the simulation."""
     if kind == "none" or strength <= 0:
         return np.ones(shape, dtype=np.float32)
+    return _texture(kind, tuple(shape), strength, px_mm, seed)
+
+
+@lru_cache(maxsize=8)
+def _texture(kind: str, shape: tuple[int, int], strength: float, px_mm: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     h, w = shape
     noise = rng.standard_normal((h, w)).astype(np.float32)
@@ -104,7 +113,9 @@ def material_texture(kind: str, shape: tuple[int, int], *, strength: float, px_m
         scale = {"stone": 0.3, "leather": 0.4, "cork": 0.6, "paper": 0.2, "metal": 0.15, "glass": 1.0}.get(kind, 0.3)
         field = cv2.GaussianBlur(noise, (0, 0), max(0.5, scale / px_mm))
     field = (field - field.mean()) / (field.std() + 1e-6)
-    return (1 + strength * field).astype(np.float32)
+    texture = (1 + strength * field).astype(np.float32)
+    texture.flags.writeable = False
+    return texture
 
 
 def neighbour_spill(mark_px: float) -> tuple[float, float, float]:
