@@ -139,3 +139,11 @@ def test_someone_elses_artwork_is_not_found_and_anonymous_goes_to_login(client, 
     assert client.post("/engrave/new/", {"photo": artwork.source_id}).status_code == 404
     client.logout()
     assert client.get(f"/engrave/{artwork.pk}/")["Location"].startswith("/login/")
+
+
+def test_the_photos_job_page_starts_an_artwork(logged_in, user, photo):
+    upload_job = photo.input_of.get()
+    page = logged_in.get(f"/jobs/{upload_job.pk}/").content.decode()
+    assert "Make laser artwork" in page and f'name="photo" value="{photo.pk}"' in page
+    started = logged_in.post("/engrave/new/", {"photo": photo.pk})
+    assert started["Location"] == f"/engrave/{Artwork.objects.get(owner=user).pk}/"

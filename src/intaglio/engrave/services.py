@@ -222,13 +222,6 @@ def preview_render(*, owner, source: Asset, settings: dict) -> Preview:
     return preview
 
 
-def preview_forget(*, source: Asset) -> None:
-    """Drops cached previews of a photo (when it is deleted)."""
-    with _preview_lock:
-        for key in [key for key, (photo_id, _) in _preview_cache.items() if photo_id == source.pk]:
-            del _preview_cache[key]
-
-
 def artwork_preview(*, artwork: Artwork, settings: dict) -> Preview:
     """The studio's live preview of an artwork; the settings are kept so the studio reopens on them."""
     preview = preview_render(owner=artwork.owner, source=_usable_source(artwork), settings=settings)
