@@ -309,6 +309,11 @@ MACHINE_FIELDS = (
 )
 
 
+def _given(value, default):
+    """A form's optional number: blank means the default; anything else (even 0) is checked as given."""
+    return default if value in (None, "") else value
+
+
 def machine_profile_save(*, owner, values: dict, profile: MachineProfile | None = None) -> MachineProfile:
     """Creates or updates one of the owner's machines; the numbers are checked as the engine will use them."""
     name = str(values.get("name", "")).strip()[:60]
@@ -324,8 +329,8 @@ def machine_profile_save(*, owner, values: dict, profile: MachineProfile | None 
                 "line_interval_mm": values.get("line_interval_mm") or values.get("spot_mm"),
                 "max_feed_mm_min": values.get("max_feed_mm_min"),
                 "work_area_mm": (values.get("work_area_w_mm"), values.get("work_area_h_mm")),
-                "s_max": values.get("s_max") or 1000,
-                "min_power_pct": values.get("min_power_pct") or 0,
+                "s_max": _given(values.get("s_max"), 1000),
+                "min_power_pct": _given(values.get("min_power_pct"), 0),
             }
         )
     except pydantic.ValidationError as invalid:

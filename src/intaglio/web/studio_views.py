@@ -21,42 +21,15 @@ from intaglio.engrave import selectors, services
 from intaglio.engrave.models import Artwork, ArtworkVersion
 from intaglio.engrave.params import STYLES
 from intaglio.imaging.artwork import machines, materials
+from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
 from intaglio.imaging.artwork.library import CATEGORIES
 from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES
 from intaglio.jobs.services import JobRefused
+from intaglio.web.engrave_labels import mode_choices, mode_label
 from intaglio.web.views import STATE_DISPLAY, fragment_login_required
 
-MODE_LABELS = {
-    "threshold": "Threshold (logos, line art)",
-    "bayer2": "Ordered 2×2",
-    "bayer4": "Ordered 4×4",
-    "bayer8": "Ordered 8×8",
-    "blue-noise": "Blue noise",
-    "floyd-steinberg": "Floyd–Steinberg",
-    "atkinson": "Atkinson",
-    "jarvis": "Jarvis–Judice–Ninke",
-    "stucki": "Stucki",
-    "burkes": "Burkes",
-    "sierra3": "Sierra",
-    "sierra2": "Sierra two-row",
-    "sierra-lite": "Sierra Lite",
-    "halftone": "Halftone dots",
-    "grayscale": "Grayscale (variable power)",
-    "sketch": "Line art (sketch)",
-    "stipple": "Stipple",
-    "hatch": "Hatch engraving",
-}
-MODE_GROUPS = (
-    (
-        "Error diffusion",
-        ("floyd-steinberg", "jarvis", "stucki", "atkinson", "burkes", "sierra3", "sierra2", "sierra-lite"),
-    ),
-    ("Ordered and screens", ("blue-noise", "bayer8", "bayer4", "bayer2", "halftone")),
-    ("Styles", ("sketch", "stipple", "hatch")),
-    ("Other", ("threshold", "grayscale")),
-)
 ADJUSTMENT_SLIDERS = (
     ("brightness", "Brightness", 0.01, 0.0),
     ("contrast", "Contrast", 0.01, 1.0),
@@ -67,7 +40,7 @@ ADJUSTMENT_SLIDERS = (
 )
 # Which mode-specific settings each mode shows (the studio form hides the others).
 MODE_OPTION_GROUPS = {
-    **{mode: "diffusion" for mode in MODE_GROUPS[0][1]},
+    **{mode: "diffusion" for mode in DIFFUSION_KERNELS},
     "threshold": "threshold",
     "halftone": "halftone angle",
     "hatch": "hatch angle",
@@ -131,9 +104,7 @@ def settings_from_form(data) -> dict:
 
 def _material_groups():
     library = materials()
-    return [
-        (category.capitalize(), [m for m in library.values() if m.category == category]) for category in CATEGORIES
-    ]
+    return [(category.capitalize(), [m for m in library.values() if m.category == category]) for category in CATEGORIES]
 
 
 def _machine_option(value: str, label: str, area: tuple[float, float]) -> dict:
@@ -183,15 +154,13 @@ def _form_context(request, artwork: Artwork) -> dict:
             ("Library", [_machine_option(m.name, m.label, m.work_area_mm) for m in machines().values()]),
             (
                 "Your machines",
-                [
-                    _machine_option(f"mine:{p.pk}", p.name, (p.work_area_w_mm, p.work_area_h_mm))
-                    for p in profiles
-                ],
+                [_machine_option(f"mine:{p.pk}", p.name, (p.work_area_w_mm, p.work_area_h_mm)) for p in profiles],
             ),
         ],
         "chosen_machine": chosen_machine,
         "mode_groups": [
-            (label, [(m, MODE_LABELS[m], MODE_OPTION_GROUPS.get(m, "")) for m in group]) for label, group in MODE_GROUPS
+            (group, [(mode, label, MODE_OPTION_GROUPS.get(mode, "")) for mode, label in choices])
+            for group, choices in mode_choices()
         ],
         "mode_options": MODE_OPTION_GROUPS.get(current.get("mode"), ""),
         "presets": presets,
@@ -233,7 +202,7 @@ def _version_row(version: ArtworkVersion) -> VersionRow:
                 material.label if material else settings.get("material"),
                 machine_label,
                 f"{settings.get('width_mm', 0):g} mm wide",
-                MODE_LABELS.get(settings.get("mode"), settings.get("mode")),
+                mode_label(settings.get("mode", "")),
             ],
         )
     )
@@ -392,4 +361,3 @@ def artwork_delete(request, artwork_id: int):
         return redirect("artwork-list")
     files = sum(len(row.downloads) for row in _versions_context(artwork)["versions"])
     return render(request, "web/studio_delete.html", {"artwork": artwork, "file_count": files})
-
