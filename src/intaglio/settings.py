@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "intaglio.jobs",
     "intaglio.credits",
     "intaglio.engrave",
+    "intaglio.privacy",
     "intaglio.web",
 ]
 
@@ -252,6 +253,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 # An upload no job uses expires after this; an upload's expiry is set again when its last job ends.
 RETENTION_UNATTACHED_UPLOAD_HOURS = env_int("INTAGLIO_RETENTION_UNATTACHED_UPLOAD_HOURS", 24)
 RETENTION_UPLOAD_AFTER_JOB_DAYS = env_int("INTAGLIO_RETENTION_UPLOAD_AFTER_JOB_DAYS", 30)
+
+# --- Privacy ----------------------------------------------------------------------------------------
+# The decided retention defaults of PRIVACY-SPEC.md; the notice page renders its table from these.
+RETENTION_PRIVATE_FEEDBACK_DAYS = env_int("INTAGLIO_RETENTION_PRIVATE_FEEDBACK_DAYS", 14)
+RETENTION_DERIVED_METRIC_DAYS = env_int("INTAGLIO_RETENTION_DERIVED_METRIC_DAYS", 730)
+# After closure: content goes within this many hours; account data at closed_at + the days.
+RETENTION_CLOSED_CONTENT_HOURS = env_int("INTAGLIO_RETENTION_CLOSED_CONTENT_HOURS", 24)
+RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS = env_int("INTAGLIO_RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS", 90)
+RETENTION_LEDGER_YEARS = env_int("INTAGLIO_RETENTION_LEDGER_YEARS", 6)
+RETENTION_REQUEST_LOG_DAYS = env_int("INTAGLIO_RETENTION_REQUEST_LOG_DAYS", 30)
+RETENTION_DATA_REQUEST_YEARS = env_int("INTAGLIO_RETENTION_DATA_REQUEST_YEARS", 3)
+# Outside services that receive personal data. Outbound HTTP may reach only these hosts (J12, E2).
+SUBPROCESSORS: list[dict] = []
+# The only cookies the product sets (J18); the cookie page is generated from this list.
+COOKIES = [
+    {"name": "sessionid", "purpose": "Keeps you signed in.", "lifetime": "2 weeks, or until you log out"},
+    {"name": "csrftoken", "purpose": "Protects forms against cross-site request forgery.", "lifetime": "1 year"},
+]
 
 # --- Jobs -------------------------------------------------------------------------------------------
 # Django's tasks API on the database queue: SQLite embedded, PostgreSQL (SKIP LOCKED) at scale.

@@ -43,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Restriction or objection (J27): no new processing starts; the data is kept and expiry still applies.
+    restricted = models.BooleanField(default=False)
+    # When closure's content deletion finished (J21); the account row itself goes at closed_at + 90 days (J20).
+    content_deleted_at = models.DateTimeField(null=True, blank=True)
     plan = models.CharField(max_length=20, default=default_plan, help_text="A key of settings.PLANS.")
 
     objects = UserManager()

@@ -24,6 +24,8 @@ class RetentionClass(models.TextChoices):
     PRIVATE_UPLOAD = "private_upload", "Private upload"
     JOB_OUTPUT = "job_output", "Job output"
     PRIVATE_FEEDBACK = "private_feedback", "Private feedback"
+    # Artwork and generated outputs: kept while the account is active, until the user deletes them (J16).
+    ACCOUNT_CONTENT = "account_content", "Account content"
 
 
 def new_storage_key() -> str:
@@ -47,6 +49,10 @@ class Asset(models.Model):
     retention_class = models.CharField(max_length=20, choices=RetentionClass.choices)
     expires_at = models.DateTimeField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
+    # Shared in the gallery by its owner (E6): the sweeper leaves it while published.
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Kept as a curated training asset under broad-learning consent (E6).
+    curated = models.BooleanField(default=False)
     # The job whose work wrote this file (outputs); None for uploads.
     produced_by = models.ForeignKey(
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="outputs"
