@@ -1,0 +1,41 @@
+"""The audit log of sensitive actions (staff views of customer content, deletions, consent changes, exports,
+closures, data-request decisions). Records who, what, which object and when; never content."""
+
+from __future__ import annotations
+
+from intaglio.privacy.models import AuditEvent
+
+# Detail values are short scalars: ids, counts, states. Anything longer could be content and is refused.
+MAX_DETAIL_VALUE_CHARS = 80
+
+
+class AuditDetailRefused(ValueError):
+    pass
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    actor_role: str = "customer",
+    target_type: str = "",
+    target_id: object = "",
+    subject_user_id: int | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Appends one audit event. `actor` None means the system (scheduler, sweeper)."""
+    detail = detail or {}
+    for key, value in detail.items():
+        if not isinstance(value, int | float | bool | str | type(None)) or (
+            isinstance(value, str) and len(value) > MAX_DETAIL_VALUE_CHARS
+        ):
+            raise AuditDetailRefused(f"audit detail {key!r} must be a short scalar, not content")
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_role="system" if actor is None and actor_role == "customer" else actor_role,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        subject_user_id=subject_user_id if subject_user_id is not None else getattr(actor, "pk", None),
+        detail=detail,
+    )

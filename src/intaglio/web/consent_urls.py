@@ -1,0 +1,3 @@
+"""Privacy pages: consent."""
+
+urlpatterns: list = []

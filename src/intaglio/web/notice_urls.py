@@ -1,0 +1,3 @@
+"""Privacy pages: notice."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Privacy pages: rights."""
+
+urlpatterns: list = []
