@@ -37,6 +37,19 @@ def fuzz_token(db):
 # fits the chosen machine's work area), so a schema-valid request may rightly get a documented 4xx refusal there.
 # Every other check (no 500, documented statuses, response schemas) still applies to it.
 STATE_DEPENDENT = {("POST", "/api/v1/jobs")}
+# The studio's artwork settings have rules between fields that a schema cannot state: exactly one of machine,
+# machine_profile and machine_spec, and a size that fits that machine's work area; the material and machine names
+# come from the library, and a machine_profile must be one of yours. A machine whose line interval is omitted takes
+# its spot size, which must then be a valid interval. So these too may rightly refuse a schema-valid body with 422.
+STATE_DEPENDENT |= {
+    ("POST", "/api/v1/engrave/artworks"),
+    ("PATCH", "/api/v1/engrave/artworks/{artwork_id}"),
+    ("POST", "/api/v1/engrave/artworks/{artwork_id}/versions"),
+    ("POST", "/api/v1/engrave/artworks/{artwork_id}/styles"),
+    ("POST", "/api/v1/engrave/previews"),
+    ("POST", "/api/v1/engrave/machines/mine"),
+    ("PATCH", "/api/v1/engrave/machines/mine/{profile_id}"),
+}
 
 
 @schema.parametrize()

@@ -46,7 +46,8 @@ def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
         assert Image.open(io.BytesIO(picture)).size == (800, 532)
     assert preview.warnings == ()
     # The same settings come from the cache; a contrast change makes a different artwork.
-    assert services.preview_render(owner=user, source=photo, settings=SLATE) is preview
+    again = services.preview_render(owner=user, source=photo, settings=SLATE)
+    assert again.cached and again.artwork_png is preview.artwork_png and not preview.cached
     contrast = services.preview_render(owner=user, source=photo, settings={**SLATE, "adjustments": {"contrast": 2}})
     assert contrast.key != preview.key
     before = np.asarray(png)
@@ -98,6 +99,10 @@ def test_each_prepare_is_a_new_version_with_its_own_files(user, artwork):
     again = services.artwork_prepare(artwork=artwork, settings=SLATE, idempotency_key="same")
     repeat = services.artwork_prepare(artwork=artwork, settings=SLATE, idempotency_key="same")
     assert repeat.pk == again.pk and ArtworkVersion.objects.filter(artwork=artwork).count() == 3
+    # The same key on another artwork is another version, never this artwork's job.
+    other = services.artwork_create(owner=user, source=artwork.source)
+    elsewhere = services.artwork_prepare(artwork=other, settings=SLATE, idempotency_key="same")
+    assert elsewhere.job_id != again.job_id and elsewhere.artwork_id == other.pk
 
 
 def test_deleting_an_artwork_removes_every_versions_files_and_leaves_no_orphans(user, photo, artwork):

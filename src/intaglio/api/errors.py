@@ -10,6 +10,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
+from intaglio.engrave.services import StudioRefused
+
 log = logging.getLogger("intaglio.api")
 
 # Documented on every operation (see IntaglioAPI.get_openapi_schema).
@@ -128,6 +130,10 @@ def install_error_handlers(api) -> None:
             return _respond(api, request, status=413, code="too_large", message="The request body is too large.")
         return _respond(api, request, status=400, code="bad_request", message="The request body could not be read.")
 
+    def studio_refused(request, exc: StudioRefused):
+        # The engrave studio's refusals carry their own status (404 not yours, 409 conflict, 422 not valid).
+        return _respond(api, request, status=exc.status, code=exc.code, message=exc.message)
+
     def server_error(request, exc):
         log.exception("api.unhandled_error", extra={"path": request.path})
         return _respond(
@@ -145,4 +151,5 @@ def install_error_handlers(api) -> None:
     api.add_exception_handler(MultiPartParserError, unreadable_body)
     api.add_exception_handler(RawPostDataException, unreadable_body)
     api.add_exception_handler(SuspiciousOperation, unreadable_body)
+    api.add_exception_handler(StudioRefused, studio_refused)
     api.add_exception_handler(Exception, server_error)

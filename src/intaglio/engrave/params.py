@@ -44,6 +44,14 @@ class MachineSpec(pydantic.BaseModel):
     s_max: int = pydantic.Field(default=1000, gt=0, le=100_000)
     min_power_pct: float = pydantic.Field(default=0, ge=0, lt=100)
 
+    @pydantic.field_validator("label")
+    @classmethod
+    def _printable_label(cls, label: str) -> str:
+        # It is written into G-code comments and file headers.
+        if not label.isprintable():
+            raise ValueError("the name may not contain control characters")
+        return label
+
     @pydantic.field_validator("work_area_mm")
     @classmethod
     def _positive_area(cls, area: tuple[float, float]) -> tuple[float, float]:

@@ -122,10 +122,15 @@ def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | 
     if problem:
         raise StudioRefused("does_not_fit", problem)
     params = clean.model_dump(mode="json")
+    # Keys are per account for jobs; scoped here to the artwork, so a key reused on another artwork never
+    # returns (and later deletes) that artwork's job.
+    job_key = (
+        f"artwork-{artwork.pk}-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}" if idempotency_key else None
+    )
     with transaction.atomic():
         Artwork.objects.select_for_update().filter(pk=artwork.pk).first()
         job = job_create(
-            owner=artwork.owner, kind="engrave.prepare", params=params, inputs=[source], idempotency_key=idempotency_key
+            owner=artwork.owner, kind="engrave.prepare", params=params, inputs=[source], idempotency_key=job_key
         )
         existing = ArtworkVersion.objects.filter(artwork=artwork, job=job).first()
         if existing is not None:  # an idempotent repeat
@@ -186,7 +191,8 @@ class Preview:
     artwork_png: bytes  # what the laser gets (1-bit, or grey power for grayscale)
     burn_jpeg: bytes  # the simulated burn on the material
     warnings: tuple[str, ...]
-    render_ms: float
+    render_ms: float  # of the render that made it, also when it comes from the cache
+    cached: bool = False
 
     @property
     def full_resolution(self) -> bool:
@@ -206,14 +212,14 @@ def _preview_key(source: Asset, settings: ArtworkSettings) -> str:
 def preview_render(*, owner, source: Asset, settings: dict) -> Preview:
     """The artwork these settings make, rendered for the screen: the framed photo, the artwork at its true dots and
     the simulated burn. Cached by photo and settings in this process only: previews are never stored."""
-    if source.owner_id != owner.pk:
+    if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner)
     key = _preview_key(source, clean)
     with _preview_lock:
         if key in _preview_cache:
             _preview_cache.move_to_end(key)
-            return _preview_cache[key][1]
+            return dataclasses.replace(_preview_cache[key][1], cached=True)
     preview = _render_preview(source, clean, key)
     with _preview_lock:
         _preview_cache[key] = (source.pk, preview)

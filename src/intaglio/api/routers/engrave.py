@@ -1,10 +1,42 @@
-"""The engraving library: the materials and machines the engine knows, with their suggested settings."""
+"""The engrave studio: the library of materials and machines, artworks and their versions, the live preview, the
+style gallery, and your own machines and material presets.
 
-from ninja import Field, Router, Schema
+A desktop laser program drives it like this: upload a photo (POST /uploads), create an artwork from it, call
+POST /engrave/previews while the settings change, then POST /engrave/artworks/{id}/versions to make the files and
+poll GET /jobs/{id} (or the artwork) until they are ready; each file has a download URL.
+"""
 
+# No `from __future__ import annotations` here: @paginate resolves the list operations' signatures in this module.
+import base64
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import pydantic
+from ninja import Field, Header, Router, Schema, Status
+from ninja.pagination import paginate
+
+from intaglio.api.errors import ApiError, ErrorOut
+from intaglio.api.pagination import Paginated
+from intaglio.api.routers.jobs import AssetOut, JobOut, owned_job
+from intaglio.assets.models import AssetKind
+from intaglio.assets.selectors import asset_get
+from intaglio.engrave import selectors, services
+from intaglio.engrave.models import LaserKind
+from intaglio.engrave.params import STYLES, AdjustmentParams, ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import MODES, machines, materials
+from intaglio.jobs.models import JobState
+from intaglio.jobs.services import JobRefused
 
 router = Router(tags=["engrave"])
+
+# Text stored as typed: no control characters (PostgreSQL refuses NUL), and at least one visible character.
+VISIBLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+NOTES_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # line breaks and tabs allowed
+
+
+# ------------------------------------------------------------------------------------------------------ library
 
 
 class SuggestionOut(Schema):
@@ -54,3 +86,614 @@ class LibraryOut(Schema):
 )
 def library(request):
     return {"materials": list(materials().values()), "machines": list(machines().values()), "modes": list(MODES)}
+
+
+# ----------------------------------------------------------------------------------------------------- settings
+
+
+class StrictIn(Schema):
+    """A request body is taken as its JSON types say: 0 is not false, "1" is not 1 (the schema says so too)."""
+
+    model_config = pydantic.ConfigDict(strict=True)
+
+
+class Adjustments(AdjustmentParams):
+    """Tone adjustments; each one left unset is the material's default (GET /engrave/library)."""
+
+    model_config = pydantic.ConfigDict(strict=True)
+
+
+class MachineSpecIn(MachineSpec):
+    model_config = pydantic.ConfigDict(strict=True)
+    # Stored with the version and written into the G-code: no control characters (PostgreSQL refuses NUL in JSON).
+    label: str = Field(min_length=1, max_length=60, pattern=VISIBLE_TEXT, description="The machine's name.")
+    # A JSON array: a list, which strict validation would not take for a tuple; its sides are still strict numbers.
+    work_area_mm: tuple[pydantic.StrictFloat, pydantic.StrictFloat] = Field(strict=False, description="W × H, mm.")
+
+
+class StudioSettings(ArtworkSettings):
+    """The artwork settings (the same shape engrave.prepare jobs take), where your own machine can be named by its
+    id. Unset adjustments fall back to the material's defaults (see GET /engrave/library)."""
+
+    model_config = pydantic.ConfigDict(strict=True)
+    adjustments: Adjustments = Adjustments()
+    machine_spec: MachineSpecIn | None = Field(None, description="A machine described in full, instead of `machine`.")
+    machine_profile: int | None = Field(
+        default=None,
+        ge=1,
+        description="The id of one of your machines (GET /engrave/machines/mine), instead of `machine`. Its numbers "
+        "are frozen into the version, so editing or deleting the machine later does not change files already made.",
+    )
+
+    # Replaces ArtworkSettings' rule of the same name: a machine profile is a third way to name the machine.
+    @pydantic.model_validator(mode="after")
+    def _one_machine(self):
+        named = [field for field in ("machine", "machine_spec", "machine_profile") if getattr(self, field) is not None]
+        if len(named) != 1:
+            raise ValueError(
+                "give exactly one of machine (a library name), machine_profile (the id of one of your machines) "
+                "or machine_spec (a machine described in full)"
+            )
+        return self
+
+
+def raw_settings(settings: StudioSettings | None) -> dict | None:
+    """What the client sent, for the service to validate and resolve (machine_profile → a frozen machine_spec)."""
+    return None if settings is None else settings.model_dump(mode="json", exclude_unset=True)
+
+
+@contextmanager
+def job_refusals():
+    """A job the account may not start now (credits, plan limit) answers as POST /jobs does."""
+    try:
+        yield
+    except JobRefused as refusal:
+        raise ApiError(refusal.status, refusal.code, refusal.message) from None
+
+
+# ----------------------------------------------------------------------------------------------------- artworks
+
+
+class JobStatusOut(Schema):
+    id: int = Field(description="GET /jobs/{id} for everything about it.")
+    kind: str
+    state: JobState = Field(description="queued → running → succeeded, failed or cancelled.")
+    progress: int = Field(description="0–100.")
+    error_message: str = Field(description="Why the job failed, when it did; empty otherwise.")
+    credits_reserved: int = Field(description="Credits held for the job: spent if it succeeds, returned otherwise.")
+
+
+class VersionOut(Schema):
+    id: int
+    number: int = Field(description="1, 2, 3… in the order the versions were made.")
+    settings: dict[str, Any] = Field(
+        description="The settings its files were made with; a machine profile appears as its frozen `machine_spec`."
+    )
+    created_at: datetime
+    job: JobStatusOut | None = Field(description="The engrave.prepare job making the files; null once deleted.")
+    files: list[AssetOut] = Field(
+        description="Once the job succeeded: `png` (1-bit or grey, with its DPI), `gcode`, `svg` and `burn-preview` "
+        "(the simulated burn). Empty until then."
+    )
+
+    @staticmethod
+    def resolve_files(obj) -> list:
+        return list(selectors.version_files(obj).values())
+
+
+class StylePictureOut(Schema):
+    style: str = Field(description=f"One of: {', '.join(STYLES)}.")
+    label: str = Field(description="The style's name as people know it.")
+    file: AssetOut = Field(description="The style as a simulated burn on the material (JPEG).")
+
+
+class StylesOut(Schema):
+    job: JobStatusOut = Field(description="The engrave.styles job.")
+    pictures: list[StylePictureOut] = Field(description="One per style once the job succeeded; empty until then.")
+
+
+class ArtworkSummaryOut(Schema):
+    id: int
+    title: str
+    source_id: int | None = Field(
+        description="The uploaded photo it starts from; null once that photo was deleted (earlier files stay)."
+    )
+    settings: dict[str, Any] = Field(description="The settings last saved or prepared: the studio reopens on them.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArtworkOut(ArtworkSummaryOut):
+    versions: list[VersionOut] = Field(description="Newest first.")
+    styles: StylesOut | None = Field(description="The latest style gallery, if one was made.")
+
+    @staticmethod
+    def resolve_versions(obj) -> list:
+        return list(obj.versions.all())
+
+    @staticmethod
+    def resolve_styles(obj) -> dict | None:
+        if obj.styles_job is None:
+            return None
+        pictures = [
+            {"style": style, "label": STYLES.get(style, style), "file": asset}
+            for style, asset in selectors.style_previews(obj.styles_job).items()
+        ]
+        return {"job": obj.styles_job, "pictures": pictures}
+
+
+class ArtworkIn(StrictIn):
+    source: int = Field(ge=1, description="The id of one of your uploaded photos (an input of its preview job).")
+    title: str = Field(
+        "", max_length=120, pattern=PLAIN_TEXT, description='Its name; "Artwork from photo <id>" if empty.'
+    )
+    settings: StudioSettings | None = Field(
+        None, description="Where the studio starts; birch plywood on a 10 W diode, 100 mm wide, if omitted."
+    )
+
+
+class ArtworkPatch(StrictIn):
+    title: str | None = Field(None, max_length=120, pattern=VISIBLE_TEXT, description="A new name.")
+    settings: StudioSettings | None = Field(None, description="The settings to keep (replacing the saved ones).")
+
+
+class VersionIn(StrictIn):
+    settings: StudioSettings
+
+
+class StylesIn(StrictIn):
+    settings: StudioSettings | None = Field(None, description="The artwork's saved settings if omitted.")
+
+
+def owned_artwork(request, artwork_id: int):
+    artwork = selectors.artwork_get(owner=request.auth, artwork_id=artwork_id)
+    if artwork is None:
+        raise ApiError(404, "not_found", "No such artwork.")
+    return artwork
+
+
+def owned_photo(request, asset_id: int):
+    photo = asset_get(owner=request.auth, asset_id=asset_id)
+    # Only an uploaded photo is a source (as artwork_create rules): a G-code or SVG output is not a picture.
+    if photo is None or photo.kind != AssetKind.SOURCE_PHOTO:
+        raise ApiError(404, "invalid_source", "That photo does not exist.")
+    return photo
+
+
+@router.post(
+    "/engrave/artworks",
+    response={201: ArtworkOut},
+    summary="Create an artwork from an uploaded photo",
+    description=(
+        "Starts an artwork on one of your uploaded photos (`source`: the photo's asset id, from the upload's "
+        "preview job `inputs`). Nothing is made yet and nothing is charged: preview with POST /engrave/previews, "
+        "then make files with POST /engrave/artworks/{id}/versions. Refusals: 404 `invalid_source` (not one of "
+        "your photos); 422 `validation_error` or `invalid_settings` (e.g. an unknown machine profile)."
+    ),
+)
+def create_artwork(request, payload: ArtworkIn):
+    artwork = services.artwork_create(
+        owner=request.auth,
+        source=owned_photo(request, payload.source),
+        title=payload.title,
+        settings=raw_settings(payload.settings),
+    )
+    return Status(201, owned_artwork(request, artwork.pk))
+
+
+@router.get(
+    "/engrave/artworks",
+    response=list[ArtworkSummaryOut],
+    summary="List your artworks, most recently changed first",
+    description="GET /engrave/artworks/{id} for one artwork's versions, files and style gallery.",
+)
+@paginate(Paginated)
+def list_artworks(request):
+    return selectors.artwork_list(owner=request.auth)
+
+
+@router.get(
+    "/engrave/artworks/{artwork_id}",
+    response=ArtworkOut,
+    summary="One artwork: its settings, every version with its files, and the style gallery",
+    description=(
+        "Versions are newest first. A version's `files` appear once its job succeeded, each with a "
+        "`download_url`; poll this (or GET /jobs/{id}) while `job.state` is queued or running."
+    ),
+)
+def get_artwork(request, artwork_id: int):
+    return owned_artwork(request, artwork_id)
+
+
+@router.patch(
+    "/engrave/artworks/{artwork_id}",
+    response=ArtworkOut,
+    summary="Rename an artwork or save its settings",
+    description=(
+        "Send `title`, `settings` or both. Saved settings are where the studio reopens; they make no files. "
+        "Refusals: 422 `validation_error` or `invalid_settings`."
+    ),
+)
+def update_artwork(request, artwork_id: int, payload: ArtworkPatch):
+    artwork = owned_artwork(request, artwork_id)
+    # The settings first: they are the part that can be refused, so a refusal changes nothing.
+    if payload.settings is not None:
+        services.artwork_save_settings(artwork=artwork, settings=raw_settings(payload.settings))
+    if payload.title is not None:
+        services.artwork_rename(artwork=artwork, title=payload.title)
+    return owned_artwork(request, artwork_id)
+
+
+@router.delete(
+    "/engrave/artworks/{artwork_id}",
+    response={204: None},
+    summary="Delete an artwork and every version's files",
+    description=(
+        "Deletes the artwork, the files of all its versions and its style gallery (jobs in progress are cancelled "
+        "and their credits returned). The photo stays while its upload (or another artwork) still uses it."
+    ),
+)
+def delete_artwork(request, artwork_id: int):
+    services.artwork_delete(artwork=owned_artwork(request, artwork_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/engrave/artworks/{artwork_id}/versions",
+    response={201: VersionOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Make the laser files for these settings (a new version)",
+    description=(
+        "Queues an engrave.prepare job on the artwork's photo and records it as the artwork's next version; the "
+        "settings also become the artwork's saved settings. `job.credits_reserved` says what it holds (see "
+        "GET /jobs/kinds for the price beforehand): spent if the job succeeds, returned otherwise. Poll "
+        "GET /engrave/artworks/{id} or GET /jobs/{job.id}. Send an `Idempotency-Key` header to make retries safe: "
+        "the same key returns the version made the first time (keys are per account, shared with POST /jobs: use a "
+        "fresh one for each version you mean to make). Refusals: 422 `validation_error`, "
+        "`invalid_settings` or `does_not_fit` (larger than the machine's work area); 402 `insufficient_credits`; "
+        "409 `plan_limit` (too many jobs in progress) or `source_gone` (the photo was deleted)."
+    ),
+)
+def create_version(
+    request,
+    artwork_id: int,
+    payload: VersionIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
+        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
+    artwork = owned_artwork(request, artwork_id)
+    with job_refusals():
+        version = services.artwork_prepare(
+            artwork=artwork, settings=raw_settings(payload.settings), idempotency_key=idempotency_key
+        )
+    return Status(201, version)
+
+
+@router.post(
+    "/engrave/artworks/{artwork_id}/styles",
+    response={201: JobOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Render the style gallery (each creative style on the photo)",
+    description=(
+        f"Queues an engrave.styles job that renders each style ({', '.join(STYLES.values())}) as a simulated burn "
+        "at the settings' material and size; it replaces the artwork's previous gallery and its files. The body "
+        "is optional (the saved settings are used). The pictures appear in GET /engrave/artworks/{id} `styles` "
+        "once the job succeeded. Refusals as for versions."
+    ),
+)
+def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
+    artwork = owned_artwork(request, artwork_id)
+    with job_refusals():
+        job = services.artwork_styles(artwork=artwork, settings=raw_settings(payload and payload.settings))
+    return Status(201, owned_job(request, job.pk))
+
+
+# ------------------------------------------------------------------------------------------------------ preview
+
+
+class PreviewIn(StrictIn):
+    source: int = Field(ge=1, description="The id of one of your uploaded photos.")
+    settings: StudioSettings
+
+
+class PreviewOut(Schema):
+    width_px: int = Field(description="Width of the artwork the files will have, in laser dots.")
+    height_px: int
+    width_mm: float
+    height_mm: float = Field(description="As framed: the given height, or the photo's aspect at `width_mm`.")
+    dpi: float = Field(description="Dots per inch of the files (25.4 / line interval).")
+    preview_dpi: float = Field(description="Dots per inch of these pictures: `dpi`, or less for a very large piece.")
+    full_resolution: bool = Field(description="Whether the pictures show the artwork dot for dot.")
+    warnings: list[str] = Field(
+        description="Things to fix before preparing, e.g. that the piece does not fit the machine's work area."
+    )
+    render_ms: float = Field(description="Server time spent rendering (the first time these settings were seen).")
+    original: str = Field(description="The photo framed exactly as the artwork: a `data:image/jpeg;base64,…` URL.")
+    artwork: str = Field(description="What the laser gets (1-bit, or grey power): a `data:image/png;base64,…` URL.")
+    burn: str = Field(description="The simulated burn on the material: a `data:image/jpeg;base64,…` URL.")
+
+
+def data_url(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@router.post(
+    "/engrave/previews",
+    response=PreviewOut,
+    summary="Live preview: the artwork these settings make, in one round trip",
+    description=(
+        "Renders the real artwork for the photo and settings (dot for dot up to 4 MP, coarser for a larger piece: "
+        "see `full_resolution`) with the framed photo and the simulated burn, as data URLs. Nothing is stored and "
+        "nothing is charged; the same photo and settings answer from a short cache. A piece larger than the "
+        "machine's work area is still shown, with a warning. Refusals: 404 `invalid_source`; 422 "
+        "`validation_error`, `invalid_settings` or `cannot_render`."
+    ),
+)
+def create_preview(request, payload: PreviewIn):
+    preview = services.preview_render(
+        owner=request.auth, source=owned_photo(request, payload.source), settings=raw_settings(payload.settings)
+    )
+    return {
+        "width_px": preview.width_px,
+        "height_px": preview.height_px,
+        "width_mm": preview.width_mm,
+        "height_mm": preview.height_mm,
+        "dpi": preview.dpi,
+        "preview_dpi": preview.preview_dpi,
+        "full_resolution": preview.full_resolution,
+        "warnings": list(preview.warnings),
+        "render_ms": preview.render_ms,
+        "original": data_url("image/jpeg", preview.original_jpeg),
+        "artwork": data_url("image/png", preview.artwork_png),
+        "burn": data_url("image/jpeg", preview.burn_jpeg),
+    }
+
+
+# ------------------------------------------------------------------------------------------ your own machines
+
+
+def _spec_limits(name: str) -> list:
+    """The engine's limits for a machine number (MachineSpec), so the API documents and checks the same ones."""
+    return MachineSpec.model_fields[name].metadata
+
+
+class MachineProfileOut(Schema):
+    id: int
+    name: str
+    kind: LaserKind
+    power_w: float
+    spot_mm: float
+    line_interval_mm: float
+    max_feed_mm_min: float
+    work_area_w_mm: float
+    work_area_h_mm: float
+    s_max: int
+    min_power_pct: float
+    created_at: datetime
+
+
+LaserKindName = Literal[tuple(LaserKind.values)]
+
+
+class MachineProfileIn(StrictIn):
+    name: str = Field(max_length=60, pattern=VISIBLE_TEXT, description="Unique among your machines.")
+    kind: LaserKindName
+    power_w: Annotated[float, *_spec_limits("power_w")] = Field(description="Optical power, W.")
+    spot_mm: Annotated[float, *_spec_limits("spot_mm")] = Field(description="Spot (dot) size, mm.")
+    line_interval_mm: Annotated[float, *_spec_limits("line_interval_mm")] | None = Field(
+        None, description="Distance between raster lines, mm; the spot size if omitted."
+    )
+    max_feed_mm_min: Annotated[float, *_spec_limits("max_feed_mm_min")] = Field(description="Fastest feed, mm/min.")
+    # The bounds of MachineSpec's work-area rule.
+    work_area_w_mm: float = Field(gt=0, le=5000, description="Work area width, mm.")
+    work_area_h_mm: float = Field(gt=0, le=5000, description="Work area height, mm.")
+    s_max: Annotated[int, *_spec_limits("s_max")] = Field(1000, description="The S value of full power in G-code.")
+    min_power_pct: Annotated[float, *_spec_limits("min_power_pct")] = Field(
+        0, description="The lowest power that still marks, %."
+    )
+
+
+class MachineProfilePatch(StrictIn):
+    """Only the fields sent change."""
+
+    name: str | None = Field(None, max_length=60, pattern=VISIBLE_TEXT)
+    kind: LaserKindName | None = None
+    power_w: Annotated[float, *_spec_limits("power_w")] | None = None
+    spot_mm: Annotated[float, *_spec_limits("spot_mm")] | None = None
+    line_interval_mm: Annotated[float, *_spec_limits("line_interval_mm")] | None = None
+    max_feed_mm_min: Annotated[float, *_spec_limits("max_feed_mm_min")] | None = None
+    work_area_w_mm: float | None = Field(None, gt=0, le=5000)
+    work_area_h_mm: float | None = Field(None, gt=0, le=5000)
+    s_max: Annotated[int, *_spec_limits("s_max")] | None = None
+    min_power_pct: Annotated[float, *_spec_limits("min_power_pct")] | None = None
+
+
+def owned_machine(request, profile_id: int):
+    profile = selectors.machine_profile_get(owner=request.auth, profile_id=profile_id)
+    if profile is None:
+        raise ApiError(404, "not_found", "No such machine.")
+    return profile
+
+
+# The library's machines are /engrave/library; yours live under /engrave/machines/mine so a library machine's
+# name can never be mistaken for one of your ids.
+MACHINE_REFUSALS = (
+    "Refusals: 422 `validation_error` or `invalid_machine` (a number the engine cannot use, e.g. a default line "
+    "interval from a spot larger than 0.5 mm); 409 `duplicate_name`."
+)
+
+
+@router.get(
+    "/engrave/machines/mine",
+    response=list[MachineProfileOut],
+    summary="List your own machines",
+    description=(
+        "Lasers you described yourself; name one in settings with `machine_profile: <id>`. They live under "
+        "/engrave/machines/mine, apart from the library's machines (GET /engrave/library), which are named."
+    ),
+)
+@paginate(Paginated)
+def list_machines(request):
+    return selectors.machine_profiles(owner=request.auth)
+
+
+@router.post(
+    "/engrave/machines/mine",
+    response={201: MachineProfileOut, 409: ErrorOut},
+    summary="Describe one of your own machines",
+    description=f"The numbers are checked as the engine will use them. {MACHINE_REFUSALS}",
+)
+def create_machine(request, payload: MachineProfileIn):
+    profile = services.machine_profile_save(owner=request.auth, values=payload.model_dump(mode="json"))
+    return Status(201, profile)
+
+
+@router.get(
+    "/engrave/machines/mine/{profile_id}",
+    response=MachineProfileOut,
+    summary="One of your machines",
+    description="Another account's machine, or one that was deleted, answers 404.",
+)
+def get_machine(request, profile_id: int):
+    return owned_machine(request, profile_id)
+
+
+@router.patch(
+    "/engrave/machines/mine/{profile_id}",
+    response={200: MachineProfileOut, 409: ErrorOut},
+    summary="Change one of your machines",
+    description=(
+        "Only the fields sent change. Versions already made with it keep the numbers they were made with. "
+        f"{MACHINE_REFUSALS}"
+    ),
+)
+def update_machine(request, profile_id: int, payload: MachineProfilePatch):
+    profile = owned_machine(request, profile_id)
+    current = {field: getattr(profile, field) for field in services.MACHINE_FIELDS}
+    values = current | payload.model_dump(mode="json", exclude_none=True)
+    return services.machine_profile_save(owner=request.auth, profile=profile, values=values)
+
+
+@router.delete(
+    "/engrave/machines/mine/{profile_id}",
+    response={204: None},
+    summary="Delete one of your machines",
+    description="Versions made with it keep its numbers and files.",
+)
+def delete_machine(request, profile_id: int):
+    services.machine_profile_delete(profile=owned_machine(request, profile_id))
+    return Status(204, None)
+
+
+# ------------------------------------------------------------------------------------------ material presets
+
+
+MaterialName = Literal[tuple(sorted(materials()))]
+ModeName = Literal[tuple(MODES)]
+
+
+def _settings_limits(name: str) -> list:
+    return ArtworkSettings.model_fields[name].metadata
+
+
+class PresetOut(Schema):
+    id: int
+    name: str
+    material: str
+    mode: str
+    line_interval_mm: float | None = Field(description="Null: the coarser of the material's and the machine's.")
+    adjustments: dict[str, float | bool] = Field(description="Tone adjustments over the material's defaults.")
+    notes: str
+    created_at: datetime
+
+
+class PresetIn(StrictIn):
+    name: str = Field(max_length=60, pattern=VISIBLE_TEXT, description="Unique among your presets.")
+    material: MaterialName = Field(description="A material name from GET /engrave/library.")
+    mode: ModeName = "floyd-steinberg"
+    line_interval_mm: Annotated[float, *_settings_limits("line_interval_mm")] | None = Field(
+        None, description="Your own line interval, mm; null for the default."
+    )
+    adjustments: Adjustments = Field(default_factory=Adjustments)
+    notes: str = Field("", max_length=300, pattern=NOTES_TEXT)
+
+
+class PresetPatch(StrictIn):
+    """Only the fields sent change; send `line_interval_mm: null` to go back to the default interval."""
+
+    name: str | None = Field(None, max_length=60, pattern=VISIBLE_TEXT)
+    material: MaterialName | None = None
+    mode: ModeName | None = None
+    line_interval_mm: Annotated[float, *_settings_limits("line_interval_mm")] | None = None
+    adjustments: Adjustments | None = Field(None, description="Replaces the preset's adjustments.")
+    notes: str | None = Field(None, max_length=300, pattern=NOTES_TEXT)
+
+
+PRESET_FIELDS = ("name", "material", "mode", "line_interval_mm", "adjustments", "notes")
+PRESET_REFUSALS = "Refusals: 422 `validation_error` or `invalid_preset`; 409 `duplicate_name`."
+
+
+def owned_preset(request, preset_id: int):
+    preset = selectors.material_preset_get(owner=request.auth, preset_id=preset_id)
+    if preset is None:
+        raise ApiError(404, "not_found", "No such preset.")
+    return preset
+
+
+@router.get(
+    "/engrave/presets",
+    response=list[PresetOut],
+    summary="List your material presets",
+    description="Named starting points: a library material with your own mode, adjustments and line interval.",
+)
+@paginate(Paginated)
+def list_presets(request):
+    return selectors.material_presets(owner=request.auth)
+
+
+@router.post(
+    "/engrave/presets",
+    response={201: PresetOut, 409: ErrorOut},
+    summary="Save a material preset",
+    description=f"Copy a preset's fields into the settings to use it. {PRESET_REFUSALS}",
+)
+def create_preset(request, payload: PresetIn):
+    preset = services.material_preset_save(owner=request.auth, values=payload.model_dump(exclude_none=True))
+    return Status(201, preset)
+
+
+@router.get(
+    "/engrave/presets/{preset_id}",
+    response=PresetOut,
+    summary="One of your material presets",
+    description="Another account's preset, or one that was deleted, answers 404.",
+)
+def get_preset(request, preset_id: int):
+    return owned_preset(request, preset_id)
+
+
+@router.patch(
+    "/engrave/presets/{preset_id}",
+    response={200: PresetOut, 409: ErrorOut},
+    summary="Change a material preset",
+    description=f"Only the fields sent change. {PRESET_REFUSALS}",
+)
+def update_preset(request, preset_id: int, payload: PresetPatch):
+    preset = owned_preset(request, preset_id)
+    current = {field: getattr(preset, field) for field in PRESET_FIELDS}
+    changes = payload.model_dump(exclude_unset=True)
+    # null means "unchanged", except for the line interval, where it means "the default".
+    values = current | {k: v for k, v in changes.items() if v is not None or k == "line_interval_mm"}
+    if isinstance(values["adjustments"], dict):
+        values["adjustments"] = {k: v for k, v in values["adjustments"].items() if v is not None}
+    return services.material_preset_save(owner=request.auth, preset=preset, values=values)
+
+
+@router.delete(
+    "/engrave/presets/{preset_id}",
+    response={204: None},
+    summary="Delete a material preset",
+    description="Settings copied from it are not affected: a preset is only a starting point.",
+)
+def delete_preset(request, preset_id: int):
+    services.material_preset_delete(preset=owned_preset(request, preset_id))
+    return Status(204, None)

@@ -13,6 +13,7 @@ from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.assets.selectors import asset_get
 from intaglio.jobs import selectors, services
+from intaglio.jobs.kinds import registered_kinds
 from intaglio.jobs.models import JobState
 
 router = Router(tags=["jobs"])
@@ -79,6 +80,23 @@ def owned_job(request, job_id: int):
 @paginate(Paginated)
 def list_jobs(request, state: JobState | None = None):
     return selectors.job_list(owner=request.auth, state=state)
+
+
+class JobKindOut(Schema):
+    kind: str = Field(description='The name POST /jobs takes, e.g. "engrave.prepare".')
+    label: str = Field(description="What the kind is called in the app.")
+    credits: int = Field(description="Credits a job of this kind reserves when it starts: spent if it succeeds.")
+
+
+# Declared before /jobs/{job_id}, which would otherwise take "kinds" for a job id.
+@router.get(
+    "/jobs/kinds",
+    response=list[JobKindOut],
+    summary="The job kinds and what each costs",
+    description="So a client can show the price of a job before starting it (compare GET /credits).",
+)
+def list_job_kinds(request):
+    return [{"kind": kind.name, "label": kind.label, "credits": kind.cost} for kind in registered_kinds()]
 
 
 @router.get(

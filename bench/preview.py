@@ -1,0 +1,266 @@
+"""The live preview's round trip through the real HTTP stack. Prints figures; never fails on time.
+
+    .venv/bin/python bench/preview.py            (about a minute; --material slate, --requests N to vary)
+
+A throwaway platform (bench/queue_env.py: SQLite data directory, migrations, one funded account) gets an API token,
+then `intaglio serve` runs as its own process (waitress, one job worker) on a free port. A 12 MP camera-like JPEG
+(a skimage photo upscaled to 4000 × 3000 with noise σ=6, quality 92, as bench/engrave.py makes it) is uploaded with
+POST /api/v1/uploads; once its preview job succeeded, POST /api/v1/engrave/previews is timed at 100 mm wide on the
+10 W diode, each request with a different contrast (0.8 + 0.02·i) so none is answered from the preview cache. The
+first request (cold: first decode of the photo, first use of the engine in the server process) is reported apart
+from the next ones; then the last settings once more, which the cache answers.
+
+Times are wall-clock round trips measured by this client over loopback (urllib, one connection per request),
+including JSON and base64 of the three pictures. `render_ms` is the server's own figure for the render alone.
+The server and its data directory are removed on exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py would shadow the standard library's `queue` while this directory leads sys.path, so the
+# directory goes last: the standard library wins, and sibling modules still import by name.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE] + [str(HERE)]
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+import uuid  # noqa: E402
+
+from engrave_common import engine_revision, table  # noqa: E402
+from PIL import Image  # noqa: E402
+from queue_env import QueueEnv  # noqa: E402
+
+from engrave import make_jpeg  # noqa: E402
+
+TARGET_P50_MS = 300.0
+MACHINE, WIDTH_MM = "diode-10w", 100.0
+SERVER_START_TIMEOUT = 60.0
+
+
+# ---------------------------------------------------------------------------------------------------------- HTTP
+
+
+class Client:
+    """JSON over urllib with a Bearer token; every call returns (status, parsed body, response bytes, seconds)."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base_url, self.token = base_url, token
+
+    def call(self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"):
+        request = urllib.request.Request(f"{self.base_url}/api/v1{path}", data=body, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        if body is not None:
+            request.add_header("Content-Type", content_type)
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - our own loopback server
+                status, data = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, data = error.code, error.read()
+        elapsed = time.perf_counter() - started
+        return status, json.loads(data) if data else None, len(data), elapsed
+
+    def post_json(self, path: str, payload: dict):
+        return self.call("POST", path, json.dumps(payload).encode())
+
+    def upload(self, name: str, data: bytes, mime: str):
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                f"Content-Type: {mime}\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return self.call("POST", "/uploads", body, f"multipart/form-data; boundary={boundary}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def intaglio_command() -> list[str]:
+    entry_point = Path(sys.executable).with_name("intaglio")
+    return [str(entry_point)] if entry_point.exists() else [sys.executable, "-m", "intaglio.cli"]
+
+
+def wait_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if server.poll() is not None:
+            raise SystemExit(f"`intaglio serve` exited with {server.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"`intaglio serve` did not answer /healthz:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()  # serve stops its worker supervisor on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+# ------------------------------------------------------------------------------------------------------- figures
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (p95 of 30 values is the 29th smallest)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def check_preview(body: dict) -> None:
+    """The answer is a real preview: the artwork PNG has the pixel size the response states."""
+    png = base64.b64decode(body["artwork"].split(",", 1)[1])
+    size = Image.open(io.BytesIO(png)).size
+    expected = (body["width_px"], body["height_px"])
+    if body["full_resolution"] and size != expected:
+        raise SystemExit(f"preview PNG is {size}, the response says {expected}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--material", default="maple", choices=["maple", "slate"], help="maple: 0.08 mm lines")
+    parser.add_argument("--requests", type=int, default=30, help="timed warm requests after the cold one")
+    parser.add_argument("--photo", default="chelsea", help="the skimage.data photo to upscale")
+    args = parser.parse_args()
+    # A plain `kill` unwinds like Ctrl+C does, so the server is stopped and the data directory removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if not 1 <= args.requests <= 110:  # contrast 0.8 + 0.02·i stays within the engine's 0.2–3
+        raise SystemExit("--requests must be 1–110")
+
+    with QueueEnv(db="sqlite", extra_env={"INTAGLIO_API_RATE": "100000/m", "INTAGLIO_LOG_LEVEL": "WARNING"}) as env:
+        from django.db import connections
+
+        from intaglio.accounts.services import api_token_create
+
+        owner = env.make_owner()
+        _, token = api_token_create(user=owner, name="bench")
+        connections.close_all()  # the server process owns the SQLite database from here on
+
+        photo_path = env.dir / "camera.jpg"
+        make_jpeg(photo_path, (4000, 3000), args.photo, seed=7)
+        photo = photo_path.read_bytes()
+
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log_path = env.dir / "server.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(  # noqa: S603
+                [*intaglio_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                env={**env.env, "INTAGLIO_BASE_URL": base_url, "PYTHONUNBUFFERED": "1"},
+                cwd=env.dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                wait_healthy(base_url, server, log_path)
+                run(Client(base_url, token), photo, args, log_path)
+            finally:
+                stop(server)
+
+
+def run(client: Client, photo: bytes, args, log_path: Path) -> None:
+    status, body, _, upload_s = client.upload("camera.jpg", photo, "image/jpeg")
+    if status != 201:
+        raise SystemExit(f"upload refused ({status}): {body}")
+    job_id, source = body["jobs"][0]["id"], body["jobs"][0]["inputs"][0]["id"]
+    width, height = body["jobs"][0]["inputs"][0]["width"], body["jobs"][0]["inputs"][0]["height"]
+    deadline = time.monotonic() + 300
+    while True:
+        _, job, _, _ = client.call("GET", f"/jobs/{job_id}")
+        if job["state"] == "succeeded":
+            break
+        if job["state"] in ("failed", "cancelled") or time.monotonic() > deadline:
+            raise SystemExit(f"the upload's preview job did not succeed: {job}\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+    def preview(contrast: float):
+        settings = {
+            "material": args.material,
+            "machine": MACHINE,
+            "width_mm": WIDTH_MM,
+            "adjustments": {"contrast": round(contrast, 4)},
+        }
+        status, body, size, seconds = client.post_json("/engrave/previews", {"source": source, "settings": settings})
+        if status != 200:
+            raise SystemExit(f"preview refused ({status}): {body}")
+        return body, size, seconds
+
+    cold, cold_size, cold_s = preview(0.8)
+    check_preview(cold)
+    warm = [preview(0.8 + 0.02 * i) for i in range(1, args.requests + 1)]
+    for body, _, _ in warm:
+        check_preview(body)
+    last_contrast = 0.8 + 0.02 * args.requests
+    hit, hit_size, hit_s = preview(last_contrast)
+    repeat_of = warm[-1][0]
+    cached = hit["render_ms"] == repeat_of["render_ms"]  # the cache returns the very same render
+
+    wall = [seconds * 1000 for _, _, seconds in warm]
+    render = [body["render_ms"] for body, _, _ in warm]
+    sizes = [size for _, size, _ in warm]
+    p50 = statistics.median(wall)
+    print(f"# Live preview round trip (POST /api/v1/engrave/previews) — {engine_revision()}")
+    print(
+        f"photo: {width} × {height} JPEG ({len(photo) / 1e6:.1f} MB, uploaded in {upload_s:.2f} s); "
+        f"{args.material} on {MACHINE}, {WIDTH_MM:g} mm wide → {cold['width_px']} × {cold['height_px']} dots at "
+        f"{cold['dpi']:.1f} DPI (full resolution: {cold['full_resolution']}); {os.cpu_count()} cores; "
+        "`intaglio serve` (waitress) + 1 worker, SQLite.\n"
+    )
+    rows = [
+        ["cold (first request)", f"{cold_s * 1000:.0f}", f"{cold['render_ms']:.0f}", f"{cold_size / 1024:.0f}", ""],
+        [
+            f"warm p50 over {len(wall)}",
+            f"{p50:.0f}",
+            f"{statistics.median(render):.0f}",
+            f"{statistics.median(sizes) / 1024:.0f}",
+            f"target ≤ {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'}",
+        ],
+        [f"warm p95 over {len(wall)}", f"{percentile(wall, 95):.0f}", f"{percentile(render, 95):.0f}", "", ""],
+        [f"warm max over {len(wall)}", f"{max(wall):.0f}", f"{max(render):.0f}", f"{max(sizes) / 1024:.0f}", ""],
+        [
+            "repeat of the last settings",
+            f"{hit_s * 1000:.0f}",
+            "(cached)" if cached else f"{hit['render_ms']:.0f} (not cached!)",
+            f"{hit_size / 1024:.0f}",
+            "answered from the preview cache" if cached else "",
+        ],
+    ]
+    print(table(["request", "round trip ms", "server render_ms", "response KiB", "note"], rows))
+    print(
+        f"\noverhead beyond the render (HTTP, routing, auth, JSON and base64 of the three pictures): median "
+        f"{statistics.median(w - r for w, r in zip(wall, render, strict=True)):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
