@@ -5,7 +5,8 @@
 (a) Full pipeline 24 MP / 12 MP camera-like JPEG → 100 mm wide at 0.08 mm (317.5 DPI, 1250 px) → 1-bit PNG, against
     the Pillow-only floor chain (draft decode → resize → convert('1') → PNG), with our stage breakdown.
 (b) ns/pixel of every halftoning kernel at 1250×938 and 12 MP, against Pillow convert('1') (Floyd–Steinberg, C).
-(c) MeerK40t's numba kernels (meerk40t.image.dither) and its halftone (RasterScripts.halftone) on the same inputs.
+(c) MeerK40t's numba kernels (meerk40t.image.dither) and its halftone (RasterScripts.halftone) on the same inputs;
+    error diffusion both with our default serpentine scan and raster (every row the same way, as MeerK40t scans).
 (d) `intaglio engrave` as a subprocess: first and second run, and the import cost.
 
 Times are CPU time of this process (time.process_time), as ANCHORS.md measures, so other load on a shared machine
@@ -267,6 +268,12 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
         "numba FS is 'legacy-floyd-steinberg'. MeerK40t halftone = RasterScripts.halftone(sample=10, angle=22, "
         "oversample=2, black=True) + convert('1') (the 'newsy' script)."
     )
+    print(
+        "Scan order: MeerK40t's kernels scan every line the same way (no serpentine; their lines run along the "
+        "array's first axis). 'ours' is the engine default, serpentine (alternate rows reversed); 'ours raster' is "
+        "serpentine=False, every row the same way as MeerK40t. 'mk ÷ ours' compares with the default, 'mk ÷ raster' "
+        "like for like. Same picture and CPU-time measure for both sides."
+    )
 
     coverage_full = 1.0 - tone.load_linear(path12, size=Image.open(path12).size)
     for label, size in (("1250×938", (1250, 938)), ("12MP", Image.open(path12).size)):
@@ -285,7 +292,16 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
         for name, fn in ours.items():
             t = median_time(lambda: fn(coverage), runs=runs, warmup=0 if big else 1)
             ns = t / n * 1e9
-            spill_ns = "—"
+            spill_ns = raster_ns = "—"
+            t_raster = None
+            if name in halftone.DIFFUSION_KERNELS:
+                t_raster = median_time(
+                    lambda: halftone.error_diffusion(coverage, name, serpentine=False),
+                    runs=runs,
+                    warmup=0 if big else 1,
+                )
+                raster_ns = f"{t_raster / n * 1e9:.1f}"
+                summary[f"ours {label} {name} raster"] = t_raster / n * 1e9
             if spill is not None and name in halftone.DIFFUSION_KERNELS:
                 t_spill = median_time(
                     lambda: halftone.error_diffusion(coverage, name, spill=spill), runs=runs, warmup=0 if big else 1
@@ -293,7 +309,7 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
                 spill_ns = f"{t_spill / n * 1e9:.1f}"
                 summary[f"ours {label} {name} spill"] = t_spill / n * 1e9
             mk_ns = mk_api = "—"
-            ratio = "—"
+            ratio = raster_ratio = "—"
             mk_name = mk_map.get(name)
             if mk_name:
                 mk_fn = mk_dither.function_map[mk_name]
@@ -302,6 +318,8 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
                     lambda m=mk_name: mk_dither.dither(gray, m).convert("1"), runs=runs, warmup=0 if big else 1
                 )
                 mk_ns, mk_api, ratio = f"{t_mk / n * 1e9:.1f}", f"{t_api / n * 1e9:.1f}", f"{t_mk / t:.2f}×"
+                if t_raster is not None:
+                    raster_ratio = f"{t_mk / t_raster:.2f}×"
                 summary[f"mk {label} {name}"] = (ns, t_mk / n * 1e9, t_api / n * 1e9)
             elif name.startswith("halftone") and (meerk40t_halftone_12mp or not big):
                 mk_runs = runs if not big else 1
@@ -312,8 +330,23 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
             elif name.startswith("halftone"):
                 mk_ns = mk_api = "skipped (--mk-halftone-12mp)"
             summary[f"ours {label} {name}"] = (ns, t)
-            rows.append([name, f"{t * 1e3:.1f}", f"{ns:.1f}", f"{ns / ns_pillow:.2f}×", spill_ns, mk_ns, mk_api, ratio])
-        rows.append(["Pillow convert('1') FS", f"{t_pillow * 1e3:.1f}", f"{ns_pillow:.1f}", "1.00×", "", "", "", ""])
+            rows.append(
+                [
+                    name,
+                    f"{t * 1e3:.1f}",
+                    f"{ns:.1f}",
+                    raster_ns,
+                    f"{ns / ns_pillow:.2f}×",
+                    spill_ns,
+                    mk_ns,
+                    mk_api,
+                    ratio,
+                    raster_ratio,
+                ]
+            )
+        rows.append(
+            ["Pillow convert('1') FS", f"{t_pillow * 1e3:.1f}", f"{ns_pillow:.1f}", "", "1.00×", "", "", "", "", ""]
+        )
         summary[f"pillow {label}"] = ns_pillow
         print(f"\n### {label} ({size[0]}×{size[1]} = {n / 1e6:.2f} Mpx)")
         print(
@@ -322,11 +355,13 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
                     "kernel",
                     "ours ms",
                     "ours ns/px",
+                    "ours raster ns/px",
                     "÷ Pillow FS",
                     "ours+spill ns/px",
                     "mk kernel ns/px",
                     "mk API ns/px",
                     "mk ÷ ours",
+                    "mk ÷ raster",
                 ],
                 rows,
             )
@@ -445,10 +480,11 @@ def final_table(summary: dict) -> None:
                 ]
             )
     for label in ("1250×938", "12MP"):
-        for k in ("floyd-steinberg", "atkinson", "jarvis", "stucki", "sierra-lite", "bayer8", "halftone (clustered)"):
+        for k in (*common.MEERK40T_KERNELS, "halftone (clustered)"):
             key = f"mk {label} {k}"
             if key in summary:
                 ours_ns, mk_ns, mk_api = summary[key]
+                raster = summary.get(f"ours {label} {k} raster")
                 rows.append(
                     [
                         f"vs MeerK40t {k} {label}",
@@ -456,7 +492,8 @@ def final_table(summary: dict) -> None:
                         f"{mk_ns:.1f} ns/px",
                         f"ours {mk_ns / ours_ns:.2f}× faster",
                         "≥ 3×",
-                        f"via its API {mk_api:.1f} ns/px",
+                        f"via its API {mk_api:.1f} ns/px"
+                        + (f"; ours raster (MeerK40t's scan order) {mk_ns / raster:.2f}× faster" if raster else ""),
                     ]
                 )
     for k in ("legacy-floyd-steinberg", "jarvis-judice-ninke"):

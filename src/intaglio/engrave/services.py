@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from functools import lru_cache
 
 import pydantic
 from django.db import IntegrityError, transaction
@@ -274,7 +275,7 @@ def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Previ
         height_mm=art.height_mm,
         dpi=25.4 / interval,
         preview_dpi=25.4 / preview_interval,
-        original_jpeg=_framed_photo(photo, (width, height), settings.fit),
+        original_jpeg=_framed_photo(source.storage_key, (width, height), settings.fit),
         artwork_png=art.png(),
         burn_jpeg=burn.getvalue(),
         warnings=tuple(warnings),
@@ -282,9 +283,12 @@ def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Previ
     )
 
 
-def _framed_photo(photo: bytes, size: tuple[int, int], fit: str) -> bytes:
-    """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size."""
-    image = Image.open(io.BytesIO(photo))
+@lru_cache(maxsize=8)
+def _framed_photo(storage_key: str, size: tuple[int, int], fit: str) -> bytes:
+    """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size.
+    Cached by blob (keys are never reused), since most setting changes keep the size."""
+    with blob_open(storage_key) as handle:
+        image = Image.open(io.BytesIO(handle.read()))
     image.draft("RGB", size)
     image = image.convert("RGB")
     if fit == "crop":

@@ -4,6 +4,7 @@ import numpy as np
 from numba import njit
 
 PAD = 4
+UPAD = np.uint64(PAD)
 FULL = 4080  # coverage 1.0 in integer steps (255 × 16)
 HALF = FULL // 2
 SCALE = np.float32(FULL)
@@ -11,68 +12,57 @@ ROUND = np.float32(0.5)
 
 
 @njit(cache=True, nogil=True)
+def _scan_floyd_steinberg(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """floyd-steinberg: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 7 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 4
+        burn = s >= ((HALF - level) << 4)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 7 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 7 * level
+
+
+@njit(cache=True, nogil=True)
 def diffuse_floyd_steinberg(coverage, serpentine):
     """floyd-steinberg: 4 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 4)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 7
-                c2 = 0
-                a1_1 += e * 3
-                a1_2 += e * 5
-                a1_3 += e * 1
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            _scan_floyd_steinberg(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 3 * err[j - 1] + 5 * err[j] + 1 * err[j + 1]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 4)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 7
-                c2 = 0
-                a1_1 += e * 3
-                a1_2 += e * 5
-                a1_3 += e * 1
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
-        cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+            _scan_floyd_steinberg(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 3 * err[j + 1] + 5 * err[j] + 1 * err[j - 1]
+        cur, nxt1 = nxt1, cur
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -193,91 +183,60 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_atkinson(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """atkinson: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 1 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 3
+        burn = s >= ((HALF - level) << 3)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 1 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 1 * level + 1 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_atkinson(coverage, serpentine):
     """atkinson: 6 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    nxt2 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
-        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 3)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 1
-                c2 = e * 1
-                a1_1 += e * 1
-                a1_2 += e * 1
-                a1_3 += e * 1
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_2 += e * 1
-                nxt2[x + PAD - -2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
-            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
-            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
-            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
-            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+            _scan_atkinson(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 1 * err[j - 1] + 1 * err[j] + 1 * err[j + 1]
+                nxt2[j] = 1 * err[j]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 3)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 1
-                c2 = e * 1
-                a1_1 += e * 1
-                a1_2 += e * 1
-                a1_3 += e * 1
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_2 += e * 1
-                nxt2[x + PAD - 2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
-            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
-            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
-            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
+            _scan_atkinson(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 1 * err[j + 1] + 1 * err[j] + 1 * err[j - 1]
+                nxt2[j] = 1 * err[j]
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -421,103 +380,60 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_jarvis(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """jarvis: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 7 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = (s * 21845) >> 20
+        burn = t >= HALF - level
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 7 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 7 * level + 5 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_jarvis(coverage, serpentine):
     """jarvis: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    nxt2 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
-        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 7
-                c2 = e * 5
-                a1_0 += e * 3
-                a1_1 += e * 5
-                a1_2 += e * 7
-                a1_3 += e * 5
-                a1_4 += e * 3
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_0 += e * 1
-                a2_1 += e * 3
-                a2_2 += e * 5
-                a2_3 += e * 3
-                a2_4 += e * 1
-                nxt2[x + PAD - -2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
-            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
-            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
-            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
-            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+            _scan_jarvis(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 3 * err[j - 2] + 5 * err[j - 1] + 7 * err[j] + 5 * err[j + 1] + 3 * err[j + 2]
+                nxt2[j] = 1 * err[j - 2] + 3 * err[j - 1] + 5 * err[j] + 3 * err[j + 1] + 1 * err[j + 2]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 7
-                c2 = e * 5
-                a1_0 += e * 3
-                a1_1 += e * 5
-                a1_2 += e * 7
-                a1_3 += e * 5
-                a1_4 += e * 3
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_0 += e * 1
-                a2_1 += e * 3
-                a2_2 += e * 5
-                a2_3 += e * 3
-                a2_4 += e * 1
-                nxt2[x + PAD - 2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
-            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
-            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
-            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
+            _scan_jarvis(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 3 * err[j + 2] + 5 * err[j + 1] + 7 * err[j] + 5 * err[j - 1] + 3 * err[j - 2]
+                nxt2[j] = 1 * err[j + 2] + 3 * err[j + 1] + 5 * err[j] + 3 * err[j - 1] + 1 * err[j - 2]
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -673,103 +589,60 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_stucki(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """stucki: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 8 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = (s * 24966) >> 20
+        burn = t >= HALF - level
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 8 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 8 * level + 4 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_stucki(coverage, serpentine):
     """stucki: 12 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    nxt2 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
-        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 8
-                c2 = e * 4
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 8
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_0 += e * 1
-                a2_1 += e * 2
-                a2_2 += e * 4
-                a2_3 += e * 2
-                a2_4 += e * 1
-                nxt2[x + PAD - -2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
-            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
-            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
-            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
-            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+            _scan_stucki(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 2 * err[j - 2] + 4 * err[j - 1] + 8 * err[j] + 4 * err[j + 1] + 2 * err[j + 2]
+                nxt2[j] = 1 * err[j - 2] + 2 * err[j - 1] + 4 * err[j] + 2 * err[j + 1] + 1 * err[j + 2]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 8
-                c2 = e * 4
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 8
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_0 += e * 1
-                a2_1 += e * 2
-                a2_2 += e * 4
-                a2_3 += e * 2
-                a2_4 += e * 1
-                nxt2[x + PAD - 2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
-            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
-            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
-            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
+            _scan_stucki(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 2 * err[j + 2] + 4 * err[j + 1] + 8 * err[j] + 4 * err[j - 1] + 2 * err[j - 2]
+                nxt2[j] = 1 * err[j + 2] + 2 * err[j + 1] + 4 * err[j] + 2 * err[j - 1] + 1 * err[j - 2]
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -925,72 +798,57 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_burkes(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """burkes: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 8 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 5
+        burn = s >= ((HALF - level) << 5)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 8 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 8 * level + 4 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_burkes(coverage, serpentine):
     """burkes: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 5)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 8
-                c2 = e * 4
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 8
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            _scan_burkes(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 2 * err[j - 2] + 4 * err[j - 1] + 8 * err[j] + 4 * err[j + 1] + 2 * err[j + 2]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 5)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 8
-                c2 = e * 4
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 8
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
-        cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+            _scan_burkes(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 2 * err[j + 2] + 4 * err[j + 1] + 8 * err[j] + 4 * err[j - 1] + 2 * err[j - 2]
+        cur, nxt1 = nxt1, cur
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -1115,99 +973,60 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_sierra3(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """sierra3: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 5 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 5
+        burn = s >= ((HALF - level) << 5)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 5 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 5 * level + 3 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_sierra3(coverage, serpentine):
     """sierra3: 10 taps over 3 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    nxt2 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
-        a2_0 = a2_1 = a2_2 = a2_3 = a2_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 5)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 5
-                c2 = e * 3
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 5
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_1 += e * 2
-                a2_2 += e * 3
-                a2_3 += e * 2
-                nxt2[x + PAD - -2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
-            nxt2[0 + PAD + -1 * (0 - 1)] += a2_0
-            nxt2[0 + PAD + -1 * (1 - 1)] += a2_1
-            nxt2[0 + PAD + -1 * (2 - 1)] += a2_2
-            nxt2[0 + PAD + -1 * (3 - 1)] += a2_3
+            _scan_sierra3(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 2 * err[j - 2] + 4 * err[j - 1] + 5 * err[j] + 4 * err[j + 1] + 2 * err[j + 2]
+                nxt2[j] = 2 * err[j - 1] + 3 * err[j] + 2 * err[j + 1]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 5)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 5
-                c2 = e * 3
-                a1_0 += e * 2
-                a1_1 += e * 4
-                a1_2 += e * 5
-                a1_3 += e * 4
-                a1_4 += e * 2
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-                a2_1 += e * 2
-                a2_2 += e * 3
-                a2_3 += e * 2
-                nxt2[x + PAD - 2] += a2_0
-                a2_0 = a2_1
-                a2_1 = a2_2
-                a2_2 = a2_3
-                a2_3 = a2_4
-                a2_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-            nxt2[width - 1 + PAD + 1 * (0 - 1)] += a2_0
-            nxt2[width - 1 + PAD + 1 * (1 - 1)] += a2_1
-            nxt2[width - 1 + PAD + 1 * (2 - 1)] += a2_2
-            nxt2[width - 1 + PAD + 1 * (3 - 1)] += a2_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
+            _scan_sierra3(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] += 2 * err[j + 2] + 4 * err[j + 1] + 5 * err[j] + 4 * err[j - 1] + 2 * err[j - 2]
+                nxt2[j] = 2 * err[j + 1] + 3 * err[j] + 2 * err[j - 1]
         cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -1359,72 +1178,57 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_sierra2(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """sierra2: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 4 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 4
+        burn = s >= ((HALF - level) << 4)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 4 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 4 * level + 3 * e
+
+
+@njit(cache=True, nogil=True)
 def diffuse_sierra2(coverage, serpentine):
     """sierra2: 7 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 4)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 4
-                c2 = e * 3
-                a1_0 += e * 1
-                a1_1 += e * 2
-                a1_2 += e * 3
-                a1_3 += e * 2
-                a1_4 += e * 1
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            _scan_sierra2(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 1 * err[j - 2] + 2 * err[j - 1] + 3 * err[j] + 2 * err[j + 1] + 1 * err[j + 2]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 4)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 4
-                c2 = e * 3
-                a1_0 += e * 1
-                a1_1 += e * 2
-                a1_2 += e * 3
-                a1_3 += e * 2
-                a1_4 += e * 1
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
-        cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+            _scan_sierra2(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 1 * err[j + 2] + 2 * err[j + 1] + 3 * err[j] + 2 * err[j - 1] + 1 * err[j - 2]
+        cur, nxt1 = nxt1, cur
+        lev, next_lev = next_lev, lev
     return out
 
 
@@ -1549,66 +1353,57 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
 
 
 @njit(cache=True, nogil=True)
+def _scan_sierra_lite(lev, cur, err, burned, x0, step, next_coverage, next_lev):
+    """sierra-lite: one row, pixel by pixel from x0 in steps of `step` (±1)."""
+    ustep = np.uint64(step)
+    ustep2 = np.uint64(2 * step)
+    u0 = PAD + x0
+    s = np.int64(cur[u0])
+    level = np.int64(lev[u0])
+    base = cur[u0 + step] + 2 * level
+    for i in range(burned.size):
+        next_lev[PAD + i] = np.int64(next_coverage[i] * SCALE + ROUND)
+        u = np.uint64(u0 + step * i)  # u + ustep wraps round to u - 1 when step = -1
+        t = s >> 2
+        burn = s >= ((HALF - level) << 2)
+        burned[u - UPAD] = burn
+        m = t - FULL if burn else t
+        e = level + m
+        err[u] = e
+        s = base + 2 * m
+        level = np.int64(lev[u + ustep])
+        base = cur[u + ustep2] + 2 * level
+
+
+@njit(cache=True, nogil=True)
 def diffuse_sierra_lite(coverage, serpentine):
     """sierra-lite: 3 taps over 2 rows; `coverage` is float32 in 0–1."""
     h, width = coverage.shape
-    cur = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
+    n = width + 2 * PAD
+    cur = np.zeros(n, dtype=np.int32)
+    nxt1 = np.zeros(n, dtype=np.int32)
+    lev = np.zeros(n, dtype=np.int32)
+    next_lev = np.zeros(n, dtype=np.int32)
+    err = np.zeros(n, dtype=np.int32)
     out = np.empty((h, width), dtype=np.bool_)
+    if h:
+        row = coverage[0]
+        for x in range(width):
+            lev[PAD + x] = np.int64(row[x] * SCALE + ROUND)
     for y in range(h):
-        row = coverage[y]
-        out_row = out[y]
-        c1 = 0
-        c2 = 0
-        a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
+        next_coverage = coverage[min(y + 1, h - 1)]
         if serpentine and (y & 1) == 1:
-            for x in range(width - 1, -1, -1):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 2)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 2
-                c2 = 0
-                a1_1 += e * 1
-                a1_2 += e * 1
-                nxt1[x + PAD - -2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[0 + PAD + -1 * (0 - 1)] += a1_0
-            nxt1[0 + PAD + -1 * (1 - 1)] += a1_1
-            nxt1[0 + PAD + -1 * (2 - 1)] += a1_2
-            nxt1[0 + PAD + -1 * (3 - 1)] += a1_3
+            _scan_sierra_lite(lev, cur, err, out[y], width - 1, -1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 1 * err[j - 1] + 1 * err[j]
         else:
-            for x in range(width):
-                level = np.int64(row[x] * SCALE + ROUND)
-                value = level + ((cur[x + PAD] + c1) >> 2)
-                burn = value >= HALF
-                out_row[x] = burn
-                e = value - FULL * burn
-                c1 = c2 + e * 2
-                c2 = 0
-                a1_1 += e * 1
-                a1_2 += e * 1
-                nxt1[x + PAD - 2] += a1_0
-                a1_0 = a1_1
-                a1_1 = a1_2
-                a1_2 = a1_3
-                a1_3 = a1_4
-                a1_4 = 0
-            nxt1[width - 1 + PAD + 1 * (0 - 1)] += a1_0
-            nxt1[width - 1 + PAD + 1 * (1 - 1)] += a1_1
-            nxt1[width - 1 + PAD + 1 * (2 - 1)] += a1_2
-            nxt1[width - 1 + PAD + 1 * (3 - 1)] += a1_3
-        # Error pushed past the side edges is dropped, as in every classic implementation.
-        nxt1[:PAD] = 0
-        nxt1[width + PAD :] = 0
-        cur, nxt1, nxt2 = nxt1, nxt2, cur
-        nxt2[:] = 0
+            _scan_sierra_lite(lev, cur, err, out[y], 0, 1, next_coverage, next_lev)
+            for i in range(width):
+                j = PAD + i
+                nxt1[j] = 1 * err[j + 1] + 1 * err[j]
+        cur, nxt1 = nxt1, cur
+        lev, next_lev = next_lev, lev
     return out
 
 
