@@ -55,7 +55,8 @@ def _scan(kernel: str, taps, divisor: int) -> list[str]:
     """The serial part of a plain kernel: one row, x = x0 + step·i, step ±1 (see the module docstring).
 
     In: lev (this row's levels), cur (error from the rows above, × divisor), both padded by PAD. Out: burned (the
-    row of decisions), err (each pixel's error, padded), next_lev (the next row's levels)."""
+    row of decisions), err (each pixel's error, padded), next_lev (the next row's levels). The callers pass the step
+    as a literal, so numba compiles one scan per direction with the step as a constant."""
     w1, w2 = _row0(taps)
     carry = [f"{w1} * level"] if w1 else []  # in base: the next pixel's s but for w1·m (module docstring)
     lines = [
