@@ -206,7 +206,8 @@ _preview_lock = threading.Lock()
 
 
 def _preview_key(source: Asset, settings: ArtworkSettings) -> str:
-    canonical = json.dumps([source.pk, source.sha256, settings.model_dump(mode="json")], sort_keys=True)
+    # The storage key is random and never reused, so a key can never match another photo's preview.
+    canonical = json.dumps([source.storage_key, settings.model_dump(mode="json")], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
