@@ -1,0 +1,20 @@
+"""Tests of the privacy mechanisms, each named after the clause of PRIVACY-SPEC.md it proves."""
+
+from __future__ import annotations
+
+from intaglio.assets.models import Asset, AssetKind, RetentionClass
+
+
+def make_asset(owner, kind: str = AssetKind.ENGRAVED_RESULT, **fields) -> Asset:
+    """An asset row without a blob: enough for consent and metric rules, which never read the bytes."""
+    values = {
+        "mime": "image/jpeg",
+        "sha256": "0" * 64,
+        "bytes": 1000,
+        "download_name": "photo.jpg",
+        "retention_class": RetentionClass.PRIVATE_FEEDBACK
+        if kind == AssetKind.ENGRAVED_RESULT
+        else RetentionClass.ACCOUNT_CONTENT,
+        **fields,
+    }
+    return Asset.objects.create(owner=owner, kind=kind, **values)
