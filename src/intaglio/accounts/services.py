@@ -129,18 +129,19 @@ def user_change_password(*, user: User, new_password: str) -> None:
 
 
 def user_close(*, user: User, password: str) -> None:
-    """Closes the account: login is disabled and every session and API token stops working at once."""
+    """Closes the account: login is disabled and every session and API token stops working at once (J20).
+
+    The closure itself (and its audit event) is intaglio.privacy.rights.account_close; the content goes within
+    RETENTION_CLOSED_CONTENT_HOURS (rights.closures_process, J21) and the account row at closed_at +
+    RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS (rights.accounts_purge_due).
+    """
+    from intaglio.privacy.rights import account_close
+
     if not user.check_password(password):
         raise AccountError("Your current password is not correct.")
-    with transaction.atomic():
-        user.is_active = False
-        user.closed_at = timezone.now()
-        # A new password hash changes the session auth hash, so every session is invalid on its next request.
-        user.set_unusable_password()
-        user.save(update_fields=["is_active", "closed_at", "password"])
-        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=user.closed_at)
-    send_account_email(to=user.email, template="closed", context={})
-    log.info("account.closed", extra={"user_id": user.pk})
+    # A new password hash changes the session auth hash, so every session is invalid on its next request.
+    if account_close(user=user, actor=user, reason="closed_by_user"):
+        send_account_email(to=user.email, template="closed", context={})
 
 
 def _token_digest(raw: str) -> str:

@@ -17,8 +17,20 @@ class EntryKind(models.TextChoices):
 
 
 class LedgerEntry(models.Model):
-    # PROTECT: ledger rows outlive deletions; the privacy work pseudonymises them instead (billing class).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries")
+    """One credit movement. Billing class (J22): kept RETENTION_LEDGER_YEARS, pseudonymised when the account is purged.
+
+    Pseudonymising sets `user` to NULL and `subject_ref` to a keyed digest of the former user id (see
+    intaglio.privacy.rights.ledger_subject_ref), so the rows still add up per (former) account for billing and
+    audit without naming anyone. PROTECT stays: an account with ledger rows cannot be deleted by accident (from the
+    admin, say); only the purge, which pseudonymises first, removes it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    # HMAC-SHA256 of the former user id under SECRET_KEY, set at pseudonymisation; empty while the account exists.
+    subject_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    pseudonymised_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="ledger_entries")
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
     credits = models.PositiveIntegerField(help_text="How many credits the entry is about.")
@@ -31,6 +43,12 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            # A row leaves its account only by pseudonymisation: no user means a subject reference.
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(subject_ref=""), name="ledger_user_or_subject_ref"
+            )
+        ]
         verbose_name_plural = "ledger entries"
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ log = logging.getLogger("intaglio.jobs")
 
 
 # HTTP status per refusal code; refusals about the request's content (invalid_params, …) are 422.
-REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409}
+REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409, "restricted": 403}
 
 
 class JobRefused(Exception):
@@ -72,11 +72,19 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
         raise JobRefused("invalid_inputs", "One of the files does not exist.")
     job_kind, clean = _validated(kind, params or {}, inputs)
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        locked_owner = get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if idempotency_key:
             existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing
+        # Restriction or objection (J27): nothing new starts; what is stored stays. Read under the lock, so a
+        # restriction set a moment ago holds even if the caller's copy of the user is older.
+        if locked_owner is not None and locked_owner.restricted:
+            raise JobRefused(
+                "restricted",
+                "Processing is paused on your account because you asked us to restrict it, so no new job can "
+                "start. Everything you stored is kept. You can lift the restriction on the Your data page.",
+            )
         if job_kind.counts_toward_plan_limit:
             limit = settings.PLANS[owner.plan]["concurrent_jobs"]
             active = (
