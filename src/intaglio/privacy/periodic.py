@@ -1,0 +1,57 @@
+"""The privacy app's periodic work: retention, closure and purge deadlines, data-request alerts, the storage scan."""
+
+import logging
+from datetime import timedelta
+
+from intaglio.assets.scan import storage_scan
+from intaglio.jobs.scheduler import periodic
+from intaglio.privacy import rights
+
+log = logging.getLogger("intaglio.privacy")
+
+
+# Hourly: closure promises content deletion within RETENTION_CLOSED_CONTENT_HOURS (24 h).
+@periodic("privacy.closures", every=timedelta(hours=1))
+def closures():
+    return rights.closures_process()
+
+
+@periodic("privacy.purge_accounts", every=timedelta(days=1))
+def purge_accounts():
+    return rights.accounts_purge_due()
+
+
+@periodic("privacy.prune_ledger", every=timedelta(days=1))
+def prune_ledger():
+    return {"deleted": rights.ledger_prune()}
+
+
+@periodic("privacy.data_request_alerts", every=timedelta(days=1))
+def data_request_alerts():
+    return {"alerted": rights.data_requests_alert_due()}
+
+
+@periodic("privacy.prune_data_requests", every=timedelta(days=1))
+def prune_data_requests():
+    return {"deleted": rights.data_requests_prune()}
+
+
+@periodic("privacy.prune_access_codes", every=timedelta(hours=1))
+def prune_access_codes():
+    return {"deleted": rights.access_codes_prune()}
+
+
+# Orphans both ways (blobs without a row, rows without a blob) are reported, never deleted unattended here:
+# `intaglio storage-scan --delete-orphans` is the deliberate clean-up.
+@periodic("privacy.storage_scan", every=timedelta(days=1))
+def scan_storage():
+    report = storage_scan()
+    outcome = {
+        "blobs": report.blobs,
+        "assets": report.assets,
+        "orphan_blobs": len(report.orphan_blobs),
+        "missing_blobs": len(report.missing_blobs),
+    }
+    if not report.clean:
+        log.warning("storage.scan_found_orphans", extra=outcome)
+    return outcome
