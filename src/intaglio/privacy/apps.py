@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PrivacyConfig(AppConfig):
@@ -8,3 +9,6 @@ class PrivacyConfig(AppConfig):
 
     def ready(self):
         from intaglio.privacy import periodic  # noqa: F401  registers retention, closure and purge work
+        from intaglio.privacy.roles import privacy_officer_group_ensure
+
+        post_migrate.connect(privacy_officer_group_ensure, sender=self)
