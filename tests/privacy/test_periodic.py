@@ -23,6 +23,7 @@ def _photo(user):
 def test_the_privacy_deadlines_are_scheduled():
     names = {task.name for task in scheduler.registered()}
     assert {
+        "privacy.retention_sweep",
         "privacy.closures",
         "privacy.purge_accounts",
         "privacy.prune_ledger",

@@ -27,3 +27,35 @@ def test_E6_a_file_under_legal_hold_outlives_the_deletion_of_its_job(user):
     job_delete(job=job)
     assert Asset.objects.filter(pk=photo.pk).exists()
     assert Asset.objects.filter(owner=user).count() == 1  # the preview and thumbnail went
+
+
+def test_E3_a_photos_previews_follow_its_clock_and_made_artwork_stays(user):
+    from datetime import timedelta
+
+    from intaglio.assets.models import RetentionClass
+    from intaglio.credits.services import credits_grant_monthly
+    from intaglio.engrave import services as engrave
+    from intaglio.privacy.retention import retention_sweep
+
+    credits_grant_monthly(user=user, period="2026-11")
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (90, 60, 30)).save(buffer, "JPEG")
+    job = upload_photo(owner=user, upload=io.BytesIO(buffer.getvalue()))
+    run_queued_jobs()
+    photo = job.inputs.get()
+    previews = list(job.outputs.all())
+    assert {p.retention_class for p in previews} == {RetentionClass.PRIVATE_UPLOAD}
+    assert {p.expires_at for p in previews} == {Asset.objects.get(pk=photo.pk).expires_at}
+    artwork = engrave.artwork_create(owner=user, source=photo)
+    version = engrave.artwork_prepare(
+        artwork=artwork, settings={"material": "maple", "machine": "diode-10w", "width_mm": 30}
+    )
+    # While the photo is in use again, neither it nor its previews may expire.
+    assert not Asset.objects.filter(owner=user, expires_at__isnull=False).exists()
+    run_queued_jobs()
+    files = list(version.job.outputs.all())
+    assert files and {f.retention_class for f in files} == {RetentionClass.ACCOUNT_CONTENT}
+    assert all(f.expires_at is None for f in files)
+    photo.refresh_from_db()
+    retention_sweep(now=photo.expires_at + timedelta(days=1))
+    assert set(Asset.objects.filter(owner=user).values_list("pk", flat=True)) == {f.pk for f in files}

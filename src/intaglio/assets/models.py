@@ -22,7 +22,6 @@ class AssetKind(models.TextChoices):
 class RetentionClass(models.TextChoices):
     # How long a file may be kept; the retention sweeper reads it together with expires_at.
     PRIVATE_UPLOAD = "private_upload", "Private upload"
-    JOB_OUTPUT = "job_output", "Job output"
     PRIVATE_FEEDBACK = "private_feedback", "Private feedback"
     # Artwork and generated outputs: kept while the account is active, until the user deletes them (J16).
     ACCOUNT_CONTENT = "account_content", "Account content"

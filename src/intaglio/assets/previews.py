@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from intaglio.assets.models import AssetKind
+from intaglio.assets.models import AssetKind, RetentionClass
 from intaglio.imaging.previews import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, open_clean_image, render_rendition
 from intaglio.jobs.kinds import JobKind, register
 
@@ -40,6 +40,12 @@ def make_previews(ctx) -> None:
 
 register(
     JobKind(
-        name="preview", label="Preview", run=make_previews, inputs_min=1, inputs_max=1, counts_toward_plan_limit=False
+        name="preview",
+        label="Preview",
+        run=make_previews,
+        inputs_min=1,
+        inputs_max=1,
+        counts_toward_plan_limit=False,
+        output_retention=RetentionClass.PRIVATE_UPLOAD,
     )
 )

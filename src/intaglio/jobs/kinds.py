@@ -31,6 +31,9 @@ class JobKind:
     inputs_max: int = 0
     # Housekeeping kinds (such as previews made after an upload) do not use up a plan's concurrent-job slots.
     counts_toward_plan_limit: bool = True
+    # How long outputs are kept: made work is account content (kept until deleted, J16); scaled copies of a
+    # private photo are "private_upload" and follow that photo's clock (E3).
+    output_retention: str = "account_content"
 
     @property
     def cost(self) -> int:

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from intaglio.assets.models import Asset, RetentionClass
+from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs
 from intaglio.assets.storage import blob_open, blob_write
 from intaglio.jobs.kinds import get_kind
@@ -143,7 +143,7 @@ class JobContext:
             width=width,
             height=height,
             download_name=download_name,
-            retention_class=RetentionClass.JOB_OUTPUT,
+            retention_class=get_kind(self.job.kind).output_retention,
             produced_by_id=self.job.pk,
         )
         blob_write(asset.storage_key, data)

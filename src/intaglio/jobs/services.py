@@ -9,12 +9,12 @@ import pydantic
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from intaglio.assets.models import Asset
+from intaglio.assets.models import Asset, RetentionClass
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
@@ -116,7 +116,9 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
             raise JobRefused("insufficient_credits", str(refusal)) from None
         if inputs:
             job.inputs.set(inputs)
-            Asset.objects.filter(pk__in=[a.pk for a in inputs]).update(expires_at=None)
+            photo_ids = [a.pk for a in inputs]
+            Asset.objects.filter(pk__in=photo_ids).update(expires_at=None)
+            _copies_of(photo_ids).update(expires_at=None)
         _enqueue(job)
     log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job_kind.cost})
     return job
@@ -173,10 +175,17 @@ def _move(job: Job, to: str, **fields) -> Job:
 
 
 def _start_input_expiry(job: Job) -> None:
-    """An upload's retention clock starts when the last job using it ends."""
+    """An upload's retention clock starts when the last job using it ends; its scaled copies (previews) share it."""
     expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
     busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-    job.inputs.filter(~Exists(busy)).update(expires_at=expires)
+    idle = list(job.inputs.filter(~Exists(busy)).values_list("pk", flat=True))
+    Asset.objects.filter(pk__in=idle).update(expires_at=expires)
+    _copies_of(idle).update(expires_at=expires)
+
+
+def _copies_of(photo_ids) -> QuerySet[Asset]:
+    """The private-upload outputs (thumbnails, web previews) of jobs over these photos."""
+    return Asset.objects.filter(retention_class=RetentionClass.PRIVATE_UPLOAD, produced_by__inputs__in=photo_ids)
 
 
 def job_transition(*, job: Job, to: str, **fields) -> Job:

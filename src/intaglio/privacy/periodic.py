@@ -6,8 +6,19 @@ from datetime import timedelta
 from intaglio.assets.scan import storage_scan
 from intaglio.jobs.scheduler import periodic
 from intaglio.privacy import rights
+from intaglio.privacy.retention import retention_lag_report, retention_sweep
 
 log = logging.getLogger("intaglio.privacy")
+
+
+# Hourly, so an item is gone within about an hour of its expiry (E5: sweep lag p99 ≤ 24 h).
+@periodic("privacy.retention_sweep", every=timedelta(hours=1))
+def sweep():
+    outcome = retention_sweep()
+    lag = retention_lag_report(days=7)
+    if not lag["within_target"]:
+        log.warning("retention.lag_over_target", extra={"p99_seconds": lag["p99_seconds"]})
+    return outcome
 
 
 # Hourly: closure promises content deletion within RETENTION_CLOSED_CONTENT_HOURS (24 h).
