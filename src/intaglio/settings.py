@@ -264,8 +264,33 @@ RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS = env_int("INTAGLIO_RETENTION_ACCOUNT_AFTER
 RETENTION_LEDGER_YEARS = env_int("INTAGLIO_RETENTION_LEDGER_YEARS", 6)
 RETENTION_REQUEST_LOG_DAYS = env_int("INTAGLIO_RETENTION_REQUEST_LOG_DAYS", 30)
 RETENTION_DATA_REQUEST_YEARS = env_int("INTAGLIO_RETENTION_DATA_REQUEST_YEARS", 3)
-# Outside services that receive personal data. Outbound HTTP may reach only these hosts (J12, E2).
-SUBPROCESSORS: list[dict] = []
+# Outside services that receive personal data: name, purpose, data, region and hosts. Outbound HTTP may reach
+# only these hosts (J12, E2); the privacy notice lists them. INTAGLIO_SUBPROCESSORS (JSON) adds entries.
+SUBPROCESSORS: list[dict] = json.loads(env_str("INTAGLIO_SUBPROCESSORS") or "[]")
+# Remote object storage and an SMTP relay receive personal data too, so configuring one registers it.
+if S3_BUCKET:
+    SUBPROCESSORS.append(
+        {
+            "name": "Object storage (S3-compatible)",
+            "purpose": "Storing uploaded and produced files",
+            "data": "Your photos, reference images and the files made from them",
+            "region": env_str("INTAGLIO_S3_REGION") or "as configured by the operator",
+            "hosts": [urlsplit(env_str("INTAGLIO_S3_ENDPOINT_URL")).hostname or f"{S3_BUCKET}.s3.amazonaws.com"],
+        }
+    )
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    SUBPROCESSORS.append(
+        {
+            "name": "E-mail relay (SMTP)",
+            "purpose": "Sending account and service e-mails",
+            "data": "Your e-mail address and the message",
+            "region": "as configured by the operator",
+            "hosts": [EMAIL_HOST],
+        }
+    )
+# Who answers privacy questions, and the legal name responsible for the data (shown on the notice).
+PRIVACY_CONTACT_EMAIL = env_str("INTAGLIO_PRIVACY_CONTACT_EMAIL")
+PRIVACY_OPERATOR = env_str("INTAGLIO_PRIVACY_OPERATOR")
 # The only cookies the product sets (J18); the cookie page is generated from this list.
 COOKIES = [
     {"name": "sessionid", "purpose": "Keeps you signed in.", "lifetime": "2 weeks, or until you log out"},
@@ -337,11 +362,21 @@ LOGGING = {
             "stream": "ext://sys.stdout",
             "formatter": "json",
             "filters": ["redact"],
-        }
+        },
+        # The request log on disk (J5, J23): one file per UTC day under DATA_DIR/logs, kept
+        # RETENTION_REQUEST_LOG_DAYS days, opened on the first line (so commands that serve nothing write nothing).
+        "request_file": {
+            "()": "intaglio.ops.logging.DailyFileHandler",
+            "directory": DATA_DIR / "logs",
+            "keep_days": RETENTION_REQUEST_LOG_DAYS,
+            "formatter": "json",
+            "filters": ["redact"],
+        },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         # The access log (intaglio.request) replaces Django's own request lines.
+        "intaglio.request": {"handlers": ["request_file"], "propagate": True},
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
     },

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from intaglio.assets.scan import storage_scan
 from intaglio.jobs.scheduler import periodic
+from intaglio.ops.logging import request_logs_prune
 from intaglio.privacy import rights
 from intaglio.privacy.retention import retention_lag_report, retention_sweep
 
@@ -45,6 +46,11 @@ def data_request_alerts():
 @periodic("privacy.prune_data_requests", every=timedelta(days=1))
 def prune_data_requests():
     return {"deleted": rights.data_requests_prune()}
+
+
+@periodic("privacy.prune_request_logs", every=timedelta(days=1))
+def prune_request_logs():
+    return {"deleted": len(request_logs_prune())}
 
 
 @periodic("privacy.prune_access_codes", every=timedelta(hours=1))
