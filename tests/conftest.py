@@ -34,6 +34,22 @@ def _private_blob_store(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_orphans_after_the_flow(request, _private_blob_store):
+    """After every test that touches the database, the storage scan finds no orphan either way: whatever a flow
+    stores, deletes or abandons, files and rows stay in step. Tests that make orphans on purpose are marked."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db or request.node.get_closest_marker("leaves_orphans"):
+        yield
+        return
+    request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
+    yield
+    from intaglio.assets.scan import storage_scan
+
+    report = storage_scan()
+    assert report.clean, f"orphans after the test: blobs {report.orphan_blobs[:5]}, rows {report.missing_blobs[:5]}"
+
+
 @pytest.fixture
 def user(db):
     return make_user()

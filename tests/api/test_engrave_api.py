@@ -6,10 +6,12 @@ and presets → other accounts see nothing → deleting leaves only the upload. 
 
 import base64
 import io
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from intaglio.assets.models import Asset
@@ -17,6 +19,7 @@ from intaglio.assets.scan import storage_scan
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave.params import STYLES
 from intaglio.jobs.models import Job
+from intaglio.privacy.retention import retention_sweep
 from tests.factories import make_token, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
@@ -438,7 +441,9 @@ def test_job_refusals_keep_their_status(api, client, other_user, photo_id, artwo
 def test_an_artwork_whose_photo_was_deleted_keeps_its_files_but_makes_no_new_version(api, photo_id, artwork):
     assert api.post(f"/engrave/artworks/{artwork['id']}/versions", {"settings": SLATE}).status_code == 201
     run_queued_jobs()
-    Asset.objects.get(pk=photo_id).delete()  # as the retention sweeper would
+    # The photo's time is up: the sweeper deletes it (and its previews), as retention says.
+    Asset.objects.filter(pk=photo_id).update(expires_at=timezone.now() - timedelta(hours=1))
+    retention_sweep()
     detail = api.get(f"/engrave/artworks/{artwork['id']}").json()
     assert detail["source_id"] is None and len(detail["versions"][0]["files"]) == 4
     assert_refused(api.post(f"/engrave/artworks/{artwork['id']}/versions", {"settings": SLATE}), 409, "source_gone")

@@ -129,7 +129,10 @@ def test_an_artwork_outlives_its_photo_but_cannot_make_new_versions(user, photo,
     photo.refresh_from_db()
     artwork.refresh_from_db()
     assert artwork.source_id == photo.pk
-    photo.delete()  # as the retention sweeper would
+    from intaglio.assets.services import asset_delete_blobs
+
+    photo.delete()  # as the retention sweeper does: the row and its blob
+    asset_delete_blobs([photo.storage_key])
     artwork.refresh_from_db()
     assert artwork.source is None and artwork.versions.count() == 1
     with pytest.raises(services.StudioRefused) as refused:

@@ -6,7 +6,9 @@ from intaglio.assets.models import Asset, AssetKind, RetentionClass
 
 
 def make_asset(owner, kind: str = AssetKind.ENGRAVED_RESULT, **fields) -> Asset:
-    """An asset row without a blob: enough for consent and metric rules, which never read the bytes."""
+    """An asset with a small blob, so the after-test storage scan finds rows and files in step."""
+    from intaglio.assets.storage import blob_write
+
     values = {
         "mime": "image/jpeg",
         "sha256": "0" * 64,
@@ -17,4 +19,6 @@ def make_asset(owner, kind: str = AssetKind.ENGRAVED_RESULT, **fields) -> Asset:
         else RetentionClass.ACCOUNT_CONTENT,
         **fields,
     }
-    return Asset.objects.create(owner=owner, kind=kind, **values)
+    asset = Asset.objects.create(owner=owner, kind=kind, **values)
+    blob_write(asset.storage_key, b"\xff\xd8 test blob")
+    return asset

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from intaglio.accounts.services import user_close
 from intaglio.assets.models import AssetKind, RetentionClass
+from intaglio.assets.services import asset_delete_blobs
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services as engrave
 from intaglio.engrave.selectors import version_files
@@ -230,6 +231,7 @@ def test_a_deleted_published_item_leaves_its_history(user):
     artwork = make_asset(user, AssetKind.ARTWORK)
     consent_grant(user=user, scope="gallery_publish", source="gallery", asset=artwork)
     artwork.delete()
+    asset_delete_blobs([artwork.storage_key])  # the row and its file, as every deletion path does
     event = ConsentEvent.objects.get(user=user)
     assert event.asset is None and event.scope == "gallery_publish" and event.granted
 

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from intaglio.assets.models import AssetKind
+from intaglio.assets.services import asset_delete_blobs
 from intaglio.privacy.consent import consent_grant, consent_withdraw
 from intaglio.privacy.metrics import METRICS, MetricRefused, metric_check, metric_record, metrics_usable
 from intaglio.privacy.models import AuditEvent, DerivedMetric
@@ -73,6 +74,7 @@ def test_E7_metrics_survive_the_photo_but_not_withdrawal(consenting, other_user)
 
     photo_id = photo.pk
     photo.delete()
+    asset_delete_blobs([photo.storage_key])  # the row and its file, as every deletion path does
     assert DerivedMetric.objects.filter(owner=consenting).count() == 3
     assert {m.source_asset_id for m in DerivedMetric.objects.filter(owner=consenting)} == {photo_id}
 

@@ -149,6 +149,7 @@ def test_J24_each_export_is_a_recorded_request_and_an_audit_event(user):
     assert event.subject_user_id == user.pk and event.actor_id == user.pk and event.detail["purpose"] == "self_service"
 
 
+@pytest.mark.leaves_orphans
 def test_J28_a_missing_blob_is_listed_not_silently_dropped():
     stock = make_stocked_account()
     blob_delete(stock.loose_upload.storage_key)

@@ -3,6 +3,7 @@
 import io
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from PIL import Image
 
@@ -57,6 +58,7 @@ def test_J20_the_scheduler_purges_the_account_after_90_days(user, other_user):
     assert not type(user).objects.filter(pk=other_user.pk).exists()
 
 
+@pytest.mark.leaves_orphans
 def test_the_daily_storage_scan_reports_both_kinds_of_orphan(user, caplog):
     from intaglio.assets.storage import blob_write
 

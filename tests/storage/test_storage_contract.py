@@ -143,6 +143,7 @@ def test_a_tampered_or_foreign_signed_link_is_refused(backend, user):
     assert Client().get("/files/signed").status_code == 404
 
 
+@pytest.mark.leaves_orphans
 def test_storage_scan_reports_orphans_in_both_directions(backend, user):
     kept = asset_ingest_upload(owner=user, upload=upload())
     gone = asset_ingest_upload(owner=user, upload=upload())

@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from django.core.management import call_command
 
 from intaglio.assets.storage import blob_delete, blob_write
@@ -32,6 +33,7 @@ def test_scan_is_clean_after_every_job_is_deleted(user):
     assert code == 0 and out.startswith("blobs=0 assets=0 orphan_blobs=0 missing_blobs=0")
 
 
+@pytest.mark.leaves_orphans
 def test_scan_reports_strays_and_missing_blobs_and_exits_1(user):
     job = upload_photo(owner=user, upload=io.BytesIO(jpeg_bytes()))
     (photo,) = job.inputs.all()
