@@ -66,3 +66,20 @@ def test_E3_a_photos_previews_follow_its_clock_and_made_artwork_stays(user):
     photo.refresh_from_db()
     retention_sweep(now=photo.expires_at + timedelta(days=1))
     assert set(Asset.objects.filter(owner=user).values_list("pk", flat=True)) == {f.pk for f in files}
+
+
+def test_deletions_by_people_are_audited_without_content(logged_in, user):
+    from intaglio.engrave import services as engrave
+    from intaglio.privacy.models import AuditEvent
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "JPEG")
+    job = upload_photo(owner=user, upload=io.BytesIO(buffer.getvalue()))
+    run_queued_jobs()
+    artwork = engrave.artwork_create(owner=user, source=job.inputs.get(), title="Grandma Rose")
+    assert logged_in.post(f"/engrave/{artwork.pk}/delete/").status_code == 302
+    assert logged_in.post(f"/jobs/{job.pk}/delete/").status_code == 302
+    events = {event.action: event for event in AuditEvent.objects.filter(subject_user_id=user.pk)}
+    assert events["artwork.deleted"].target_id == str(artwork.pk) and events["artwork.deleted"].actor == user
+    assert events["job.deleted"].detail == {"kind": "preview", "files": 3}
+    assert "Grandma" not in str([(e.detail, e.target_id) for e in events.values()])

@@ -26,6 +26,7 @@ from intaglio.engrave.params import ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import ArtworkError
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
+from intaglio.privacy.audit import audit_record
 
 log = logging.getLogger("intaglio.engrave")
 
@@ -163,7 +164,7 @@ def artwork_styles(*, artwork: Artwork, settings: dict | None = None) -> Job:
     return job
 
 
-def artwork_delete(*, artwork: Artwork) -> None:
+def artwork_delete(*, artwork: Artwork, actor=None) -> None:
     """Deletes the artwork, every version's files and its style gallery. The photo stays while another job (its
     upload preview, another artwork) still uses it; otherwise it goes too."""
     jobs = [version.job for version in artwork.versions.select_related("job") if version.job is not None]
@@ -173,6 +174,16 @@ def artwork_delete(*, artwork: Artwork) -> None:
     artwork.delete()
     for job in jobs:
         job_delete(job=job)
+    if actor is not None:
+        audit_record(
+            action="artwork.deleted",
+            actor=actor,
+            actor_role="staff" if actor.pk != artwork.owner_id else "customer",
+            target_type="artwork",
+            target_id=artwork_id,
+            subject_user_id=artwork.owner_id,
+            detail={"versions": len(jobs)},
+        )
     log.info("artwork.deleted", extra={"artwork_id": artwork_id, "jobs": len(jobs)})
 
 

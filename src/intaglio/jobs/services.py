@@ -20,6 +20,7 @@ from intaglio.credits.services import InsufficientCredits, credits_capture, cred
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
 from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
 from intaglio.jobs.runner import retry_delay
+from intaglio.privacy.audit import audit_record
 
 log = logging.getLogger("intaglio.jobs")
 
@@ -287,11 +288,12 @@ def jobs_reap() -> dict[str, int]:
     return counts
 
 
-def job_delete(*, job: Job) -> None:
+def job_delete(*, job: Job, actor=None) -> None:
     """Deletes a job, its outputs and every input no other job of the owner uses; blobs go after the commit.
 
     A job still in flight is cancelled first (credits released); its worker's next fenced write then fails and
-    it stops without writing anything.
+    it stops without writing anything. With an `actor` (a person deleting it) the deletion is audited; the
+    system's own deletions (closure, replacing a gallery) are audited by their callers.
     """
     with transaction.atomic():
         locked = Job.objects.select_for_update().filter(pk=job.pk).first()
@@ -310,6 +312,16 @@ def job_delete(*, job: Job) -> None:
         DBTaskResult.objects.filter(pk=locked.task_id).exclude(status=TaskResultStatus.RUNNING).delete()
         locked.delete()
     failed = asset_delete_blobs(keys)
+    if actor is not None:
+        audit_record(
+            action="job.deleted",
+            actor=actor,
+            actor_role="staff" if actor.pk != job.owner_id else "customer",
+            target_type="job",
+            target_id=job.pk,
+            subject_user_id=job.owner_id,
+            detail={"kind": job.kind, "files": len(keys)},
+        )
     log.info("job.deleted", extra={"job_id": job.pk, "blobs": len(keys), "blob_failures": failed})
 
 

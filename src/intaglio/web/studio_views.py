@@ -356,7 +356,7 @@ def artwork_delete(request, artwork_id: int):
     artwork = _owned_artwork(request, artwork_id)
     if request.method == "POST":
         title = artwork.title
-        services.artwork_delete(artwork=artwork)
+        services.artwork_delete(artwork=artwork, actor=request.user)
         messages.success(request, f"“{title}” and all its files are deleted.")
         return redirect("artwork-list")
     files = sum(len(row.downloads) for row in _versions_context(artwork)["versions"])

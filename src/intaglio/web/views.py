@@ -348,7 +348,7 @@ def job_delete(request, job_id: int):
     job = _owned_job(request, job_id)
     if request.method == "POST":
         label = f"{_kind_label(job.kind)} #{job.pk}"
-        job_services.job_delete(job=job)
+        job_services.job_delete(job=job, actor=request.user)
         messages.success(request, f"{label} deleted, with its photo and previews.")
         return redirect("dashboard")
     return render(request, "web/job_delete.html", {"card": _job_card(job), "job": job})

@@ -334,7 +334,7 @@ def update_artwork(request, artwork_id: int, payload: ArtworkPatch):
     ),
 )
 def delete_artwork(request, artwork_id: int):
-    services.artwork_delete(artwork=owned_artwork(request, artwork_id))
+    services.artwork_delete(artwork=owned_artwork(request, artwork_id), actor=request.auth)
     return Status(204, None)
 
 

@@ -176,5 +176,5 @@ def cancel_job(request, job_id: int):
     ),
 )
 def delete_job(request, job_id: int):
-    services.job_delete(job=owned_job(request, job_id))
+    services.job_delete(job=owned_job(request, job_id), actor=request.auth)
     return Status(204, None)
