@@ -134,7 +134,14 @@ if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL (SQLite is the default)")
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True),
+        # A database on another machine is reached over TLS unless the URL says otherwise (J30).
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=60,
+            conn_health_checks=True,
+            ssl_require=urlsplit(DATABASE_URL).hostname not in (None, "", "localhost", "127.0.0.1", "::1")
+            and "sslmode=" not in DATABASE_URL,
+        ),
     }
 else:
     DATABASES = {
@@ -213,6 +220,9 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Blobs (uploads and outputs) live under random keys in the default storage and are only ever served through
 # the owner-checked download view or a signed link; MEDIA_URL is deliberately not routed.
 S3_BUCKET = env_str("INTAGLIO_S3_BUCKET")
+_s3_endpoint = urlsplit(env_str("INTAGLIO_S3_ENDPOINT_URL"))
+if S3_BUCKET and _s3_endpoint.scheme == "http" and _s3_endpoint.hostname not in ("localhost", "127.0.0.1", "::1"):
+    raise ImproperlyConfigured("INTAGLIO_S3_ENDPOINT_URL must be https:// (plain http only for a local test server)")
 if S3_BUCKET:
     _blob_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",

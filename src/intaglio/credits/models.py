@@ -53,3 +53,9 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.delta:+d} ({self.idempotency_key})"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an entry is never rewritten (pseudonymisation is a deliberate queryset update).
+        if self.pk is not None:
+            raise ValueError("ledger entries are append-only")
+        super().save(*args, **kwargs)

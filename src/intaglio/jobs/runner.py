@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from intaglio.assets.models import Asset
@@ -116,6 +117,11 @@ class JobContext:
         return list(self.job.inputs.order_by("pk"))
 
     def read_input(self, asset: Asset) -> bytes:
+        """The bytes of one of this job's files. A worker reads an upload only through the job it was given to
+        (E1): anything that is not an input or an output of this job is refused."""
+        mine = Asset.objects.filter(pk=asset.pk).filter(Q(input_of=self.job.pk) | Q(produced_by=self.job.pk))
+        if not mine.exists():
+            raise PermanentJobError("This job may only read its own files.")
         with blob_open(asset.storage_key) as handle:
             return handle.read()
 
