@@ -1,6 +1,6 @@
 """Retention sweep throughput: how long retention_sweep takes to remove 100,000 expired assets, blobs included.
 
-    python bench/sweep.py [--count 100000] [--db sqlite|postgres] [--storage local|s3] [--threads 8]
+    python bench/sweep.py [--count 100000] [--db sqlite|postgres] [--storage local|s3]
 
 Sets up a throwaway platform: a data directory, the database (SQLite, or a PostgreSQL cluster from script/postgres;
 an existing one when DATABASE_URL is set), the blob store (a local directory, or a fresh bucket on Ceph's radosgw
@@ -220,7 +220,6 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--storage", choices=["local", "s3"], default="s3")
-    parser.add_argument("--threads", type=int, default=None, help="blob-delete threads (default: the sweeper's)")
     parser.add_argument("--batch-size", type=int, default=None, help="sweep batch size (default: the sweeper's)")
     parser.add_argument("--create-threads", type=int, default=16, help="threads writing the blobs beforehand")
     args = parser.parse_args()
@@ -231,9 +230,7 @@ def main() -> int:
         from intaglio.privacy import retention
         from intaglio.privacy.models import RetentionDecision
 
-        if args.threads:
-            retention.BLOB_DELETE_THREADS = args.threads
-        # More threads than boto's pool (10) makes urllib3 warn on every reopened connection: figures only here.
+        # The blob-writing threads outnumber boto's pool (10): urllib3 would warn on every reopened connection.
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         batch_size = args.batch_size or retention.BATCH_SIZE
         for note in platform.notes:
@@ -252,8 +249,8 @@ def main() -> int:
         took = time.perf_counter() - t0
         deleted = result["deleted_assets"]
         print(
-            f"sweep: {took:.1f} s for {args.count} expired assets (batch {batch_size}, "
-            f"{retention.BLOB_DELETE_THREADS} blob-delete threads)"
+            f"sweep: {took:.1f} s for {args.count} expired assets (batch {batch_size}; blobs deleted with one "
+            "request per batch on S3)"
         )
         print(f"  deleted {deleted}: {deleted / took:.0f} assets/s, {deleted / took:.0f} blobs deleted/s")
         print(f"  skipped {result['skipped']}; blobs_failed {result['blobs_failed']}")

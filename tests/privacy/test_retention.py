@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from intaglio.assets import storage
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.scan import storage_scan
 from intaglio.assets.services import asset_ingest_upload
@@ -17,7 +18,6 @@ from intaglio.assets.storage import blob_delete, blob_exists, blob_write
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.runner import _claim
 from intaglio.jobs.services import job_create, upload_photo
-from intaglio.privacy import retention
 from intaglio.privacy.consent import consent_grant, consent_withdraw
 from intaglio.privacy.metrics import metric_record
 from intaglio.privacy.models import ConsentScope, DerivedMetric, RetentionDecision
@@ -209,8 +209,7 @@ def test_E4_sweep_killed_midway_leaves_no_orphan_and_the_next_run_finishes(user,
         if len(calls) == 5:
             raise Killed()  # …and the process dies before the batch's rows are deleted
 
-    monkeypatch.setattr(retention, "blob_delete", dies_after_the_fifth_blob)
-    monkeypatch.setattr(retention, "BLOB_DELETE_THREADS", 1)
+    monkeypatch.setattr(storage, "blob_delete", dies_after_the_fifth_blob)
     with pytest.raises(Killed):
         retention_sweep(now=now, batch_size=3)
 
@@ -221,7 +220,7 @@ def test_E4_sweep_killed_midway_leaves_no_orphan_and_the_next_run_finishes(user,
     assert scan.orphan_blobs == []  # never a blob without its row
     assert scan.missing_blobs == sorted(a.pk for a in assets[3:5])  # rows whose blob went: the next sweep's work
 
-    monkeypatch.setattr(retention, "blob_delete", blob_delete)
+    monkeypatch.setattr(storage, "blob_delete", blob_delete)
     result = retention_sweep(now=now + HOUR, batch_size=3)
     assert result["deleted"] == 4 and result["blobs_failed"] == 0
     assert all(gone(a) for a in assets)
@@ -239,13 +238,13 @@ def test_E4_a_failed_blob_delete_keeps_row_and_blob_for_the_next_sweep(user, mon
             raise OSError("storage timed out")
         blob_delete(key)
 
-    monkeypatch.setattr(retention, "blob_delete", storage_refuses_one)
+    monkeypatch.setattr(storage, "blob_delete", storage_refuses_one)
     result = retention_sweep(now=now)
     assert (result["deleted"], result["blobs_failed"], result["skipped"]) == (1, 1, {"storage_error": 1})
     assert gone(fine) and kept(stuck)
     assert storage_scan().clean
 
-    monkeypatch.setattr(retention, "blob_delete", blob_delete)
+    monkeypatch.setattr(storage, "blob_delete", blob_delete)
     assert retention_sweep(now=now + HOUR)["deleted"] == 1
     assert gone(stuck)
     assert decisions(stuck) == [("skipped", "storage_error"), ("deleted", "")]

@@ -23,7 +23,15 @@ from django.test import Client
 from intaglio.assets.models import Asset
 from intaglio.assets.scan import storage_scan
 from intaglio.assets.services import asset_ingest_upload, asset_signed_url
-from intaglio.assets.storage import blob_delete, blob_exists, blob_keys, blob_open, blob_storage, blob_write
+from intaglio.assets.storage import (
+    blob_delete,
+    blob_delete_many,
+    blob_exists,
+    blob_keys,
+    blob_open,
+    blob_storage,
+    blob_write,
+)
 from tests.factories import jpeg_bytes
 
 
@@ -89,6 +97,21 @@ def test_round_trip_exists_list_and_idempotent_delete(backend):
     blob_delete(key)  # already gone: not an error
     assert not blob_exists(key)
     assert key not in set(blob_keys())
+
+
+def test_many_blobs_go_in_one_call_and_missing_ones_are_not_errors(backend, monkeypatch):
+    from intaglio.assets import storage
+
+    monkeypatch.setattr(storage, "S3_DELETE_BATCH", 4)  # several requests on S3, with a partial last one
+    keys = [f"blobs/{uuid.uuid4().hex}" for _ in range(9)]
+    for key in keys:
+        blob_write(key, b"x")
+    keep = f"blobs/{uuid.uuid4().hex}"
+    blob_write(keep, b"kept")
+    assert blob_delete_many([*keys, f"blobs/{uuid.uuid4().hex}"]) == set()  # the last one never existed
+    assert not any(blob_exists(key) for key in keys)
+    assert blob_exists(keep) and keep in set(blob_keys())
+    blob_delete(keep)
 
 
 def test_keys_are_random_and_never_carry_the_file_name(backend, user):

@@ -19,13 +19,13 @@ Eligibility (E4): an expired asset is deleted only if
   A restricted account (J27) is swept like any other: restriction stops new processing, not expiry.
 
 Deleting one asset (no orphan blob, ever)
-    The blob is deleted first (``blob_delete`` is idempotent), then the row. Both happen inside the batch's
-    transaction, after the batch's rows were locked and their eligibility re-checked under the lock: on
-    PostgreSQL a job that tries to take one of them as input meanwhile waits on the row lock (its foreign key
-    needs it), then finds the row gone; on SQLite the IMMEDIATE transaction keeps every other writer out.
-    A kill after some blobs went but before the commit leaves rows whose blob is missing: they are still expired
-    and eligible, and the next sweep deletes them (deleting a missing blob is not an error). A blob deletion that
-    fails keeps the row and blob (skipped, reason ``storage_error``; counted in ``blobs_failed``) for the next
+    The blob is deleted first (``blob_delete_many``: idempotent, one request per 1,000 blobs on S3), then the row.
+    Both happen inside the batch's transaction, after the batch's rows were locked and their eligibility re-checked
+    under the lock: on PostgreSQL a job that tries to take one of them as input meanwhile waits on the row lock (its
+    foreign key needs it), then finds the row gone; on SQLite the IMMEDIATE transaction keeps every other writer
+    out. A kill after some blobs went but before the commit leaves rows whose blob is missing: they are still
+    expired and eligible, and the next sweep deletes them (deleting a missing blob is not an error). A blob deletion
+    that fails keeps the row and blob (skipped, reason ``storage_error``; counted in ``blobs_failed``) for the next
     sweep. Deleting an input row never deletes the Job that used it.
 
 Batches
@@ -55,7 +55,6 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -63,7 +62,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, RetentionClass
-from intaglio.assets.storage import blob_delete
+from intaglio.assets.storage import blob_delete_many
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.privacy.audit import audit_record
 from intaglio.privacy.models import DerivedMetric, RetentionDecision
@@ -71,9 +70,6 @@ from intaglio.privacy.models import DerivedMetric, RetentionDecision
 log = logging.getLogger("intaglio.privacy.retention")
 
 BATCH_SIZE = 500
-# Blob deletions of one batch run on this many threads: a remote bucket spends most of each request on the
-# network. Kept under boto's default connection pool (10), so no connection is discarded and reopened.
-BLOB_DELETE_THREADS = 8
 # E5: deletion may lag expiry, but p99 stays within this.
 LAG_TARGET_P99_SECONDS = 24 * 3600
 
@@ -147,29 +143,17 @@ def _new_skips(item_type: str, skips: list[tuple[int, str, str, datetime | None]
     ]
 
 
-def _delete_blobs(keys: dict[int, str], pool: ThreadPoolExecutor | None) -> tuple[set[int], set[int]]:
-    """Deletes the blobs; returns (asset ids whose blob is gone, asset ids whose deletion failed).
+def _delete_blobs(keys: dict[int, str]) -> tuple[set[int], set[int]]:
+    """Deletes the blobs (one request per 1,000 on S3); returns (asset ids whose blob is gone, ids that failed).
 
-    An Exception from storage is a failure of that one blob; anything else (a kill, KeyboardInterrupt) propagates
-    and aborts the batch's transaction."""
-    done, failed = set(), set()
-
-    def attempt(item):
-        asset_id, key = item
-        try:
-            blob_delete(key)
-        except Exception:
-            log.warning("retention.blob_delete_failed", extra={"asset_id": asset_id}, exc_info=True)
-            return asset_id, False
-        return asset_id, True
-
-    results = pool.map(attempt, keys.items()) if pool is not None and len(keys) > 1 else map(attempt, keys.items())
-    for asset_id, ok in results:
-        (done if ok else failed).add(asset_id)
-    return done, failed
+    A storage error fails only its blobs; anything else (a kill, KeyboardInterrupt) propagates and aborts the
+    batch's transaction."""
+    failed_keys = blob_delete_many(list(keys.values()))
+    failed = {asset_id for asset_id, key in keys.items() if key in failed_keys}
+    return set(keys) - failed, failed
 
 
-def _sweep_asset_batch(ids: list[int], *, now, clock, pool, totals: dict) -> None:
+def _sweep_asset_batch(ids: list[int], *, now, clock, totals: dict) -> None:
     with transaction.atomic():
         locked = list(_lock(Asset.objects.filter(pk__in=ids, expires_at__lte=now).order_by("pk")).values_list("pk"))
         busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
@@ -200,7 +184,7 @@ def _sweep_asset_batch(ids: list[int], *, now, clock, pool, totals: dict) -> Non
                 if reason == ACCOUNT_CONTENT:
                     log.warning("retention.account_content_expiry_refused", extra={"asset_id": row["pk"]})
 
-        gone, failed = _delete_blobs({pk: row["storage_key"] for pk, row in eligible.items()}, pool)
+        gone, failed = _delete_blobs({pk: row["storage_key"] for pk, row in eligible.items()})
         skips += [(pk, eligible[pk]["retention_class"], STORAGE_ERROR, eligible[pk]["expires_at"]) for pk in failed]
         deleted_at = clock()
         if gone:
@@ -308,10 +292,9 @@ def retention_sweep(
             return batch_size
         return max(0, min(batch_size, limit - totals["deleted_assets"] - totals["deleted_metrics"]))
 
-    with ThreadPoolExecutor(max_workers=BLOB_DELETE_THREADS, thread_name_prefix="retention-blob") as pool:
-        for retention_class in RetentionClass.values:
-            for ids in _expired_batches(Asset.objects.filter(retention_class=retention_class), now=now, size=room):
-                _sweep_asset_batch(ids, now=now, clock=clock, pool=pool, totals=totals)
+    for retention_class in RetentionClass.values:
+        for ids in _expired_batches(Asset.objects.filter(retention_class=retention_class), now=now, size=room):
+            _sweep_asset_batch(ids, now=now, clock=clock, totals=totals)
     for ids in _expired_batches(DerivedMetric.objects.all(), now=now, size=room):
         _sweep_metric_batch(ids, now=now, clock=clock, totals=totals)
 
