@@ -83,3 +83,29 @@ def test_deletions_by_people_are_audited_without_content(logged_in, user):
     assert events["artwork.deleted"].target_id == str(artwork.pk) and events["artwork.deleted"].actor == user
     assert events["job.deleted"].detail == {"kind": "preview", "files": 3}
     assert "Grandma" not in str([(e.detail, e.target_id) for e in events.values()])
+
+
+def test_E4_a_file_expired_or_swept_cannot_start_a_new_job(user):
+    from datetime import timedelta
+
+    import pytest
+    from django.utils import timezone
+
+    from intaglio.credits.services import credits_grant_monthly
+    from intaglio.jobs.services import JobRefused, job_create
+    from intaglio.privacy.retention import retention_sweep
+
+    credits_grant_monthly(user=user, period="2026-11")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "JPEG")
+    photo = upload_photo(owner=user, upload=io.BytesIO(buffer.getvalue())).inputs.get()
+    run_queued_jobs()
+    params = {"material": "maple", "machine": "diode-10w", "width_mm": 20}
+    Asset.objects.filter(pk=photo.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(JobRefused) as expired:
+        job_create(owner=user, kind="engrave.prepare", params=params, inputs=[photo])
+    assert expired.value.code == "invalid_inputs" and "expired" in expired.value.message
+    retention_sweep()
+    with pytest.raises(JobRefused) as swept:
+        job_create(owner=user, kind="engrave.prepare", params=params, inputs=[photo])  # a stale copy of the row
+    assert swept.value.code == "invalid_inputs"

@@ -86,6 +86,20 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
                 "Processing is paused on your account because you asked us to restrict it, so no new job can "
                 "start. Everything you stored is kept. You can lift the restriction on the Your data page.",
             )
+        # The files are locked too: a file the retention sweeper removed a moment ago (its row is gone, or it is
+        # expired and about to go) is refused with a message rather than a database error.
+        if inputs:
+            present = set(
+                Asset.objects.select_for_update()
+                .filter(pk__in=[a.pk for a in inputs])
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+                .values_list("pk", flat=True)
+            )
+            if len(present) < len({a.pk for a in inputs}):
+                raise JobRefused(
+                    "invalid_inputs",
+                    "One of the files has expired and was removed under our retention rules. Upload it again.",
+                )
         if job_kind.counts_toward_plan_limit:
             limit = settings.PLANS[owner.plan]["concurrent_jobs"]
             active = (
