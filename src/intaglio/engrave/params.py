@@ -139,8 +139,3 @@ class ArtworkSettings(pydantic.BaseModel):
                 f"{area_w:g} × {area_h:g} mm work area."
             )
         return ""
-
-    def summary(self) -> str:
-        """A short label for lists and file names: material, size, mode."""
-        height = f"x{self.height_mm:.0f}" if self.height_mm else ""
-        return f"{self.material} {self.width_mm:.0f}{height} mm {self.mode}"

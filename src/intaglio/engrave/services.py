@@ -26,6 +26,7 @@ from intaglio.engrave.params import ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import ArtworkError
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
+from intaglio.ops.validation import validation_problems
 from intaglio.privacy.audit import audit_record
 
 log = logging.getLogger("intaglio.engrave")
@@ -57,8 +58,9 @@ def settings_validate(raw: dict, *, owner) -> ArtworkSettings:
     try:
         return ArtworkSettings.model_validate(raw)
     except pydantic.ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in invalid.errors())
-        raise StudioRefused("invalid_settings", f"Some settings are not valid: {problems}.") from None
+        raise StudioRefused(
+            "invalid_settings", f"Some settings are not valid: {validation_problems(invalid)}."
+        ) from None
 
 
 def default_settings() -> dict:
@@ -87,10 +89,7 @@ def artwork_create(*, owner, source: Asset, title: str = "", settings: dict | No
 def artwork_save_settings(*, artwork: Artwork, settings: dict) -> ArtworkSettings:
     """Keeps the settings the user is looking at, so the studio reopens there."""
     clean = settings_validate(settings, owner=artwork.owner)
-    artwork.settings = clean.model_dump(mode="json", exclude_defaults=True) | {
-        "material": clean.material,
-        "width_mm": clean.width_mm,
-    }
+    artwork.settings = clean.model_dump(mode="json")
     artwork.updated_at = timezone.now()
     artwork.save(update_fields=["settings", "updated_at"])
     return clean
@@ -356,7 +355,7 @@ def machine_profile_save(*, owner, values: dict, profile: MachineProfile | None 
             }
         )
     except pydantic.ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        problems = validation_problems(invalid)
         raise StudioRefused("invalid_machine", f"Some machine settings are not valid: {problems}.") from None
     profile = profile or MachineProfile(owner=owner)
     profile.name = name
@@ -394,7 +393,7 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
     try:
         clean = ArtworkSettings.model_validate(probe)
     except pydantic.ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        problems = validation_problems(invalid)
         raise StudioRefused("invalid_preset", f"Some preset settings are not valid: {problems}.") from None
     preset = preset or MaterialPreset(owner=owner)
     preset.name = name

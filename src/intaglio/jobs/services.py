@@ -20,6 +20,7 @@ from intaglio.credits.services import InsufficientCredits, credits_capture, cred
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
 from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
 from intaglio.jobs.runner import retry_delay
+from intaglio.ops.validation import validation_problems
 from intaglio.privacy.audit import audit_record
 
 log = logging.getLogger("intaglio.jobs")
@@ -54,7 +55,7 @@ def _validated(kind_name: str, params: dict, inputs: list[Asset]):
     try:
         clean = kind.params.model_validate(params).model_dump(mode="json")
     except pydantic.ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in invalid.errors())
+        problems = validation_problems(invalid, whole="params")
         raise JobRefused("invalid_params", f"Some settings are not valid: {problems}.") from None
     if not kind.inputs_min <= len(inputs) <= kind.inputs_max:
         wanted = str(kind.inputs_min) if kind.inputs_min == kind.inputs_max else f"{kind.inputs_min}–{kind.inputs_max}"

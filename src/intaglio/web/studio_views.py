@@ -58,7 +58,6 @@ MODE_OPTIONS = {
     "detail": float,
     "seed": int,
 }
-ACTIVE_STATES_POLL_SECONDS = 1
 
 
 def _owned_artwork(request, artwork_id: int) -> Artwork:
