@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "intaglio.jobs",
     "intaglio.credits",
     "intaglio.engrave",
+    "intaglio.jewellery",
     "intaglio.privacy",
     "intaglio.web",
 ]
@@ -298,6 +299,53 @@ if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
             "hosts": [EMAIL_HOST],
         }
     )
+# --- Jewellery providers ------------------------------------------------------------------------------
+# Analysis reads reference images (J9); generation makes the pictures (J8). "local" needs nothing outside.
+JEWELLERY_ANALYSIS_PROVIDER = env_str("INTAGLIO_ANALYSIS_PROVIDER", "local")
+JEWELLERY_GENERATION_PROVIDER = env_str("INTAGLIO_GENERATION_PROVIDER", "local")
+OPENROUTER_API_KEY = env_str("OPENROUTER_API_KEY")
+OPENROUTER_BASE_URL = env_str("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1").rstrip("/")
+OPENROUTER_MODEL = env_str("OPENROUTER_MODEL", "google/gemini-2.5-flash")
+# Ask OpenRouter to route only to endpoints with zero data retention.
+OPENROUTER_ZERO_RETENTION = env_str("OPENROUTER_ZERO_RETENTION", "1") not in ("0", "false", "no")
+# "data_url" sends the image bytes inline; "signed_url" sends a short-lived link (needs a public BASE_URL).
+OPENROUTER_IMAGE_TRANSPORT = env_str("OPENROUTER_IMAGE_TRANSPORT", "data_url")
+OPENROUTER_TIMEOUT_SECONDS = env_int("OPENROUTER_TIMEOUT_SECONDS", 60)
+WAVESPEED_API_KEY = env_str("WAVESPEED_API_KEY")
+WAVESPEED_BASE_URL = env_str("WAVESPEED_BASE_URL", "https://api.wavespeed.ai").rstrip("/")
+WAVESPEED_MODEL = env_str("WAVESPEED_MODEL", "bytedance/seedream-v4/edit")
+# The secret shown in WaveSpeed's webhook settings ("whsec_…"); without it webhooks are refused and jobs poll.
+WAVESPEED_WEBHOOK_SECRET = env_str("WAVESPEED_WEBHOOK_SECRET")
+# Hosts WaveSpeed serves finished images from (copied into our storage at once).
+WAVESPEED_OUTPUT_HOSTS = env_list("WAVESPEED_OUTPUT_HOSTS", ["*.wavespeed.ai", "*.cloudfront.net"])
+WAVESPEED_TIMEOUT_SECONDS = env_int("WAVESPEED_TIMEOUT_SECONDS", 30)
+# Predictions one account may have running at WaveSpeed at once (the default tier allows 2 in all).
+WAVESPEED_MAX_CONCURRENT_PER_ACCOUNT = env_int("WAVESPEED_MAX_CONCURRENT_PER_ACCOUNT", 2)
+# Without a webhook the job looks again after this long; a prediction still unfinished after the deadline fails.
+WAVESPEED_POLL_SECONDS = env_int("WAVESPEED_POLL_SECONDS", 20)
+WAVESPEED_DEADLINE_MINUTES = env_int("WAVESPEED_DEADLINE_MINUTES", 30)
+# Signed links given to providers never outlive this (J8: at most 15 minutes).
+PROVIDER_SIGNED_URL_SECONDS = min(env_int("INTAGLIO_PROVIDER_SIGNED_URL_SECONDS", 600), 900)
+if JEWELLERY_ANALYSIS_PROVIDER == "openrouter":
+    SUBPROCESSORS.append(
+        {
+            "name": "OpenRouter",
+            "purpose": "Identifies the piece in your jewellery reference images (type, metal, stones)",
+            "data": "Your reference images, with data collection and training refused",
+            "region": "USA",
+            "hosts": [urlsplit(OPENROUTER_BASE_URL).netloc],
+        }
+    )
+if JEWELLERY_GENERATION_PROVIDER == "wavespeed":
+    SUBPROCESSORS.append(
+        {
+            "name": "WaveSpeed AI",
+            "purpose": "Generates jewellery images from your references and prompt",
+            "data": "Short-lived links to your reference images, and the prompt",
+            "region": "USA",
+            "hosts": [urlsplit(WAVESPEED_BASE_URL).netloc, *WAVESPEED_OUTPUT_HOSTS],
+        }
+    )
 # Who answers privacy questions, and the legal name responsible for the data (shown on the notice).
 PRIVACY_CONTACT_EMAIL = env_str("INTAGLIO_PRIVACY_CONTACT_EMAIL")
 PRIVACY_OPERATOR = env_str("INTAGLIO_PRIVACY_OPERATOR")
@@ -316,7 +364,8 @@ JOB_MAX_ATTEMPTS = env_int("INTAGLIO_JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_int("INTAGLIO_JOB_RETRY_BASE_SECONDS", 2)
 JOB_RETRY_MAX_SECONDS = env_int("INTAGLIO_JOB_RETRY_MAX_SECONDS", 300)
 # Credits each job kind costs; INTAGLIO_JOB_COSTS (JSON) overrides entries.
-JOB_COSTS = {"preview": 0}
+# Analysis is included (it only informs the prompt); generation is charged per image.
+JOB_COSTS = {"preview": 0, "jewellery.analyse": 0}
 if env_str("INTAGLIO_JOB_COSTS"):
     JOB_COSTS.update(json.loads(env_str("INTAGLIO_JOB_COSTS")))
 # Extra modules that register job kinds (each imported once at start-up).

@@ -4,6 +4,7 @@ from django.urls import include, path
 from intaglio.api.api import api
 from intaglio.assets.views import asset_download, signed_download
 from intaglio.ops.views import healthz
+from intaglio.web.webhook_views import provider_webhook
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("files/<int:asset_id>/", asset_download, name="asset-download"),
     path("files/signed", signed_download, name="signed-download"),
+    path("hooks/<str:provider>/", provider_webhook, name="webhook-provider"),
     path("", include("intaglio.web.urls")),
 ]
 

@@ -53,6 +53,8 @@ from intaglio.credits.services import (
 from intaglio.engrave import services as engrave
 from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
 from intaglio.engrave.params import STYLES
+from intaglio.jewellery import services as jewellery
+from intaglio.jewellery.models import Generation, Piece
 from intaglio.jobs import kinds
 from intaglio.jobs.kinds import JobKind, registered_kinds
 from intaglio.jobs.models import Job, JobState
@@ -477,6 +479,15 @@ MACHINE = {
 PRESET = {"name": "Slate portraits", "material": "slate", "mode": "atkinson", "line_interval_mm": "0.12"}
 STUDIO_FORM = {"material": "slate", "machine": "diode-10w", "width_mm": "60", "fit": "crop", "mode": "atkinson"}
 A_STYLE = next(iter(STYLES))
+ATTRIBUTES = {
+    "type": {"value": "ring", "confidence": 0.9},
+    "metal": {"value": "yellow_gold", "confidence": 0.8},
+    "stones": [{"colour": "red", "count": 1, "cut": "round", "confidence": 0.7}],
+    "stones_confidence": 0.7,
+    "finish": {"value": "polished", "confidence": 0.6},
+    "shots": [{"value": "packshot", "confidence": 0.9}],
+}
+BRIEF = {"preset": "white_packshot", "aspect_ratio": "1:1", "variants": 1, "metals": []}
 
 
 @dataclass(frozen=True)
@@ -543,6 +554,15 @@ API_CASES = [
     Case("api", "DELETE", "/api/v1/engrave/presets/{preset_id}", "preset"),
     Case("api", "PUT", "/api/v1/privacy/gallery/{asset_id}", "made", {"published": True}),
     Case("api", "DELETE", "/api/v1/tokens/{token_id}", "token"),
+    Case("api", "GET", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
+    Case("api", "PUT", "/api/v1/jewellery/pieces/{piece_id}/attributes", "piece", {"attributes": ATTRIBUTES}),
+    Case("api", "POST", "/api/v1/jewellery/pieces/{piece_id}/analysis", "piece"),
+    Case("api", "POST", "/api/v1/jewellery/pieces/{piece_id}/prompt", "piece", BRIEF),
+    Case("api", "POST", "/api/v1/jewellery/pieces/{piece_id}/generations", "piece", BRIEF),
+    Case("api", "GET", "/api/v1/jewellery/pieces/{piece_id}/generations", "piece"),
+    Case("api", "DELETE", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
+    Case("api", "GET", "/api/v1/jewellery/generations/{generation_id}", "generation"),
+    Case("api", "DELETE", "/api/v1/jewellery/generations/{generation_id}", "generation"),
     # Ids inside a JSON body.
     Case("api", "POST", "/api/v1/jobs", "photo", {"kind": "preview", "inputs": ["{photo}"]}, 422, "invalid_inputs"),
     Case("api", "POST", "/api/v1/engrave/artworks", "photo", {"source": "{photo}"}, 404, "invalid_source"),
@@ -556,6 +576,7 @@ WEB_EXEMPT = {
     "email-change-confirm": "a signed one-time link from an e-mail",
     "privacy-consent-set": "a consent scope name, always of the signed-in account",
     "library-material": "the public material library",
+    "webhook-provider": "a provider name; each delivery is authenticated by its signature, not an account",
 }
 API_EXEMPT = {("PUT", "/api/v1/privacy/consents/{scope}"): "a consent scope name, always of the calling account"}
 
@@ -576,6 +597,11 @@ def world(user) -> World:
     machine = engrave.machine_profile_save(owner=user, values=MACHINE)
     preset = engrave.material_preset_save(owner=user, values={**PRESET, "adjustments": {}})
     token, _ = api_token_create(user=user, name="laser software")
+    piece = jewellery.piece_create(
+        owner=user, uploads=[SimpleUploadedFile("ring.jpg", jpeg_bytes(400, 300), "image/jpeg")]
+    )
+    jewellery.piece_confirm(piece=piece, attributes=ATTRIBUTES)
+    generation = jewellery.generation_create(piece=piece, brief=jewellery.brief_validate(BRIEF))
     ids = {
         "job": job.pk,
         "photo": photo.pk,
@@ -584,6 +610,8 @@ def world(user) -> World:
         "machine": machine.pk,
         "preset": preset.pk,
         "token": token.pk,
+        "piece": piece.pk,
+        "generation": generation.pk,
     }
     return World(ids=ids, owner_token=make_token(user, name="owner script"))
 
@@ -598,6 +626,8 @@ def snapshot(user) -> dict:
         "artworks": list(Artwork.objects.filter(owner=user).order_by("pk").values()),
         "machines": list(MachineProfile.objects.filter(owner=user).order_by("pk").values()),
         "presets": list(MaterialPreset.objects.filter(owner=user).order_by("pk").values()),
+        "pieces": list(Piece.objects.filter(owner=user).order_by("pk").values()),
+        "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
         "ledger": LedgerEntry.objects.filter(user=user).count(),

@@ -34,10 +34,20 @@ class JobKind:
     # How long outputs are kept: made work is account content (kept until deleted, J16); scaled copies of a
     # private photo are "private_upload" and follow that photo's clock (E3).
     output_retention: str = "account_content"
+    # Units of work a job of this kind is charged for, from its validated params (e.g. images to generate);
+    # the price is units × cost.
+    units: Callable[[dict], int] | None = None
+    # Outputs are saved one by one and stay valid across attempts (a job that waits on a provider collects
+    # each image as it comes); other kinds start every attempt from nothing.
+    resumable: bool = False
 
     @property
     def cost(self) -> int:
+        """Credits per unit of work (per job, for kinds without units)."""
         return int(settings.JOB_COSTS.get(self.name, 1))
+
+    def cost_for(self, params: dict) -> int:
+        return self.cost * (self.units(params) if self.units else 1)
 
 
 class UnknownJobKind(LookupError):

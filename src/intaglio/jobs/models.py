@@ -42,6 +42,8 @@ class Job(models.Model):
     error_message = models.CharField(max_length=500, blank=True, help_text="Shown to the user.")
     error_detail = models.TextField(blank=True, help_text="Internal only: never shown to the user.")
     provider_ref = models.CharField(max_length=200, blank=True)
+    # A small JSON answer some kinds give besides files (e.g. what analysis found); never image data.
+    result = models.JSONField(null=True, blank=True)
     credits_reserved = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)

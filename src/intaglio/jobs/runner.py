@@ -47,6 +47,15 @@ class JobCancelled(Exception):
     pass
 
 
+class WaitForProvider(Exception):  # noqa: N818 - a signal, not an error
+    """The work is with an outside provider: release the worker and look again after `seconds` (or sooner, when
+    the provider's webhook wakes the job)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"waiting {seconds:g} s for the provider")
+        self.seconds = seconds
+
+
 class LeaseLost(Exception):
     """Another attempt owns the job now, or it was cancelled or deleted: stop without writing anything."""
 
@@ -125,6 +134,17 @@ class JobContext:
         with blob_open(asset.storage_key) as handle:
             return handle.read()
 
+    def save_result(self, result: dict) -> None:
+        """Stores the job's small JSON answer, if this attempt still holds the job."""
+        fenced = Job.objects.filter(pk=self.job.pk, lease_token=self._token, state=JobState.RUNNING)
+        if not fenced.update(result=result):
+            raise LeaseLost()
+        self.job.result = result
+
+    def still_held(self):
+        """A context manager for a kind's own writes: inside it the job is locked and still this attempt's."""
+        return _Held(self.job.pk, self._token)
+
     def progress(self, percent: int) -> None:
         """Records progress; this is also where a cancel request or a lost lease stops the work."""
         if self._keeper.lost:
@@ -164,27 +184,53 @@ class JobContext:
         return asset
 
 
+class _Held:
+    def __init__(self, job_id: int, token: str):
+        self._atomic = transaction.atomic()
+        self._job_id, self._token = job_id, token
+
+    def __enter__(self):
+        self._atomic.__enter__()
+        try:
+            if not _locked_if_held(self._job_id, self._token):
+                raise LeaseLost()
+        except BaseException as exc:
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        return self._atomic.__exit__(*exc_info)
+
+
 def _locked_if_held(job_id: int, token: str) -> Job | None:
     return Job.objects.select_for_update().filter(pk=job_id, lease_token=token, state=JobState.RUNNING).first()
 
 
 def _claim(job_id: int) -> tuple[Job, str, list[str]] | None:
-    """queued → running with a fresh lease token and attempt + 1; None when the job is not ours to run."""
+    """queued → running with a fresh lease token and attempt + 1; None when the job is not ours to run.
+
+    A job waiting on a provider is claimed the same way when its poll comes due (or a webhook wakes it); looking
+    again is not a new attempt, so it keeps its attempt count."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != JobState.QUEUED:
+        if job is None or job.state not in (JobState.QUEUED, JobState.WAITING_PROVIDER):
             return None
         token = uuid.uuid4().hex
+        if job.state == JobState.QUEUED:
+            job.attempts += 1
         job.state = JobState.RUNNING
-        job.attempts += 1
         job.lease_token = token
         job.lease_until = _lease_until()
         job.started_at = job.started_at or timezone.now()
         job.progress = 0
         job.save(update_fields=["state", "attempts", "lease_token", "lease_until", "started_at", "progress"])
-        # Outputs of an earlier attempt that died half-way are dropped, so a retry never duplicates them.
-        stale = list(Asset.objects.filter(produced_by=job).values_list("storage_key", flat=True))
-        Asset.objects.filter(produced_by=job).delete()
+        # Outputs of an earlier attempt that died half-way are dropped, so a retry never duplicates them (a
+        # resumable kind keeps what it collected: each of its outputs is complete on its own).
+        stale = []
+        if not get_kind(job.kind).resumable:
+            stale = list(Asset.objects.filter(produced_by=job).values_list("storage_key", flat=True))
+            Asset.objects.filter(produced_by=job).delete()
     return job, token, stale
 
 
@@ -200,9 +246,11 @@ def job_run(*, job_id: int) -> str:
     log.info("job.started", extra={"job_id": job.pk, "kind": job.kind, "attempt": job.attempts})
     keeper = LeaseKeeper(job.pk, token)
     keeper.start()
-    outcome, message, detail = "succeeded", "", ""
+    outcome, message, detail, wait = "succeeded", "", "", 0.0
     try:
         get_kind(job.kind).run(JobContext(job, token, keeper))
+    except WaitForProvider as waiting:
+        outcome, wait = "waiting", waiting.seconds
     except LeaseLost:
         outcome = "lease_lost"
     except JobCancelled:
@@ -219,4 +267,6 @@ def job_run(*, job_id: int) -> str:
         log.warning("job.lease_lost", extra={"job_id": job.pk, "attempt": job.attempts})
         return outcome
     close_old_connections()  # a long attempt may have outlived its connection; start the settling on a fresh one
-    return job_finish_attempt(job_id=job.pk, token=token, outcome=outcome, message=message, detail=detail)
+    return job_finish_attempt(
+        job_id=job.pk, token=token, outcome=outcome, message=message, detail=detail, wait_seconds=wait
+    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from intaglio.assets.models import Asset, RetentionClass
+from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
@@ -121,13 +121,13 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
                     owner=owner,
                     kind=kind,
                     params=clean,
-                    credits_reserved=job_kind.cost,
+                    credits_reserved=job_kind.cost_for(clean),
                     idempotency_key=idempotency_key,
                 )
         except IntegrityError:
             return Job.objects.get(owner=owner, idempotency_key=idempotency_key)
         try:
-            credits_reserve(job=job, credits=job_kind.cost)
+            credits_reserve(job=job, credits=job.credits_reserved)
         except InsufficientCredits as refusal:
             raise JobRefused("insufficient_credits", str(refusal)) from None
         if inputs:
@@ -136,7 +136,7 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
             Asset.objects.filter(pk__in=photo_ids).update(expires_at=None)
             _copies_of(photo_ids).update(expires_at=None)
         _enqueue(job)
-    log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job_kind.cost})
+    log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job.credits_reserved})
     return job
 
 
@@ -191,10 +191,15 @@ def _move(job: Job, to: str, **fields) -> Job:
 
 
 def _start_input_expiry(job: Job) -> None:
-    """An upload's retention clock starts when the last job using it ends; its scaled copies (previews) share it."""
+    """An upload's retention clock starts when the last job using it ends; its scaled copies (previews) share it.
+
+    Jewellery reference images have no such clock: they stay until their piece is deleted or the account
+    closed (J21)."""
     expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
     busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-    idle = list(job.inputs.filter(~Exists(busy)).values_list("pk", flat=True))
+    idle = list(
+        job.inputs.filter(~Exists(busy)).exclude(kind=AssetKind.REFERENCE_IMAGE).values_list("pk", flat=True)
+    )
     Asset.objects.filter(pk__in=idle).update(expires_at=expires)
     _copies_of(idle).update(expires_at=expires)
 
@@ -224,12 +229,30 @@ def job_cancel(*, job: Job) -> Job:
         return locked
 
 
-def job_finish_attempt(*, job_id: int, token: str, outcome: str, message: str = "", detail: str = "") -> str:
+def job_wake(*, job_id: int) -> bool:
+    """A job waiting on a provider looks again now (its webhook arrived) instead of at its next poll."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.WAITING_PROVIDER).first()
+        if job is None:
+            return False
+        _discard_task(job)
+        _enqueue(job)
+    return True
+
+
+def job_finish_attempt(
+    *, job_id: int, token: str, outcome: str, message: str = "", detail: str = "", wait_seconds: float = 0
+) -> str:
     """Records how an attempt ended, if that attempt still holds the job (otherwise it changes nothing)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id, lease_token=token, state=JobState.RUNNING).first()
         if job is None:
             return "lease_lost"
+        if outcome == "waiting":
+            # The worker is free again; the queue entry below looks at the provider after the wait.
+            _move(job, JobState.WAITING_PROVIDER, lease_until=None, lease_token="")
+            _enqueue(job, delay_seconds=wait_seconds)
+            return outcome
         if outcome == "succeeded":
             _move(job, JobState.SUCCEEDED)
         elif outcome == "cancelled":
@@ -287,7 +310,9 @@ def jobs_reap() -> dict[str, int]:
     # the job would otherwise wait forever.
     grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
     live = Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace)
-    stranded = Job.objects.filter(state=JobState.QUEUED, created_at__lt=grace).exclude(
+    stranded = Job.objects.filter(
+        state__in=(JobState.QUEUED, JobState.WAITING_PROVIDER), created_at__lt=grace
+    ).exclude(
         Exists(DBTaskResult.objects.filter(live, pk=OuterRef("task_id")))
     )
     for job_id in stranded.values_list("pk", flat=True):

@@ -59,6 +59,7 @@ from intaglio.assets.services import asset_delete_blobs
 from intaglio.assets.storage import blob_open
 from intaglio.credits.models import LedgerEntry
 from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
+from intaglio.jewellery.models import Piece
 from intaglio.jobs.models import Job
 from intaglio.privacy.audit import audit_record
 from intaglio.privacy.models import (
@@ -390,6 +391,9 @@ def account_content_delete(*, user, now: datetime | None = None) -> dict[str, in
     counts["files"] = len(keys)
     counts["blob_failures"] = asset_delete_blobs(keys)
     counts["held_files"] = Asset.objects.filter(owner=user, legal_hold=True).count()
+    pieces = Piece.objects.filter(owner=user)
+    counts["jewellery_pieces"] = pieces.count()
+    pieces.delete()
     counts["machine_profiles"] = MachineProfile.objects.filter(owner=user).delete()[0]
     counts["material_presets"] = MaterialPreset.objects.filter(owner=user).delete()[0]
     counts["derived_metrics"] = DerivedMetric.objects.filter(owner=user).delete()[0]
@@ -664,6 +668,7 @@ def _sections() -> dict[str, Section]:
             "To run your jobs and give you the results.",
         ),
         ("artworks", "Artworks and their versions", *content, "To keep your engraving work."),
+        ("jewellery_pieces", "Jewellery pieces and their generations", *content, "To keep your jewellery work."),
         ("machine_profiles", "Your machines", *content, "To prepare artwork for your own laser."),
         ("material_presets", "Your material presets", *content, "To start new artwork from your settings."),
         (
@@ -797,6 +802,23 @@ def _records(*, user_id: int | None, email: str, match_email: bool) -> dict[str,
                 ],
             }
             for a in Artwork.objects.filter(owner=user).prefetch_related("versions").order_by("pk")
+        ]
+        records["jewellery_pieces"] = [
+            {
+                "id": piece.pk,
+                "title": piece.title,
+                "reference_asset_ids": sorted(a.pk for a in piece.references.all()),
+                "analysis_job_id": piece.analysis_job_id,
+                "analysis": piece.analysis_job.result if piece.analysis_job else None,
+                "attributes": piece.attributes,
+                "confirmed_at": _iso(piece.confirmed_at),
+                "created_at": _iso(piece.created_at),
+                "generation_job_ids": sorted(g.job_id for g in piece.generations.all()),
+            }
+            for piece in Piece.objects.filter(owner=user)
+            .select_related("analysis_job")
+            .prefetch_related("references", "generations")
+            .order_by("pk")
         ]
         records["machine_profiles"] = [
             {

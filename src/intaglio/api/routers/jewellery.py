@@ -1,0 +1,300 @@
+"""The jewellery studio: reference images → analysis → confirmed attributes → prompt → generated images.
+
+A client drives it like this: POST /jewellery/pieces with 1–10 reference images (an analysis job starts), poll
+GET /jewellery/pieces/{id} until `analysis` is filled, PUT the attributes you confirm (or edit), POST …/prompt to see
+the exact prompts a brief makes, then POST …/generations and poll GET /jewellery/generations/{id} until its job
+succeeded; each image has a download URL.
+"""
+
+# No `from __future__ import annotations` here: @paginate resolves the list operations' signatures in this module.
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated
+
+import pydantic
+from ninja import Field, Form, Header, Router, Schema, Status
+from ninja.pagination import paginate
+
+from intaglio.api.errors import ApiError, ErrorOut
+from intaglio.api.pagination import Paginated
+from intaglio.api.routers.jobs import AssetOut, JobOut
+from intaglio.api.routers.uploads import _request_files, _upload_body
+from intaglio.assets.services import UploadRefused
+from intaglio.imaging.jewellery import vocabulary
+from intaglio.jewellery import selectors, services
+from intaglio.jewellery.attributes import Attributes
+from intaglio.jewellery.params import MAX_VARIANTS, Brief
+from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS, TEMPLATE_VERSION
+from intaglio.jobs.kinds import get_kind
+from intaglio.jobs.models import JobState
+from intaglio.jobs.selectors import job_get
+from intaglio.jobs.services import JobRefused
+
+router = Router(tags=["jewellery"])
+
+
+@contextmanager
+def refusals():
+    try:
+        yield
+    except (services.JewelleryRefused, JobRefused, UploadRefused) as refusal:
+        raise ApiError(refusal.status, refusal.code, refusal.message) from None
+
+
+class PresetOut(Schema):
+    name: str
+    label: str
+    scene: str = Field(description="What the preset adds to the prompt.")
+
+
+class VocabularyOut(Schema):
+    types: list[str]
+    metals: list[str]
+    variant_metals: list[str]
+    stone_colours: list[str]
+    stone_cuts: list[str]
+    finishes: list[str]
+    shots: list[str]
+    presets: list[PresetOut]
+    aspect_ratios: list[str]
+    max_variants: int
+    template_version: str = Field(description="The prompt templates in use; stored with every generation.")
+    credits_per_image: int
+
+
+@router.get(
+    "/jewellery/vocabulary",
+    response=VocabularyOut,
+    summary="Attribute words, presets and aspect ratios",
+    description='Every attribute may also be "unknown".',
+)
+def vocabulary_(request):
+    return {
+        "types": list(vocabulary.PIECE_TYPES),
+        "metals": list(vocabulary.METALS),
+        "variant_metals": list(vocabulary.VARIANT_METALS),
+        "stone_colours": list(vocabulary.STONE_COLOURS),
+        "stone_cuts": list(vocabulary.STONE_CUTS),
+        "finishes": list(vocabulary.FINISHES),
+        "shots": list(vocabulary.SHOT_TYPES),
+        "presets": [{"name": name, "label": p.label, "scene": p.scene} for name, p in PRESETS.items()],
+        "aspect_ratios": list(ASPECT_RATIOS),
+        "max_variants": MAX_VARIANTS,
+        "template_version": TEMPLATE_VERSION,
+        "credits_per_image": get_kind("jewellery.generate").cost,
+    }
+
+
+class AnalysisStatusOut(Schema):
+    job_id: int | None
+    state: JobState | None = Field(description="The analysis job's state; null when it was removed.")
+    error_message: str
+    provider: str | None
+    model: str | None
+
+
+class PieceOut(Schema):
+    id: int
+    title: str
+    created_at: datetime
+    references: list[AssetOut]
+    analysis_status: AnalysisStatusOut
+    analysis: Attributes | None = Field(description="What analysis found (null while it runs).")
+    attributes: Attributes | None = Field(description="What you confirmed; prompts are built from these.")
+    confirmed_at: datetime | None
+
+    @staticmethod
+    def resolve_references(obj) -> list:
+        return list(obj.references.all())
+
+    @staticmethod
+    def resolve_analysis_status(obj) -> dict:
+        job = obj.analysis_job
+        result = (job.result or {}) if job else {}
+        return {
+            "job_id": job.pk if job else None,
+            "state": job.state if job else None,
+            "error_message": job.error_message if job else "",
+            "provider": result.get("provider"),
+            "model": result.get("model"),
+        }
+
+    @staticmethod
+    def resolve_analysis(obj):
+        return services.piece_analysis(obj)
+
+
+def owned_piece(request, piece_id: int):
+    piece = selectors.piece_get(owner=request.auth, piece_id=piece_id)
+    if piece is None:
+        raise ApiError(404, "not_found", "No such piece.")
+    return piece
+
+
+@router.post(
+    "/jewellery/pieces",
+    response={201: PieceOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    openapi_extra={"requestBody": _upload_body()},
+    summary="Start a piece from 1–10 reference images (analysis starts)",
+    description=(
+        "Send the reference images (CAD renders, sketches, product photos) as `multipart/form-data` parts named "
+        "`files`, and optionally a `title`. They are checked and cleaned like any upload; when one is refused "
+        "nothing is kept and the error names it. A jewellery.analyse job starts at once; poll GET "
+        "/jewellery/pieces/{id}."
+    ),
+)
+def create_piece(request, title: Form[str] = ""):
+    with refusals():
+        piece = services.piece_create(owner=request.auth, uploads=_request_files(request), title=title)
+    return Status(201, selectors.piece_get(owner=request.auth, piece_id=piece.pk))
+
+
+@router.get("/jewellery/pieces", response=list[PieceOut], summary="List your pieces, newest first")
+@paginate(Paginated)
+def list_pieces(request):
+    return selectors.piece_list(owner=request.auth)
+
+
+@router.get("/jewellery/pieces/{piece_id}", response=PieceOut, summary="A piece with its analysis")
+def get_piece(request, piece_id: int):
+    return owned_piece(request, piece_id)
+
+
+class ConfirmIn(Schema):
+    attributes: Attributes
+    title: Annotated[str, pydantic.StringConstraints(max_length=80, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
+
+
+@router.put(
+    "/jewellery/pieces/{piece_id}/attributes",
+    response=PieceOut,
+    summary="Confirm or edit the attributes",
+    description="Send the attributes as analysis gave them, or edited; one shot type per reference image.",
+)
+def confirm_attributes(request, piece_id: int, payload: ConfirmIn):
+    piece = owned_piece(request, piece_id)
+    with refusals():
+        services.piece_confirm(piece=piece, attributes=payload.attributes.model_dump(), title=payload.title)
+    return owned_piece(request, piece_id)
+
+
+@router.post(
+    "/jewellery/pieces/{piece_id}/analysis",
+    response={201: JobOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Run the analysis again",
+)
+def reanalyse(request, piece_id: int):
+    piece = owned_piece(request, piece_id)
+    with refusals():
+        job = services.piece_reanalyse(piece=piece)
+    return Status(201, job_get(owner=request.auth, job_id=job.pk))
+
+
+class BriefIn(Brief):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+
+class ImagePlanOut(Schema):
+    index: int
+    metal: str | None
+    seed: int
+    prompt: str = Field(description="Exactly the text sent to the generation provider for this image.")
+
+
+class PlanOut(Schema):
+    template_version: str
+    provider: str
+    model: str
+    credits: int = Field(description="What Generate reserves: spent when the images are made, returned otherwise.")
+    images: list[ImagePlanOut]
+
+
+@router.post(
+    "/jewellery/pieces/{piece_id}/prompt",
+    response=PlanOut,
+    summary="The prompts a brief makes, exactly as they will be sent",
+    description="Nothing is charged or stored. Seeds here are examples; a generation draws its own.",
+)
+def prompt_preview(request, piece_id: int, payload: BriefIn):
+    piece = owned_piece(request, piece_id)
+    with refusals():
+        plan = services.generation_plan(piece=piece, brief=payload)
+    return {**plan, "credits": get_kind("jewellery.generate").cost_for(plan)}
+
+
+class GenerationOut(Schema):
+    id: int
+    piece_id: int
+    created_at: datetime
+    job: JobOut = Field(description="Its params keep every prompt, seed, the template version, provider and model.")
+
+
+def owned_generation(request, generation_id: int):
+    generation = selectors.generation_get(owner=request.auth, generation_id=generation_id)
+    if generation is None:
+        raise ApiError(404, "not_found", "No such generation.")
+    return generation
+
+
+@router.post(
+    "/jewellery/pieces/{piece_id}/generations",
+    response={201: GenerationOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Generate images (reserves credits)",
+    description=(
+        "Reserves one credit per image (variants × metal colours), then a jewellery.generate job makes them. "
+        "Send an `Idempotency-Key` header so a retried request returns the first generation. Refusals: 422 "
+        "`not_confirmed` (confirm the attributes first) or `invalid_brief`; 402 `insufficient_credits`; 409 "
+        "`plan_limit`; 403 `restricted`. A generation that fails or is cancelled returns its credits."
+    ),
+)
+def create_generation(
+    request,
+    piece_id: int,
+    payload: BriefIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
+        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
+    piece = owned_piece(request, piece_id)
+    with refusals():
+        generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)
+    return Status(201, owned_generation(request, generation.pk))
+
+
+@router.get(
+    "/jewellery/pieces/{piece_id}/generations", response=list[GenerationOut], summary="A piece's generations"
+)
+@paginate(Paginated)
+def list_generations(request, piece_id: int):
+    return selectors.generation_list(piece=owned_piece(request, piece_id))
+
+
+@router.get("/jewellery/generations/{generation_id}", response=GenerationOut, summary="A generation and its images")
+def get_generation(request, generation_id: int):
+    return owned_generation(request, generation_id)
+
+
+@router.delete(
+    "/jewellery/generations/{generation_id}",
+    response={204: None},
+    summary="Delete a generation and its images",
+    description="One still running is cancelled first and its credits returned.",
+)
+def delete_generation(request, generation_id: int):
+    services.generation_delete(generation=owned_generation(request, generation_id), actor=request.auth)
+    return Status(204, None)
+
+
+@router.delete(
+    "/jewellery/pieces/{piece_id}",
+    response={204: None},
+    summary="Delete a piece and everything made from it",
+    description=(
+        "Removes the references, the analysis, every generation and its images, from the database and from "
+        "storage. Work still running is cancelled and its credits returned; a provider answer arriving later is "
+        "ignored."
+    ),
+)
+def delete_piece(request, piece_id: int):
+    services.piece_delete(piece=owned_piece(request, piece_id), actor=request.auth)
+    return Status(204, None)

@@ -1,0 +1,71 @@
+"""What analysis says about a set of reference images: one validated shape for the local analyser, the remote
+provider's strict JSON schema, the confirm-and-edit form and the prompt templates."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pydantic
+
+from intaglio.imaging.jewellery.vocabulary import (
+    FINISHES,
+    METALS,
+    PIECE_TYPES,
+    SHOT_TYPES,
+    STONE_COLOURS,
+    STONE_CUTS,
+    UNKNOWN,
+)
+
+PieceType = Literal[PIECE_TYPES + (UNKNOWN,)]  # type: ignore[valid-type]
+Metal = Literal[METALS + (UNKNOWN,)]  # type: ignore[valid-type]
+StoneColour = Literal[STONE_COLOURS + (UNKNOWN,)]  # type: ignore[valid-type]
+StoneCut = Literal[STONE_CUTS + (UNKNOWN,)]  # type: ignore[valid-type]
+Finish = Literal[FINISHES + (UNKNOWN,)]  # type: ignore[valid-type]
+ShotType = Literal[SHOT_TYPES + (UNKNOWN,)]  # type: ignore[valid-type]
+
+Confidence = pydantic.confloat(ge=0.0, le=1.0, allow_inf_nan=False)
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class TypeGuess(_Strict):
+    value: PieceType
+    confidence: Confidence
+
+
+class MetalGuess(_Strict):
+    value: Metal
+    confidence: Confidence
+
+
+class FinishGuess(_Strict):
+    value: Finish
+    confidence: Confidence
+
+
+class ShotGuess(_Strict):
+    value: ShotType
+    confidence: Confidence
+
+
+class StoneGroup(_Strict):
+    """Stones of one colour and cut; `count` is a rough count (0 when unsure how many)."""
+
+    colour: StoneColour
+    count: pydantic.conint(ge=0, le=500)
+    cut: StoneCut
+    confidence: Confidence
+
+
+class Attributes(_Strict):
+    type: TypeGuess
+    metal: MetalGuess
+    # An empty list means "no stones seen"; stones_confidence says how sure that list is, empty or not.
+    stones: list[StoneGroup] = pydantic.Field(max_length=6)
+    stones_confidence: Confidence
+    finish: FinishGuess
+    # One per reference image, in upload order.
+    shots: list[ShotGuess] = pydantic.Field(min_length=1, max_length=10)

@@ -1,0 +1,97 @@
+"""Jewellery studio records: a piece (its reference images, what analysis found and what the user confirmed), its
+generations (each one job whose outputs are the images), and the bookkeeping of remote predictions and webhooks.
+
+The files are assets: references are the piece's uploads, generated images are outputs of a generation's job.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Piece(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jewellery_pieces")
+    title = models.CharField(max_length=80, blank=True)
+    references = models.ManyToManyField("assets.Asset", related_name="reference_of")
+    analysis_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The attributes as the user confirmed or edited them (None until then); prompts are built from these.
+    attributes = models.JSONField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Piece #{self.pk}"
+
+
+class Generation(models.Model):
+    piece = models.ForeignKey(Piece, on_delete=models.CASCADE, related_name="generations")
+    # Deleting the job (and with it its images) deletes the generation.
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="jewellery_generation")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Generation #{self.pk} of piece #{self.piece_id}"
+
+
+class TaskStatus(models.TextChoices):
+    PENDING = "pending"  # not sent yet (waiting for a free slot)
+    SUBMITTING = "submitting"  # the submit request is on its way; if we crash here it is never sent again
+    CREATED = "created"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+    UNCERTAIN = "uncertain"  # the submit may or may not have reached the provider
+
+
+IN_FLIGHT = (TaskStatus.SUBMITTING, TaskStatus.CREATED, TaskStatus.PROCESSING)
+
+
+class ProviderTask(models.Model):
+    """One image of a generation at a remote provider: its prediction id, status and result links."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="provider_tasks")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveSmallIntegerField()
+    provider = models.CharField(max_length=20)
+    prediction_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.PENDING)
+    output_urls = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="provider_task_once_per_image")]
+        indexes = [models.Index(fields=["provider", "prediction_id"]), models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.prediction_id or '(not sent)'} ({self.status})"
+
+
+class WebhookDelivery(models.Model):
+    """Each verified webhook delivery once (its id is unique), so a repeated delivery changes nothing."""
+
+    provider = models.CharField(max_length=20)
+    delivery_id = models.CharField(max_length=200)
+    prediction_id = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "delivery_id"], name="webhook_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} delivery {self.delivery_id} ({self.outcome})"

@@ -1,0 +1,120 @@
+"""Prompt templates, versioned: a prompt is built from confirmed attributes and a preset, shown to the user exactly
+as it will be sent, and stored with its template version on the job (J3). Change the wording → bump the version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+
+TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    scene: str
+    backdrop: str  # what the local generator renders: white | surface | skin
+    zoom: float = 1.0
+
+
+PRESETS: dict[str, Preset] = {
+    "white_packshot": Preset(
+        "White packshot",
+        "Centred on a seamless pure white background in soft, even studio light, with a soft contact shadow and a "
+        "faint reflection beneath the piece",
+        "white",
+    ),
+    "lifestyle_surface": Preset(
+        "Lifestyle surface",
+        "Resting on a warm natural stone surface in soft window daylight, shallow depth of field, calm editorial mood",
+        "surface",
+    ),
+    "on_model_hand": Preset(
+        "On model: hand",
+        "Worn on a model's hand, natural skin texture, relaxed elegant pose, neutral manicure, soft daylight",
+        "skin",
+    ),
+    "on_model_neck": Preset(
+        "On model: neck",
+        "Worn on a model's neck and collarbone, natural skin texture, simple neutral top, soft daylight",
+        "skin",
+    ),
+    "on_model_ear": Preset(
+        "On model: ear",
+        "Worn on a model's ear in profile, hair tucked back, natural skin texture, soft daylight",
+        "skin",
+    ),
+    "macro_detail": Preset(
+        "Macro detail",
+        "Extreme close-up macro shot of the setting, prongs and stone facets in crisp detail on a white background",
+        "white",
+        zoom=1.8,
+    ),
+}
+
+ASPECT_RATIOS = ("1:1", "4:5", "3:4", "2:3", "16:9", "9:16")
+
+_PIECE = {
+    "ring": "ring",
+    "earrings": "pair of earrings",
+    "necklace": "necklace",
+    "pendant": "pendant",
+    "bracelet": "bracelet",
+    "brooch": "brooch",
+    "other": "piece of jewellery",
+    UNKNOWN: "piece of jewellery",
+}
+METAL_NAMES = {
+    "yellow_gold": "yellow gold",
+    "rose_gold": "rose gold",
+    "white_metal": "white gold or platinum",
+    "mixed": "two-tone metal",
+}
+_COLOUR = {"colourless": "colourless", "multicolour": "multicoloured"}
+
+
+def _stones(stones: list[dict]) -> str:
+    groups = []
+    for group in stones:
+        colour = _COLOUR.get(group["colour"], group["colour"]) if group["colour"] != UNKNOWN else ""
+        cut = f"{group['cut']}-cut" if group["cut"] not in (UNKNOWN, "other") else ""
+        count = int(group["count"])
+        words = " ".join(word for word in (cut, colour) if word)
+        if count == 1:
+            groups.append(f"one {words} stone".replace("  ", " "))
+        elif count > 1:
+            about = "" if count <= 5 else "about "
+            groups.append(f"{about}{count} {words} stones".replace("  ", " "))
+        else:
+            groups.append(f"{words} stones".strip())
+    if not groups:
+        return ""
+    return " set with " + (groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1])
+
+
+def build_prompt(attributes: dict, *, preset: str, metal: str | None = None) -> str:
+    """The exact text sent to the generation provider for one image."""
+    scene = PRESETS[preset].scene
+    analysed_metal = attributes["metal"]["value"]
+    shown_metal = metal or analysed_metal
+    metal_words = METAL_NAMES.get(shown_metal, "")
+    finish = attributes["finish"]["value"]
+    parts = [
+        f"Photorealistic product photograph of the {_PIECE[attributes['type']['value']]} shown in the reference "
+        "images"
+        + (f", in {metal_words}" if metal_words else "")
+        + _stones(attributes.get("stones") or [])
+        + (f", with a {finish} finish" if finish != UNKNOWN else "")
+        + ".",
+        "Keep the design exactly as in the references: the same shape and proportions, the same number, cut and "
+        "colour of stones, the same setting, prongs and details.",
+    ]
+    if metal and metal != analysed_metal:
+        parts.append(f"Change only the metal colour to {metal_words}; every stone keeps its colour.")
+    parts.append(f"{scene}.")
+    parts.append(
+        "True-to-life metal colour and reflections, sharp focus on the piece, no text, no logo, no watermark, "
+        "no other jewellery."
+    )
+    return " ".join(parts)

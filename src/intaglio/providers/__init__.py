@@ -1,0 +1,1 @@
+"""Adapters to outside services behind small interfaces, each with a local default (see base.py)."""

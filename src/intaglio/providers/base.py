@@ -1,0 +1,101 @@
+"""The provider interfaces: analysis (reference images → attributes) and generation (prompt + references → images).
+
+The local providers run here and need nothing outside; the remote ones (OpenRouter, WaveSpeed) speak each
+service's documented API through `privacy.egress.outbound_session`, so they reach only registered sub-processors.
+Only the fields J8/J9 allow leave: the prompt, short-lived signed image links (or the image bytes as data URLs)
+and model options; never an e-mail, a user id or an IP address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """A provider call that did not work. The message is safe to show to the user."""
+
+    transient = False
+
+
+class ProviderUnavailable(ProviderError):
+    """Timeouts, connection errors, 5xx and 429 on reads: worth trying again later."""
+
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderRefused(ProviderError):
+    """A 4xx, a reply that does not match the documented shape, a failed prediction: retrying will not help."""
+
+
+class SubmitUncertain(ProviderRefused):
+    """The submit request may or may not have created a task (timeout, connection dropped, 5xx). Never retried,
+    because a second submit could run (and bill) the work twice."""
+
+
+class WebhookRejected(Exception):
+    """A webhook delivery that fails verification (signature, timestamp window, shape)."""
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    data: bytes  # the stored bytes (metadata stripped at upload)
+    mime: str
+    # A signed link to the same bytes that expires within 15 minutes, or None when this site is not reachable
+    # from the internet (the remote analyser then gets a data URL).
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    references: tuple[ReferenceImage, ...]
+    aspect_ratio: str  # "1:1", "4:5", "3:4", "2:3", "16:9", "9:16"
+    seed: int
+    preset: str
+    metal: str | None = None  # the metal colour this image shows (the prompt says it too)
+
+
+@dataclass
+class Prediction:
+    id: str
+    status: str  # created | processing | completed | failed | cancelled | timeout
+    outputs: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "failed", "cancelled", "timeout")
+
+
+class AnalysisProvider(Protocol):
+    name: str
+    model: str
+
+    def analyse(self, images: list[ReferenceImage]) -> dict:
+        """Attributes of the piece, validated against jewellery.attributes.Attributes (returned as a dict)."""
+
+
+class GenerationProvider(Protocol):
+    name: str
+    model: str
+    asynchronous: bool
+
+    # Local, synchronous providers:
+    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
+        """One image: (bytes, mime)."""
+
+    # Remote, asynchronous providers:
+    def submit(self, request: GenerationRequest, *, webhook_url: str | None) -> str:
+        """Starts one prediction and returns its id."""
+
+    def result(self, prediction_id: str) -> Prediction: ...
+
+    def download(self, url: str) -> tuple[bytes, str]: ...
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> tuple[str, Prediction]:
+        """(delivery id, prediction) of a verified delivery; raises WebhookRejected otherwise."""
