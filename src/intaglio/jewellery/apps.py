@@ -6,4 +6,4 @@ class JewelleryConfig(AppConfig):
     label = "jewellery"
 
     def ready(self):
-        from intaglio.jewellery import jobs  # noqa: F401  registers the jewellery job kinds
+        from intaglio.jewellery import jobs, periodic  # noqa: F401  registers the job kinds and periodic work

@@ -1,0 +1,12 @@
+"""The jewellery studio's periodic work."""
+
+from datetime import timedelta
+
+from intaglio.jewellery.services import webhooks_prune
+from intaglio.jobs.scheduler import periodic
+
+
+# Delivery ids are kept long enough to recognise any redelivery (providers retry for hours, not weeks).
+@periodic("jewellery.prune_webhook_deliveries", every=timedelta(days=1))
+def prune_webhook_deliveries():
+    return {"deleted": webhooks_prune()}
