@@ -256,7 +256,7 @@ def test_J17_a_late_webhook_after_deletion_is_ignored_and_the_credits_stay_retur
     assert credit_balance(user=owner) == 20
 
 
-def test_a_cancelled_generation_returns_its_credits_and_ignores_its_results(remote, owner):
+def test_J17_a_cancelled_generation_returns_its_credits_and_ignores_its_results(remote, owner):
     job = generate(owner)
     job_cancel(job=job)
     job.refresh_from_db()

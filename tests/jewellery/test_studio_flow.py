@@ -85,8 +85,9 @@ def test_J3_generation_stores_every_prompt_and_parameter_and_charges_per_image(f
     assert credit_balance(user=funded) == 18
     # What the user was shown is what is stored and sent.
     assert [i["prompt"] for i in job.params["images"]] == [i["prompt"] for i in shown["images"]]
-    assert "rose gold" in job.params["images"][0]["prompt"] and "every stone keeps its colour" in (
-        job.params["images"][0]["prompt"]
+    assert (
+        "rose gold" in job.params["images"][0]["prompt"]
+        and "every stone keeps its colour" in (job.params["images"][0]["prompt"])
     )
     assert job.params["template_version"] == TEMPLATE_VERSION
     assert (job.params["provider"], job.params["model"]) == ("local", "intaglio-packshot/1")
@@ -148,7 +149,7 @@ def test_J17_deleting_a_piece_removes_every_row_and_blob(funded):
     assert credit_balance(user=funded) == balance
 
 
-def test_a_refused_reference_keeps_nothing(funded):
+def test_J2_a_refused_reference_keeps_nothing(funded):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from intaglio.assets.services import UploadRefused

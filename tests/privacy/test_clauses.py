@@ -804,6 +804,7 @@ def settings_under(tmp_path, **env) -> dict | subprocess.CompletedProcess:
         "SECURE_SSL_REDIRECT",
         "DATABASES",
         "STORAGES",
+        "SUBPROCESSORS",
     )
     code = (
         "import json; from intaglio import settings as s; "
@@ -839,6 +840,23 @@ def test_J30_a_remote_bucket_is_reached_over_tls(tmp_path):
     plain = settings_under(tmp_path, **bucket, INTAGLIO_S3_ENDPOINT_URL="http://s3.example.com")
     assert isinstance(plain, subprocess.CompletedProcess), "a plain-http remote bucket was accepted"
     assert "ImproperlyConfigured" in plain.stderr
+
+
+def test_J12_J8_J9_configured_providers_register_themselves_and_local_ones_send_nothing(tmp_path):
+    offline = settings_under(tmp_path)
+    assert isinstance(offline, dict), offline.stderr
+    assert offline["SUBPROCESSORS"] == []
+    remote = settings_under(
+        tmp_path,
+        INTAGLIO_ANALYSIS_PROVIDER="openrouter",
+        OPENROUTER_API_KEY="k",
+        INTAGLIO_GENERATION_PROVIDER="wavespeed",
+        WAVESPEED_API_KEY="k",
+        WAVESPEED_OUTPUT_HOSTS="cdn.example.net",
+    )
+    assert isinstance(remote, dict), remote.stderr
+    hosts = {entry["name"]: entry["hosts"] for entry in remote["SUBPROCESSORS"]}
+    assert hosts == {"OpenRouter": ["openrouter.ai"], "WaveSpeed AI": ["api.wavespeed.ai", "cdn.example.net"]}
 
 
 # ============================================================================================================ J31
