@@ -110,7 +110,11 @@ def generate(ctx) -> None:
         _generate_remote(ctx, params, provider)
         return
     references = _references(ctx)
+    # Images an earlier, interrupted attempt already stored are kept (the kind is resumable), not made twice.
+    collected = set(ctx.job.outputs.values_list("role", flat=True))
     for index in range(len(params.images)):
+        if f"image-{index}" in collected:
+            continue
         data, mime = provider.render(_request(params, index, references))
         _save_image(ctx, params, index, data, mime)
         ctx.progress(5 + 90 * (index + 1) // len(params.images))
@@ -222,7 +226,9 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
             f"The image service did not finish within {settings.WAVESPEED_DEADLINE_MINUTES} minutes. "
             "The credits for this generation have been returned."
         )
-    raise WaitForProvider(settings.WAVESPEED_POLL_SECONDS)
+    # A webhook that arrived while this attempt ran could not wake it: look again at once rather than at the poll.
+    answered = ProviderTask.objects.filter(job=job, status__in=(TaskStatus.COMPLETED, *FAILED_STATUSES)).count()
+    raise WaitForProvider(0 if answered > len(collected) else settings.WAVESPEED_POLL_SECONDS)
 
 
 register(
