@@ -115,7 +115,10 @@ def generate(ctx) -> None:
     for index in range(len(params.images)):
         if f"image-{index}" in collected:
             continue
-        data, mime = provider.render(_request(params, index, references))
+        try:
+            data, mime = provider.render(_request(params, index, references))
+        except (ProviderUnavailable, ProviderRefused) as exc:
+            raise _provider_failure(exc) from exc
         _save_image(ctx, params, index, data, mime)
         ctx.progress(5 + 90 * (index + 1) // len(params.images))
 
