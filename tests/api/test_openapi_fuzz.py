@@ -52,6 +52,16 @@ STATE_DEPENDENT |= {
 }
 
 
+# A piece's prompt and generations need its attributes confirmed first, with one shot type per reference image; a
+# reference file is judged by its content (the fuzzer's multipart parts are rarely images).
+STATE_DEPENDENT |= {
+    ("POST", "/api/v1/jewellery/pieces"),
+    ("PUT", "/api/v1/jewellery/pieces/{piece_id}/attributes"),
+    ("POST", "/api/v1/jewellery/pieces/{piece_id}/prompt"),
+    ("POST", "/api/v1/jewellery/pieces/{piece_id}/generations"),
+}
+
+
 @schema.parametrize()
 @FUZZ
 def test_api_with_a_token(case, fuzz_token):

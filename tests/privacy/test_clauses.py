@@ -532,9 +532,24 @@ WEB_CASES = [
     Case("web", "POST", "library-preset-delete", "preset"),
     Case("web", "POST", "privacy-gallery-set", "made", {"granted": "1"}),
     Case("web", "POST", "account-token-revoke", "token"),
+    Case("web", "GET", "jewellery-piece", "piece"),
+    Case("web", "GET", "jewellery-references", "piece"),
+    Case("web", "GET", "jewellery-attributes", "piece"),
+    Case("web", "POST", "jewellery-reanalyse", "piece"),
+    Case("web", "POST", "jewellery-confirm", "piece", {"type": "ring", "metal": "rose_gold", "shot-0": "sketch"}),
+    Case("web", "POST", "jewellery-prompt", "piece",
+         {"preset": "white_packshot", "aspect_ratio": "1:1", "variants": "1"}),
+    Case("web", "POST", "jewellery-generate", "piece",
+         {"preset": "white_packshot", "aspect_ratio": "1:1", "variants": "1", "idempotency_key": "j13"}),
+    Case("web", "GET", "jewellery-generations", "piece"),
+    Case("web", "GET", "jewellery-delete", "piece"),
+    Case("web", "POST", "jewellery-delete", "piece"),
+    Case("web", "POST", "jewellery-generation-cancel", "generation"),
+    Case("web", "GET", "jewellery-generation-delete", "generation"),
+    Case("web", "POST", "jewellery-generation-delete", "generation"),
     # Ids inside a form body: starting an artwork from someone else's photo.
     Case("web", "POST", "artwork-new", "photo", {"photo": "{photo}"}),
-]
+]  # fmt: skip
 API_CASES = [
     Case("api", "GET", "/api/v1/jobs/{job_id}", "job"),
     Case("api", "DELETE", "/api/v1/jobs/{job_id}", "job"),

@@ -34,7 +34,9 @@ class Brief(_Strict):
     aspect_ratio: AspectRatio = "1:1"
     variants: int = pydantic.Field(default=1, ge=1, le=MAX_VARIANTS)
     # Metal colours to show the piece in; empty = as analysed.
-    metals: list[VariantMetal] = pydantic.Field(default_factory=list, max_length=len(VARIANT_METALS))
+    metals: list[VariantMetal] = pydantic.Field(
+        default_factory=list, max_length=len(VARIANT_METALS), json_schema_extra={"uniqueItems": True}
+    )
 
     @pydantic.field_validator("metals")
     @classmethod

@@ -199,6 +199,10 @@ def generation_create(*, piece: Piece, brief: Brief, idempotency_key: str | None
             inputs=list(piece.references.order_by("pk")),
             idempotency_key=idempotency_key,
         )
+        if job.kind != "jewellery.generate":
+            raise JewelleryRefused(
+                "idempotency_conflict", "That Idempotency-Key was already used for another kind of job.", status=409
+            )
         generation, _ = Generation.objects.get_or_create(job=job, defaults={"piece": piece})
     log.info("jewellery.generation_created", extra={"piece_id": piece.pk, "job_id": job.pk})
     return generation
@@ -222,7 +226,7 @@ def piece_delete(*, piece: Piece, actor) -> int:
     )
     for job in jobs:
         job_delete(job=job)
-    # References no job used any more; job_delete removed the rest with the last job that used them.
+    # The references themselves (job_delete leaves a piece's references to the piece).
     leftovers = Asset.objects.filter(pk__in=references, legal_hold=False)
     keys = list(leftovers.values_list("storage_key", flat=True))
     leftovers.delete()

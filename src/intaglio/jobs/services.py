@@ -344,9 +344,14 @@ def job_delete(*, job: Job, actor=None) -> None:
             _move(locked, JobState.CANCELLED)
         used_elsewhere = Job.objects.filter(inputs=OuterRef("pk")).exclude(pk=locked.pk)
         # A file under legal hold stays whatever the user deletes; it loses only its link to this job.
-        doomed = Asset.objects.filter(
-            Q(produced_by=locked) | Q(pk__in=locked.inputs.filter(~Exists(used_elsewhere)).values("pk"))
-        ).exclude(legal_hold=True)
+        # A jewellery piece's references belong to the piece, not to a job: they go when the piece is deleted.
+        doomed = (
+            Asset.objects.filter(
+                Q(produced_by=locked) | Q(pk__in=locked.inputs.filter(~Exists(used_elsewhere)).values("pk"))
+            )
+            .exclude(legal_hold=True)
+            .exclude(reference_of__isnull=False)
+        )
         keys = list(doomed.values_list("storage_key", flat=True))
         doomed.delete()
         DBTaskResult.objects.filter(pk=locked.task_id).exclude(status=TaskResultStatus.RUNNING).delete()

@@ -37,6 +37,7 @@ urlpatterns = [
     path("credits/", views.credits_page, name="credits"),
     path("engrave/", include("intaglio.web.studio_urls")),
     path("engrave/", include("intaglio.web.library_urls")),
+    path("jewellery/", include("intaglio.web.jewellery_urls")),
     path("", include("intaglio.web.consent_urls")),
     path("", include("intaglio.web.rights_urls")),
     path("", include("intaglio.web.notice_urls")),

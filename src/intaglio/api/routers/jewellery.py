@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import pydantic
-from ninja import Field, Form, Header, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
@@ -41,7 +41,7 @@ def refusals():
         raise ApiError(refusal.status, refusal.code, refusal.message) from None
 
 
-class PresetOut(Schema):
+class JewelleryPresetOut(Schema):
     name: str
     label: str
     scene: str = Field(description="What the preset adds to the prompt.")
@@ -55,7 +55,7 @@ class VocabularyOut(Schema):
     stone_cuts: list[str]
     finishes: list[str]
     shots: list[str]
-    presets: list[PresetOut]
+    presets: list[JewelleryPresetOut]
     aspect_ratios: list[str]
     max_variants: int
     template_version: str = Field(description="The prompt templates in use; stored with every generation.")
@@ -131,10 +131,18 @@ def owned_piece(request, piece_id: int):
     return piece
 
 
+def _piece_body() -> dict:
+    body = _upload_body()
+    form = body["content"]["multipart/form-data"]["schema"]
+    form["properties"]["files"]["maxItems"] = services.MAX_REFERENCES
+    form["properties"]["title"] = {"type": "string", "maxLength": 80, "pattern": r"^[^\x00-\x1f\x7f]*$"}
+    return body
+
+
 @router.post(
     "/jewellery/pieces",
     response={201: PieceOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
-    openapi_extra={"requestBody": _upload_body()},
+    openapi_extra={"requestBody": _piece_body()},
     summary="Start a piece from 1–10 reference images (analysis starts)",
     description=(
         "Send the reference images (CAD renders, sketches, product photos) as `multipart/form-data` parts named "
@@ -143,9 +151,13 @@ def owned_piece(request, piece_id: int):
         "/jewellery/pieces/{id}."
     ),
 )
-def create_piece(request, title: Form[str] = ""):
+def create_piece(request):
     with refusals():
-        piece = services.piece_create(owner=request.auth, uploads=_request_files(request), title=title)
+        files = _request_files(request)
+        title = request.POST.get("title", "")
+        if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
+            raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
+        piece = services.piece_create(owner=request.auth, uploads=files, title=title)
     return Status(201, selectors.piece_get(owner=request.auth, piece_id=piece.pk))
 
 
@@ -251,10 +263,8 @@ def create_generation(
     request,
     piece_id: int,
     payload: BriefIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=100),
 ):
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
-        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
     piece = owned_piece(request, piece_id)
     with refusals():
         generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)
