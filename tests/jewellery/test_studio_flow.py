@@ -183,3 +183,29 @@ def test_the_local_packshot_keeps_the_stone_and_recolours_the_metal(funded):
     assert saturated_white < saturated_yellow
     red = ((white[..., 0] < 12) | (white[..., 0] > 240)) & (white[..., 1] > 120) & (white[..., 2] > 80)
     assert red.mean() > 0.0005
+
+
+def test_J21_closing_the_account_deletes_pieces_references_and_images(funded):
+    from intaglio.privacy.rights import account_close, account_content_delete
+
+    piece = analysed_piece(funded)
+    services.piece_confirm(piece=piece, attributes=ATTRIBUTES)
+    services.generation_create(piece=piece, brief=services.brief_validate({}))
+    run_queued_jobs()
+    keys = list(Asset.objects.filter(owner=funded).values_list("storage_key", flat=True))
+    account_close(user=funded)
+    funded.refresh_from_db()
+    counts = account_content_delete(user=funded)
+    assert counts["jewellery_pieces"] == 1
+    assert not Piece.objects.exists() and not Asset.objects.filter(owner=funded).exists()
+    assert not any(blob_exists(key) for key in keys)
+
+
+def test_J17_deleting_a_preview_job_on_the_dashboard_leaves_the_pieces_references(funded):
+    from intaglio.jobs.services import job_delete
+
+    piece = analysed_piece(funded)
+    for job in Job.objects.filter(owner=funded):
+        job_delete(job=job, actor=funded)
+    assert piece.references.count() == 2
+    assert all(blob_exists(key) for key in piece.references.values_list("storage_key", flat=True))
