@@ -197,9 +197,7 @@ def _start_input_expiry(job: Job) -> None:
     closed (J21)."""
     expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
     busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-    idle = list(
-        job.inputs.filter(~Exists(busy)).exclude(kind=AssetKind.REFERENCE_IMAGE).values_list("pk", flat=True)
-    )
+    idle = list(job.inputs.filter(~Exists(busy)).exclude(kind=AssetKind.REFERENCE_IMAGE).values_list("pk", flat=True))
     Asset.objects.filter(pk__in=idle).update(expires_at=expires)
     _copies_of(idle).update(expires_at=expires)
 
@@ -310,9 +308,7 @@ def jobs_reap() -> dict[str, int]:
     # the job would otherwise wait forever.
     grace = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
     live = Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=grace)
-    stranded = Job.objects.filter(
-        state__in=(JobState.QUEUED, JobState.WAITING_PROVIDER), created_at__lt=grace
-    ).exclude(
+    stranded = Job.objects.filter(state__in=(JobState.QUEUED, JobState.WAITING_PROVIDER), created_at__lt=grace).exclude(
         Exists(DBTaskResult.objects.filter(live, pk=OuterRef("task_id")))
     )
     for job_id in stranded.values_list("pk", flat=True):

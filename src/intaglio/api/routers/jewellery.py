@@ -271,9 +271,7 @@ def create_generation(
     return Status(201, owned_generation(request, generation.pk))
 
 
-@router.get(
-    "/jewellery/pieces/{piece_id}/generations", response=list[GenerationOut], summary="A piece's generations"
-)
+@router.get("/jewellery/pieces/{piece_id}/generations", response=list[GenerationOut], summary="A piece's generations")
 @paginate(Paginated)
 def list_generations(request, piece_id: int):
     return selectors.generation_list(piece=owned_piece(request, piece_id))
