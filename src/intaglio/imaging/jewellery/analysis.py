@@ -642,6 +642,9 @@ def stone_mask(rgb: np.ndarray, piece_mask: np.ndarray, *, metal: str = UNKNOWN)
     chroma = np.hypot(full[..., 1], full[..., 2])
     hue = np.degrees(np.arctan2(full[..., 2], full[..., 1]))
     vivid = (chroma > 20) & ((chroma > VIVID_SLOPE * full[..., 0] + 6) | (hue < 15) | (hue > 110))
+    # A stone is a blob; a thin vivid line is the shaded rim of coloured metal and is metal (opening drops it).
+    rim = max(1, round(max(h, w) / 400))
+    vivid = cv2.morphologyEx(vivid.astype(np.uint8), cv2.MORPH_OPEN, _disk(rim)).astype(bool)
     return (stones | vivid) & piece_mask.astype(bool)
 
 

@@ -77,7 +77,9 @@ def recolour_metal(rgb: np.ndarray, piece_mask: np.ndarray, target_metal: str) -
     grow = max(1, round(max(rgb.shape[:2]) / 500))
     protect = cv2.dilate(stones.astype(np.uint8), _disk(grow)).astype(np.float32)
     protect = cv2.GaussianBlur(protect, (0, 0), max(0.8, grow * 0.7))
-    weight = soft * (1 - np.clip(protect * 1.5, 0, 1))
+    # Rim pixels (partly backdrop) are recoloured in full too: the cut-out fades them, and a half-recoloured rim
+    # would leave a thin line of the old metal around the piece.
+    weight = np.clip(soft * 3, 0, 1) * (1 - np.clip(protect * 1.5, 0, 1))
     lab = to_lab(rgb)
     L = lab[..., 0]
     ta, tb = METAL_AB[target_metal]
