@@ -30,7 +30,7 @@ def run_steps(ctx) -> None:
         time.sleep(params.step_seconds)
         ctx.progress(int(100 * (step + 1) / (params.steps + 1)))
     if params.fail == "transient" or (params.fail == "transient_until" and ctx.job.attempts < params.fail_attempts):
-        raise TransientJobError("The provider is busy; trying again shortly.")
+        raise TransientJobError("The provider is busy.")
     if params.fail == "permanent":
         raise PermanentJobError("This photo cannot be processed.")
     if params.fail == "crash":

@@ -120,7 +120,7 @@ def test_transient_errors_give_up_after_the_configured_attempts(user, settings):
     assert run_queued_jobs() == 4
     job.refresh_from_db()
     assert (job.state, job.attempts) == (JobState.FAILED, 4)
-    assert job.error_message == "The provider is busy; trying again shortly."
+    assert job.error_message == "The provider is busy. We tried 4 times and stopped."
     assert credit_balance(user=user) == 20
 
 

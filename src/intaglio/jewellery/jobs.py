@@ -179,7 +179,7 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
                 TaskStatus.UNCERTAIN: "we could not confirm it was received, and it is never sent twice",
                 TaskStatus.TIMEOUT: "it timed out at the provider",
                 TaskStatus.CANCELLED: "it was cancelled at the provider",
-            }.get(task.status, task.error or "the provider reported a failure")
+            }.get(task.status, (task.error or "the provider reported a failure").rstrip("."))
             raise PermanentJobError(
                 f"Image {task.index + 1} of {len(tasks)} could not be made: {reason}. "
                 "The credits for this generation have been returned."

@@ -261,6 +261,8 @@ def job_finish_attempt(
             log.info("job.retry", extra={"job_id": job.pk, "attempt": job.attempts, "delay_s": round(delay, 1)})
             return "retry"
         else:
+            if outcome == "retry":
+                message = f"{message.rstrip('.')}. We tried {job.attempts} times and stopped."
             _move(job, JobState.FAILED, error_message=message[:500], error_detail=detail)
     return outcome
 

@@ -49,7 +49,7 @@ SCHEMA_NAME = "jewellery_attributes"
 MAX_IMAGES = 10  # Attributes.shots holds at most 10
 
 UNREADABLE = "The analysis service returned an answer we could not read."
-BUSY = "The analysis service is busy or unreachable at the moment; we will try again shortly."
+BUSY = "The analysis service is busy or unreachable at the moment."
 
 # JSON Schema keywords the strict structured-output mode accepts (OpenAI's documented subset, which OpenRouter
 # passes on). Everything else pydantic emits (title, default, $defs, …) is dropped; $ref/allOf are inlined.
@@ -324,7 +324,7 @@ class OpenRouterAnalysis:
             code = _error_code(choice.get("error"))
             log.warning("provider.openrouter.finish_error", extra={"code": code})
             if code is None or _is_transient_code(code):
-                raise ProviderUnavailable("The analysis service failed while answering; we will try again shortly.")
+                raise ProviderUnavailable("The analysis service failed while answering.")
             raise ProviderRefused("The analysis service could not analyse these images.")
         message = choice.get("message")
         if not isinstance(message, dict):
@@ -369,7 +369,7 @@ class OpenRouterAnalysis:
             retry_after = retry_after_seconds(headers)
             if status == 429:
                 raise ProviderUnavailable(
-                    "The analysis service is receiving too many requests; we will try again shortly.",
+                    "The analysis service is receiving too many requests.",
                     retry_after=retry_after,
                 )
             raise ProviderUnavailable(BUSY, retry_after=retry_after)

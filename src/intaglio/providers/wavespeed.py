@@ -81,7 +81,7 @@ _RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
 _WEBHOOK_ID = re.compile(r"^[\w.:-]{1,200}$")
 
 UNREADABLE = "The generation service returned an answer we could not read."
-BUSY = "The generation service is busy or unreachable at the moment; we will try again shortly."
+BUSY = "The generation service is busy or unreachable at the moment."
 UNCERTAIN = (
     "We could not tell whether the generation service accepted the request, so it was not sent again "
     "(that could run and charge it twice)."
@@ -262,7 +262,7 @@ class WaveSpeedGeneration:
                 # Documented: 429 means the request was NOT accepted (rate or concurrency limit), so no task exists
                 # and trying again later is safe.
                 raise ProviderUnavailable(
-                    "The generation service is at its limit of running tasks; we will try again shortly.",
+                    "The generation service is at its limit of running tasks.",
                     retry_after=retry_after_seconds(response.headers),
                 )
             if status >= 500 or status == 408:
