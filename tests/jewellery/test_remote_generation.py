@@ -13,6 +13,7 @@ from django.core import signing
 
 from intaglio.assets.models import Asset
 from intaglio.assets.services import _SIGNING_SALT
+from intaglio.assets.storage import blob_exists
 from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
@@ -228,6 +229,8 @@ def test_fault_matrix(remote, owner, settings, fault, times, completion, state, 
         assert credit_balance(user=owner) == start
         assert job.error_message  # a clear message for the user
         assert "Traceback" not in job.error_message
+        # Nothing was charged, so nothing made stays (an image collected before the failure is removed too).
+        assert job.outputs.count() == 0
     else:
         assert credit_balance(user=owner) == start - 2
         assert sorted(job.outputs.values_list("role", flat=True)) == ["image-0", "image-1"]
@@ -298,3 +301,21 @@ def test_analysis_fault_matrix(remote, owner, fault, times, state):
         assert services.piece_analysis(piece)["type"]["value"]
     # Analysis is free: it never touches the balance.
     assert credit_balance(user=owner) == 20
+
+
+def test_an_image_collected_before_another_fails_is_not_kept_since_nothing_is_charged(remote, owner):
+    job = generate(owner)
+    first, second = remote.generation.prediction_ids
+    remote.generation.complete(first)
+    job = settle(job)
+    assert job.state == JobState.WAITING_PROVIDER and job.outputs.count() == 1
+    kept = job.outputs.get().storage_key
+    remote.generation.fail(second, "Content was flagged by the safety checker.")
+    job = settle(job)
+    assert job.state == JobState.FAILED
+    assert job.error_message == (
+        "Image 2 of 2 could not be made: Content was flagged by the safety checker. "
+        "The credits for this generation have been returned."
+    )
+    assert job.outputs.count() == 0 and not blob_exists(kept)
+    assert ledger(job) == ["reserve", "release"] and credit_balance(user=owner) == 20

@@ -181,6 +181,7 @@ def _move(job: Job, to: str, **fields) -> Job:
             credits_capture(job=job)
         else:
             credits_release(job=job)
+            _discard_outputs(job)
     for name, value in fields.items():
         setattr(job, name, value)
     job.save()
@@ -188,6 +189,16 @@ def _move(job: Job, to: str, **fields) -> Job:
         _start_input_expiry(job)
     log.info("job.state", extra={"job_id": job.pk, "state": to})
     return job
+
+
+def _discard_outputs(job: Job) -> None:
+    """A job that failed or was cancelled keeps no output: its credits come back, so nothing it made stays (a
+    resumable job may have stored some images before the failure). The blobs go once the transaction commits."""
+    outputs = Asset.objects.filter(produced_by=job).exclude(legal_hold=True)
+    keys = list(outputs.values_list("storage_key", flat=True))
+    if keys:
+        outputs.delete()
+        transaction.on_commit(lambda: asset_delete_blobs(keys))
 
 
 def _start_input_expiry(job: Job) -> None:
