@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,15 @@ def _intaglio_command() -> list[str]:
     return [sys.executable, "-m", "intaglio.cli"]
 
 
-@pytest.fixture(scope="session")
-def live_server_process(tmp_path_factory) -> LiveServer:
-    """`intaglio migrate` then `intaglio serve` on a free port, with a fresh SQLite data dir."""
-    data_dir = tmp_path_factory.mktemp("intaglio-data")
+@contextmanager
+def running_server(data_dir: Path, **extra_env: str):
+    """`intaglio migrate` then `intaglio serve` on a free port with its own SQLite data dir; `extra_env` adds or
+    overrides settings (e.g. the remote providers)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    for key in ("INTAGLIO_SECRET_KEY", "INTAGLIO_CSRF_TRUSTED_ORIGINS", "DJANGO_SETTINGS_MODULE"):
+        env.pop(key, None)
     env.update(
         INTAGLIO_DATA_DIR=str(data_dir),
         INTAGLIO_DEBUG="1",  # cookies without Secure, so they work over plain http
@@ -69,9 +72,8 @@ def live_server_process(tmp_path_factory) -> LiveServer:
         INTAGLIO_ALLOWED_HOSTS="127.0.0.1,localhost",
         INTAGLIO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         PYTHONUNBUFFERED="1",
+        **extra_env,
     )
-    for key in ("INTAGLIO_SECRET_KEY", "INTAGLIO_CSRF_TRUSTED_ORIGINS", "DJANGO_SETTINGS_MODULE"):
-        env.pop(key, None)
     command = _intaglio_command()
 
     migrate = subprocess.run(
@@ -86,41 +88,46 @@ def live_server_process(tmp_path_factory) -> LiveServer:
         pytest.fail(f"`intaglio migrate` failed ({migrate.returncode}):\n{migrate.stdout}\n{migrate.stderr}")
 
     log_path = data_dir / "server.log"
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=data_dir,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    server = LiveServer(url=base_url, log_path=log_path, process=process)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`intaglio serve` exited with {process.returncode}:\n{server.log_text()}")
-            try:
-                status, _, _ = http_get(f"{base_url}/healthz", timeout=2)
-            except OSError:
-                status = None
-            if status == 200:
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`intaglio serve` did not answer /healthz within {SERVER_START_TIMEOUT}s:\n{server.log_text()}"
-                )
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=data_dir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        server = LiveServer(url=base_url, log_path=log_path, process=process)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log_file.close()
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"`intaglio serve` exited with {process.returncode}:\n{server.log_text()}")
+                try:
+                    status, _, _ = http_get(f"{base_url}/healthz", timeout=2)
+                except OSError:
+                    status = None
+                if status == 200:
+                    break
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"`intaglio serve` did not answer /healthz within {SERVER_START_TIMEOUT}s:\n{server.log_text()}"
+                    )
+                time.sleep(0.2)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server_process(tmp_path_factory) -> LiveServer:
+    with running_server(tmp_path_factory.mktemp("intaglio-data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import re
-import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import REPO_ROOT, SERVER_START_TIMEOUT, _free_port, _intaglio_command
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, http_get, screenshot_on_a_phone, verification_link
+from tests.e2e.conftest import REPO_ROOT, running_server
+from tests.e2e.support import DESKTOP, LiveServer, PageWatch, screenshot_on_a_phone, verification_link
+from tests.fakes.openrouter import FakeOpenRouter
+from tests.fakes.wavespeed import FakeWaveSpeed
 
 pytestmark = pytest.mark.browser
 
@@ -44,31 +43,12 @@ IMAGES_LOADED_JS = "(sel) => [...document.querySelectorAll(sel)].every(i => i.co
 
 
 def _bench_renderer():
-    """bench/jewellery_set.py's procedural renderer, when it is there (loaded by path, like its own tests do)."""
-    path = REPO_ROOT / "bench" / "jewellery_set.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("jewellery_set_for_e2e", path)
+    """bench/jewellery_set.py's procedural renderer (loaded by path, like its own tests do)."""
+    spec = importlib.util.spec_from_file_location("jewellery_set_for_e2e", REPO_ROOT / "bench" / "jewellery_set.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up while the file runs
-    try:
-        spec.loader.exec_module(module)
-    except Exception:  # noqa: BLE001 - a half-written bench file: draw the ring here instead
-        sys.modules.pop(spec.name, None)
-        return None
-    return module if hasattr(module, "render_sample") and hasattr(module, "Spec") else None
-
-
-def _drawn_ring(size: int, tilt: float) -> Image.Image:
-    """A gold annulus with a red stone on white: the fallback reference."""
-    image = Image.new("RGB", (size, size), (250, 250, 248))
-    draw = ImageDraw.Draw(image)
-    c, r = size / 2, size * 0.3
-    squash = 0.55 + 0.35 * tilt
-    draw.ellipse((c - r, c - r * squash, c + r, c + r * squash), outline=(214, 170, 70), width=int(size * 0.06))
-    stone = size * 0.07
-    draw.ellipse((c - stone, c - r * squash - stone * 1.6, c + stone, c - r * squash + stone * 0.4), fill=(190, 20, 35))
-    return image
+    spec.loader.exec_module(module)
+    return module
 
 
 def ring_references(directory: Path) -> list[Path]:
@@ -78,13 +58,10 @@ def ring_references(directory: Path) -> list[Path]:
     bench = _bench_renderer()
     paths = []
     for number, shot in enumerate(("packshot", "cad_render"), 1):
-        if bench is not None:
-            spec = bench.Spec(
-                type="ring", metal="yellow_gold", stones="red", shot=shot, finish="polished", width=1200, height=1200
-            )
-            image = Image.fromarray(bench.render_sample(spec, np.random.default_rng([7, number])))
-        else:
-            image = _drawn_ring(1200, 0.0 if number == 1 else 0.6)
+        spec = bench.Spec(
+            type="ring", metal="yellow_gold", stones="red", shot=shot, finish="polished", width=1200, height=1200
+        )
+        image = Image.fromarray(bench.render_sample(spec, np.random.default_rng([7, number])))
         path = directory / f"ring-{shot.replace('_', '-')}.jpg"
         image.save(path, "JPEG", quality=92)
         paths.append(path)
@@ -254,22 +231,13 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
 # ------------------------------------------------------------------------ 2. the remote providers (fakes)
 
 
-@contextmanager
 def _remote_server(tmp_path: Path, openrouter, wavespeed):
-    """`intaglio serve` configured for OpenRouter analysis and WaveSpeed generation, both fakes on this machine."""
+    """`intaglio serve` configured for OpenRouter analysis and WaveSpeed generation, both fakes on this machine.
+    Its base URL (the signed reference links and the webhook URL) is its own address."""
     data_dir = tmp_path / "intaglio-data"
     data_dir.mkdir()
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    for key in ("INTAGLIO_SECRET_KEY", "INTAGLIO_CSRF_TRUSTED_ORIGINS", "DJANGO_SETTINGS_MODULE"):
-        env.pop(key, None)
-    env.update(
-        INTAGLIO_DATA_DIR=str(data_dir),
-        INTAGLIO_DEBUG="1",
-        INTAGLIO_BASE_URL=base_url,  # signed reference links and the webhook URL point here
-        INTAGLIO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        INTAGLIO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+    return running_server(
+        data_dir,
         INTAGLIO_WORKER_PROCESSES="2",
         INTAGLIO_ANALYSIS_PROVIDER="openrouter",
         OPENROUTER_API_KEY=openrouter.api_key,
@@ -280,46 +248,9 @@ def _remote_server(tmp_path: Path, openrouter, wavespeed):
         WAVESPEED_WEBHOOK_SECRET=wavespeed.webhook_secret,
         WAVESPEED_OUTPUT_HOSTS=wavespeed.host,  # comma-separated; the fake serves its outputs itself
         WAVESPEED_POLL_SECONDS="2",
-        PYTHONUNBUFFERED="1",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
-    command = _intaglio_command()
-    migrate = subprocess.run(
-        [*command, "migrate", "--no-input"], env=env, cwd=data_dir, capture_output=True, text=True, timeout=300
-    )
-    assert migrate.returncode == 0, f"`intaglio migrate` failed:\n{migrate.stdout}\n{migrate.stderr}"
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=data_dir,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        server = LiveServer(url=base_url, log_path=log_path, process=process)
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                assert process.poll() is None, f"`intaglio serve` exited:\n{server.log_text()}"
-                try:
-                    status, _, _ = http_get(f"{base_url}/healthz", timeout=2)
-                except OSError:
-                    status = None
-                if status == 200:
-                    break
-                assert time.monotonic() < deadline, f"no answer from /healthz:\n{server.log_text()}"
-                time.sleep(0.2)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 def _wait_until(condition, timeout: float, what: str, server: LiveServer) -> None:
@@ -332,13 +263,10 @@ def _wait_until(condition, timeout: float, what: str, server: LiveServer) -> Non
 
 @pytest.mark.parametrize("completion", ["webhook", "polling"])
 def test_remote_providers_finish_by_webhook_or_by_polling(chromium_browser, screenshot_dir, tmp_path, completion):
-    fakes = pytest.importorskip("tests.fakes.wavespeed")
-    from tests.fakes.openrouter import FakeOpenRouter
-
     # With the webhook the fake's result reads never finish a prediction, so only the webhook can; without it the
     # second read finishes it.
     steps = 10_000 if completion == "webhook" else 1
-    with FakeOpenRouter() as openrouter, fakes.FakeWaveSpeed(steps=steps) as wavespeed:
+    with FakeOpenRouter() as openrouter, FakeWaveSpeed(steps=steps) as wavespeed:
         wavespeed.output_body = _png(1024, 1280)
         if completion == "polling":
             wavespeed.inject("no_webhook")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import io
 import json
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -131,6 +133,7 @@ class FakeHTTPServer:
         self._lock = threading.RLock()
         self._requests: list[Recorded] = []
         self._faults: dict[str, int | None] = {}
+        self._fetched: list[tuple[str, int]] = []
         self._closing = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self  # type: ignore[attr-defined]
@@ -158,6 +161,32 @@ class FakeHTTPServer:
 
     def __exit__(self, *exc_info):
         self.close()
+
+    # --- fetching the caller's links (as the real service would) ---
+
+    @property
+    def fetched(self) -> list[tuple[str, int]]:
+        """(url, HTTP status) of every link this fake fetched; 0 when the connection failed."""
+        with self._lock:
+            return list(self._fetched)
+
+    def fetch_image(self, url: str) -> str | None:
+        """GETs a loopback image link; None when it answered 200 with an image, else what went wrong."""
+        if urlsplit(url).hostname != "127.0.0.1":
+            return "cannot be fetched by the fake (only loopback links are)"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+                status, mime = response.status, response.headers.get("Content-Type", "")
+                response.read()
+        except urllib.error.HTTPError as exc:
+            status, mime = exc.code, ""
+        except OSError:
+            status, mime = 0, ""
+        with self._lock:
+            self._fetched.append((url, status))
+        if status != 200 or not mime.startswith("image/"):
+            return f"could not be fetched (HTTP {status or 'connection failed'})"
+        return None
 
     # --- addresses ---
 

@@ -40,8 +40,6 @@ import base64
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,7 +142,6 @@ class FakeOpenRouter(FakeHTTPServer):
         self.fetch_images = fetch_images
         self.hold_seconds = hold_seconds
         self.retry_after = retry_after
-        self._fetched: list[tuple[str, int]] = []
         self._counter = 0
 
     @property
@@ -155,11 +152,6 @@ class FakeOpenRouter(FakeHTTPServer):
     def completions(self) -> list[Recorded]:
         """The requests that reached the completions endpoint (accepted or not)."""
         return [request for request in self.requests if request.path == PATH]
-
-    @property
-    def fetched(self) -> list[tuple[str, int]]:
-        with self._lock:
-            return list(self._fetched)
 
     # --- the API ---
 
@@ -264,24 +256,9 @@ class FakeOpenRouter(FakeHTTPServer):
             return None
         if parts.scheme == "http" and parts.hostname == "127.0.0.1":
             if self.fetch_images:
-                return self._fetch(url)
+                return self.fetch_image(url)
             return None
         return "must be https, a data: URL or a loopback signed link"
-
-    def _fetch(self, url: str) -> str | None:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
-                status, mime = response.status, response.headers.get("Content-Type", "")
-                response.read()
-        except urllib.error.HTTPError as exc:
-            status, mime = exc.code, ""
-        except OSError:
-            status, mime = 0, ""
-        with self._lock:
-            self._fetched.append((url, status))
-        if status != 200 or not mime.startswith("image/"):
-            return f"could not be fetched (HTTP {status or 'connection failed'})"
-        return None
 
     def answer(self, body: dict) -> Reply:
         image_count = sum(

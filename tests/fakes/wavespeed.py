@@ -153,7 +153,6 @@ class FakeWaveSpeed(FakeHTTPServer):
         self.output_content_type = "image/png"
         self._default_output = tiny_png((230, 190, 90), (24, 24))
         self._predictions: dict[str, _Prediction] = {}
-        self._fetched: list[tuple[str, int]] = []
         self._deliveries: list[Delivery] = []
         self._pending: list[Delivery] = []
         self._delivered = threading.Condition(self._lock)
@@ -172,11 +171,6 @@ class FakeWaveSpeed(FakeHTTPServer):
     @property
     def result_reads(self) -> list[Recorded]:
         return [r for r in self.requests if RESULT.match(r.path)]
-
-    @property
-    def fetched(self) -> list[tuple[str, int]]:
-        with self._lock:
-            return list(self._fetched)
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -330,7 +324,7 @@ class FakeWaveSpeed(FakeHTTPServer):
             if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
                 problems.append(f"images[{index}] must be an http(s) URL")
             elif self.fetch_images:
-                problem = self._fetch(url)
+                problem = self.fetch_image(url)
                 if problem:
                     problems.append(f"images[{index}] {problem}")
         size = body.get("size")
@@ -342,23 +336,6 @@ class FakeWaveSpeed(FakeHTTPServer):
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not -1 <= seed <= 2**31 - 1):
             problems.append("seed must be an integer between -1 and 2147483647")
         return problems
-
-    def _fetch(self, url: str) -> str | None:
-        if urlsplit(url).hostname != "127.0.0.1":
-            return "cannot be fetched by the fake (only loopback links are)"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
-                status, mime = response.status, response.headers.get("Content-Type", "")
-                response.read()
-        except urllib.error.HTTPError as exc:
-            status, mime = exc.code, ""
-        except OSError:
-            status, mime = 0, ""
-        with self._lock:
-            self._fetched.append((url, status))
-        if status != 200 or not mime.startswith("image/"):
-            return f"could not be downloaded (HTTP {status or 'connection failed'})"
-        return None
 
     def _result(self, prediction_id: str) -> Reply:
         if self._take("read_timeout"):

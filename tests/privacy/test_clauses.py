@@ -63,6 +63,7 @@ from intaglio.jobs.services import JobRefused, job_create, upload_photo
 from intaglio.privacy.consent import assets_usable_for, consent_grant, consent_withdraw
 from intaglio.privacy.models import ConsentEvent
 from tests.factories import PASSWORD, jpeg_bytes, make_token, make_user, run_queued_jobs
+from tests.jewellery import ATTRIBUTES as RING_ATTRIBUTES
 from tests.privacy import make_asset
 
 pytestmark = pytest.mark.django_db
@@ -479,14 +480,8 @@ MACHINE = {
 PRESET = {"name": "Slate portraits", "material": "slate", "mode": "atkinson", "line_interval_mm": "0.12"}
 STUDIO_FORM = {"material": "slate", "machine": "diode-10w", "width_mm": "60", "fit": "crop", "mode": "atkinson"}
 A_STYLE = next(iter(STYLES))
-ATTRIBUTES = {
-    "type": {"value": "ring", "confidence": 0.9},
-    "metal": {"value": "yellow_gold", "confidence": 0.8},
-    "stones": [{"colour": "red", "count": 1, "cut": "round", "confidence": 0.7}],
-    "stones_confidence": 0.7,
-    "finish": {"value": "polished", "confidence": 0.6},
-    "shots": [{"value": "packshot", "confidence": 0.9}],
-}
+# The world's piece has one reference, so one shot type.
+ATTRIBUTES = {**RING_ATTRIBUTES, "shots": RING_ATTRIBUTES["shots"][:1]}
 BRIEF = {"preset": "white_packshot", "aspect_ratio": "1:1", "variants": 1, "metals": []}
 
 

@@ -592,6 +592,6 @@ def test_registry_refuses_an_unknown_generation_provider_or_a_missing_key(settin
 
 
 def test_registry_gives_the_local_generator_by_name():
-    # providers/local.py is written separately; skip (not fail) while it cannot be imported.
-    local = pytest.importorskip("intaglio.providers.local", exc_type=ImportError)
+    from intaglio.providers import local
+
     assert isinstance(registry.generation_provider_named("local"), local.LocalGeneration)

@@ -31,15 +31,17 @@ from intaglio.providers.base import (
     ReferenceImage,
     SubmitUncertain,
 )
+from intaglio.providers.registry import analysis_provider_named, generation_provider_named
 
 FAILED_STATUSES = (TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMEOUT, TaskStatus.UNCERTAIN)
 
 
-def _references(ctx) -> list[ReferenceImage]:
-    """The job's reference images, each with a signed link that expires within 15 minutes (J8)."""
+def _references(ctx, *, with_bytes: bool = True) -> list[ReferenceImage]:
+    """The job's reference images, each with a signed link that expires within 15 minutes (J8). A provider that
+    takes only the links gets no bytes, so no file is read for it."""
     return [
         ReferenceImage(
-            data=ctx.read_input(asset),
+            data=ctx.read_input(asset) if with_bytes else b"",
             mime=asset.mime,
             url=asset_signed_url(asset=asset, seconds=settings.PROVIDER_SIGNED_URL_SECONDS),
         )
@@ -54,8 +56,6 @@ def _provider_failure(exc: Exception) -> Exception:
 
 
 def analyse(ctx) -> None:
-    from intaglio.providers.registry import analysis_provider_named
-
     params = AnalyseParams(**ctx.params)
     provider = analysis_provider_named(params.provider)
     references = _references(ctx)
@@ -102,8 +102,6 @@ def _request(params: GenerateParams, index: int, references) -> GenerationReques
 
 
 def generate(ctx) -> None:
-    from intaglio.providers.registry import generation_provider_named
-
     params = GenerateParams(**ctx.params)
     provider = generation_provider_named(params.provider)
     if provider.asynchronous:
@@ -129,13 +127,23 @@ def _webhook_url() -> str | None:
     return f"{settings.BASE_URL}{reverse('webhook-provider', args=['wavespeed'])}"
 
 
-def _record(task: ProviderTask, prediction: Prediction) -> None:
-    task.status = prediction.status
-    task.output_urls = prediction.outputs
-    task.error = prediction.error[:500]
-    if prediction.finished:
-        task.finished_at = timezone.now()
-    task.save(update_fields=["status", "output_urls", "error", "finished_at"])
+def _update_task(ctx, task: ProviderTask, **fields) -> None:
+    """Changes a provider task, if this attempt still holds the job."""
+    with ctx.still_held():
+        for name, value in fields.items():
+            setattr(task, name, value)
+        task.save(update_fields=list(fields))
+
+
+def _record(ctx, task: ProviderTask, prediction: Prediction) -> None:
+    _update_task(
+        ctx,
+        task,
+        status=prediction.status,
+        output_urls=prediction.outputs,
+        error=prediction.error[:500],
+        finished_at=timezone.now() if prediction.finished else None,
+    )
 
 
 def _generate_remote(ctx, params: GenerateParams, provider) -> None:
@@ -155,16 +163,13 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
         if task.status == TaskStatus.SUBMITTING:
             # An earlier attempt died between sending the submit and recording its answer: whether the image
             # exists at the provider is unknown, and sending it again could make (and bill) it twice.
-            with ctx.still_held():
-                task.status = TaskStatus.UNCERTAIN
-                task.save(update_fields=["status"])
+            _update_task(ctx, task, status=TaskStatus.UNCERTAIN)
         if task.status in (TaskStatus.CREATED, TaskStatus.PROCESSING):
             try:
                 prediction = provider.result(task.prediction_id)
             except (ProviderUnavailable, ProviderRefused) as exc:
                 raise _provider_failure(exc) from exc
-            with ctx.still_held():
-                _record(task, prediction)
+            _record(ctx, task, prediction)
         if task.status == TaskStatus.COMPLETED:
             if not task.output_urls:
                 raise PermanentJobError(f"The image service finished image {task.index + 1} but sent no picture.")
@@ -195,34 +200,24 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
     ).exclude(job__state__in=TERMINAL_STATES)
     free = settings.WAVESPEED_MAX_CONCURRENT_PER_ACCOUNT - in_flight.count()
     for task in [task for task in tasks if task.status == TaskStatus.PENDING][: max(free, 0)]:
-        references = references or _references(ctx)
-        with ctx.still_held():
-            task.status, task.submitted_at = TaskStatus.SUBMITTING, timezone.now()
-            task.save(update_fields=["status", "submitted_at"])
+        references = references or _references(ctx, with_bytes=False)
+        _update_task(ctx, task, status=TaskStatus.SUBMITTING, submitted_at=timezone.now())
         try:
             prediction_id = provider.submit(_request(params, task.index, references), webhook_url=_webhook_url())
         except ProviderUnavailable:
             # Refused before it was accepted (429): nothing exists at the provider, so it waits for a later turn.
-            with ctx.still_held():
-                task.status = TaskStatus.PENDING
-                task.save(update_fields=["status"])
+            _update_task(ctx, task, status=TaskStatus.PENDING)
             break
         except SubmitUncertain as exc:
-            with ctx.still_held():
-                task.status, task.error = TaskStatus.UNCERTAIN, str(exc)[:500]
-                task.save(update_fields=["status", "error"])
+            _update_task(ctx, task, status=TaskStatus.UNCERTAIN, error=str(exc)[:500])
             raise PermanentJobError(
                 f"The image service did not confirm image {task.index + 1}, so the generation was stopped rather "
                 "than risk making it twice. The credits have been returned; you can generate again."
             ) from exc
         except ProviderRefused as exc:
-            with ctx.still_held():
-                task.status, task.error = TaskStatus.FAILED, str(exc)[:500]
-                task.save(update_fields=["status", "error"])
+            _update_task(ctx, task, status=TaskStatus.FAILED, error=str(exc)[:500])
             raise PermanentJobError(f"The image service refused image {task.index + 1}: {exc}") from exc
-        with ctx.still_held():
-            task.status, task.prediction_id = TaskStatus.CREATED, prediction_id
-            task.save(update_fields=["status", "prediction_id"])
+        _update_task(ctx, task, status=TaskStatus.CREATED, prediction_id=prediction_id)
 
     if job.started_at and timezone.now() > job.started_at + timedelta(minutes=settings.WAVESPEED_DEADLINE_MINUTES):
         raise PermanentJobError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
 from intaglio.jewellery.models import Generation, Piece
@@ -40,10 +40,8 @@ def generation_get(*, owner, generation_id: int) -> Generation | None:
 def reference_previews(piece: Piece) -> list[tuple[Asset, Asset | None]]:
     """Each reference with its thumbnail (None while the thumbnail is being made)."""
     references = list(piece.references.order_by("pk"))
-    thumbs = {
-        asset.produced_by.inputs.first().pk: asset
-        for asset in Asset.objects.filter(
-            produced_by__kind="preview", produced_by__inputs__in=references, role="thumbnail"
-        ).select_related("produced_by")
-    }
-    return [(reference, thumbs.get(reference.pk)) for reference in references]
+    thumbnails = Asset.objects.filter(
+        produced_by__kind="preview", produced_by__inputs__in=references, role="thumbnail"
+    ).annotate(reference_id=F("produced_by__inputs"))
+    by_reference = {thumbnail.reference_id: thumbnail for thumbnail in thumbnails}
+    return [(reference, by_reference.get(reference.pk)) for reference in references]

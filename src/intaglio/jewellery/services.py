@@ -22,6 +22,7 @@ from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_create, job_delete, job_wake
 from intaglio.ops.validation import validation_problems
 from intaglio.privacy.audit import audit_record
+from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
 log = logging.getLogger("intaglio.jewellery")
 
@@ -61,7 +62,7 @@ def piece_create(*, owner, uploads: list, title: str = "") -> Piece:
             piece.analysis_job = job_create(
                 owner=owner,
                 kind="jewellery.analyse",
-                params={"provider": _analysis_provider_name()},
+                params={"provider": analysis_provider().name},
                 inputs=stored,
             )
             piece.save(update_fields=["analysis_job"])
@@ -72,12 +73,6 @@ def piece_create(*, owner, uploads: list, title: str = "") -> Piece:
         raise
     log.info("jewellery.piece_created", extra={"piece_id": piece.pk, "references": len(stored)})
     return piece
-
-
-def _analysis_provider_name() -> str:
-    from intaglio.providers.registry import analysis_provider
-
-    return analysis_provider().name
 
 
 def piece_analysis(piece: Piece) -> dict | None:
@@ -95,7 +90,7 @@ def piece_reanalyse(*, piece: Piece) -> Job:
     job = job_create(
         owner=piece.owner,
         kind="jewellery.analyse",
-        params={"provider": _analysis_provider_name()},
+        params={"provider": analysis_provider().name},
         inputs=list(piece.references.order_by("pk")),
     )
     old = piece.analysis_job
@@ -161,8 +156,6 @@ def generation_plan(*, piece: Piece, brief: Brief, salt: str = "") -> dict:
         raise JewelleryRefused(
             "invalid_brief", f"That is {brief.image_count} images; one generation makes at most {MAX_IMAGES}."
         )
-    from intaglio.providers.registry import generation_provider
-
     provider = generation_provider()
     metals = brief.metals or [None]
     images = []
@@ -250,8 +243,6 @@ def webhook_receive(*, provider_name: str, headers: dict, body: bytes) -> str:
 
     Returns "accepted", "duplicate" or "ignored" (a delivery for a prediction we no longer track: the job was
     deleted or has ended). Raises WebhookRejected for anything that fails verification."""
-    from intaglio.providers.registry import generation_provider_named
-
     provider = generation_provider_named(provider_name)
     delivery_id, prediction = provider.parse_webhook(headers, body)
     task = (

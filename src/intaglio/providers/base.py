@@ -43,7 +43,8 @@ class WebhookRejected(Exception):
 
 @dataclass(frozen=True)
 class ReferenceImage:
-    data: bytes  # the stored bytes (metadata stripped at upload)
+    # The stored bytes (metadata stripped at upload); empty for a provider that takes only links.
+    data: bytes
     mime: str
     # A signed link to the same bytes that expires within 15 minutes, or None when this site is not reachable
     # from the internet (the remote analyser then gets a data URL).

@@ -97,41 +97,10 @@
 
     input.addEventListener("change", render);
 
-    var depth = 0;
-    function hasFiles(event) {
-      var types = event.dataTransfer && event.dataTransfer.types;
-      return !!types && Array.prototype.indexOf.call(types, "Files") !== -1;
-    }
-    zone.addEventListener("dragenter", function (event) {
-      if (!hasFiles(event)) return;
-      event.preventDefault();
-      depth += 1;
-      zone.classList.add("is-dragover");
-    });
-    zone.addEventListener("dragover", function (event) {
-      if (!hasFiles(event)) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
-    });
-    zone.addEventListener("dragleave", function () {
-      depth = Math.max(0, depth - 1);
-      if (!depth) zone.classList.remove("is-dragover");
-    });
-    zone.addEventListener("drop", function (event) {
-      event.preventDefault();
-      depth = 0;
-      zone.classList.remove("is-dragover");
-      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
-      var dropped = Array.prototype.slice.call(event.dataTransfer.files);
-      if (canSet) setFiles(Array.prototype.slice.call(input.files || []).concat(dropped));
-      else input.files = event.dataTransfer.files;
+    window.intaglioDropZone(zone, function (files) {
+      if (canSet) setFiles(Array.prototype.slice.call(input.files || []).concat(Array.prototype.slice.call(files)));
+      else input.files = files;
       render();
-    });
-    // An image dropped beside the zone must not replace the page with the image.
-    ["dragover", "drop"].forEach(function (name) {
-      document.addEventListener(name, function (event) {
-        if (hasFiles(event) && !zone.contains(event.target)) event.preventDefault();
-      });
     });
 
     form.addEventListener("submit", function (event) {

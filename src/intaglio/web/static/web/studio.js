@@ -178,38 +178,7 @@
       input.value = "";
     });
 
-    var depth = 0;
-    function hasFiles(event) {
-      var types = event.dataTransfer && event.dataTransfer.types;
-      return !!types && Array.prototype.indexOf.call(types, "Files") !== -1;
-    }
-    zone.addEventListener("dragenter", function (event) {
-      if (!hasFiles(event)) return;
-      event.preventDefault();
-      depth += 1;
-      zone.classList.add("is-dragover");
-    });
-    zone.addEventListener("dragover", function (event) {
-      if (!hasFiles(event)) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
-    });
-    zone.addEventListener("dragleave", function () {
-      depth = Math.max(0, depth - 1);
-      if (!depth) zone.classList.remove("is-dragover");
-    });
-    zone.addEventListener("drop", function (event) {
-      event.preventDefault();
-      depth = 0;
-      zone.classList.remove("is-dragover");
-      if (event.dataTransfer && event.dataTransfer.files.length) accept(event.dataTransfer.files);
-    });
-    // A photo dropped beside the zone must not replace the page with the image.
-    ["dragover", "drop"].forEach(function (name) {
-      document.addEventListener(name, function (event) {
-        if (hasFiles(event) && !zone.contains(event.target)) event.preventDefault();
-      });
-    });
+    window.intaglioDropZone(zone, accept);
   }
 
   function setUpDialogs() {
