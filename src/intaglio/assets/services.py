@@ -127,7 +127,9 @@ def asset_delete_blobs(keys: list[str]) -> int:
 def asset_signed_token(*, asset: Asset, seconds: int | None = None) -> str:
     ttl = settings.SIGNED_URL_SECONDS if seconds is None else seconds
     # The key's tail binds the token to this very blob, so a reused row id can never serve another file.
-    return signing.dumps({"a": asset.pk, "k": asset.storage_key[-12:], "e": int(time.time()) + ttl}, salt=_SIGNING_SALT)
+    # The expiry is in milliseconds: whole seconds cut up to one second off a short link's promised life.
+    expires_ms = int((time.time() + ttl) * 1000)
+    return signing.dumps({"a": asset.pk, "k": asset.storage_key[-12:], "e": expires_ms}, salt=_SIGNING_SALT)
 
 
 def asset_signed_url(*, asset: Asset, seconds: int | None = None, download: bool = False) -> str:
@@ -144,7 +146,7 @@ def asset_from_signed_token(token: str) -> Asset | None:
         claims = signing.loads(token, salt=_SIGNING_SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(claims, dict) or int(claims.get("e", 0)) < time.time():
+    if not isinstance(claims, dict) or int(claims.get("e", 0)) < time.time() * 1000:
         return None
     asset = Asset.objects.filter(pk=claims.get("a")).first()
     if asset is None or asset.storage_key[-12:] != claims.get("k"):
