@@ -78,7 +78,7 @@ def create_signed_url(request, asset_id: int, payload: SignedUrlIn | None = None
     asset = owned_asset(request, asset_id)
     payload = payload or SignedUrlIn()
     seconds = settings.SIGNED_URL_SECONDS if payload.seconds is None else payload.seconds
-    # The link's expiry is counted in whole seconds from now, as below.
-    expires_at = timezone.now().replace(microsecond=0) + timedelta(seconds=seconds)
+    # Taken just before signing, so the link never expires before the time we report.
+    expires_at = timezone.now() + timedelta(seconds=seconds)
     url = asset_signed_url(asset=asset, seconds=seconds, download=payload.download)
     return {"url": url, "expires_at": expires_at}
