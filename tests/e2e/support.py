@@ -79,6 +79,32 @@ def verification_link(server: LiveServer, email: str, timeout: float = 15.0) -> 
         time.sleep(0.2)
 
 
+def parse_set_cookie(raw: str) -> tuple[str, str, dict[str, str]]:
+    """(name, value, attributes with lower-cased names; flag attributes map to "")."""
+    first, *attributes = [part.strip() for part in raw.split(";")]
+    name, _, value = first.partition("=")
+    parsed = {}
+    for attribute in attributes:
+        key, _, attr_value = attribute.partition("=")
+        parsed[key.strip().lower()] = attr_value.strip()
+    return name.strip(), value.strip(), parsed
+
+
+def is_deletion(value: str, attributes: dict[str, str]) -> bool:
+    return attributes.get("max-age") == "0" or value in {"", '""'} or "1970" in attributes.get("expires", "")
+
+
+def sign_up(page, server: LiveServer, email: str, password: str) -> None:
+    """Creates the account through the sign-up form and follows the verification link to the dashboard."""
+    page.goto("/signup/")
+    page.get_by_label("E-mail address").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/signup/done/")
+    page.goto(verification_link(server, email))
+    page.wait_for_url("**/dashboard/")
+
+
 def screenshot_on_a_phone(page, path: Path, where: str) -> None:
     """A full-page screenshot at 390 px wide; fails if anything makes the page scroll sideways."""
     page.set_viewport_size(MOBILE)

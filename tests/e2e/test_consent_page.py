@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +36,7 @@ def test_grant_then_withdraw_one_consent(chromium_browser, live_server_process, 
     card = page.locator(f"#consent-{SCOPE}")
     history_rows = page.locator(".consent-history tbody tr")
     try:
-        page.goto("/signup/")
-        page.get_by_label("E-mail address").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        page.wait_for_url("**/signup/done/")
-        page.goto(verification_link(server, email))
-        page.wait_for_url("**/dashboard/")
+        sign_up(page, server, email, PASSWORD)
 
         page.locator("header").get_by_role("link", name="Account").click()
         page.wait_for_url("**/account/")

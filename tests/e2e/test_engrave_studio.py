@@ -11,7 +11,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -49,13 +49,7 @@ def test_photo_to_slate_artwork_with_live_preview_and_download(
         watch.check(f"{where} (screenshots)")
 
     try:
-        page.goto("/signup/")
-        page.get_by_label("E-mail address").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        page.wait_for_url("**/signup/done/")
-        page.goto(verification_link(server, email))
-        page.wait_for_url("**/dashboard/")
+        sign_up(page, server, email, PASSWORD)
 
         # Upload through the dashboard's picker and wait for the photo's thumbnail.
         photo = tmp_path / "astronaut.jpg"

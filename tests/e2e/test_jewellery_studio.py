@@ -23,7 +23,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import REPO_ROOT, running_server
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import DESKTOP, LiveServer, PageWatch, screenshot_on_a_phone, sign_up
 from tests.fakes.openrouter import FakeOpenRouter
 from tests.fakes.wavespeed import FakeWaveSpeed
 
@@ -69,17 +69,6 @@ def ring_references(directory: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------------------------------- helpers
-
-
-def _sign_up(page, server: LiveServer, prefix: str) -> None:
-    email = f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
-    page.goto("/signup/")
-    page.get_by_label("E-mail address").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/signup/done/")
-    page.goto(verification_link(server, email))
-    page.wait_for_url("**/dashboard/")
 
 
 def _new_piece(page, references: list[Path]) -> None:
@@ -147,7 +136,7 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
         watch.check(f"{where} (screenshots)")
 
     try:
-        _sign_up(page, server, "jeweller")
+        sign_up(page, server, f"jeweller-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)
         references = ring_references(tmp_path)
         _new_piece(page, references)
         assert page.locator("#chosen-count").inner_text() == "2 images chosen"
@@ -280,7 +269,7 @@ def test_remote_providers_finish_by_webhook_or_by_polling(chromium_browser, scre
             watch = PageWatch()
             watch.attach(page)
             try:
-                _sign_up(page, server, f"remote-{completion}")
+                sign_up(page, server, f"remote-{completion}-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)
                 _new_piece(page, ring_references(tmp_path))
                 page.locator("#piece-submit").click()
                 page.wait_for_url(re.compile(r".*/jewellery/\d+/$"))

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +36,7 @@ def test_browse_materials_add_a_machine_and_a_preset(chromium_browser, live_serv
         return page.get_by_role("navigation", name="Engraving library").get_by_role("link", name=name)
 
     try:
-        page.goto("/signup/")
-        page.get_by_label("E-mail address").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        page.wait_for_url("**/signup/done/")
-        page.goto(verification_link(server, email))
-        page.wait_for_url("**/dashboard/")
+        sign_up(page, server, email, PASSWORD)
 
         # Materials: every card has its swatch, slate says it is inverted for you.
         page.goto("/engrave/materials/")

@@ -23,7 +23,15 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.conf import settings
 
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import (
+    DESKTOP,
+    LiveServer,
+    PageWatch,
+    is_deletion,
+    parse_set_cookie,
+    screenshot_on_a_phone,
+    sign_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -54,20 +62,6 @@ def publish_first_notice(server: LiveServer) -> None:
         timeout=120,
     )
     assert result.returncode == 0 or "Published versions do not change" in result.stderr, result.stderr
-
-
-def parse_set_cookie(raw: str) -> tuple[str, str, dict[str, str]]:
-    first, *attributes = [part.strip() for part in raw.split(";")]
-    name, _, value = first.partition("=")
-    parsed = {}
-    for attribute in attributes:
-        key, _, attr_value = attribute.partition("=")
-        parsed[key.strip().lower()] = attr_value.strip()
-    return name.strip(), value.strip(), parsed
-
-
-def is_deletion(value: str, attributes: dict[str, str]) -> bool:
-    return attributes.get("max-age") == "0" or value in {"", '""'} or "1970" in attributes.get("expires", "")
 
 
 class Crawl:
@@ -180,16 +174,10 @@ def upload_a_photo(crawl: Crawl) -> None:
     crawl.watch.check("upload")
 
 
-def sign_up(crawl: Crawl) -> None:
+def sign_up_member(crawl: Crawl) -> None:
     page = crawl.page
     email = f"crawl-{uuid.uuid4().hex[:12]}@example.com"
-    page.goto("/signup/")
-    page.get_by_label("E-mail address").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/signup/done/")
-    page.goto(verification_link(crawl.server, email))
-    page.wait_for_url("**/dashboard/")
+    sign_up(page, crawl.server, email, PASSWORD)
     page.wait_for_load_state("load")
     crawl.watch.check("sign-up")
 
@@ -215,7 +203,7 @@ def test_J18_J19_every_page_sets_only_listed_essential_cookies_and_loads_nothing
 
     member = Crawl(chromium_browser, server)
     try:
-        sign_up(member)
+        sign_up_member(member)
         upload_a_photo(member)
         member_pages = member.crawl("/dashboard/")
         assert not member.problems(), "\n".join(member.problems())

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, http_get, screenshot_on_a_phone, verification_link
+from tests.e2e.support import (
+    DESKTOP,
+    LiveServer,
+    PageWatch,
+    http_get,
+    is_deletion,
+    parse_set_cookie,
+    screenshot_on_a_phone,
+    verification_link,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -132,21 +141,6 @@ def test_sign_up_confirm_log_in_and_use_an_api_token(chromium_browser, live_serv
     assert status == 401, body
 
 
-def _parse_set_cookie(raw: str) -> tuple[str, str, dict[str, str]]:
-    """(name, value, attributes with lower-cased names; flag attributes map to "")."""
-    first, *attributes = [part.strip() for part in raw.split(";")]
-    name, _, value = first.partition("=")
-    parsed = {}
-    for attribute in attributes:
-        key, _, attr_value = attribute.partition("=")
-        parsed[key.strip().lower()] = attr_value.strip()
-    return name.strip(), value.strip(), parsed
-
-
-def _is_deletion(value: str, attributes: dict[str, str]) -> bool:
-    return attributes.get("max-age") == "0" or value in {"", '""'} or "1970" in attributes.get("expires", "")
-
-
 def test_only_essential_cookies_all_http_only_and_same_site_lax(chromium_browser, live_server_process):
     flow = walk_signup_flow(chromium_browser, live_server_process, shots=None)
 
@@ -154,13 +148,13 @@ def test_only_essential_cookies_all_http_only_and_same_site_lax(chromium_browser
     problems = []
     for url, raw in flow.set_cookie_headers:
         for line in raw.split("\n"):  # Playwright may join repeated headers with newlines
-            name, value, attributes = _parse_set_cookie(line)
+            name, value, attributes = parse_set_cookie(line)
             if name not in ALLOWED_COOKIES:
                 problems.append(f"unexpected cookie {name!r} from {url}: {line}")
             if attributes.get("samesite", "").lower() != "lax":
                 problems.append(f"{name} without SameSite=Lax from {url}: {line}")
             # A deletion carries no value a script could read; every cookie that holds one is HttpOnly.
-            if not _is_deletion(value, attributes) and "httponly" not in attributes:
+            if not is_deletion(value, attributes) and "httponly" not in attributes:
                 problems.append(f"{name} without HttpOnly from {url}: {line}")
     assert not problems, "\n".join(problems)
 

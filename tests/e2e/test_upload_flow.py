@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, verification_link
+from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -91,13 +91,7 @@ def test_drop_two_photos_watch_them_finish_and_delete_one(chromium_browser, live
         watch.check(f"{where} (screenshots)")
 
     try:
-        page.goto("/signup/")
-        page.get_by_label("E-mail address").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="Create account").click()
-        page.wait_for_url("**/signup/done/")
-        page.goto(verification_link(server, email))
-        page.wait_for_url("**/dashboard/")
+        sign_up(page, server, email, PASSWORD)
         page.wait_for_load_state("load")
         assert page.locator("header").get_by_role("link", name="Studio").get_attribute("aria-current") == "page"
         assert "20 credits" in page.locator(".balance-chip").inner_text()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -55,6 +56,28 @@ class Reply:
     @classmethod
     def json(cls, status: int, payload: Any, **kwargs) -> Reply:
         return cls(status, json.dumps(payload).encode(), "application/json", **kwargs)
+
+
+# Fields and strings no request to an outside service may carry (J8/J9): both fakes refuse them.
+PERSONAL_KEYS = frozenset({"user", "user_id", "email", "e_mail", "ip", "ip_address", "remote_addr", "session_id"})
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def personal_data(value: Any, where: str = "") -> list[str]:
+    """Personal-looking keys below the top level and e-mail-like strings anywhere in a JSON body (data URLs are
+    image bytes, not text)."""
+    problems = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if where and str(key).lower() in PERSONAL_KEYS:
+                problems.append(f"personal data field {where}.{key} is not allowed")
+            problems += personal_data(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += personal_data(item, f"{where}[{index}]")
+    elif isinstance(value, str) and not value.startswith("data:") and EMAIL.search(value):
+        problems.append(f"{where} holds an e-mail address")
+    return problems
 
 
 def tiny_png(colour: tuple[int, int, int] = (212, 175, 55), size: tuple[int, int] = (16, 16)) -> bytes:

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes import FakeHTTPServer, Recorded, Reply
+from tests.fakes import PERSONAL_KEYS, FakeHTTPServer, Recorded, Reply, personal_data
 
 PATH = "/api/v1/chat/completions"
 TOP_LEVEL_KEYS = frozenset(
@@ -86,8 +86,6 @@ STRICT_KEYWORDS = frozenset(
         "format",
     }
 )
-PERSONAL_KEYS = frozenset({"user", "user_id", "email", "e_mail", "ip", "ip_address", "remote_addr", "session_id"})
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 DATA_URL = re.compile(r"^data:image/(png|jpeg|webp|gif);base64,([A-Za-z0-9+/]+={0,2})$")
 SHOTS = ("packshot", "cad_render", "on_model", "lifestyle", "sketch")
 
@@ -183,7 +181,7 @@ class FakeOpenRouter(FakeHTTPServer):
                 problems.append(f"personal data field {key!r} is not allowed")
             elif key not in TOP_LEVEL_KEYS:
                 problems.append(f"unknown top-level key {key!r}")
-        problems += _personal_data(body, "")
+        problems += personal_data(body)
         model = body.get("model")
         if not isinstance(model, str) or not model.strip():
             problems.append("model must be a non-empty string")
@@ -330,22 +328,6 @@ class FakeOpenRouter(FakeHTTPServer):
             },
             delay=delay,
         )
-
-
-def _personal_data(value: Any, where: str) -> list[str]:
-    """Personal-looking keys and e-mail-like strings anywhere in the body."""
-    problems = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if where and str(key).lower() in PERSONAL_KEYS:
-                problems.append(f"personal data field {where}.{key} is not allowed")
-            problems += _personal_data(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problems += _personal_data(item, f"{where}[{index}]")
-    elif isinstance(value, str) and not value.startswith("data:") and EMAIL.search(value):
-        problems.append(f"{where} holds an e-mail address")
-    return problems
 
 
 def _response_format_problems(response_format: Any) -> list[str]:

@@ -62,11 +62,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes import FakeHTTPServer, Recorded, Reply, tiny_png
+from tests.fakes import PERSONAL_KEYS, FakeHTTPServer, Recorded, Reply, personal_data, tiny_png
 
 ALLOWED_KEYS = ("prompt", "images", "size", "seed")
-PERSONAL_KEYS = frozenset({"user", "user_id", "email", "e_mail", "ip", "ip_address", "remote_addr", "session_id"})
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 SIZE = re.compile(r"^(\d{3,5})\*(\d{3,5})$")
 RESULT = re.compile(r"^/api/v3/predictions/([^/]+)/result$")
 OUTPUT = re.compile(r"^/outputs/([^/]+)-(\d+)\.png$")
@@ -311,7 +309,7 @@ class FakeWaveSpeed(FakeHTTPServer):
                 problems.append(f"personal data field {key!r} is not allowed")
             elif key not in ALLOWED_KEYS:
                 problems.append(f"unknown field {key!r} (allowed: {', '.join(ALLOWED_KEYS)})")
-        problems += _emails(body, "")
+        problems += personal_data(body)
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             problems.append("prompt is required and must be a non-empty string")
@@ -458,18 +456,3 @@ class FakeWaveSpeed(FakeHTTPServer):
             }
         )
         return flat
-
-
-def _emails(value: Any, where: str) -> list[str]:
-    problems = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if where and str(key).lower() in PERSONAL_KEYS:
-                problems.append(f"personal data field {where}.{key} is not allowed")
-            problems += _emails(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problems += _emails(item, f"{where}[{index}]")
-    elif isinstance(value, str) and EMAIL.search(value):
-        problems.append(f"{where} holds an e-mail address")
-    return problems

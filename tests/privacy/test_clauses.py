@@ -62,6 +62,7 @@ from intaglio.jobs.runner import JobContext, LeaseKeeper, LeaseLost, _claim
 from intaglio.jobs.services import JobRefused, job_create, upload_photo
 from intaglio.privacy.consent import assets_usable_for, consent_grant, consent_withdraw
 from intaglio.privacy.models import ConsentEvent
+from tests.engrave import MACHINE
 from tests.factories import PASSWORD, jpeg_bytes, make_token, make_user, run_queued_jobs
 from tests.jewellery import ATTRIBUTES as RING_ATTRIBUTES
 from tests.privacy import make_asset
@@ -465,18 +466,6 @@ def test_J11_files_live_in_storage_under_random_160_bit_keys_never_the_upload_na
 # ============================================================================================================ J13
 # Reference images serve only their owner: every owner-scoped URL answers 404 to another account.
 
-MACHINE = {
-    "name": "Workshop diode",
-    "kind": "diode",
-    "power_w": "5.5",
-    "spot_mm": "0.08",
-    "line_interval_mm": "",
-    "max_feed_mm_min": "6000",
-    "work_area_w_mm": "410",
-    "work_area_h_mm": "400",
-    "s_max": "1000",
-    "min_power_pct": "8",
-}
 PRESET = {"name": "Slate portraits", "material": "slate", "mode": "atkinson", "line_interval_mm": "0.12"}
 STUDIO_FORM = {"material": "slate", "machine": "diode-10w", "width_mm": "60", "fit": "crop", "mode": "atkinson"}
 A_STYLE = next(iter(STYLES))

@@ -11,21 +11,10 @@ from django.urls import reverse
 from intaglio.engrave import services
 from intaglio.engrave.models import MachineProfile, MaterialPreset
 from intaglio.imaging.artwork import machines, materials
+from tests.engrave import MACHINE
 
 pytestmark = pytest.mark.django_db
 
-MACHINE = {
-    "name": "Workshop diode",
-    "kind": "diode",
-    "power_w": "5.5",
-    "spot_mm": "0.08",
-    "line_interval_mm": "",
-    "max_feed_mm_min": "6000",
-    "work_area_w_mm": "410",
-    "work_area_h_mm": "400",
-    "s_max": "1000",
-    "min_power_pct": "8",
-}
 PRESET = {
     "name": "Slate portraits",
     "material": "slate",

@@ -27,7 +27,7 @@ from intaglio.imaging.artwork import ArtworkError
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
 from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record
+from intaglio.privacy.audit import audit_record, owner_or_staff
 
 log = logging.getLogger("intaglio.engrave")
 
@@ -177,7 +177,7 @@ def artwork_delete(*, artwork: Artwork, actor=None) -> None:
         audit_record(
             action="artwork.deleted",
             actor=actor,
-            actor_role="staff" if actor.pk != artwork.owner_id else "customer",
+            actor_role=owner_or_staff(actor, artwork.owner_id),
             target_type="artwork",
             target_id=artwork_id,
             subject_user_id=artwork.owner_id,

@@ -15,13 +15,13 @@ from django.utils import timezone
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
 from intaglio.jewellery.attributes import Attributes
-from intaglio.jewellery.models import Generation, Piece, ProviderTask, WebhookDelivery
+from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_create, job_delete, job_wake
 from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record
+from intaglio.privacy.audit import audit_record, owner_or_staff
 from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
 log = logging.getLogger("intaglio.jewellery")
@@ -229,7 +229,7 @@ def piece_delete(*, piece: Piece, actor) -> int:
     audit_record(
         action="jewellery.piece_deleted",
         actor=actor,
-        actor_role="staff" if actor.pk != piece.owner_id else "customer",
+        actor_role=owner_or_staff(actor, piece.owner_id),
         target_type="jewellery_piece",
         target_id=piece_id,
         subject_user_id=piece.owner_id,
@@ -257,7 +257,7 @@ def webhook_receive(*, provider_name: str, headers: dict, body: bytes) -> str:
                 provider=provider.name, delivery_id=delivery_id, prediction_id=prediction.id, outcome=outcome
             )
             if outcome == "accepted" and prediction.finished:
-                ProviderTask.objects.filter(pk=task.pk, status__in=("created", "processing")).update(
+                ProviderTask.objects.filter(pk=task.pk, status__in=(TaskStatus.CREATED, TaskStatus.PROCESSING)).update(
                     status=prediction.status,
                     output_urls=prediction.outputs,
                     error=prediction.error[:500],

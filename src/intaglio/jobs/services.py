@@ -21,7 +21,7 @@ from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_lim
 from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
 from intaglio.jobs.runner import retry_delay
 from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record
+from intaglio.privacy.audit import audit_record, owner_or_staff
 
 log = logging.getLogger("intaglio.jobs")
 
@@ -370,7 +370,7 @@ def job_delete(*, job: Job, actor=None) -> None:
         audit_record(
             action="job.deleted",
             actor=actor,
-            actor_role="staff" if actor.pk != job.owner_id else "customer",
+            actor_role=owner_or_staff(actor, job.owner_id),
             target_type="job",
             target_id=job.pk,
             subject_user_id=job.owner_id,

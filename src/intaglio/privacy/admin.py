@@ -29,15 +29,12 @@ class DueFilter(admin.SimpleListFilter):
         return [("overdue", "Overdue"), ("week", f"Due in the next {rights.DUE_ALERT_DAYS} days"), ("open", "Open")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        open_ = queryset.filter(status__in=rights.OPEN_STATUSES)
-        if self.value() == "overdue":
-            return open_.filter(due_at__lt=now)
-        if self.value() == "week":
-            return open_.filter(due_at__gte=now, due_at__lt=now + timedelta(days=rights.DUE_ALERT_DAYS))
-        if self.value() == "open":
-            return open_
-        return queryset
+        chosen = {
+            "overdue": rights.data_requests_overdue,
+            "week": rights.data_requests_due_soon,
+            "open": rights.data_requests_open,
+        }.get(self.value())
+        return queryset & chosen() if chosen else queryset
 
 
 class DecisionForm(forms.Form):

@@ -13,6 +13,11 @@ class AuditDetailRefused(ValueError):
     pass
 
 
+def owner_or_staff(actor, owner_id: int) -> str:
+    """The role to record for someone acting on an owner's things: the owner, or staff acting for them."""
+    return "customer" if actor.pk == owner_id else "staff"
+
+
 def audit_record(
     *,
     action: str,

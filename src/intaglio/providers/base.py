@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
 
 class ProviderError(Exception):
     """A provider call that did not work. The message is safe to show to the user."""
@@ -35,6 +38,53 @@ class ProviderRefused(ProviderError):
 class SubmitUncertain(ProviderRefused):
     """The submit request may or may not have created a task (timeout, connection dropped, 5xx). Never retried,
     because a second submit could run (and bill) the work twice."""
+
+
+class RemoteService:
+    """What both remote adapters share: key, address, model and timeout come from the settings named
+    `<PREFIX>_API_KEY`, `_BASE_URL`, `_MODEL` and `_TIMEOUT_SECONDS`, read at call time so a test's `settings`
+    fixture applies; constructor arguments override them."""
+
+    name: str
+    settings_prefix: str  # "OPENROUTER"
+    role: str  # "The OpenRouter analysis provider", for the configuration error
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+    ):
+        self._api_key = api_key
+        self._base_url = base_url
+        self._model = model
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} model={self.model!r}>"
+
+    def _setting(self, suffix: str):
+        return getattr(settings, f"{self.settings_prefix}_{suffix}")
+
+    @property
+    def model(self) -> str:
+        return self._model or self._setting("MODEL")
+
+    @property
+    def base_url(self) -> str:
+        return (self._base_url or self._setting("BASE_URL")).rstrip("/")
+
+    @property
+    def timeout(self) -> float:
+        return float(self._timeout if self._timeout is not None else self._setting("TIMEOUT_SECONDS"))
+
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key or self._setting("API_KEY")
+        if not key:
+            raise ImproperlyConfigured(f"{self.role} needs {self.settings_prefix}_API_KEY.")
+        return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
 
 class WebhookRejected(Exception):

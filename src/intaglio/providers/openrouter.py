@@ -28,7 +28,6 @@ from typing import Any
 
 import pydantic
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from intaglio.imaging.jewellery.vocabulary import (
     FINISHES,
@@ -41,7 +40,7 @@ from intaglio.imaging.jewellery.vocabulary import (
 )
 from intaglio.jewellery.attributes import Attributes
 from intaglio.privacy.egress import EgressRefused, outbound_session
-from intaglio.providers.base import ProviderRefused, ProviderUnavailable, ReferenceImage
+from intaglio.providers.base import ProviderRefused, ProviderUnavailable, ReferenceImage, RemoteService
 
 log = logging.getLogger("intaglio.providers")
 
@@ -195,45 +194,12 @@ def _is_transient_code(code: int | None) -> bool:
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
-class OpenRouterAnalysis:
-    """The remote analyser. Settings are read at call time, so a test's `settings` fixture applies; constructor
-    arguments override them."""
+class OpenRouterAnalysis(RemoteService):
+    """The remote analyser."""
 
     name = "openrouter"
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        model: str | None = None,
-        timeout: float | None = None,
-    ):
-        self._api_key = api_key
-        self._base_url = base_url
-        self._model = model
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return f"<OpenRouterAnalysis model={self.model!r}>"
-
-    @property
-    def model(self) -> str:
-        return self._model or settings.OPENROUTER_MODEL
-
-    @property
-    def base_url(self) -> str:
-        return (self._base_url or settings.OPENROUTER_BASE_URL).rstrip("/")
-
-    @property
-    def timeout(self) -> float:
-        return float(self._timeout if self._timeout is not None else settings.OPENROUTER_TIMEOUT_SECONDS)
-
-    def _key(self) -> str:
-        key = self._api_key or settings.OPENROUTER_API_KEY
-        if not key:
-            raise ImproperlyConfigured("The OpenRouter analysis provider needs OPENROUTER_API_KEY.")
-        return key
+    settings_prefix = "OPENROUTER"
+    role = "The OpenRouter analysis provider"
 
     # --- the request -----------------------------------------------------------------------------------------
 
@@ -279,7 +245,7 @@ class OpenRouterAnalysis:
 
     def analyse(self, images: list[ReferenceImage]) -> dict:
         body = self.request_body(images)
-        headers = {"Authorization": f"Bearer {self._key()}", "Content-Type": "application/json"}
+        headers = self._headers()
         url = f"{self.base_url}/chat/completions"
         try:
             with outbound_session() as session:

@@ -30,7 +30,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from intaglio.privacy.egress import EgressRefused, outbound_session
 from intaglio.providers.base import (
@@ -38,6 +37,7 @@ from intaglio.providers.base import (
     Prediction,
     ProviderRefused,
     ProviderUnavailable,
+    RemoteService,
     SubmitUncertain,
     WebhookRejected,
 )
@@ -138,11 +138,12 @@ def parse_prediction(data: Any) -> Prediction:
     return Prediction(id=prediction_id, status=status, outputs=list(outputs), error=error.strip()[:500])
 
 
-class WaveSpeedGeneration:
-    """The remote generator. Settings are read at call time (the `settings` fixture applies); constructor arguments
-    override them."""
+class WaveSpeedGeneration(RemoteService):
+    """The remote generator."""
 
     name = "wavespeed"
+    settings_prefix = "WAVESPEED"
+    role = "The WaveSpeed generation provider"
     asynchronous = True
 
     def __init__(
@@ -161,10 +162,7 @@ class WaveSpeedGeneration:
         max_total_wait_seconds: float = 20.0,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
     ):
-        self._api_key = api_key
-        self._base_url = base_url
-        self._model = model
-        self._timeout = timeout
+        super().__init__(api_key=api_key, base_url=base_url, model=model, timeout=timeout)
         self._webhook_secret = webhook_secret
         self._sleep = sleep
         self._clock = clock
@@ -173,27 +171,6 @@ class WaveSpeedGeneration:
         self.max_backoff_seconds = max_backoff_seconds
         self.max_total_wait_seconds = max_total_wait_seconds
         self.max_download_bytes = max_download_bytes
-
-    def __repr__(self) -> str:
-        return f"<WaveSpeedGeneration model={self.model!r}>"
-
-    @property
-    def model(self) -> str:
-        return self._model or settings.WAVESPEED_MODEL
-
-    @property
-    def base_url(self) -> str:
-        return (self._base_url or settings.WAVESPEED_BASE_URL).rstrip("/")
-
-    @property
-    def timeout(self) -> float:
-        return float(self._timeout if self._timeout is not None else settings.WAVESPEED_TIMEOUT_SECONDS)
-
-    def _headers(self) -> dict[str, str]:
-        key = self._api_key or settings.WAVESPEED_API_KEY
-        if not key:
-            raise ImproperlyConfigured("The WaveSpeed generation provider needs WAVESPEED_API_KEY.")
-        return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
     def _pause(self, seconds: float) -> None:
         (self._sleep or backoff_sleep)(seconds)

@@ -597,14 +597,20 @@ def _bbox(blob: np.ndarray, pad: int = 3) -> tuple[slice, slice]:
     )
 
 
-def _compact(blob: np.ndarray) -> bool:
-    """Stone-shaped: not a streak along a band."""
-    blob = blob[_bbox(blob)]
-    contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+def _shape(blob: np.ndarray) -> tuple[float, float]:
+    """(elongation, solidity) of a blob's largest outline: long thin streaks and ragged shapes are not stones."""
+    crop = blob[_bbox(blob)]
+    contours, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     c = max(contours, key=cv2.contourArea)
     (_, _), (rw, rh), _ = cv2.minAreaRect(c)
     elong = max(rw, rh) / max(min(rw, rh), 1.0)
-    solidity = float(blob.sum()) / max(cv2.contourArea(cv2.convexHull(c)), 1.0)
+    solidity = float(crop.sum()) / max(cv2.contourArea(cv2.convexHull(c)), 1.0)
+    return elong, solidity
+
+
+def _compact(blob: np.ndarray) -> bool:
+    """Stone-shaped: not a streak along a band."""
+    elong, solidity = _shape(blob)
     return elong <= 2.5 and solidity >= 0.5
 
 
@@ -793,16 +799,10 @@ def _stone_groups(lab: np.ndarray, mask: np.ndarray, feats: dict, metal: str) ->
         if area > 0.6 * mask_area and area > 400:
             continue  # a whole piece this saturated is metal or enamel, not a stone
         sl = _bbox(blob)
-        local = blob[sl]
-        sel = local & (chroma[sl] > 22)
+        sel = blob[sl] & (chroma[sl] > 22)
         if sel.sum() < 6:
             continue
-        contours, _ = cv2.findContours(local.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        c = max(contours, key=cv2.contourArea)
-        hull_area = max(cv2.contourArea(cv2.convexHull(c)), 1.0)
-        solidity = area / hull_area
-        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
-        elong = max(rw, rh) / max(min(rw, rh), 1.0)
+        elong, solidity = _shape(blob)
         if elong > 4.0 or solidity < 0.5:
             continue  # streaks along a band are reflections, not stones
         med = np.median(rgb[sl][sel], axis=0) if rgb is not None else np.array([128, 128, 128])
@@ -822,14 +822,8 @@ def _stone_groups(lab: np.ndarray, mask: np.ndarray, feats: dict, metal: str) ->
         if area > 0.5 * mask_area:
             continue
         sl = _bbox(blob)
-        local = blob[sl]
-        contours, _ = cv2.findContours(local.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        c = max(contours, key=cv2.contourArea)
-        hull_area = max(cv2.contourArea(cv2.convexHull(c)), 1.0)
-        solidity = area / hull_area
-        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
-        elong = max(rw, rh) / max(min(rw, rh), 1.0)
-        filled = cv2.morphologyEx(local.astype(np.uint8), cv2.MORPH_CLOSE, _disk(2)).astype(bool)
+        elong, solidity = _shape(blob)
+        filled = cv2.morphologyEx(blob[sl].astype(np.uint8), cv2.MORPH_CLOSE, _disk(2)).astype(bool)
         vals = L[sl][filled]
         bright = float((vals > 85).mean())
         darkf = float((vals < 40).mean())
