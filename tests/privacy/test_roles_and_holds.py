@@ -8,7 +8,7 @@ from PIL import Image
 from intaglio.assets.models import Asset
 from intaglio.jobs.services import job_delete, upload_photo
 from intaglio.privacy.roles import PRIVACY_OFFICER_GROUP
-from tests.factories import run_queued_jobs
+from tests.factories import make_user, run_queued_jobs
 
 
 def test_the_privacy_officer_group_holds_the_data_request_permissions(db):
@@ -82,7 +82,15 @@ def test_deletions_by_people_are_audited_without_content(logged_in, user):
     events = {event.action: event for event in AuditEvent.objects.filter(subject_user_id=user.pk)}
     assert events["artwork.deleted"].target_id == str(artwork.pk) and events["artwork.deleted"].actor == user
     assert events["job.deleted"].detail == {"kind": "preview", "files": 3}
+    assert {events["artwork.deleted"].actor_role, events["job.deleted"].actor_role} == {"customer"}
     assert "Grandma" not in str([(e.detail, e.target_id) for e in events.values()])
+
+    # Someone else deleting the owner's things is recorded as staff acting for them.
+    staff = make_user(is_staff=True)
+    other = upload_photo(owner=user, upload=io.BytesIO(buffer.getvalue()))
+    job_delete(job=other, actor=staff)
+    by_staff = AuditEvent.objects.get(action="job.deleted", target_id=str(other.pk))
+    assert (by_staff.actor, by_staff.actor_role, by_staff.subject_user_id) == (staff, "staff", user.pk)
 
 
 def test_E4_a_file_expired_or_swept_cannot_start_a_new_job(user):
