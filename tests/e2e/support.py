@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -35,6 +36,18 @@ class LiveServer:
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def refused_requests(self) -> list[str]:
+        """ "METHOD path -> status" for every request the server answered with 4xx or 5xx, oldest first."""
+        found = []
+        for line in self.log_text().splitlines():
+            try:
+                record = json.loads(line) if line.startswith("{") else {}
+            except json.JSONDecodeError:  # e-mails the console backend printed
+                continue
+            if record.get("logger") == "intaglio.request" and record.get("status", 0) >= 400:
+                found.append(f"{record['method']} {record['path']} -> {record['status']}")
+        return found
+
 
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
@@ -49,8 +62,12 @@ TOO_WIDE_JS = """() => [...document.querySelectorAll("body *")]
 
 @dataclass
 class PageWatch:
-    """Collects console errors and uncaught exceptions of a page; `check` fails on any new one."""
+    """Collects console errors and uncaught exceptions of a page; `check` fails on any new one.
 
+    Chromium's "Failed to load resource" line names no URL, and requests the browser makes itself (/favicon.ico)
+    never reach Playwright, so a failure also lists the server's latest refused requests."""
+
+    server: LiveServer | None = None
     errors: list[str] = field(default_factory=list)
     responses: list = field(default_factory=list)
 
@@ -61,6 +78,8 @@ class PageWatch:
 
     def check(self, where: str) -> None:
         found, self.errors[:] = list(self.errors), []
+        if found and self.server:
+            found += [f"server answered: {line}" for line in self.server.refused_requests()[-5:]]
         assert not found, f"errors in the browser on {where}:\n" + "\n".join(found)
 
 

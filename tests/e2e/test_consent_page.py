@@ -23,7 +23,7 @@ def test_grant_then_withdraw_one_consent(chromium_browser, live_server_process, 
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(20_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
 
     def shoot(where: str, name: str) -> None:

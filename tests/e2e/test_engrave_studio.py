@@ -37,7 +37,7 @@ def test_photo_to_slate_artwork_with_live_preview_and_download(
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
 
     def shoot(where: str, name: str, mobile: bool = True) -> None:

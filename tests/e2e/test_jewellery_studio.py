@@ -125,7 +125,7 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
 
     def shoot(where: str, name: str) -> None:
@@ -266,7 +266,7 @@ def test_remote_providers_finish_by_webhook_or_by_polling(chromium_browser, scre
             )
             page = context.new_page()
             page.set_default_timeout(30_000)
-            watch = PageWatch()
+            watch = PageWatch(server)
             watch.attach(page)
             try:
                 sign_up(page, server, f"remote-{completion}-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)

@@ -21,7 +21,7 @@ def test_browse_materials_add_a_machine_and_a_preset(chromium_browser, live_serv
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(20_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
 
     def shoot(where: str, name: str, mobile: bool = True) -> None:

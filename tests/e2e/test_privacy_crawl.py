@@ -73,7 +73,7 @@ class Crawl:
         self.context = browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
         self.page = self.context.new_page()
         self.page.set_default_timeout(20_000)
-        self.watch = PageWatch()
+        self.watch = PageWatch(server)
         self.watch.attach(self.page)
         self.requests: list[tuple[str, str]] = []  # (page path, requested url)
         self.current = ""
@@ -225,7 +225,7 @@ def test_J19_E16_the_notice_and_cookie_page_look_right_on_desktop_and_phone(
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
     try:
         page.goto("/")

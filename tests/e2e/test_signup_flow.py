@@ -42,7 +42,7 @@ def walk_signup_flow(browser, server: LiveServer, shots: Path | None) -> FlowRes
     context = browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
     jar: dict[tuple, dict] = {}
 

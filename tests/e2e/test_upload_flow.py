@@ -80,7 +80,7 @@ def test_drop_two_photos_watch_them_finish_and_delete_one(chromium_browser, live
     context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(20_000)
-    watch = PageWatch()
+    watch = PageWatch(server)
     watch.attach(page)
 
     def shoot(where: str, name: str, mobile: bool = True) -> None:

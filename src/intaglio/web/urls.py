@@ -1,10 +1,14 @@
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from intaglio.web import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    # Browsers, bookmarks and feed readers ask for /favicon.ico whatever the page declares.
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
     path("signup/", views.sign_up, name="signup"),
     path("signup/done/", views.sign_up_done, name="signup-done"),
     path("verify-email/resend/", views.resend_verification, name="verify-email-resend"),
