@@ -37,7 +37,7 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def refused_requests(self) -> list[str]:
-        """ "METHOD path -> status" for every request the server answered with 4xx or 5xx, oldest first."""
+        """Every request the server answered with 4xx or 5xx, oldest first, as "METHOD path -> status"."""
         found = []
         for line in self.log_text().splitlines():
             try:
@@ -67,7 +67,7 @@ class PageWatch:
     Chromium's "Failed to load resource" line names no URL, and requests the browser makes itself (/favicon.ico)
     never reach Playwright, so a failure also lists the server's latest refused requests."""
 
-    server: LiveServer | None = None
+    server: LiveServer
     errors: list[str] = field(default_factory=list)
     responses: list = field(default_factory=list)
 
@@ -78,7 +78,7 @@ class PageWatch:
 
     def check(self, where: str) -> None:
         found, self.errors[:] = list(self.errors), []
-        if found and self.server:
+        if found:
             found += [f"server answered: {line}" for line in self.server.refused_requests()[-5:]]
         assert not found, f"errors in the browser on {where}:\n" + "\n".join(found)
 
