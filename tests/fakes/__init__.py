@@ -27,6 +27,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +62,18 @@ class Reply:
 # Fields and strings no request to an outside service may carry (J8/J9): both fakes refuse them.
 PERSONAL_KEYS = frozenset({"user", "user_id", "email", "e_mail", "ip", "ip_address", "remote_addr", "session_id"})
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def body_problems(body: dict, allowed: Iterable[str]) -> list[str]:
+    """A request body's top-level keys outside `allowed` (personal-looking ones named as such), then personal data
+    anywhere below."""
+    problems = []
+    for key in body:
+        if key in PERSONAL_KEYS:
+            problems.append(f"personal data field {key!r} is not allowed")
+        elif key not in allowed:
+            problems.append(f"unknown top-level key {key!r} (allowed: {', '.join(sorted(allowed))})")
+    return problems + personal_data(body)
 
 
 def personal_data(value: Any, where: str = "") -> list[str]:

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes import PERSONAL_KEYS, FakeHTTPServer, Recorded, Reply, personal_data
+from tests.fakes import FakeHTTPServer, Recorded, Reply, body_problems
 
 PATH = "/api/v1/chat/completions"
 TOP_LEVEL_KEYS = frozenset(
@@ -175,13 +175,7 @@ class FakeOpenRouter(FakeHTTPServer):
 
     def problems(self, body: dict) -> list[str]:
         """What this request gets wrong against the documented API and our privacy contract (empty: valid)."""
-        problems: list[str] = []
-        for key in body:
-            if key in PERSONAL_KEYS:
-                problems.append(f"personal data field {key!r} is not allowed")
-            elif key not in TOP_LEVEL_KEYS:
-                problems.append(f"unknown top-level key {key!r}")
-        problems += personal_data(body)
+        problems = body_problems(body, TOP_LEVEL_KEYS)
         model = body.get("model")
         if not isinstance(model, str) or not model.strip():
             problems.append("model must be a non-empty string")

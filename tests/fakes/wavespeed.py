@@ -62,7 +62,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes import PERSONAL_KEYS, FakeHTTPServer, Recorded, Reply, personal_data, tiny_png
+from tests.fakes import FakeHTTPServer, Recorded, Reply, body_problems, tiny_png
 
 ALLOWED_KEYS = ("prompt", "images", "size", "seed")
 SIZE = re.compile(r"^(\d{3,5})\*(\d{3,5})$")
@@ -303,13 +303,7 @@ class FakeWaveSpeed(FakeHTTPServer):
         """What this submit body gets wrong (empty: valid)."""
         if not isinstance(body, dict):
             return ["The request body must be a JSON object"]
-        problems = []
-        for key in body:
-            if key in PERSONAL_KEYS:
-                problems.append(f"personal data field {key!r} is not allowed")
-            elif key not in ALLOWED_KEYS:
-                problems.append(f"unknown field {key!r} (allowed: {', '.join(ALLOWED_KEYS)})")
-        problems += personal_data(body)
+        problems = body_problems(body, ALLOWED_KEYS)
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             problems.append("prompt is required and must be a non-empty string")

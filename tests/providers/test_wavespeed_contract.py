@@ -180,7 +180,7 @@ def test_J8_an_expired_signed_link_fails_the_submit_as_refused(fake, image_host)
     ("change", "problem"),
     [
         (lambda body: body.update(user_id=7), "personal data field 'user_id'"),
-        (lambda body: body.update(enable_base64_output=True), "unknown field 'enable_base64_output'"),
+        (lambda body: body.update(enable_base64_output=True), "unknown top-level key 'enable_base64_output'"),
         (lambda body: body.update(prompt="ring for ann@example.com"), "e-mail"),
         (lambda body: body.update(images=[]), "images must be a list of 1 to 10"),
         (lambda body: body.update(size="512*512"), "each side between 1024 and 4096"),

@@ -149,10 +149,6 @@ class WaveSpeedGeneration(RemoteService):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        model: str | None = None,
-        timeout: float | None = None,
         webhook_secret: str | None = None,
         sleep=None,
         clock=None,
@@ -161,8 +157,9 @@ class WaveSpeedGeneration(RemoteService):
         max_backoff_seconds: float = 8.0,
         max_total_wait_seconds: float = 20.0,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+        **service,  # api_key, base_url, model, timeout: see RemoteService
     ):
-        super().__init__(api_key=api_key, base_url=base_url, model=model, timeout=timeout)
+        super().__init__(**service)
         self._webhook_secret = webhook_secret
         self._sleep = sleep
         self._clock = clock
