@@ -1,3 +1,6 @@
+import ipaddress
+import socket
+
 import pytest
 
 # Throttle counters live in the database cache, so each test's transaction rollback also resets them.
@@ -5,6 +8,25 @@ from django.test import Client
 
 from tests import job_kinds  # noqa: F401  registers the test-only job kinds
 from tests.factories import PASSWORD, make_token, make_user
+
+_system_getaddrinfo = socket.getaddrinfo
+
+
+def _numeric_getaddrinfo(host, *args, **kwargs):
+    """The suite connects only to IP addresses. A minimal Debian has no /etc/hosts, so even `localhost` depends on
+    whatever DNS the machine has; a test that needs a name lookup fails here, on every machine, not just there."""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name:
+        try:
+            ipaddress.ip_address(name.strip("[]").split("%")[0])
+        except ValueError:
+            raise socket.gaierror(
+                socket.EAI_NONAME, f"the test suite resolves no host names: connect to 127.0.0.1, not {name!r}"
+            ) from None
+    return _system_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _numeric_getaddrinfo
 
 
 @pytest.fixture(autouse=True, scope="session")

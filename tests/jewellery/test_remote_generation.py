@@ -40,7 +40,7 @@ class Remote:
 @pytest.fixture
 def remote(live_server, settings, monkeypatch):
     with FakeOpenRouter(fetch_images=True) as analysis, FakeWaveSpeed(max_concurrent=2) as generation:
-        base_url = live_server.url.replace("localhost", "127.0.0.1")
+        base_url = live_server.url
         settings.BASE_URL = base_url
         settings.JEWELLERY_ANALYSIS_PROVIDER = "openrouter"
         settings.OPENROUTER_API_KEY = analysis.api_key
