@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "intaglio.ops",
+    "intaglio.core",
     "intaglio.accounts",
     "django_tasks",
     "django_tasks_db",

@@ -18,6 +18,7 @@ from intaglio.accounts.models import ApiToken, User
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_ingest_upload
 from intaglio.assets.storage import blob_exists
+from intaglio.core.models import AuditEvent
 from intaglio.credits.models import EntryKind, LedgerEntry
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services as engrave
@@ -27,7 +28,7 @@ from intaglio.jobs.services import job_create, upload_photo
 from intaglio.privacy import rights
 from intaglio.privacy.consent import consent_grant
 from intaglio.privacy.metrics import metric_record
-from intaglio.privacy.models import AuditEvent, ConsentEvent, ConsentScope, DataRequest, DerivedMetric
+from intaglio.privacy.models import ConsentEvent, ConsentScope, DataRequest, DerivedMetric
 from tests.factories import PASSWORD, jpeg_bytes, make_token, make_user, run_queued_jobs
 
 pytestmark = pytest.mark.django_db

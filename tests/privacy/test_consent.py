@@ -15,6 +15,7 @@ from django.utils import timezone
 from intaglio.accounts.services import user_close
 from intaglio.assets.models import AssetKind, RetentionClass
 from intaglio.assets.services import asset_delete_blobs
+from intaglio.core.models import AuditEvent
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services as engrave
 from intaglio.engrave.selectors import version_files
@@ -30,7 +31,7 @@ from intaglio.privacy.consent import (
     consent_withdraw,
     users_consenting,
 )
-from intaglio.privacy.models import AuditEvent, ConsentEvent, PolicyVersion
+from intaglio.privacy.models import ConsentEvent, PolicyVersion
 from tests.factories import PASSWORD, jpeg_bytes, make_user, run_queued_jobs
 from tests.privacy import make_asset
 

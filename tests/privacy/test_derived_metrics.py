@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from intaglio.assets.models import AssetKind
 from intaglio.assets.services import asset_delete_blobs
+from intaglio.core.models import AuditEvent
 from intaglio.privacy.consent import consent_grant, consent_withdraw
 from intaglio.privacy.metrics import METRICS, MetricRefused, metric_check, metric_record, metrics_usable
-from intaglio.privacy.models import AuditEvent, DerivedMetric
+from intaglio.privacy.models import DerivedMetric
 from tests.factories import jpeg_bytes
 from tests.privacy import make_asset
 

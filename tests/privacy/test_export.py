@@ -14,9 +14,10 @@ import pytest
 
 from intaglio.assets.models import Asset
 from intaglio.assets.storage import blob_delete
+from intaglio.core.models import AuditEvent
 from intaglio.credits.models import LedgerEntry
 from intaglio.privacy import rights
-from intaglio.privacy.models import AuditEvent, DataRequest
+from intaglio.privacy.models import DataRequest
 from tests.factories import PASSWORD, make_user
 from tests.privacy.test_closure import make_stocked_account
 

@@ -17,8 +17,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from intaglio.core.models import AuditEvent
 from intaglio.ops.logging import REQUEST_LOG_FIELDS
-from intaglio.privacy.models import AuditEvent, ConsentScope, PolicyNotification, PolicyVersion
+from intaglio.privacy.models import ConsentScope, PolicyNotification, PolicyVersion
 from intaglio.privacy.notice import (
     CONSENT_SCOPE_DETAILS,
     DATA_FLOWS,

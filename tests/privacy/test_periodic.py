@@ -8,7 +8,7 @@ from django.utils import timezone
 from PIL import Image
 
 from intaglio.assets.models import Asset
-from intaglio.jobs import scheduler
+from intaglio.core import scheduler
 from intaglio.jobs.services import upload_photo
 from intaglio.privacy.rights import account_close
 from tests.factories import run_queued_jobs

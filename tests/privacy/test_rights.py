@@ -14,12 +14,13 @@ from django.utils import timezone
 from intaglio.accounts.models import User
 from intaglio.assets.models import Asset
 from intaglio.assets.storage import blob_exists
+from intaglio.core.models import AuditEvent
 from intaglio.credits.models import LedgerEntry
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import JobRefused, job_create, upload_photo
 from intaglio.privacy import rights
-from intaglio.privacy.models import AuditEvent, ConsentEvent, DataRequest
+from intaglio.privacy.models import ConsentEvent, DataRequest
 from tests.factories import PASSWORD, email_link, jpeg_bytes, make_user
 from tests.privacy.test_closure import content_left, make_stocked_account
 
@@ -202,12 +203,15 @@ def test_J29_the_audit_log_and_consent_history_are_read_only_for_the_officer(use
     rights.restriction_set(user=user, on=True)
     client = Client()
     client.force_login(officer)
-    for path in ("auditevent", "consentevent", "retentiondecision", "policyversion", "datarequest"):
-        assert client.get(f"/admin/privacy/{path}/").status_code == 200, path
+    for path in (
+        "core/auditevent",
+        *(f"privacy/{m}" for m in ("consentevent", "retentiondecision", "policyversion", "datarequest")),
+    ):
+        assert client.get(f"/admin/{path}/").status_code == 200, path
     event = AuditEvent.objects.get(action="restriction.set")
-    assert client.get(f"/admin/privacy/auditevent/{event.pk}/change/").status_code == 200
-    assert client.post(f"/admin/privacy/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert client.get("/admin/privacy/auditevent/add/").status_code == 403
+    assert client.get(f"/admin/core/auditevent/{event.pk}/change/").status_code == 200
+    assert client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/core/auditevent/add/").status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 

@@ -69,8 +69,8 @@ def test_E3_a_photos_previews_follow_its_clock_and_made_artwork_stays(user):
 
 
 def test_deletions_by_people_are_audited_without_content(logged_in, user):
+    from intaglio.core.models import AuditEvent
     from intaglio.engrave import services as engrave
-    from intaglio.privacy.models import AuditEvent
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "JPEG")

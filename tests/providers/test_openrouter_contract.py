@@ -11,9 +11,9 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
+from intaglio.core.egress import EgressRefused
 from intaglio.imaging.jewellery.vocabulary import PIECE_TYPES, SHOT_TYPES, UNKNOWN
 from intaglio.jewellery.attributes import Attributes
-from intaglio.privacy.egress import EgressRefused
 from intaglio.providers import registry
 from intaglio.providers.base import ProviderError, ProviderRefused, ProviderUnavailable, ReferenceImage
 from intaglio.providers.openrouter import SCHEMA_NAME, UNREADABLE, OpenRouterAnalysis, attributes_json_schema

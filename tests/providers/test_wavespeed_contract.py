@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
-from intaglio.privacy.egress import EgressRefused
+from intaglio.core.egress import EgressRefused
 from intaglio.providers import registry, wavespeed
 from intaglio.providers.base import (
     GenerationRequest,

@@ -10,7 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from intaglio.engrave.services import StudioRefused
+from intaglio.core.errors import Refused
 
 log = logging.getLogger("intaglio.api")
 
@@ -130,8 +130,8 @@ def install_error_handlers(api) -> None:
             return _respond(api, request, status=413, code="too_large", message="The request body is too large.")
         return _respond(api, request, status=400, code="bad_request", message="The request body could not be read.")
 
-    def studio_refused(request, exc: StudioRefused):
-        # The engrave studio's refusals carry their own status (404 not yours, 409 conflict, 422 not valid).
+    def refused(request, exc: Refused):
+        # Every domain refusal carries its own status (404 not yours, 409 conflict, 413 too large, 422 not valid).
         return _respond(api, request, status=exc.status, code=exc.code, message=exc.message)
 
     def server_error(request, exc):
@@ -151,5 +151,5 @@ def install_error_handlers(api) -> None:
     api.add_exception_handler(MultiPartParserError, unreadable_body)
     api.add_exception_handler(RawPostDataException, unreadable_body)
     api.add_exception_handler(SuspiciousOperation, unreadable_body)
-    api.add_exception_handler(StudioRefused, studio_refused)
+    api.add_exception_handler(Refused, refused)
     api.add_exception_handler(Exception, server_error)

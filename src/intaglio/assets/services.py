@@ -17,6 +17,7 @@ from django.utils import timezone
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.selectors import storage_used_bytes
 from intaglio.assets.storage import blob_delete, blob_write
+from intaglio.core.errors import Refused
 from intaglio.imaging.ingest import IngestError, IngestLimits, ingest_image
 
 log = logging.getLogger("intaglio.assets")
@@ -36,16 +37,10 @@ REFUSAL_STATUS = {
 }
 
 
-class UploadRefused(Exception):
-    """An upload we will not store; `message` is written for the person who sent it."""
+class UploadRefused(Refused):
+    """An upload we will not store."""
 
-    def __init__(self, code: str, message: str, *, detail: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.detail = code, message, detail
-
-    @property
-    def status(self) -> int:
-        return REFUSAL_STATUS.get(self.code, 422)
+    statuses = REFUSAL_STATUS
 
 
 def _mb(n: int) -> str:

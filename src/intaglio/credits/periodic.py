@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from intaglio.core.scheduler import periodic
 from intaglio.credits.services import credits_grant_due
-from intaglio.jobs.scheduler import periodic
 
 
 # Hourly rather than monthly so an account opened mid-month, or a missed tick, is caught up within the hour;

@@ -21,13 +21,14 @@ from PIL import Image, ImageOps
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.storage import blob_open
+from intaglio.core.access import owner_or_staff
+from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused, validation_problems
 from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import ArtworkError
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
-from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record, owner_or_staff
 
 log = logging.getLogger("intaglio.engrave")
 
@@ -37,12 +38,8 @@ PREVIEW_MAX_PIXELS = 4_000_000
 PREVIEW_CACHE_ENTRIES = 24
 
 
-class StudioRefused(Exception):
-    """A studio request we will not carry out; the message is for the person who made it."""
-
-    def __init__(self, code: str, message: str, *, status: int = 422):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class StudioRefused(Refused):
+    """A studio request we will not carry out."""
 
 
 def settings_validate(raw: dict, *, owner) -> ArtworkSettings:

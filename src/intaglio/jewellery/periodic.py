@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
+from intaglio.core.scheduler import periodic
 from intaglio.jewellery.services import webhooks_prune
-from intaglio.jobs.scheduler import periodic
 
 
 # Delivery ids are kept long enough to recognise any redelivery (providers retry for hours, not weeks).

@@ -14,14 +14,15 @@ from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
+from intaglio.core.access import owner_or_staff
+from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused, validation_problems
 from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_create, job_delete, job_wake
-from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record, owner_or_staff
 from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
 log = logging.getLogger("intaglio.jewellery")
@@ -29,12 +30,8 @@ log = logging.getLogger("intaglio.jewellery")
 MAX_REFERENCES = 10
 
 
-class JewelleryRefused(Exception):
-    """A studio request we will not carry out; the message is for the person who made it."""
-
-    def __init__(self, code: str, message: str, *, status: int = 422):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class JewelleryRefused(Refused):
+    """A jewellery studio request we will not carry out."""
 
 
 def piece_create(*, owner, uploads: list, title: str = "") -> Piece:

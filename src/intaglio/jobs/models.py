@@ -67,21 +67,3 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
-
-
-class PeriodicRun(models.Model):
-    """One row per periodic task and period. The unique pair is what makes a period run exactly once,
-    however many scheduler processes are ticking."""
-
-    name = models.CharField(max_length=60)
-    period = models.CharField(max_length=40)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        constraints = [models.UniqueConstraint(fields=["name", "period"], name="periodic_run_once_per_period")]
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.period}"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from intaglio.jobs.scheduler import periodic
+from intaglio.core.scheduler import periodic
 from intaglio.jobs.services import jobs_prune_history, jobs_reap
 
 

@@ -16,12 +16,14 @@ from django_tasks_db.models import DBTaskResult
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
+from intaglio.core.access import owner_or_staff
+from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused, validation_problems
+from intaglio.core.models import PeriodicRun
 from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
-from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState, PeriodicRun
+from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState
 from intaglio.jobs.runner import retry_delay
-from intaglio.ops.validation import validation_problems
-from intaglio.privacy.audit import audit_record, owner_or_staff
 
 log = logging.getLogger("intaglio.jobs")
 
@@ -30,17 +32,10 @@ log = logging.getLogger("intaglio.jobs")
 REFUSAL_STATUS = {"insufficient_credits": 402, "plan_limit": 409, "restricted": 403}
 
 
-class JobRefused(Exception):
-    """A job the user may not create now; the message is safe to show."""
+class JobRefused(Refused):
+    """A job the user may not create now."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    @property
-    def status(self) -> int:
-        return REFUSAL_STATUS.get(self.code, 422)
+    statuses = REFUSAL_STATUS
 
 
 class InvalidTransition(Exception):

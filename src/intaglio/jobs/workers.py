@@ -18,7 +18,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections
 
-from intaglio.jobs.scheduler import scheduler_tick
+from intaglio.core.scheduler import scheduler_tick
 
 log = logging.getLogger("intaglio.workers")
 

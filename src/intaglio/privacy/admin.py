@@ -15,8 +15,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intaglio.core.models import AuditEvent
 from intaglio.privacy import rights
-from intaglio.privacy.models import AuditEvent, ConsentEvent, DataRequest, PolicyVersion, RetentionDecision
+from intaglio.privacy.models import ConsentEvent, DataRequest, PolicyVersion, RetentionDecision
 
 
 class DueFilter(admin.SimpleListFilter):

@@ -29,7 +29,8 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
-from intaglio.privacy.audit import audit_record
+from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused
 from intaglio.privacy.models import ConsentEvent, ConsentScope, PolicyVersion
 
 # The account-wide scopes, in the order people read them.
@@ -67,12 +68,8 @@ SOURCE_LABELS = {
 }
 
 
-class ConsentRefused(Exception):
-    """A consent change that cannot be made; `message` is safe to show. `status` is the HTTP answer for the API."""
-
-    def __init__(self, code: str, message: str, *, status: int = 422):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class ConsentRefused(Refused):
+    """A consent change that cannot be made."""
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from intaglio.assets.models import Asset
+from intaglio.core.audit import audit_record
 from intaglio.imaging.artwork import machines, materials
-from intaglio.privacy.audit import audit_record
 from intaglio.privacy.consent import JEWELLERY_KINDS, _lock_user, consent_active, users_consenting
 from intaglio.privacy.models import ConsentScope, DerivedMetric
 

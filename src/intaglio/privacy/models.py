@@ -1,11 +1,13 @@
-"""Privacy records: consent history, derived metrics, retention decisions, data-rights requests, policy versions
-and the audit log. Each is the mechanism behind clauses of PRIVACY-SPEC.md (E…, J…)."""
+"""Privacy records: consent history, derived metrics, retention decisions, data-rights requests and policy
+versions. Each is the mechanism behind clauses of PRIVACY-SPEC.md (E…, J…)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from intaglio.core.models import AppendOnly
 
 
 class ConsentScope(models.TextChoices):
@@ -14,18 +16,6 @@ class ConsentScope(models.TextChoices):
     ENGRAVED_LEARNING = "engraved_learning", "Learn from photos of my engravings"
     INTERNAL_REVIEW = "internal_review", "Let the team review my engravings"
     GALLERY_PUBLISH = "gallery_publish", "Publish this item in the gallery"
-
-
-class AppendOnly(models.Model):
-    """Rows are written once: history that can be rewritten proves nothing."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise ValueError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
 
 
 class ConsentEvent(AppendOnly):
@@ -160,29 +150,6 @@ class PolicyNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} to user {self.user_id}"
-
-
-class AuditEvent(AppendOnly):
-    """Who did what to which object, when; never content (no pictures, prompts, file names or e-mail bodies)."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_role = models.CharField(max_length=20, help_text="customer, staff, system, …")
-    action = models.CharField(max_length=60)
-    target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=40, blank=True)
-    # The account the action concerns, as an id (kept when the account row is purged).
-    subject_user_id = models.PositiveBigIntegerField(null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["action", "-at"]), models.Index(fields=["subject_user_id", "-at"])]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.target_type}:{self.target_id}"
 
 
 class AccessCode(models.Model):

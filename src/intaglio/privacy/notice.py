@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from intaglio.accounts.emails import send_account_email
 from intaglio.accounts.models import User
+from intaglio.core.audit import audit_record
+from intaglio.core.egress import subprocessor_registry
 from intaglio.ops.logging import REQUEST_LOG_FIELDS
-from intaglio.privacy.audit import audit_record
-from intaglio.privacy.egress import subprocessor_registry
 from intaglio.privacy.models import ConsentScope, PolicyNotification, PolicyVersion
 
 log = logging.getLogger("intaglio.privacy")

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from intaglio.assets.scan import storage_scan
-from intaglio.jobs.scheduler import periodic
+from intaglio.core.scheduler import periodic
 from intaglio.ops.logging import request_logs_prune
 from intaglio.privacy import rights
 from intaglio.privacy.retention import retention_lag_report, retention_sweep

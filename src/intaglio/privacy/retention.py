@@ -63,8 +63,8 @@ from django.utils import timezone
 
 from intaglio.assets.models import Asset, RetentionClass
 from intaglio.assets.storage import blob_delete_many
+from intaglio.core.audit import audit_record
 from intaglio.jobs.models import TERMINAL_STATES, Job
-from intaglio.privacy.audit import audit_record
 from intaglio.privacy.models import DerivedMetric, RetentionDecision
 
 log = logging.getLogger("intaglio.privacy.retention")

@@ -57,14 +57,14 @@ from intaglio.accounts.models import normalize_email
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs
 from intaglio.assets.storage import blob_open
+from intaglio.core.audit import audit_record
+from intaglio.core.models import AuditEvent
 from intaglio.credits.models import LedgerEntry
 from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
 from intaglio.jewellery.models import Piece
 from intaglio.jobs.models import Job
-from intaglio.privacy.audit import audit_record
 from intaglio.privacy.models import (
     AccessCode,
-    AuditEvent,
     ConsentEvent,
     DataRequest,
     DerivedMetric,

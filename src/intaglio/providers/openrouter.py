@@ -29,6 +29,7 @@ from typing import Any
 import pydantic
 from django.conf import settings
 
+from intaglio.core.egress import EgressRefused, outbound_session
 from intaglio.imaging.jewellery.vocabulary import (
     FINISHES,
     METALS,
@@ -39,7 +40,6 @@ from intaglio.imaging.jewellery.vocabulary import (
     UNKNOWN,
 )
 from intaglio.jewellery.attributes import Attributes
-from intaglio.privacy.egress import EgressRefused, outbound_session
 from intaglio.providers.base import ProviderRefused, ProviderUnavailable, ReferenceImage, RemoteService
 
 log = logging.getLogger("intaglio.providers")
@@ -169,7 +169,7 @@ def transport_failure(exc: BaseException) -> str | None:
     """The kind of network failure ("timeout" or "connection") the outbound session raised, None for anything else.
 
     requests' exceptions are OSError subclasses; they are recognised by class name so that no module but
-    privacy/egress.py imports a network client (the egress test checks it)."""
+    core/egress.py imports a network client (the egress test checks it)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, TimeoutError) or "Timeout" in names:
         return "timeout"

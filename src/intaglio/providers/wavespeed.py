@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
-from intaglio.privacy.egress import EgressRefused, outbound_session
+from intaglio.core.egress import EgressRefused, outbound_session
 from intaglio.providers.base import (
     GenerationRequest,
     Prediction,

@@ -23,9 +23,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, threads, workers, **options):
+        from django.core.wsgi import get_wsgi_application
         from waitress import serve
 
-        from intaglio.wsgi import application
+        application = get_wsgi_application()  # what intaglio/wsgi.py serves; settings are already loaded here
 
         shown_host = f"[{host}]" if ":" in host else host
         if "INTAGLIO_BASE_URL" not in os.environ:

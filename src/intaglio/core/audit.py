@@ -3,7 +3,7 @@ closures, data-request decisions). Records who, what, which object and when; nev
 
 from __future__ import annotations
 
-from intaglio.privacy.models import AuditEvent
+from intaglio.core.models import AuditEvent
 
 # Detail values are short scalars: ids, counts, states. Anything longer could be content and is refused.
 MAX_DETAIL_VALUE_CHARS = 80
@@ -11,11 +11,6 @@ MAX_DETAIL_VALUE_CHARS = 80
 
 class AuditDetailRefused(ValueError):
     pass
-
-
-def owner_or_staff(actor, owner_id: int) -> str:
-    """The role to record for someone acting on an owner's things: the owner, or staff acting for them."""
-    return "customer" if actor.pk == owner_id else "staff"
 
 
 def audit_record(

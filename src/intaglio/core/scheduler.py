@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from intaglio.jobs.models import PeriodicRun
+from intaglio.core.models import PeriodicRun
 
 log = logging.getLogger("intaglio.scheduler")
 

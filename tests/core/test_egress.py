@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from intaglio.privacy.egress import EgressRefused, check_outbound_url, outbound_hosts, outbound_session
+from intaglio.core.egress import EgressRefused, check_outbound_url, outbound_hosts, outbound_session
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "intaglio"
 
@@ -186,8 +186,8 @@ NETWORK_MODULES = {
 # (file relative to src/intaglio, imported module, names imported): each one reviewed.
 KNOWN_SAFE = {
     # The egress wrapper itself.
-    ("privacy/egress.py", "requests", ()),
-    ("privacy/egress.py", "requests.adapters", ("HTTPAdapter",)),
+    ("core/egress.py", "requests", ()),
+    ("core/egress.py", "requests.adapters", ("HTTPAdapter",)),
     # socket.gethostname() names a worker; no connection.
     ("jobs/workers.py", "socket", ()),
     # Exception classes only, to classify storage errors as transient.
@@ -221,10 +221,10 @@ def network_imports() -> set[tuple[str, str, tuple[str, ...]]]:
 def test_E2_J7_no_outbound_http_except_through_the_egress_wrapper():
     found = network_imports()
     assert found - KNOWN_SAFE == set(), (
-        "a module imports a network client outside intaglio.privacy.egress; use outbound_session() so the "
+        "a module imports a network client outside intaglio.core.egress; use outbound_session() so the "
         f"sub-processor registry applies, or review it and add it to KNOWN_SAFE: {sorted(found - KNOWN_SAFE)}"
     )
     # The scan sees what it should (so an empty result is not a broken scanner).
-    assert ("privacy/egress.py", "requests", ()) in found
+    assert ("core/egress.py", "requests", ()) in found
     # urllib.parse is not a network client.
     assert not any(module == "urllib.parse" for _, module, _ in found)

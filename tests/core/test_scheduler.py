@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from intaglio.core import scheduler
+from intaglio.core.models import PeriodicRun
 from intaglio.credits.selectors import credit_balance
-from intaglio.jobs import scheduler
-from intaglio.jobs.models import PeriodicRun
 from intaglio.jobs.services import jobs_prune_history
 from tests.factories import make_user
 

@@ -1,0 +1,17 @@
+"""The one way a request reaches a customer's object: scoped to its owner, so another account's id is simply
+"not found" (404), never "forbidden", which would confirm that it exists."""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+from django.shortcuts import get_object_or_404
+
+
+def owned(source: type[Model] | QuerySet, *, owner, pk, owner_field: str = "owner"):
+    """The object `pk` of `source` (a model or a queryset) that belongs to `owner`; Http404 otherwise."""
+    return get_object_or_404(source, pk=pk, **{owner_field: owner})
+
+
+def owner_or_staff(actor, owner_id: int) -> str:
+    """The role to record for someone acting on an owner's things: the owner, or staff acting for them."""
+    return "customer" if actor.pk == owner_id else "staff"
