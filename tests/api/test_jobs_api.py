@@ -214,7 +214,7 @@ def test_cancelling_a_queued_job_releases_its_credits(client, user, token, setti
 
 
 def test_cancelling_a_running_job_asks_it_to_stop(client, token):
-    from intaglio.jobs.services import job_transition
+    from intaglio.jobs.lifecycle import job_transition
 
     job = upload(client, token, photo()).json()["jobs"][0]
     job_transition(job=Job.objects.get(pk=job["id"]), to="running")

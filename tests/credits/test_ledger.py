@@ -8,8 +8,9 @@ from django.db import connection, connections
 from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
+from intaglio.jobs.lifecycle import job_transition
 from intaglio.jobs.models import Job, JobState
-from intaglio.jobs.services import JobRefused, job_cancel, job_create, job_transition
+from intaglio.jobs.services import JobRefused, job_cancel, job_create
 from tests.factories import make_user
 
 
@@ -58,7 +59,7 @@ def test_cancel_of_a_queued_job_is_immediate_and_a_running_one_is_flagged(funded
 def test_terminal_states_do_not_move_and_entries_are_not_repeated(funded):
     job = job_transition(job=job_create(owner=funded, kind="test.noop"), to=JobState.RUNNING)
     job = job_transition(job=job, to=JobState.FAILED)
-    from intaglio.jobs.services import InvalidTransition
+    from intaglio.jobs.lifecycle import InvalidTransition
 
     with pytest.raises(InvalidTransition):
         job_transition(job=job, to=JobState.SUCCEEDED)

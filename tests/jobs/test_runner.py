@@ -16,17 +16,18 @@ from intaglio.assets.storage import blob_exists
 from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
+from intaglio.jobs.lifecycle import retry_delay
 from intaglio.jobs.models import Job, JobState
-from intaglio.jobs.runner import GENERIC_FAILURE, JobCancelled, JobContext, LeaseKeeper, LeaseLost, _claim, retry_delay
+from intaglio.jobs.runner import GENERIC_FAILURE, JobCancelled, JobContext, LeaseKeeper, LeaseLost, _claim
 from intaglio.jobs.services import (
     JobRefused,
     job_cancel,
     job_create,
     job_delete,
-    job_finish_attempt,
     jobs_reap,
     upload_photo,
 )
+from intaglio.jobs.tasks import job_finish_attempt
 from tests.factories import jpeg_bytes, run_queued_jobs
 
 

@@ -188,7 +188,7 @@ def test_E1_job_kinds_read_uploads_only_through_their_job_context():
     """The product's job kinds get their files from JobContext (inputs, read_input), never from storage directly."""
     modules = {inspect.getmodule(kind.run) for kind in registered_kinds()}
     product = sorted((m for m in modules if m.__name__.startswith("intaglio.")), key=lambda m: m.__name__)
-    assert {m.__name__ for m in product} >= {"intaglio.assets.previews", "intaglio.engrave.jobs"}
+    assert {m.__name__ for m in product} >= {"intaglio.jobs.renditions", "intaglio.engrave.jobs"}
     for module in product:
         source = Path(module.__file__).read_text(encoding="utf-8")
         tree = ast.parse(source)

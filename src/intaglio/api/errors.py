@@ -10,7 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from intaglio.core.errors import Refused
+from intaglio.core.errors import Refused, error_body
 
 log = logging.getLogger("intaglio.api")
 
@@ -59,14 +59,6 @@ class ApiError(HttpError):
     def __init__(self, status_code: int, code: str, message: str):
         super().__init__(status_code, message)
         self.code = code
-
-
-def error_body(request, *, code: str, message: str, details=None) -> dict:
-    """The one error shape (ErrorOut), also used for errors raised outside the API's operations."""
-    return {
-        "error": {"code": code, "message": message, "details": details or []},
-        "request_id": getattr(request, "id", None),
-    }
 
 
 def _respond(api, request, *, status: int, code: str, message: str, details=None, headers=None):

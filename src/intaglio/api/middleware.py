@@ -1,6 +1,7 @@
 from django.http import JsonResponse
 
-from intaglio.api.errors import DEFAULT_CODES, error_body
+from intaglio.api.errors import DEFAULT_CODES
+from intaglio.core.errors import error_body
 
 
 class ApiErrorShapeMiddleware:

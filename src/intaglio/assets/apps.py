@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class AssetsConfig(AppConfig):
     name = "intaglio.assets"
     label = "assets"
-
-    def ready(self):
-        from intaglio.assets import previews  # noqa: F401  registers the preview job kind

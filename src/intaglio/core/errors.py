@@ -1,4 +1,5 @@
-"""The one refusal error family, and turning a pydantic ValidationError into one sentence a person can act on.
+"""The one refusal error family, the one JSON error body of the API and the web, and turning a pydantic
+ValidationError into one sentence a person can act on.
 
 Every domain app refuses with a subclass of `Refused`; the API turns any of them into its error body in one
 handler (api/errors.py) and the web into a message on the page in one place (web/refusals.py).
@@ -28,3 +29,11 @@ class Refused(Exception):
 def validation_problems(invalid: pydantic.ValidationError, *, whole: str = "settings") -> str:
     """ "width_mm: Input should be greater than 0; adjustments.gamma: …"; `whole` names an error on the object."""
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in invalid.errors())
+
+
+def error_body(request, *, code: str, message: str, details=None) -> dict:
+    """The one error body (the API's ErrorOut): every JSON error of the API and the web has this shape."""
+    return {
+        "error": {"code": code, "message": message, "details": details or []},
+        "request_id": getattr(request, "id", None),
+    }

@@ -6,4 +6,4 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from intaglio.jobs import periodic  # noqa: F401  registers the reaper with the scheduler
+        from intaglio.jobs import periodic, renditions  # noqa: F401  register the reaper and the "preview" kind

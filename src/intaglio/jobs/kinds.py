@@ -1,6 +1,6 @@
 """The registry of job kinds: what each kind's parameters are, what it costs, and the function that does it.
 
-Apps register their kinds when they load (see AssetsConfig.ready); settings.JOB_KIND_MODULES adds more.
+Apps register their kinds when they load (see JobsConfig.ready); settings.JOB_KIND_MODULES adds more.
 """
 
 from __future__ import annotations
@@ -8,13 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
 
 import pydantic
 from django.conf import settings
-
-if TYPE_CHECKING:
-    from intaglio.jobs.runner import JobContext
 
 
 class NoParams(pydantic.BaseModel):
@@ -25,7 +21,9 @@ class NoParams(pydantic.BaseModel):
 class JobKind:
     name: str
     label: str
-    run: Callable[[JobContext], None]
+    # Called with the attempt's runner.JobContext (params, inputs, progress, outputs); the runner imports this
+    # registry, so the type is named here rather than imported.
+    run: Callable[..., None]
     params: type[pydantic.BaseModel] = NoParams
     inputs_min: int = 0
     inputs_max: int = 0

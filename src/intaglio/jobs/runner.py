@@ -1,4 +1,4 @@
-"""Running one attempt of a job: claim it with a lease, keep the lease alive, do the work, settle the outcome.
+"""Running one attempt of a job: claim it with a lease, keep the lease alive, do the work (tasks.py settles it).
 
 Every write a worker makes is fenced by the attempt's lease token: once the token changed (the lease lapsed and
 the reaper handed the job on, or the job was cancelled or deleted), the old attempt can no longer write progress,
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import threading
 import traceback
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -62,13 +62,6 @@ class LeaseLost(Exception):
 
 def _lease_until():
     return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-
-
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff with jitter: uniform in [c / 2, c] with c = base·2^(n−1), capped (so retries of many
-    jobs failing together spread out, yet none comes back sooner than half its step)."""
-    ceiling = min(settings.JOB_RETRY_MAX_SECONDS, settings.JOB_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - timing jitter, not security
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -234,13 +227,23 @@ def _claim(job_id: int) -> tuple[Job, str, list[str]] | None:
     return job, token, stale
 
 
-def job_run(*, job_id: int) -> str:
-    """Runs one attempt of a job and records the outcome. Returns a word for the queue's result row."""
-    from intaglio.jobs.services import job_finish_attempt
+@dataclass(frozen=True)
+class Attempt:
+    """How one attempt ended: succeeded, waiting, cancelled, retry or failed (to be settled by the queue), or
+    skipped (not ours to run) and lease_lost (another attempt owns the job), which change nothing."""
 
+    outcome: str
+    token: str = ""
+    message: str = ""
+    detail: str = ""
+    wait_seconds: float = 0.0
+
+
+def job_attempt(*, job_id: int) -> Attempt:
+    """Runs one attempt of a job: claim it, keep its lease, do the work. Settling the outcome is tasks.py's."""
     claimed = _claim(job_id)
     if claimed is None:
-        return "skipped"
+        return Attempt("skipped")
     job, token, stale = claimed
     asset_delete_blobs(stale)
     log.info("job.started", extra={"job_id": job.pk, "kind": job.kind, "attempt": job.attempts})
@@ -265,8 +268,6 @@ def job_run(*, job_id: int) -> str:
         keeper.stop()
     if outcome == "lease_lost":
         log.warning("job.lease_lost", extra={"job_id": job.pk, "attempt": job.attempts})
-        return outcome
+        return Attempt(outcome, token)
     close_old_connections()  # a long attempt may have outlived its connection; start the settling on a fresh one
-    return job_finish_attempt(
-        job_id=job.pk, token=token, outcome=outcome, message=message, detail=detail, wait_seconds=wait
-    )
+    return Attempt(outcome, token, message, detail, wait)

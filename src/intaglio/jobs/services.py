@@ -9,21 +9,22 @@ import pydantic
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from intaglio.assets.models import Asset, AssetKind, RetentionClass
+from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.core.access import owner_or_staff
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.core.models import PeriodicRun
-from intaglio.credits.services import InsufficientCredits, credits_capture, credits_release, credits_reserve
+from intaglio.credits.services import InsufficientCredits, credits_reserve
 from intaglio.jobs.kinds import UnknownJobKind, get_kind, kinds_outside_plan_limit
-from intaglio.jobs.models import TERMINAL_STATES, TRANSITIONS, Job, JobState
-from intaglio.jobs.runner import retry_delay
+from intaglio.jobs.lifecycle import discard_task, job_move, job_requeue, private_copies_of
+from intaglio.jobs.models import TERMINAL_STATES, Job, JobState
+from intaglio.jobs.tasks import job_enqueue
 
 log = logging.getLogger("intaglio.jobs")
 
@@ -36,10 +37,6 @@ class JobRefused(Refused):
     """A job the user may not create now."""
 
     statuses = REFUSAL_STATUS
-
-
-class InvalidTransition(Exception):
-    pass
 
 
 def _validated(kind_name: str, params: dict, inputs: list[Asset]):
@@ -129,8 +126,8 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
             job.inputs.set(inputs)
             photo_ids = [a.pk for a in inputs]
             Asset.objects.filter(pk__in=photo_ids).update(expires_at=None)
-            _copies_of(photo_ids).update(expires_at=None)
-        _enqueue(job)
+            private_copies_of(photo_ids).update(expires_at=None)
+        job_enqueue(job)
     log.info("job.created", extra={"job_id": job.pk, "kind": kind, "credits": job.credits_reserved})
     return job
 
@@ -147,86 +144,14 @@ def upload_photo(*, owner, upload) -> Job:
         raise
 
 
-def _enqueue(job: Job, *, delay_seconds: float = 0) -> None:
-    """Puts the job on the queue. Called inside the transaction that made it queued: both commit or neither."""
-    from intaglio.jobs.tasks import run_job
-
-    task = run_job
-    if delay_seconds:
-        task = run_job.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
-    result = task.enqueue(job_id=job.pk)
-    job.task_id = result.id
-    Job.objects.filter(pk=job.pk).update(task_id=result.id)
-
-
-def _move(job: Job, to: str, **fields) -> Job:
-    """Applies a transition to a job the caller has locked; settles credits when the job ends."""
-    if to not in TRANSITIONS[job.state]:
-        raise InvalidTransition(f"job {job.pk}: {job.state} → {to} is not allowed")
-    job.state = to
-    now = timezone.now()
-    if to == JobState.RUNNING and job.started_at is None:
-        job.started_at = now
-    if to in TERMINAL_STATES:
-        job.finished_at = now
-        job.lease_until = None
-        job.lease_token = ""
-        if to == JobState.SUCCEEDED:
-            job.progress = 100
-            credits_capture(job=job)
-        else:
-            credits_release(job=job)
-            _discard_outputs(job)
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save()
-    if to in TERMINAL_STATES:
-        _start_input_expiry(job)
-    log.info("job.state", extra={"job_id": job.pk, "state": to})
-    return job
-
-
-def _discard_outputs(job: Job) -> None:
-    """A job that failed or was cancelled keeps no output: its credits come back, so nothing it made stays (a
-    resumable job may have stored some images before the failure). The blobs go once the transaction commits."""
-    outputs = Asset.objects.filter(produced_by=job).exclude(legal_hold=True)
-    keys = list(outputs.values_list("storage_key", flat=True))
-    if keys:
-        outputs.delete()
-        transaction.on_commit(lambda: asset_delete_blobs(keys))
-
-
-def _start_input_expiry(job: Job) -> None:
-    """An upload's retention clock starts when the last job using it ends; its scaled copies (previews) share it.
-
-    Jewellery reference images have no such clock: they stay until their piece is deleted or the account
-    closed (J21)."""
-    expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
-    busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-    idle = list(job.inputs.filter(~Exists(busy)).exclude(kind=AssetKind.REFERENCE_IMAGE).values_list("pk", flat=True))
-    Asset.objects.filter(pk__in=idle).update(expires_at=expires)
-    _copies_of(idle).update(expires_at=expires)
-
-
-def _copies_of(photo_ids) -> QuerySet[Asset]:
-    """The private-upload outputs (thumbnails, web previews) of jobs over these photos."""
-    return Asset.objects.filter(retention_class=RetentionClass.PRIVATE_UPLOAD, produced_by__inputs__in=photo_ids)
-
-
-def job_transition(*, job: Job, to: str, **fields) -> Job:
-    """Moves a job to a new state under a row lock, refusing moves the state machine does not allow."""
-    with transaction.atomic():
-        return _move(Job.objects.select_for_update().get(pk=job.pk), to, **fields)
-
-
 def job_cancel(*, job: Job) -> Job:
     """A queued (or provider-waiting) job stops at once; a running one is flagged and stops at its next progress
     report."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.state in (JobState.QUEUED, JobState.WAITING_PROVIDER):
-            _discard_task(locked)
-            return _move(locked, JobState.CANCELLED)
+            discard_task(locked)
+            return job_move(locked, JobState.CANCELLED)
         if locked.state == JobState.RUNNING:
             locked.cancel_requested = True
             locked.save(update_fields=["cancel_requested"])
@@ -239,53 +164,9 @@ def job_wake(*, job_id: int) -> bool:
         job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.WAITING_PROVIDER).first()
         if job is None:
             return False
-        _discard_task(job)
-        _enqueue(job)
+        discard_task(job)
+        job_enqueue(job)
     return True
-
-
-def job_finish_attempt(
-    *, job_id: int, token: str, outcome: str, message: str = "", detail: str = "", wait_seconds: float = 0
-) -> str:
-    """Records how an attempt ended, if that attempt still holds the job (otherwise it changes nothing)."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id, lease_token=token, state=JobState.RUNNING).first()
-        if job is None:
-            return "lease_lost"
-        if outcome == "waiting":
-            # The worker is free again; the queue entry below looks at the provider after the wait.
-            _move(job, JobState.WAITING_PROVIDER, lease_until=None, lease_token="")
-            _enqueue(job, delay_seconds=wait_seconds)
-            return outcome
-        if outcome == "succeeded":
-            _move(job, JobState.SUCCEEDED)
-        elif outcome == "cancelled":
-            _move(job, JobState.CANCELLED)
-        elif outcome == "retry" and job.attempts < settings.JOB_MAX_ATTEMPTS:
-            delay = retry_delay(job.attempts)
-            _requeue(job, delay_seconds=delay, detail=detail)
-            log.info("job.retry", extra={"job_id": job.pk, "attempt": job.attempts, "delay_s": round(delay, 1)})
-            return "retry"
-        else:
-            if outcome == "retry":
-                message = f"{message.rstrip('.')}. We tried {job.attempts} times and stopped."
-            _move(job, JobState.FAILED, error_message=message[:500], error_detail=detail)
-    return outcome
-
-
-def _requeue(job: Job, *, delay_seconds: float, detail: str) -> None:
-    _move(job, JobState.QUEUED, lease_until=None, lease_token="", error_detail=detail)
-    _enqueue(job, delay_seconds=delay_seconds)
-
-
-def _discard_task(job: Job, *, reason: str = "") -> None:
-    """A queue entry that must not run (job cancelled or deleted) or that died with its worker."""
-    if job.task_id is None:
-        return
-    DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.READY).delete()
-    DBTaskResult.objects.filter(pk=job.task_id, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.FAILED, finished_at=timezone.now(), traceback=reason or "discarded by intaglio"
-    )
 
 
 def jobs_reap() -> dict[str, int]:
@@ -301,14 +182,15 @@ def jobs_reap() -> dict[str, int]:
             job = Job.objects.select_for_update().filter(pk=job_id, state=JobState.RUNNING, lease_until__lt=now).first()
             if job is None:
                 continue
-            _discard_task(job, reason=f"worker lost: lease expired at {job.lease_until.isoformat()}")
+            discard_task(job, reason=f"worker lost: lease expired at {job.lease_until.isoformat()}")
             detail = f"attempt {job.attempts}: the worker stopped renewing its lease (killed or stuck)"
             if job.attempts >= settings.JOB_MAX_ATTEMPTS:
                 message = f"This job was interrupted {job.attempts} times and has been stopped."
-                _move(job, JobState.FAILED, error_message=message, error_detail=detail)
+                job_move(job, JobState.FAILED, error_message=message, error_detail=detail)
                 counts["failed"] += 1
             else:
-                _requeue(job, delay_seconds=0, detail=detail)
+                job_requeue(job, detail=detail)
+                job_enqueue(job)
                 counts["requeued"] += 1
         log.warning("job.lease_expired", extra={"job_id": job_id})
 
@@ -325,8 +207,8 @@ def jobs_reap() -> dict[str, int]:
             job = stranded.select_for_update().filter(pk=job_id).first()
             if job is None:
                 continue
-            _discard_task(job, reason="stranded: re-enqueued by the reaper")
-            _enqueue(job)
+            discard_task(job, reason="stranded: re-enqueued by the reaper")
+            job_enqueue(job)
             counts["reenqueued"] += 1
         log.warning("job.reenqueued", extra={"job_id": job_id})
     return counts
@@ -344,8 +226,8 @@ def job_delete(*, job: Job, actor=None) -> None:
         if locked is None:
             return
         if locked.state not in TERMINAL_STATES:
-            _discard_task(locked)
-            _move(locked, JobState.CANCELLED)
+            discard_task(locked)
+            job_move(locked, JobState.CANCELLED)
         used_elsewhere = Job.objects.filter(inputs=OuterRef("pk")).exclude(pk=locked.pk)
         # A file under legal hold stays whatever the user deletes; it loses only its link to this job.
         # A jewellery piece's references belong to the piece, not to a job: they go when the piece is deleted.

@@ -33,11 +33,11 @@ from intaglio.accounts.forms import (
     VerifyingSetPasswordForm,
 )
 from intaglio.accounts.models import User
-from intaglio.api.errors import error_body
 from intaglio.assets.models import Asset
 from intaglio.assets.selectors import storage_used_bytes
 from intaglio.assets.services import UploadRefused
 from intaglio.assets.uploads import check_file_count, check_upload_request
+from intaglio.core.errors import error_body
 from intaglio.credits.models import EntryKind, LedgerEntry
 from intaglio.credits.selectors import credit_balance, credit_history
 from intaglio.imaging.ingest import ACCEPTED_HUMAN

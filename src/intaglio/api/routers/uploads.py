@@ -8,10 +8,11 @@ from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema, Status
 
-from intaglio.api.errors import ApiError, ErrorOut, error_body
+from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.routers.jobs import JobOut
 from intaglio.assets.services import UploadRefused
 from intaglio.assets.uploads import check_file_count, check_upload_request
+from intaglio.core.errors import error_body
 from intaglio.jobs import services
 from intaglio.jobs.services import JobRefused
 

@@ -1,4 +1,6 @@
-"""The preview job kind: a thumbnail and a web-sized preview of every upload."""
+"""The job kind "preview" that makes an upload's renditions: a thumbnail and a web-sized picture of every photo.
+
+It lives with the jobs because it is one: the assets layer below knows nothing of the queue."""
 
 from __future__ import annotations
 
