@@ -1,15 +1,60 @@
 """Pure imaging algorithms: bytes and numpy arrays in, numpy arrays and bytes out.
 
 Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), so it can be reused on its own.
+
+The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
+friends, from ``previews``) are imported with the package: they need only Pillow. The artwork engine names
+(`Artwork`, `ArtworkError`, `prepare_artwork`) are imported on first use. Jewellery imaging lives in the
+``intaglio.imaging.jewellery`` subpackage.
 """
 
-__all__ = ["Artwork", "ArtworkError", "prepare_artwork"]
+from intaglio.imaging.ingest import (
+    ACCEPTED_FORMATS,
+    ACCEPTED_HUMAN,
+    IngestedImage,
+    IngestError,
+    IngestLimits,
+    identify_non_image,
+    ingest_image,
+    sniff_format,
+)
+from intaglio.imaging.previews import (
+    THUMBNAIL_EDGE,
+    WEB_PREVIEW_EDGE,
+    Rendition,
+    open_clean_image,
+    render_rendition,
+)
+
+# Imported on first use (see __getattr__).
+_LAZY = ["Artwork", "ArtworkError", "prepare_artwork"]
+
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "ACCEPTED_HUMAN",
+    "THUMBNAIL_EDGE",
+    "WEB_PREVIEW_EDGE",
+    "IngestError",
+    "IngestLimits",
+    "IngestedImage",
+    "Rendition",
+    "identify_non_image",
+    "ingest_image",
+    "open_clean_image",
+    "render_rendition",
+    "sniff_format",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str):
     # Imported on first use: the artwork engine pulls in OpenCV and numba, which a web process may never need.
-    if name in __all__:
+    if name in _LAZY:
         from intaglio.imaging import artwork
 
         return getattr(artwork, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,5 +1,7 @@
 """Turn untrusted upload bytes into a safe, metadata-free image.
 
+Reached through the package: ``from intaglio.imaging import ingest_image, IngestError, IngestLimits``.
+
 Pure module: no Django, nothing from the rest of ``intaglio``. The contract (see DESIGN.md, "Security defaults"):
 
 1. **Bytes are capped before buffering.** A stream is read for at most ``max_bytes + 1`` bytes; one byte too many
@@ -51,6 +53,7 @@ pillow_heif.register_heif_opener()
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "ACCEPTED_HUMAN",
     "IngestError",
     "IngestLimits",
     "IngestedImage",
@@ -59,7 +62,9 @@ __all__ = [
     "sniff_format",
 ]
 
+#: The formats `sniff_format` names and `ingest_image` accepts (lower-case, as in ``IngestedImage.source_format``).
 ACCEPTED_FORMATS = ("jpeg", "png", "webp", "heif", "tiff")
+#: The same list for people, for upload forms and error messages.
 ACCEPTED_HUMAN = "JPEG, PNG, WebP, HEIC or TIFF"
 _UPLOAD_HINT = f"Upload a {ACCEPTED_HUMAN} image."
 
@@ -77,6 +82,21 @@ _DECODE_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class IngestLimits:
+    """How much an upload may weigh and decode to; `ingest_image` refuses anything over either limit.
+
+    Parameters
+    ----------
+    max_bytes : int, optional
+        Largest accepted file size in bytes (default 40 MiB). A stream is never read past ``max_bytes + 1``.
+    max_pixels : int, optional
+        Largest accepted ``width * height`` (default 100 megapixels), checked from the header before decoding.
+
+    Raises
+    ------
+    ValueError
+        If either limit is not positive.
+    """
+
     max_bytes: int = 40 * 1024 * 1024
     max_pixels: int = 100_000_000
 
@@ -90,6 +110,23 @@ class IngestError(Exception):
 
     ``detail`` is internal (exception text, sizes) for logs, never shown to users. ``detected`` names what the
     file looked like when it was rejected as the wrong type (e.g. ``"html"``, ``"gif"``).
+
+    Parameters
+    ----------
+    code : str
+        Why the upload was refused: ``"empty_file"``, ``"too_large"``, ``"unsupported_type"``,
+        ``"too_many_pixels"``, ``"decompression_bomb"`` or ``"corrupt_image"``.
+    message : str
+        A sentence for the person who uploaded; also the exception's ``str()``.
+    detail : str, optional
+        Internal detail for logs, never shown to users.
+    detected : str or None, optional
+        For ``"unsupported_type"``: what the file looked like (a key of `identify_non_image`'s table), if known.
+
+    Attributes
+    ----------
+    code, message, detail, detected
+        The parameters, as given.
     """
 
     def __init__(self, code: str, message: str, *, detail: str = "", detected: str | None = None) -> None:
@@ -105,6 +142,24 @@ class IngestError(Exception):
 
 @dataclass(frozen=True)
 class IngestedImage:
+    """A clean upload, as returned by `ingest_image`: re-encoded from pixels, oriented, sRGB, no metadata.
+
+    Parameters
+    ----------
+    data : bytes
+        The re-encoded image (left out of ``repr``).
+    format : str
+        ``"jpeg"`` or ``"png"`` (see the module docstring; WebP is never produced).
+    mime : str
+        ``"image/jpeg"`` or ``"image/png"``.
+    width, height : int
+        Size in pixels, after the EXIF orientation was applied.
+    source_format : str
+        The uploaded format, one of `ACCEPTED_FORMATS`.
+    sha256 : str
+        Hex SHA-256 of `data`.
+    """
+
     data: bytes = field(repr=False)
     format: str  # "jpeg" | "png"  (see module docstring; "webp" is never produced)
     mime: str
@@ -118,7 +173,20 @@ class IngestedImage:
 
 
 def sniff_format(head: bytes) -> str | None:
-    """The accepted image format named by the magic bytes at the start of ``head``, or None."""
+    """The accepted image format named by the magic bytes at the start of ``head``, or None.
+
+    Only the magic bytes are read: a match does not prove the file decodes (`ingest_image` proves that).
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of a file; 64 are enough (more are ignored).
+
+    Returns
+    -------
+    str or None
+        One of `ACCEPTED_FORMATS`, or None when the bytes name none of them (AVIF is not HEIF here).
+    """
     head = bytes(head[:64])
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -170,7 +238,22 @@ _NON_IMAGE_LABELS = {
 
 
 def identify_non_image(head: bytes) -> str | None:
-    """Name a common non-accepted file type from its first bytes (key of the labels table), or None."""
+    """Name a common non-accepted file type from its first bytes (key of the labels table), or None.
+
+    Used to tell the user what they uploaded instead of an image; call it after `sniff_format` returned None.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of a file; 4096 are enough (more are ignored).
+
+    Returns
+    -------
+    str or None
+        ``"html"``, ``"svg"``, ``"xml"``, ``"pdf"``, ``"zip"``, ``"gzip"``, ``"rar"``, ``"7z"``, ``"gif"``,
+        ``"bmp"``, ``"ico"``, ``"psd"``, ``"avif"``, ``"jxl"``, ``"exe"``, ``"mp4"`` or ``"text"``; None for
+        unrecognised binary data.
+    """
     head = bytes(head[:4096])
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "gif"
@@ -458,7 +541,30 @@ _DEFAULT_LIMITS = IngestLimits()
 def ingest_image(
     data: bytes | bytearray | memoryview | BinaryIO, *, limits: IngestLimits = _DEFAULT_LIMITS
 ) -> IngestedImage:
-    """Validate, decode, orient, convert to sRGB and re-encode ``data``; raise IngestError if it is refused."""
+    """Validate, decode, orient, convert to sRGB and re-encode ``data``; raise IngestError if it is refused.
+
+    The contract and the decisions behind it are in the module docstring.
+
+    Parameters
+    ----------
+    data : bytes, bytearray, memoryview or binary file object
+        The upload. A stream is read for at most ``limits.max_bytes + 1`` bytes.
+    limits : IngestLimits, optional
+        Size and pixel-count limits; the defaults of `IngestLimits` when not given.
+
+    Returns
+    -------
+    IngestedImage
+        The clean image: JPEG, or PNG for PNG sources and images with real alpha.
+
+    Raises
+    ------
+    IngestError
+        If the upload is refused: empty, too large, not an accepted type, too many pixels, a decompression bomb
+        or damaged (see `IngestError.code`).
+    TypeError
+        If `data` is neither bytes nor a binary stream.
+    """
     raw = _read_capped(data, limits.max_bytes)
     if not raw:
         raise IngestError("empty_file", "This file is 0 bytes: nothing was uploaded.")

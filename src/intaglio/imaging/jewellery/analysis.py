@@ -1,5 +1,7 @@
 """The local jewellery analyser: what a set of reference images shows, in the words of `vocabulary`.
 
+Reached through the package: ``from intaglio.imaging.jewellery import analyse_references``.
+
 Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `ANALYSIS_EDGE`) and read in five steps:
 
 1. **Backdrop model.** The frame's border is taken as backdrop: a smooth quadratic surface fitted to it in CIE Lab
@@ -58,6 +60,7 @@ __all__ = [
     "stone_mask",
 ]
 
+#: Long edge, in pixels, at which images are analysed.
 ANALYSIS_EDGE = 640
 MAX_STONE_GROUPS = 6
 CONFIDENT = 0.5
@@ -72,7 +75,26 @@ def decode_image(data: bytes, long_edge: int | None = ANALYSIS_EDGE) -> np.ndarr
     """uint8 RGB of encoded bytes, downscaled (area) so the long edge is at most `long_edge` (None: full size).
 
     JPEGs are decoded at a reduced DCT scale first (Pillow's draft mode), so a 12 MP photo costs little. Alpha is
-    composited over white. Raises ValueError when the bytes are not an image."""
+    composited over white. Raises ValueError when the bytes are not an image.
+
+    Parameters
+    ----------
+    data : bytes
+        An encoded image (any format Pillow reads; normally an ingested JPEG or PNG).
+    long_edge : int or None, optional
+        Largest size of the longer side in pixels (default `ANALYSIS_EDGE`); never upscaled. None keeps the full
+        size.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of shape (H, W, 3), C-contiguous.
+
+    Raises
+    ------
+    ValueError
+        If `data` is not a readable image.
+    """
     try:
         im = Image.open(io.BytesIO(data))
         if long_edge and im.format == "JPEG":
@@ -89,6 +111,20 @@ def decode_image(data: bytes, long_edge: int | None = ANALYSIS_EDGE) -> np.ndarr
 
 
 def downscale(rgb: np.ndarray, long_edge: int) -> np.ndarray:
+    """`rgb` resized (area interpolation) so its long edge is at most `long_edge`; never upscaled.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        Image of shape (H, W) or (H, W, C).
+    long_edge : int
+        Largest size of the longer side, in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        The resized image, or `rgb` itself (made C-contiguous) when it is already small enough.
+    """
     h, w = rgb.shape[:2]
     scale = long_edge / max(h, w)
     if scale >= 1:
@@ -98,7 +134,18 @@ def downscale(rgb: np.ndarray, long_edge: int) -> np.ndarray:
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
-    """float32 CIE Lab (L 0..100, a/b about -128..127) of uint8 sRGB."""
+    """float32 CIE Lab (L 0..100, a/b about -128..127) of uint8 sRGB.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 sRGB image of shape (H, W, 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (H, W, 3): L, a, b (D65 white).
+    """
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
 
@@ -152,6 +199,8 @@ def _guess(value: str, confidence: float) -> dict:
 
 @dataclass
 class Backdrop:
+    """The backdrop model of one image (step 1 of the module docstring), kept in `Scene.backdrop`."""
+
     surface: np.ndarray  # (H, W, 3) Lab of the fitted plain backdrop
     centres: np.ndarray  # (k, 3) Lab of the border's colour clusters
     distance: np.ndarray  # (H, W) Lab distance to the nearer model (L weighted less when darker)
@@ -360,7 +409,31 @@ def _segment(lab: np.ndarray, bd: Backdrop) -> np.ndarray:
 
 @dataclass
 class Scene:
-    """What one image's analysis found, kept for the packshot renderer and the tests."""
+    """What one image's analysis found, kept for the packshot renderer and the tests.
+
+    All arrays are at the analysed size (long edge at most `ANALYSIS_EDGE`).
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 (H, W, 3): the image as analysed.
+    lab : numpy.ndarray
+        float32 (H, W, 3): its CIE Lab (see `to_lab`).
+    mask : numpy.ndarray
+        bool (H, W): the piece.
+    backdrop : Backdrop
+        The backdrop model the mask was cut against.
+    shot : str
+        One of `SHOT_TYPES`.
+    shot_confidence : float
+        Confidence of `shot`, 0..1.
+    metal_pixels : numpy.ndarray
+        bool (H, W): the pixels the metal is read from.
+    stones : numpy.ndarray
+        bool (H, W): pixels of stones found (coloured and colourless).
+    features : dict
+        Measurements taken on the way (keys starting with ``_`` hold arrays and are internal).
+    """
 
     rgb: np.ndarray
     lab: np.ndarray
@@ -374,7 +447,21 @@ class Scene:
 
 
 def read_scene(rgb: np.ndarray) -> Scene:
-    """Segments and measures one image (downscaled to `ANALYSIS_EDGE` first)."""
+    """Segments and measures one image (downscaled to `ANALYSIS_EDGE` first).
+
+    Steps 1 and 2 of the module docstring, plus the split of the piece into metal and stone pixels; no
+    attribute is named yet (`analyse_image` does that).
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 image of shape (H, W, 3) or (H, W, 4); a fourth channel is ignored.
+
+    Returns
+    -------
+    Scene
+        The piece's mask, backdrop model, shot and metal/stone pixels.
+    """
     rgb = downscale(np.ascontiguousarray(rgb[..., :3]), ANALYSIS_EDGE)
     lab = to_lab(rgb)
     bd = _backdrop(lab)
@@ -630,7 +717,23 @@ def _blobs(cand: np.ndarray, *, min_area: float, close: int) -> list[np.ndarray]
 def stone_mask(rgb: np.ndarray, piece_mask: np.ndarray, *, metal: str = UNKNOWN) -> np.ndarray:
     """bool mask, at rgb's size, of the stones the analyser finds inside `piece_mask` (coloured blobs and
     colourless sparkle), plus every pixel too saturated for metal. `metal` (if known) relaxes the colourless test
-    on coloured alloys, as in the analysis."""
+    on coloured alloys, as in the analysis.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 RGB image of shape (H, W, 3), at any size (stones are found at `ANALYSIS_EDGE`, the saturation test
+        runs at full size).
+    piece_mask : numpy.ndarray
+        bool (or 0/1) array of shape (H, W): the piece.
+    metal : str, optional
+        The piece's metal, one of `METALS`, or `UNKNOWN` (default).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool array of shape (H, W), False outside `piece_mask`.
+    """
     h, w = rgb.shape[:2]
     small = downscale(rgb, ANALYSIS_EDGE)
     sh, sw = small.shape[:2]
@@ -1106,7 +1209,19 @@ def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
 
 
 def analyse_image(rgb: np.ndarray) -> dict:
-    """Attributes of one uint8 RGB image, in the shape of `analyse_references` with one shot."""
+    """Attributes of one uint8 RGB image, in the shape of `analyse_references` with one shot.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 image of shape (H, W, 3), e.g. from `decode_image`; downscaled to `ANALYSIS_EDGE` if larger.
+
+    Returns
+    -------
+    dict
+        ``type``, ``metal``, ``finish`` (each ``{"value", "confidence"}``), ``stones`` (a list of
+        ``{"colour", "count", "cut", "confidence"}``), ``stones_confidence`` and ``shots`` (one guess).
+    """
     return _analyse(rgb)[0]
 
 
@@ -1125,7 +1240,23 @@ def _vote(guesses: list[dict], floor: float = 0.0) -> dict:
 
 def combine(results: list[dict]) -> dict:
     """One answer from per-image answers: confidence-weighted votes for type, metal and finish; stones merged by
-    colour (a stone seen in two views is one stone, so counts take the maximum); shots kept in order."""
+    colour (a stone seen in two views is one stone, so counts take the maximum); shots kept in order.
+
+    Parameters
+    ----------
+    results : list of dict
+        Answers of `analyse_image`, one per view of the same piece.
+
+    Returns
+    -------
+    dict
+        One answer in the same shape, with at most ``MAX_STONE_GROUPS`` stone groups and 10 shots.
+
+    Raises
+    ------
+    ValueError
+        If `results` is empty.
+    """
     if not results:
         raise ValueError("no images to combine")
     merged: dict[str, dict] = {}
@@ -1155,7 +1286,23 @@ def analyse_references(images: list[bytes]) -> dict:
     """Attributes of a piece from its reference images (encoded JPEG/PNG bytes, already oriented and stripped).
 
     Returns the shape `intaglio.jewellery.attributes.Attributes` validates: type, metal, stones (with
-    stones_confidence), finish and one shot per image, each with a confidence in 0..1."""
+    stones_confidence), finish and one shot per image, each with a confidence in 0..1.
+
+    Parameters
+    ----------
+    images : list of bytes
+        1 to 10 encoded images of the same piece.
+
+    Returns
+    -------
+    dict
+        The combined answer (see `analyse_image` and `combine`); every value is in `vocabulary` or `UNKNOWN`.
+
+    Raises
+    ------
+    ValueError
+        If `images` is empty, holds more than 10 images, or one of them is not a readable image.
+    """
     if not images:
         raise ValueError("no images to analyse")
     if len(images) > 10:

@@ -1,5 +1,7 @@
 """The local packshot renderer: a clean studio image of the piece in a reference, made deterministically.
 
+Reached through the package: ``from intaglio.imaging.jewellery import render_packshot, recolour_metal``.
+
 Pure module (numpy, OpenCV, Pillow). `render_packshot` picks the reference whose piece the analyser segments best,
 cuts the piece out at full resolution (the analysis mask, its rim refined against the reference's backdrop model,
 the backdrop's colour taken out of the rim pixels, then feathered), optionally recolours its metal, and composes it
@@ -40,7 +42,9 @@ from intaglio.imaging.jewellery.vocabulary import VARIANT_METALS
 
 __all__ = ["ASPECT_RATIOS", "BACKDROPS", "frame_size", "recolour_metal", "render_packshot", "render_packshot_rgb"]
 
+#: The frame shapes `frame_size` and `render_packshot` accept, as "width:height".
 ASPECT_RATIOS = ("1:1", "4:5", "3:4", "2:3", "16:9", "9:16")
+#: The studio backdrops `render_packshot` draws (see the module docstring).
 BACKDROPS = ("white", "surface", "skin")
 WORK_EDGE = 2400  # the reference is cut out at most at this size
 JPEG_QUALITY = 90
@@ -63,7 +67,27 @@ def recolour_metal(rgb: np.ndarray, piece_mask: np.ndarray, target_metal: str) -
     Inside `piece_mask` (bool or 0..1 float), every pixel that is not a stone gets the target alloy's a*/b*,
     scaled by a chroma profile of its own L (full in the mid-tones, fading in highlights and deep shadows), so L,
     shading and highlights are kept. Stones (coloured blobs, colourless sparkle, anything too saturated for metal)
-    are protected with a feathered margin and keep their pixels."""
+    are protected with a feathered margin and keep their pixels.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 image of shape (H, W, 3) or (H, W, 4); a fourth channel is ignored.
+    piece_mask : numpy.ndarray
+        Array of shape (H, W): bool, 0..1 float (a soft matte) or 0..255.
+    target_metal : str
+        One of `VARIANT_METALS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 RGB of shape (H, W, 3); pixels outside the metal are bit-exact copies of `rgb`'s.
+
+    Raises
+    ------
+    ValueError
+        If `target_metal` is not one of `VARIANT_METALS`.
+    """
     if target_metal not in VARIANT_METALS:
         raise ValueError(f"metal must be one of {', '.join(VARIANT_METALS)}")
     rgb = np.ascontiguousarray(rgb[..., :3])
@@ -226,7 +250,25 @@ def _choose(references: list[bytes], work_edge: int) -> Cutout:
 
 
 def frame_size(aspect_ratio: str, long_edge: int) -> tuple[int, int]:
-    """(width, height) with exactly the ratio asked and the long edge at most `long_edge`."""
+    """(width, height) with exactly the ratio asked and the long edge at most `long_edge`.
+
+    Parameters
+    ----------
+    aspect_ratio : str
+        One of `ASPECT_RATIOS`, e.g. ``"4:5"``.
+    long_edge : int
+        Largest size of the longer side, in pixels.
+
+    Returns
+    -------
+    tuple of int
+        ``(width, height)``, both multiples of the ratio's terms.
+
+    Raises
+    ------
+    ValueError
+        If `aspect_ratio` is not one of `ASPECT_RATIOS`, or `long_edge` is smaller than the ratio's larger term.
+    """
     if aspect_ratio not in ASPECT_RATIOS:
         raise ValueError(f"aspect ratio must be one of {', '.join(ASPECT_RATIOS)}")
     rw, rh = (int(x) for x in aspect_ratio.split(":"))
@@ -309,7 +351,36 @@ def render_packshot(
     """A JPEG (quality 90) studio packshot of the piece in `references` (encoded images, oriented and stripped).
 
     `metal` (one of VARIANT_METALS, or None to keep it) recolours the metal; `backdrop` is "white", "surface" or
-    "skin"; `zoom` ≥ 1 crops tighter; `seed` varies light direction and backdrop tone. Deterministic."""
+    "skin"; `zoom` ≥ 1 crops tighter; `seed` varies light direction and backdrop tone. Deterministic.
+
+    Parameters
+    ----------
+    references : list of bytes
+        Encoded images of the piece; the one whose piece segments best is used (the first, whole, if none does).
+    aspect_ratio : str
+        One of `ASPECT_RATIOS`.
+    metal : str or None
+        One of `VARIANT_METALS` to recolour the metal to, or None to keep it.
+    backdrop : str
+        One of `BACKDROPS`.
+    seed : int
+        Varies light direction, backdrop tone and mottle a little; the same seed gives the same bytes.
+    long_edge : int, optional
+        Longer side of the output, in pixels (default 1024); see `frame_size`.
+    zoom : float, optional
+        1 (default) frames the whole piece with margins; up to 8 crops tighter about its centre (a macro detail).
+
+    Returns
+    -------
+    bytes
+        The JPEG, of the size `frame_size` gives for `aspect_ratio` and `long_edge`.
+
+    Raises
+    ------
+    ValueError
+        If `references` is empty or holds an unreadable image, or `backdrop`, `metal`, `zoom`, `aspect_ratio` or
+        `long_edge` is out of range.
+    """
     if not references:
         raise ValueError("no reference images")
     if backdrop not in BACKDROPS:
@@ -421,6 +492,22 @@ def render_packshot(
 
 
 def render_packshot_rgb(*args, **kwargs) -> np.ndarray:
-    """`render_packshot` decoded to uint8 RGB (handy for tests and previews)."""
+    """`render_packshot` decoded to uint8 RGB (handy for tests and previews).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for `render_packshot`.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of shape (height, width, 3).
+
+    Raises
+    ------
+    ValueError
+        As `render_packshot` does.
+    """
     data = render_packshot(*args, **kwargs)
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
