@@ -16,12 +16,12 @@ from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.jewellery import services
-from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.prompts import TEMPLATE_VERSION
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.services import JobRefused
 from intaglio.privacy.retention import retention_sweep
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderRefused
 from tests.factories import run_queued_jobs
 from tests.jewellery import ATTRIBUTES, ring_upload
