@@ -14,7 +14,7 @@ from PIL import Image
 
 from intaglio.imaging.jewellery import analyse_image, analyse_references, analysis, combine
 from intaglio.imaging.jewellery.vocabulary import UNKNOWN
-from intaglio.jewellery.attributes import Attributes
+from intaglio.providers.attributes import Attributes
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,12 +16,12 @@ from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.jewellery import services
-from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.models import Generation, Piece
-from intaglio.jewellery.prompts import TEMPLATE_VERSION
+from intaglio.jewellery.prompts import PRESETS, TEMPLATE_VERSION
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.services import JobRefused
 from intaglio.privacy.retention import retention_sweep
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderRefused
 from tests.factories import run_queued_jobs
 from tests.jewellery import ATTRIBUTES, ring_upload
@@ -103,6 +103,25 @@ def test_J3_generation_stores_every_prompt_and_parameter_and_charges_per_image(f
         assert "rose-gold" in outputs[0].download_name
     captured = LedgerEntry.objects.filter(idempotency_key=f"job:{job.pk}:capture")
     assert captured.exists() and credit_balance(user=funded) == 18
+
+
+@pytest.mark.parametrize("preset", ["on_model_hand", "macro_detail"])
+def test_the_local_generator_stages_the_piece_as_its_preset_says(funded, monkeypatch, preset):
+    from intaglio.providers import local
+
+    staged = []
+    real = local.render_packshot
+
+    def recording(references, **options):
+        staged.append((options["backdrop"], options["zoom"]))
+        return real(references, **options)
+
+    monkeypatch.setattr(local, "render_packshot", recording)
+    piece = analysed_piece(funded)
+    services.piece_confirm(piece=piece, attributes=ATTRIBUTES)
+    services.generation_create(piece=piece, brief=services.brief_validate({"preset": preset}))
+    run_queued_jobs()
+    assert staged == [(PRESETS[preset].backdrop, PRESETS[preset].zoom)]
 
 
 def test_a_failed_generation_returns_its_credits(funded, monkeypatch):

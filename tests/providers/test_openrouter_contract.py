@@ -13,8 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from intaglio.core.egress import EgressRefused
 from intaglio.imaging.jewellery.vocabulary import PIECE_TYPES, SHOT_TYPES, UNKNOWN
-from intaglio.jewellery.attributes import Attributes
 from intaglio.providers import registry
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderError, ProviderRefused, ProviderUnavailable, ReferenceImage
 from intaglio.providers.openrouter import SCHEMA_NAME, UNREADABLE, OpenRouterAnalysis, attributes_json_schema
 from tests.fakes import ImageHost, tiny_png

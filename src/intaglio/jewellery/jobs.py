@@ -20,6 +20,7 @@ from intaglio.assets.models import AssetKind
 from intaglio.assets.services import asset_signed_url
 from intaglio.jewellery.models import IN_FLIGHT, ProviderTask, TaskStatus
 from intaglio.jewellery.params import AnalyseParams, GenerateParams, generate_units
+from intaglio.jewellery.prompts import PRESETS
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.models import TERMINAL_STATES
 from intaglio.jobs.runner import PermanentJobError, TransientJobError, WaitForProvider
@@ -91,6 +92,7 @@ def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str)
 
 def _request(params: GenerateParams, index: int, references) -> GenerationRequest:
     plan = params.images[index]
+    preset = PRESETS[params.preset]
     return GenerationRequest(
         prompt=plan.prompt,
         references=tuple(references),
@@ -98,6 +100,8 @@ def _request(params: GenerateParams, index: int, references) -> GenerationReques
         seed=plan.seed,
         preset=params.preset,
         metal=plan.metal,
+        backdrop=preset.backdrop,
+        zoom=preset.zoom,
     )
 
 

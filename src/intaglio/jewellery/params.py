@@ -8,8 +8,8 @@ from typing import Literal
 import pydantic
 
 from intaglio.imaging.jewellery.vocabulary import VARIANT_METALS
-from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
+from intaglio.providers.attributes import Attributes
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
 AspectRatio = Literal[ASPECT_RATIOS]  # type: ignore[valid-type]

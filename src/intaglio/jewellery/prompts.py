@@ -14,7 +14,7 @@ TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
 class Preset:
     label: str
     scene: str
-    backdrop: str  # what the local generator renders: white | surface | skin
+    backdrop: str  # how the local generator stages the piece (GenerationRequest.backdrop): white | surface | skin
     zoom: float = 1.0
 
 

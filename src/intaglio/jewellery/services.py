@@ -17,12 +17,12 @@ from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_in
 from intaglio.core.access import owner_or_staff
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused, validation_problems
-from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_create, job_delete, job_wake
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
 log = logging.getLogger("intaglio.jewellery")

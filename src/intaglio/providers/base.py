@@ -109,6 +109,10 @@ class GenerationRequest:
     seed: int
     preset: str
     metal: str | None = None  # the metal colour this image shows (the prompt says it too)
+    # How the local generator stages the piece, which the studio takes from the preset; remote providers go by the
+    # prompt. backdrop: white | surface | skin; zoom: how much closer than a full view it frames the piece.
+    backdrop: str = "white"
+    zoom: float = 1.0
 
 
 @dataclass
@@ -128,7 +132,7 @@ class AnalysisProvider(Protocol):
     model: str
 
     def analyse(self, images: list[ReferenceImage]) -> dict:
-        """Attributes of the piece, validated against jewellery.attributes.Attributes (returned as a dict)."""
+        """Attributes of the piece, validated against providers.attributes.Attributes (returned as a dict)."""
 
 
 class GenerationProvider(Protocol):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from intaglio.imaging.jewellery import analyse_references, render_packshot
-from intaglio.jewellery.attributes import Attributes
-from intaglio.jewellery.prompts import PRESETS
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import GenerationRequest, ReferenceImage
 
 
@@ -24,13 +23,12 @@ class LocalGeneration:
     asynchronous = False
 
     def render(self, request: GenerationRequest) -> tuple[bytes, str]:
-        preset = PRESETS[request.preset]
         data = render_packshot(
             [reference.data for reference in request.references],
             aspect_ratio=request.aspect_ratio,
             metal=request.metal,
-            backdrop=preset.backdrop,
+            backdrop=request.backdrop,
             seed=request.seed,
-            zoom=preset.zoom,
+            zoom=request.zoom,
         )
         return data, "image/jpeg" if data[:2] == b"\xff\xd8" else "image/png"

@@ -2,7 +2,7 @@
 
 One request per analysis: `POST {OPENROUTER_BASE_URL}/chat/completions` with a system message (the instructions),
 a user message whose parts are one text part then one `image_url` part per image, a strict JSON schema derived from
-`jewellery.attributes.Attributes`, and the provider routing opt-outs (J15): `data_collection: "deny"` (no provider
+`providers.attributes.Attributes`, and the provider routing opt-outs (J15): `data_collection: "deny"` (no provider
 that stores or trains on inputs), `require_parameters: true` (no provider that would silently ignore the schema) and,
 when `OPENROUTER_ZERO_RETENTION` is on, `zdr: true`. Nothing about the user leaves: no `user` field, no e-mail, no
 address. Images go as short-lived signed links (`OPENROUTER_IMAGE_TRANSPORT = "signed_url"`) or inline data URLs.
@@ -39,7 +39,7 @@ from intaglio.imaging.jewellery.vocabulary import (
     STONE_CUTS,
     UNKNOWN,
 )
-from intaglio.jewellery.attributes import Attributes
+from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderRefused, ProviderUnavailable, ReferenceImage, RemoteService
 
 log = logging.getLogger("intaglio.providers")

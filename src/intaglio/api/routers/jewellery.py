@@ -22,13 +22,13 @@ from intaglio.api.routers.uploads import _request_files, _upload_body
 from intaglio.assets.services import UploadRefused
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
-from intaglio.jewellery.attributes import Attributes
 from intaglio.jewellery.params import MAX_VARIANTS, Brief
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS, TEMPLATE_VERSION
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import JobState
 from intaglio.jobs.selectors import job_get
 from intaglio.jobs.services import JobRefused
+from intaglio.providers.attributes import Attributes
 
 router = Router(tags=["jewellery"])
 

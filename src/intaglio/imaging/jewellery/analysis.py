@@ -1285,7 +1285,7 @@ def combine(results: list[dict]) -> dict:
 def analyse_references(images: list[bytes]) -> dict:
     """Attributes of a piece from its reference images (encoded JPEG/PNG bytes, already oriented and stripped).
 
-    Returns the shape `intaglio.jewellery.attributes.Attributes` validates: type, metal, stones (with
+    Returns the shape `intaglio.providers.attributes.Attributes` validates: type, metal, stones (with
     stones_confidence), finish and one shot per image, each with a confidence in 0..1.
 
     Parameters

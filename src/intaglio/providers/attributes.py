@@ -1,5 +1,6 @@
-"""What analysis says about a set of reference images: one validated shape for the local analyser, the remote
-provider's strict JSON schema, the confirm-and-edit form and the prompt templates."""
+"""The analysis contract: what every analysis provider says about a set of reference images. One validated shape
+for the local analyser and the remote provider's strict JSON schema; the jewellery studio's confirm-and-edit form
+and prompt templates take it from here."""
 
 from __future__ import annotations
 
