@@ -54,10 +54,12 @@ from django.utils import timezone
 
 from intaglio.accounts.emails import send_account_email
 from intaglio.accounts.models import normalize_email
+from intaglio.accounts.services import AccountError
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs
 from intaglio.assets.storage import blob_open
 from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused
 from intaglio.core.models import AuditEvent
 from intaglio.credits.models import LedgerEntry
 from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
@@ -91,13 +93,8 @@ EXPORT_FORMAT_VERSION = 1
 EXPORT_CHUNK = 1024 * 1024
 
 
-class RightsError(Exception):
+class RightsError(Refused):
     """A refusal the person may read; the message says what to do next."""
-
-    def __init__(self, message: str, *, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # ------------------------------------------------------------------------------------------------------ deadlines
@@ -172,7 +169,7 @@ def data_request_create(
     """Records a request with its deadline (J29) and an audit event. An open request reaches the privacy officers
     by e-mail (E15); the requester gets an acknowledgement with the date they will hear back by."""
     if kind not in DataRequest.Kind.values:
-        raise RightsError(f"There is no request kind called {kind!r}.", code="unknown_kind")
+        raise RightsError("unknown_kind", f"There is no request kind called {kind!r}.")
     received_at = received_at or timezone.now()
     final = status in FINAL_STATUSES
     data_request = DataRequest.objects.create(
@@ -218,14 +215,14 @@ def data_request_decide(
     """Moves a request on (in progress, completed or refused) and records the decision. A refusal must say why;
     the requester is told the outcome of a completed or refused request."""
     if status not in DataRequest.Status.values or status == DataRequest.Status.RECEIVED:
-        raise RightsError("Choose in progress, completed or refused.", code="invalid_status")
+        raise RightsError("invalid_status", "Choose in progress, completed or refused.")
     outcome = (outcome or "").strip()
     if status in FINAL_STATUSES and not outcome:
-        raise RightsError("Write the outcome: what was done, or why the request is refused.", code="outcome_needed")
+        raise RightsError("outcome_needed", "Write the outcome: what was done, or why the request is refused.")
     with transaction.atomic():
         locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
         if locked.status in FINAL_STATUSES:
-            raise RightsError(f"Request #{locked.pk} is already {locked.get_status_display().lower()}.", code="final")
+            raise RightsError("final", f"Request #{locked.pk} is already {locked.get_status_display().lower()}.")
         locked.status = status
         if outcome:
             locked.outcome = outcome
@@ -349,6 +346,23 @@ def account_close(*, user, actor=None, actor_role: str = "customer", reason: str
     return True
 
 
+class PasswordRefused(RightsError, AccountError):
+    """A wrong current password. Also an AccountError, so the settings page's handler of account refusals shows
+    it under the password field as before."""
+
+
+def user_close(*, user, password: str) -> None:
+    """The owner closes their account (J20): after the password check, account_close, and the "closed" e-mail.
+
+    The content goes within RETENTION_CLOSED_CONTENT_HOURS (closures_process, J21) and the account row at
+    closed_at + RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS (accounts_purge_due)."""
+    if not user.check_password(password):
+        raise PasswordRefused("wrong_password", "Your current password is not correct.")
+    # A new password hash changes the session auth hash, so every session is invalid on its next request.
+    if account_close(user=user, actor=user, reason="closed_by_user"):
+        send_account_email(to=user.email, template="closed", context={})
+
+
 def _held_job_ids(user) -> set[int]:
     """Jobs that use or made a file under legal hold: they stay with the file."""
     held = Asset.objects.filter(owner=user, legal_hold=True)
@@ -371,7 +385,7 @@ def account_content_delete(*, user, now: datetime | None = None) -> dict[str, in
     from intaglio.jobs.services import job_delete
 
     if user.closed_at is None:
-        raise RightsError("Content is deleted this way only for a closed account.", code="account_open")
+        raise RightsError("account_open", "Content is deleted this way only for a closed account.")
     now = now or timezone.now()
     counts = {"artworks": 0, "jobs": 0, "files": 0, "blob_failures": 0, "held_files": 0}
     held_jobs = _held_job_ids(user)
@@ -440,7 +454,7 @@ def account_purge(*, user, now: datetime | None = None, reason: str = "retention
     file of the account is under legal hold.
     """
     if user.closed_at is None:
-        raise RightsError("An open account is never purged.", code="account_open")
+        raise RightsError("account_open", "An open account is never purged.")
     now = now or timezone.now()
     account_content_delete(user=user, now=now)  # catches anything left since closure; cheap when empty
     user_id = user.pk
@@ -508,7 +522,7 @@ def erasure_request(*, user, password: str, details: str = "") -> DataRequest:
     """Self-service erasure (J26): after the password check, records the request, closes the account, deletes its
     content and purges it at once. Returns the completed request (its user link is NULL afterwards)."""
     if not user.check_password(password):
-        raise RightsError("Your current password is not correct.", code="wrong_password")
+        raise RightsError("wrong_password", "Your current password is not correct.")
     data_request = data_request_create(
         kind=DataRequest.Kind.ERASE,
         email=user.email,
@@ -579,11 +593,11 @@ def restriction_set(
     work; stored data is kept and expiry still applies. Recorded as a completed DataRequest (or completes the one
     given, when the privacy officer acts on a request)."""
     if kind not in (DataRequest.Kind.RESTRICT, DataRequest.Kind.OBJECT):
-        raise RightsError("Restriction answers a restriction or objection request.", code="invalid_kind")
+        raise RightsError("invalid_kind", "Restriction answers a restriction or objection request.")
     actor = actor if actor is not None else user
     if data_request is None and bool(user.restricted) == on:
         state = "already restricted" if on else "not restricted"
-        raise RightsError(f"Processing is {state}, so nothing changed.", code="unchanged")
+        raise RightsError("unchanged", f"Processing is {state}, so nothing changed.")
     with transaction.atomic():
         get_user_model().objects.filter(pk=user.pk).update(restricted=on)
         user.restricted = on
@@ -1060,7 +1074,7 @@ def subject_export(
         user_id = user_id if user_id is not None else data_request_subject_id(data_request)
         email = email or data_request.email
     if user_id is None and not email:
-        raise RightsError("Give the account or the e-mail address the export is for.", code="no_subject")
+        raise RightsError("no_subject", "Give the account or the e-mail address the export is for.")
     with tempfile.TemporaryFile(prefix="intaglio-export-") as spool:
         manifest = export_write(
             fileobj=spool, user_id=user_id, email=email, purpose="privacy_officer", match_email=True
@@ -1077,8 +1091,10 @@ def subject_export(
 
 
 class RightsThrottled(RightsError):
+    """Too many tries just now; `retry_after` says in how many seconds the next one is allowed."""
+
     def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message, code="throttled")
+        super().__init__("throttled", message, status=429)
         self.retry_after = retry_after
 
 
@@ -1159,9 +1175,9 @@ def access_code_check(*, email: str, code: str, ip: str):
     # One message for every failure (wrong, expired, tried too often, no such code), so trying codes never tells
     # whether an account uses the address.
     wrong = RightsError(
+        "wrong_code",
         "That code is not right, has expired, or was tried too many times. Check the latest e-mail from us, "
         "or ask for a new code.",
-        code="wrong_code",
     )
     now = timezone.now()
     with transaction.atomic():
