@@ -6,4 +6,9 @@ class AssetsConfig(AppConfig):
     label = "assets"
 
     def ready(self):
-        from intaglio.assets import previews  # noqa: F401  registers the preview job kind
+        from intaglio.assets import (
+            personal_data,
+            previews,  # noqa: F401  registers the preview job kind
+        )
+
+        personal_data.declare()

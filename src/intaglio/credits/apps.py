@@ -6,4 +6,9 @@ class CreditsConfig(AppConfig):
     label = "credits"
 
     def ready(self):
-        from intaglio.credits import periodic  # noqa: F401  registers the monthly grant with the scheduler
+        from intaglio.credits import (
+            periodic,  # noqa: F401  registers the monthly grant with the scheduler
+            personal_data,
+        )
+
+        personal_data.declare()

@@ -21,8 +21,8 @@ class LedgerEntry(models.Model):
 
     Pseudonymising sets `user` to NULL and `subject_ref` to a keyed digest of the former user id (the privacy
     app's ledger_subject_ref, handed to credits/personal_data.py), so the rows still add up per (former) account
-    for billing and audit without naming anyone. PROTECT stays: an account with ledger rows cannot be deleted by accident (from the
-    admin, say); only the purge, which pseudonymises first, removes it.
+    for billing and audit without naming anyone. PROTECT stays: an account with ledger rows cannot be deleted by
+    accident (from the admin, say); only the purge, which pseudonymises first, removes it.
     """
 
     user = models.ForeignKey(

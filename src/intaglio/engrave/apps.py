@@ -6,4 +6,9 @@ class EngraveConfig(AppConfig):
     label = "engrave"
 
     def ready(self):
-        from intaglio.engrave import jobs  # noqa: F401  registers the engraving job kinds
+        from intaglio.engrave import (
+            jobs,  # noqa: F401  registers the engraving job kinds
+            personal_data,
+        )
+
+        personal_data.declare()

@@ -6,4 +6,6 @@ class JewelleryConfig(AppConfig):
     label = "jewellery"
 
     def ready(self):
-        from intaglio.jewellery import jobs, periodic  # noqa: F401  registers the job kinds and periodic work
+        from intaglio.jewellery import jobs, periodic, personal_data  # noqa: F401  registers the job kinds and periodic work
+
+        personal_data.declare()

@@ -6,4 +6,9 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from intaglio.jobs import periodic  # noqa: F401  registers the reaper with the scheduler
+        from intaglio.jobs import (
+            periodic,  # noqa: F401  registers the reaper with the scheduler
+            personal_data,
+        )
+
+        personal_data.declare()
