@@ -16,6 +16,9 @@ One declaration is one section of the export manifest. Its hooks are all optiona
                         kept (the ledger, J22); returns counts for the audit event
     prune(now)       -> deletes kept (pseudonymised) records once their own retention ends; returns how many
 
+Rows that expire on their own clock (files, measurements) are declared apart, as `Expiring`: the retention
+sweeper walks those.
+
 Restriction (J27) is the account's own flag (job_create refuses new work); it changes no stored record, so it has
 no hook.
 """
@@ -30,6 +33,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -158,3 +163,53 @@ def add_months(moment: datetime, months: int) -> datetime:
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+# ------------------------------------------------------------------------------------------------------ expiry
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one batch of the retention sweep did to one kind of row."""
+
+    deleted: list[tuple[int, str, datetime]]  # (id, retention class, expires_at), by id
+    skipped: list[tuple[int, str, str, datetime | None]]  # (id, retention class, reason, expires_at)
+    deleted_at: datetime
+    failed: int = 0  # stored files that could not be deleted: their rows stay (skipped as storage_error)
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """Rows of one kind that carry expires_at. The privacy app's retention sweeper (E3–E5) takes the expired ones
+    in batches, longest overdue first, and records every decision; the owning app says which may go and deletes
+    them."""
+
+    item_type: str  # as the sweeper's decisions record it ("asset", "derived_metric")
+    counter: str  # its count of deletions in the sweep's result ("deleted_assets")
+    order: int  # kinds are swept one after another in this order
+    # The querysets to take expired rows from, one after another; the sweeper filters and orders them by
+    # (expires_at, pk), so each should be able to use an index on expires_at.
+    tables: Callable[[], list[QuerySet]]
+    # Locks the rows of these ids, checks each again under the lock, deletes those that may go. It runs inside the
+    # sweeper's transaction; `clock()` gives the deletion time.
+    sweep: Callable[..., Swept]
+
+
+_expiring: dict[str, Expiring] = {}
+
+
+def register_expiring(kind: Expiring) -> Expiring:
+    _expiring[kind.item_type] = kind
+    return kind
+
+
+def registered_expiring() -> list[Expiring]:
+    return sorted(_expiring.values(), key=lambda kind: kind.order)
+
+
+def sweep_lock(queryset: QuerySet) -> QuerySet:
+    """Row locks for a sweep batch; rows another sweeper holds are left to it (skip_locked) where the database
+    can."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset.select_for_update()

@@ -3,6 +3,9 @@ consent, and data-rights requests. Declared like every other app's records, so r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import Q
 
@@ -10,13 +13,17 @@ from intaglio.accounts.models import normalize_email
 from intaglio.core.models import AuditEvent
 from intaglio.core.personal_data import (
     Erasure,
+    Expiring,
     PersonalData,
     Purge,
     Section,
     Subject,
+    Swept,
     iso,
     kept_with_account,
     register,
+    register_expiring,
+    sweep_lock,
 )
 from intaglio.privacy.models import ConsentEvent, DataRequest, DerivedMetric, PolicyNotification
 
@@ -140,6 +147,24 @@ def _requests_export(subject: Subject) -> list[dict]:
     ]
 
 
+def _metrics_tables() -> list:
+    return [DerivedMetric.objects.all()]
+
+
+def _metrics_sweep(ids: list[int], *, now: datetime, clock: Callable[[], datetime]) -> Swept:
+    """Expired measurements always go: nothing holds one back."""
+    rows = list(
+        sweep_lock(DerivedMetric.objects.filter(pk__in=ids, expires_at__lte=now).order_by("pk")).values_list(
+            "pk", "expires_at"
+        )
+    )
+    deleted_at = clock()
+    DerivedMetric.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return Swept(
+        deleted=[(pk, "derived_metric", expires_at) for pk, expires_at in rows], skipped=[], deleted_at=deleted_at
+    )
+
+
 def declare() -> None:
     register(PersonalData(app="privacy", section=_consent_section, position=30, export=_consent_export))
     register(PersonalData(app="privacy", section=_notices_section, position=40, export=_notices_export))
@@ -155,3 +180,12 @@ def declare() -> None:
         )
     )
     register(PersonalData(app="privacy", section=_requests_section, position=130, export=_requests_export))
+    register_expiring(
+        Expiring(
+            item_type="derived_metric",
+            counter="deleted_metrics",
+            order=20,
+            tables=_metrics_tables,
+            sweep=_metrics_sweep,
+        )
+    )
