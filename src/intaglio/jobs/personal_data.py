@@ -30,8 +30,7 @@ from intaglio.core.personal_data import (
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_delete
 
-# The sweeper's own log, whichever app decides: its lines stay together.
-log = logging.getLogger("intaglio.privacy.retention")
+log = logging.getLogger("intaglio.jobs")
 
 # Why an expired file stays, checked in this order; the first that applies is recorded (E4).
 LEGAL_HOLD = "legal_hold"
