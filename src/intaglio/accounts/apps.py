@@ -6,6 +6,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        from intaglio.accounts import personal_data
+        from intaglio.accounts.personal_data import declare
 
-        personal_data.declare()
+        declare()  # the account and its API tokens, for privacy's rights

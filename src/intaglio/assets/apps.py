@@ -6,9 +6,7 @@ class AssetsConfig(AppConfig):
     label = "assets"
 
     def ready(self):
-        from intaglio.assets import (
-            personal_data,
-            previews,  # noqa: F401  registers the preview job kind
-        )
+        from intaglio.assets import previews  # noqa: F401  registers the preview job kind
+        from intaglio.assets.personal_data import declare
 
-        personal_data.declare()
+        declare()  # the files each account holds, for privacy's rights

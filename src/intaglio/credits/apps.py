@@ -6,9 +6,7 @@ class CreditsConfig(AppConfig):
     label = "credits"
 
     def ready(self):
-        from intaglio.credits import (
-            periodic,  # noqa: F401  registers the monthly grant with the scheduler
-            personal_data,
-        )
+        from intaglio.credits import periodic  # noqa: F401  registers the monthly grant with the scheduler
+        from intaglio.credits.personal_data import declare
 
-        personal_data.declare()
+        declare()  # the ledger, for privacy's rights

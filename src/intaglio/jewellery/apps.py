@@ -6,6 +6,7 @@ class JewelleryConfig(AppConfig):
     label = "jewellery"
 
     def ready(self):
-        from intaglio.jewellery import jobs, periodic, personal_data  # noqa: F401  registers the job kinds and periodic work
+        from intaglio.jewellery import jobs, periodic  # noqa: F401  registers the job kinds and periodic work
+        from intaglio.jewellery.personal_data import declare
 
-        personal_data.declare()
+        declare()  # pieces, for privacy's rights

@@ -6,9 +6,7 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from intaglio.jobs import (
-            periodic,  # noqa: F401  registers the reaper with the scheduler
-            personal_data,
-        )
+        from intaglio.jobs import periodic  # noqa: F401  registers the reaper with the scheduler
+        from intaglio.jobs.personal_data import declare
 
-        personal_data.declare()
+        declare()  # jobs, and the expiry of files, for privacy's rights and retention sweep

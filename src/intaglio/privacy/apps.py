@@ -8,12 +8,9 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self):
-        from intaglio.privacy import (
-            periodic,  # noqa: F401  registers retention, closure and purge work
-            personal_data,
-        )
+        from intaglio.privacy import periodic  # noqa: F401  registers retention, closure and purge work
+        from intaglio.privacy.personal_data import declare
         from intaglio.privacy.roles import privacy_officer_group_ensure
 
-        personal_data.declare()
-
+        declare()  # privacy's own records (consent, notices, measurements, requests) sit beside the other apps'
         post_migrate.connect(privacy_officer_group_ensure, sender=self)

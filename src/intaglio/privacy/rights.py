@@ -26,6 +26,11 @@ Export (J24, J28)
 
 Requests (J29)
     Every request gets a DataRequest with due_at = min(received + 30 days, received + 1 calendar month).
+
+Whose records
+    Nothing here knows another app's models. Each app declares its records in its own personal_data.py
+    (core.personal_data.register, from its AppConfig.ready): export, files, content deletion, purge and prune walk
+    those declarations, in the order they give.
 """
 
 from __future__ import annotations
