@@ -13,7 +13,6 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
-from intaglio.accounts import services as account_services
 from intaglio.accounts.models import ApiToken, User
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_ingest_upload
@@ -26,6 +25,7 @@ from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, Mat
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.services import job_create, upload_photo
 from intaglio.privacy import rights
+from intaglio.privacy import rights as account_services
 from intaglio.privacy.consent import consent_grant
 from intaglio.privacy.metrics import metric_record
 from intaglio.privacy.models import ConsentEvent, ConsentScope, DataRequest, DerivedMetric

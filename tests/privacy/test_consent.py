@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from intaglio.accounts.services import user_close
 from intaglio.assets.models import AssetKind, RetentionClass
 from intaglio.assets.services import asset_delete_blobs
 from intaglio.core.models import AuditEvent
@@ -32,6 +31,7 @@ from intaglio.privacy.consent import (
     users_consenting,
 )
 from intaglio.privacy.models import ConsentEvent, PolicyVersion
+from intaglio.privacy.rights import user_close
 from tests.factories import PASSWORD, jpeg_bytes, make_user, run_queued_jobs
 from tests.privacy import make_asset
 

@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from intaglio.accounts import services as account_services
 from intaglio.accounts.models import User
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.privacy import rights
+from intaglio.privacy import rights as account_services
 from intaglio.privacy.models import AccessCode, DataRequest
 from tests.factories import PASSWORD, jpeg_bytes, make_user
 

@@ -1,4 +1,7 @@
-"""Account writes: sign-up, verification, e-mail and password changes, closure, API tokens."""
+"""Account writes: sign-up, verification, e-mail and password changes, API tokens.
+
+Closing an account is a data right and lives with the others (the privacy app's rights.user_close), above this
+app: accounts never reaches up for it."""
 
 from __future__ import annotations
 
@@ -126,22 +129,6 @@ def user_change_password(*, user: User, new_password: str) -> None:
     user.save(update_fields=["password"])
     send_account_email(to=user.email, template="password_changed", context={})
     log.info("account.password_changed", extra={"user_id": user.pk})
-
-
-def user_close(*, user: User, password: str) -> None:
-    """Closes the account: login is disabled and every session and API token stops working at once (J20).
-
-    The closure itself (and its audit event) is intaglio.privacy.rights.account_close; the content goes within
-    RETENTION_CLOSED_CONTENT_HOURS (rights.closures_process, J21) and the account row at closed_at +
-    RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS (rights.accounts_purge_due).
-    """
-    from intaglio.privacy.rights import account_close
-
-    if not user.check_password(password):
-        raise AccountError("Your current password is not correct.")
-    # A new password hash changes the session auth hash, so every session is invalid on its next request.
-    if account_close(user=user, actor=user, reason="closed_by_user"):
-        send_account_email(to=user.email, template="closed", context={})
 
 
 def _token_digest(raw: str) -> str:

@@ -19,10 +19,10 @@ class EntryKind(models.TextChoices):
 class LedgerEntry(models.Model):
     """One credit movement. Billing class (J22): kept RETENTION_LEDGER_YEARS, pseudonymised when the account is purged.
 
-    Pseudonymising sets `user` to NULL and `subject_ref` to a keyed digest of the former user id (see
-    intaglio.privacy.rights.ledger_subject_ref), so the rows still add up per (former) account for billing and
-    audit without naming anyone. PROTECT stays: an account with ledger rows cannot be deleted by accident (from the
-    admin, say); only the purge, which pseudonymises first, removes it.
+    Pseudonymising sets `user` to NULL and `subject_ref` to a keyed digest of the former user id (the privacy
+    app's ledger_subject_ref, handed to credits/personal_data.py), so the rows still add up per (former) account
+    for billing and audit without naming anyone. PROTECT stays: an account with ledger rows cannot be deleted by
+    accident (from the admin, say); only the purge, which pseudonymises first, removes it.
     """
 
     user = models.ForeignKey(

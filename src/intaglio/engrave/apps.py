@@ -7,3 +7,6 @@ class EngraveConfig(AppConfig):
 
     def ready(self):
         from intaglio.engrave import jobs  # noqa: F401  registers the engraving job kinds
+        from intaglio.engrave.personal_data import declare
+
+        declare()  # artworks, machines and presets, for privacy's rights

@@ -7,3 +7,6 @@ class JewelleryConfig(AppConfig):
 
     def ready(self):
         from intaglio.jewellery import jobs, periodic  # noqa: F401  registers the job kinds and periodic work
+        from intaglio.jewellery.personal_data import declare
+
+        declare()  # pieces, for privacy's rights

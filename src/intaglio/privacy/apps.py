@@ -9,6 +9,8 @@ class PrivacyConfig(AppConfig):
 
     def ready(self):
         from intaglio.privacy import periodic  # noqa: F401  registers retention, closure and purge work
+        from intaglio.privacy.personal_data import declare
         from intaglio.privacy.roles import privacy_officer_group_ensure
 
+        declare()  # privacy's own records (consent, notices, measurements, requests) sit beside the other apps'
         post_migrate.connect(privacy_officer_group_ensure, sender=self)

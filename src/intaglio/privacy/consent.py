@@ -31,7 +31,7 @@ from django.utils import timezone
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused
-from intaglio.privacy.models import ConsentEvent, ConsentScope, PolicyVersion
+from intaglio.privacy.models import ConsentEvent, ConsentScope, DerivedMetric, PolicyVersion
 
 # The account-wide scopes, in the order people read them.
 ACCOUNT_SCOPES: tuple[str, ...] = (
@@ -210,7 +210,7 @@ def _record(*, user, scope: str, granted: bool, source: str, asset: Asset | None
     return event
 
 
-def _lock_user(user) -> None:
+def consent_lock(user) -> None:
     # Serialises consent changes and metric writes for one account: a metric can never be written against a grant
     # that a concurrent withdrawal is purging.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
@@ -233,14 +233,12 @@ def consent_change(*, user, scope: str, granted: bool, source: str, asset: Asset
     if asset is not None:
         raise ConsentRefused("no_item_for_scope", "This choice covers your whole account, not one item.")
     with transaction.atomic():
-        _lock_user(user)
+        consent_lock(user)
         current = consent_event_current(user=user, scope=scope)
         if bool(current and current.granted) == granted:
             return ConsentChange(event=current, changed=False)
         event = _record(user=user, scope=scope, granted=granted, source=source)
         if not granted and scope == ConsentScope.DERIVED_ONLY:
-            from intaglio.privacy.metrics import metrics_purge
-
             metrics_purge(owner=user, reason="consent_withdrawn")
         if scope == ConsentScope.ENGRAVED_LEARNING:
             _engraved_result_retention(user=user, kept=granted)
@@ -267,6 +265,23 @@ def consent_withdraw(*, user, scope: str, source: str, asset: Asset | None = Non
     return consent_set(user=user, scope=scope, granted=False, source=source, asset=asset)
 
 
+def metrics_purge(*, owner, reason: str) -> int:
+    """Deletes every measurement of the account (on derived_only withdrawal); returns how many went.
+
+    It lives here, not in metrics.py, because a withdrawal is what triggers it and metrics.py reads consent: one
+    direction only, no import cycle."""
+    count, _ = DerivedMetric.objects.filter(owner=owner).delete()
+    audit_record(
+        action="metrics.purged",
+        actor=owner,
+        target_type="user",
+        target_id=owner.pk,
+        subject_user_id=owner.pk,
+        detail={"count": count, "reason": reason},
+    )
+    return count
+
+
 def _engraved_result_retention(*, user, kept: bool) -> int:
     """engraved_learning keeps the user's photos of engravings until it is withdrawn, then 14 days (E12 defaults).
 
@@ -286,7 +301,7 @@ def _gallery_set(*, user, asset: Asset | None, published: bool, source: str) -> 
     if asset is None:
         raise ConsentRefused("item_required", "Publishing is chosen item by item: say which item.")
     with transaction.atomic():
-        _lock_user(user)
+        consent_lock(user)
         locked = Asset.objects.select_for_update().filter(pk=asset.pk).first()
         if locked is None or locked.owner_id != user.pk:
             # The same answer for "not yours" and "does not exist", so ids of other people's items reveal nothing.

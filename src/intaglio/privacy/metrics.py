@@ -4,8 +4,8 @@ A metric is one allow-listed key with a finite number inside the key's bounds, o
 list; nothing else can be stored (no bytes, base64 text, arrays, dicts, long strings, NaN), so a metric can never
 carry pixels. Keeping one requires an active `derived_only` grant at write time, and the row points at that grant.
 The source asset is remembered by id only (no foreign key): deleting the photo leaves the measurement, withdrawing
-the consent deletes every measurement of that account at once (consent_withdraw calls metrics_purge). Without the
-consent nothing is kept, so no measurement outlives the raw file. Each row expires after
+the consent deletes every measurement of that account at once (consent_withdraw calls consent.metrics_purge).
+Without the consent nothing is kept, so no measurement outlives the raw file. Each row expires after
 RETENTION_DERIVED_METRIC_DAYS (24 months by default); the retention sweeper (privacy.retention) removes it then,
 and learning never reads an expired one (metrics_usable).
 """
@@ -24,9 +24,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from intaglio.assets.models import Asset
-from intaglio.core.audit import audit_record
 from intaglio.imaging.artwork import machines, materials
-from intaglio.privacy.consent import JEWELLERY_KINDS, _lock_user, consent_active, users_consenting
+from intaglio.privacy.consent import JEWELLERY_KINDS, consent_active, consent_lock, users_consenting
 from intaglio.privacy.models import ConsentScope, DerivedMetric
 
 LABEL_MAX_CHARS = 32  # DerivedMetric.label's size
@@ -127,7 +126,7 @@ def metric_record(*, owner, key: str, value: object, source_asset: Asset | None 
         if source_asset.kind in JEWELLERY_KINDS:
             raise MetricRefused("jewellery_refused", "Measurements are never kept from jewellery-studio pictures.")
     with transaction.atomic():
-        _lock_user(owner)
+        consent_lock(owner)
         owner.refresh_from_db(fields=["restricted", "closed_at", "is_active"])
         if owner.restricted or owner.closed_at is not None or not owner.is_active:
             raise MetricRefused("restricted", "This account has stopped new processing, so no measurement is kept.")
@@ -147,20 +146,6 @@ def metric_record(*, owner, key: str, value: object, source_asset: Asset | None 
             created_at=now,
             expires_at=now + timedelta(days=settings.RETENTION_DERIVED_METRIC_DAYS),
         )
-
-
-def metrics_purge(*, owner, reason: str) -> int:
-    """Deletes every measurement of the account (on derived_only withdrawal); returns how many went."""
-    count, _ = DerivedMetric.objects.filter(owner=owner).delete()
-    audit_record(
-        action="metrics.purged",
-        actor=owner,
-        target_type="user",
-        target_id=owner.pk,
-        subject_user_id=owner.pk,
-        detail={"count": count, "reason": reason},
-    )
-    return count
 
 
 def metrics_usable(*, key: str | None = None) -> QuerySet[DerivedMetric]:

@@ -4,9 +4,15 @@ every decision it takes.
 What it sweeps
     * Assets with ``expires_at <= now``, whatever their retention class (private_upload, private_feedback,
       job_output, account_content of a closed account, …). The classes' clocks are set elsewhere: uploads by
-      ``asset_ingest_upload`` (24 h unattached) and ``jobs.services._start_input_expiry`` (30 days after the last
+      ``asset_ingest_upload`` (24 h unattached) and ``jobs.lifecycle._start_input_expiry`` (30 days after the last
       job ends), feedback photos by their upload service (14 days), closure by the account services (J21).
     * DerivedMetric rows with ``expires_at <= now`` (24 months, E7), recorded as item_type ``"derived_metric"``.
+
+Who does what
+    The sweeper walks the kinds of row declared as ``core.personal_data.Expiring``: files (declared by
+    jobs/personal_data.py, since whether a file is in use depends on jobs) and derived metrics (privacy's own).
+    Each kind locks, checks and deletes its rows; the sweeper batches them and records every decision. It imports
+    no other app's models.
 
 Eligibility (E4): an expired asset is deleted only if
     * it is not under legal hold                                          (else skipped, reason ``legal_hold``)
@@ -57,32 +63,19 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from intaglio.assets.models import Asset, RetentionClass
-from intaglio.assets.storage import blob_delete_many
 from intaglio.core.audit import audit_record
-from intaglio.jobs.models import TERMINAL_STATES, Job
-from intaglio.privacy.models import DerivedMetric, RetentionDecision
+from intaglio.core.personal_data import Expiring, registered_expiring
+from intaglio.privacy.models import RetentionDecision
 
 log = logging.getLogger("intaglio.privacy.retention")
 
 BATCH_SIZE = 500
 # E5: deletion may lag expiry, but p99 stays within this.
 LAG_TARGET_P99_SECONDS = 24 * 3600
-
-ASSET = "asset"
-DERIVED_METRIC = "derived_metric"
-
-# Reasons, checked in this order; the first that applies is recorded.
-LEGAL_HOLD = "legal_hold"
-PUBLISHED = "published"
-CURATED = "curated"
-ACCOUNT_CONTENT = "account_content"
-IN_USE = "in_use"
-STORAGE_ERROR = "storage_error"
 
 
 def _percentile(values: list[float], fraction: float) -> float | None:
@@ -91,29 +84,6 @@ def _percentile(values: list[float], fraction: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def _lock(queryset):
-    """Row locks for the batch; rows another sweeper holds are left to it (skip_locked) where the database can."""
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset.select_for_update()
-
-
-def _skip_reason(row: dict) -> str | None:
-    if row["legal_hold"]:
-        return LEGAL_HOLD
-    if row["published_at"] is not None:
-        return PUBLISHED
-    if row["curated"]:
-        return CURATED
-    # J16: artwork and generated outputs stay while the account is open, whatever expiry was set by mistake.
-    if row["retention_class"] == RetentionClass.ACCOUNT_CONTENT and row["owner__closed_at"] is None:
-        return ACCOUNT_CONTENT
-    producer_state = row["produced_by__state"]
-    if row["busy_input"] or (producer_state is not None and producer_state not in TERMINAL_STATES):
-        return IN_USE
-    return None
 
 
 def _new_skips(item_type: str, skips: list[tuple[int, str, str, datetime | None]], decided_at) -> list:
@@ -143,105 +113,34 @@ def _new_skips(item_type: str, skips: list[tuple[int, str, str, datetime | None]
     ]
 
 
-def _delete_blobs(keys: dict[int, str]) -> tuple[set[int], set[int]]:
-    """Deletes the blobs (one request per 1,000 on S3); returns (asset ids whose blob is gone, ids that failed).
-
-    A storage error fails only its blobs; anything else (a kill, KeyboardInterrupt) propagates and aborts the
-    batch's transaction."""
-    failed_keys = blob_delete_many(list(keys.values()))
-    failed = {asset_id for asset_id, key in keys.items() if key in failed_keys}
-    return set(keys) - failed, failed
-
-
-def _sweep_asset_batch(ids: list[int], *, now, clock, totals: dict) -> None:
+def _sweep_batch(kind: Expiring, ids: list[int], *, now, clock, totals: dict) -> None:
+    """One transaction: the owning app locks, checks and deletes; the decisions are recorded with it."""
     with transaction.atomic():
-        locked = list(_lock(Asset.objects.filter(pk__in=ids, expires_at__lte=now).order_by("pk")).values_list("pk"))
-        busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-        rows = list(
-            Asset.objects.filter(pk__in=[pk for (pk,) in locked])
-            .annotate(busy_input=Exists(busy))
-            .order_by("pk")
-            .values(
-                "pk",
-                "storage_key",
-                "retention_class",
-                "expires_at",
-                "legal_hold",
-                "published_at",
-                "curated",
-                "produced_by__state",
-                "owner__closed_at",
-                "busy_input",
-            )
-        )
-        skips, eligible = [], {}
-        for row in rows:
-            reason = _skip_reason(row)
-            if reason is None:
-                eligible[row["pk"]] = row
-            else:
-                skips.append((row["pk"], row["retention_class"], reason, row["expires_at"]))
-                if reason == ACCOUNT_CONTENT:
-                    log.warning("retention.account_content_expiry_refused", extra={"asset_id": row["pk"]})
-
-        gone, failed = _delete_blobs({pk: row["storage_key"] for pk, row in eligible.items()})
-        skips += [(pk, eligible[pk]["retention_class"], STORAGE_ERROR, eligible[pk]["expires_at"]) for pk in failed]
-        deleted_at = clock()
-        if gone:
-            # The Job rows that used these files stay; only their link to the file goes.
-            Asset.objects.filter(pk__in=gone).delete()
+        swept = kind.sweep(ids, now=now, clock=clock)
         decisions = [
             RetentionDecision(
-                item_type=ASSET,
+                item_type=kind.item_type,
                 item_id=pk,
-                retention_class=eligible[pk]["retention_class"],
-                expires_at=eligible[pk]["expires_at"],
-                decided_at=deleted_at,
+                retention_class=retention_class,
+                expires_at=expires_at,
+                decided_at=swept.deleted_at,
                 outcome=RetentionDecision.Outcome.DELETED,
-                lag_seconds=(deleted_at - eligible[pk]["expires_at"]).total_seconds(),
+                lag_seconds=(swept.deleted_at - expires_at).total_seconds(),
             )
-            for pk in sorted(gone)
+            for pk, retention_class, expires_at in swept.deleted
         ]
-        decisions += _new_skips(ASSET, skips, deleted_at)
+        decisions += _new_skips(kind.item_type, swept.skipped, swept.deleted_at)
         RetentionDecision.objects.bulk_create(decisions)
 
-    totals["deleted_assets"] += len(gone)
-    totals["blobs_failed"] += len(failed)
-    totals["skipped"].update(reason for _pk, _cls, reason, _exp in skips)
+    totals[kind.counter] += len(swept.deleted)
+    totals["blobs_failed"] += swept.failed
+    totals["skipped"].update(reason for _pk, _cls, reason, _exp in swept.skipped)
     totals["decisions"] += len(decisions)
     totals["lags"] += [d.lag_seconds for d in decisions if d.outcome == RetentionDecision.Outcome.DELETED]
-    if gone:
+    if swept.deleted:
         # Deleted ids reach the log too, so a restore from an older backup can re-apply these deletions (E5).
-        log.info("retention.deleted", extra={"item_type": ASSET, "ids": sorted(gone)})
-
-
-def _sweep_metric_batch(ids: list[int], *, now, clock, totals: dict) -> None:
-    with transaction.atomic():
-        rows = list(
-            _lock(DerivedMetric.objects.filter(pk__in=ids, expires_at__lte=now).order_by("pk")).values_list(
-                "pk", "expires_at"
-            )
-        )
-        deleted_at = clock()
-        DerivedMetric.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-        decisions = [
-            RetentionDecision(
-                item_type=DERIVED_METRIC,
-                item_id=pk,
-                retention_class=DERIVED_METRIC,
-                expires_at=expires_at,
-                decided_at=deleted_at,
-                outcome=RetentionDecision.Outcome.DELETED,
-                lag_seconds=(deleted_at - expires_at).total_seconds(),
-            )
-            for pk, expires_at in rows
-        ]
-        RetentionDecision.objects.bulk_create(decisions)
-    totals["deleted_metrics"] += len(rows)
-    totals["decisions"] += len(decisions)
-    totals["lags"] += [d.lag_seconds for d in decisions]
-    if rows:
-        log.info("retention.deleted", extra={"item_type": DERIVED_METRIC, "ids": [pk for pk, _ in rows]})
+        ids = [pk for pk, _cls, _exp in swept.deleted]
+        log.info("retention.deleted", extra={"item_type": kind.item_type, "ids": ids})
 
 
 def _expired_batches(queryset, *, now, size: Callable[[], int]) -> Iterator[list[int]]:
@@ -266,7 +165,8 @@ def _expired_batches(queryset, *, now, size: Callable[[], int]) -> Iterator[list
 def retention_sweep(
     *, now: datetime | None = None, limit: int | None = None, batch_size: int = BATCH_SIZE
 ) -> dict[str, object]:
-    """Deletes every expired asset and derived metric that may go, and records each decision (see module doc).
+    """Deletes every expired row that may go (each kind declared as core.personal_data.Expiring: files,
+    derived metrics), and records each decision (see module doc).
 
     `limit` caps the deletions of this run (skipped items do not count); the next run carries on.
     Returns {deleted, deleted_assets, deleted_metrics, skipped: {reason: n}, blobs_failed, decisions,
@@ -278,43 +178,42 @@ def retention_sweep(
     def clock():
         return now if fixed else timezone.now()
 
+    kinds = registered_expiring()
     totals = {
-        "deleted_assets": 0,
-        "deleted_metrics": 0,
+        **{kind.counter: 0 for kind in kinds},
         "blobs_failed": 0,
         "decisions": 0,
         "skipped": Counter(),
         "lags": [],
     }
 
+    def deleted() -> int:
+        return sum(totals[kind.counter] for kind in kinds)
+
     def room() -> int:
         if limit is None:
             return batch_size
-        return max(0, min(batch_size, limit - totals["deleted_assets"] - totals["deleted_metrics"]))
+        return max(0, min(batch_size, limit - deleted()))
 
-    for retention_class in RetentionClass.values:
-        for ids in _expired_batches(Asset.objects.filter(retention_class=retention_class), now=now, size=room):
-            _sweep_asset_batch(ids, now=now, clock=clock, totals=totals)
-    for ids in _expired_batches(DerivedMetric.objects.all(), now=now, size=room):
-        _sweep_metric_batch(ids, now=now, clock=clock, totals=totals)
+    for kind in kinds:
+        for table in kind.tables():
+            for ids in _expired_batches(table, now=now, size=room):
+                _sweep_batch(kind, ids, now=now, clock=clock, totals=totals)
 
-    deleted = totals["deleted_assets"] + totals["deleted_metrics"]
     result = {
-        "deleted": deleted,
-        "deleted_assets": totals["deleted_assets"],
-        "deleted_metrics": totals["deleted_metrics"],
+        "deleted": deleted(),
+        **{kind.counter: totals[kind.counter] for kind in kinds},
         "skipped": dict(sorted(totals["skipped"].items())),
         "blobs_failed": totals["blobs_failed"],
         "decisions": totals["decisions"],
         "lag_p99_seconds": _percentile(totals["lags"], 0.99),
     }
-    if deleted or totals["blobs_failed"]:
+    if result["deleted"] or totals["blobs_failed"]:
         audit_record(
             action="retention.sweep",
             target_type="retention",
             detail={
-                "deleted_assets": result["deleted_assets"],
-                "deleted_metrics": result["deleted_metrics"],
+                **{kind.counter: result[kind.counter] for kind in kinds},
                 "skipped": sum(totals["skipped"].values()),
                 "blobs_failed": result["blobs_failed"],
             },

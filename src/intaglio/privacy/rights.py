@@ -26,11 +26,15 @@ Export (J24, J28)
 
 Requests (J29)
     Every request gets a DataRequest with due_at = min(received + 30 days, received + 1 calendar month).
+
+Whose records
+    Nothing here knows another app's models. Each app declares its records in its own personal_data.py
+    (core.personal_data.register, from its AppConfig.ready): export, files, content deletion, purge and prune walk
+    those declarations, in the order they give.
 """
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import hmac
 import json
@@ -40,7 +44,6 @@ import secrets
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -48,29 +51,26 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Replace
+from django.db.models import F, Q
 from django.utils import timezone
 
 from intaglio.accounts.emails import send_account_email
 from intaglio.accounts.models import normalize_email
-from intaglio.assets.models import Asset
-from intaglio.assets.services import asset_delete_blobs
-from intaglio.assets.storage import blob_open
+from intaglio.accounts.services import AccountError
 from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused
 from intaglio.core.models import AuditEvent
-from intaglio.credits.models import LedgerEntry
-from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
-from intaglio.jewellery.models import Piece
-from intaglio.jobs.models import Job
-from intaglio.privacy.models import (
-    AccessCode,
-    ConsentEvent,
-    DataRequest,
-    DerivedMetric,
-    PolicyNotification,
-    PolicyVersion,
+from intaglio.core.personal_data import (
+    Erasure,
+    ExportFile,
+    Purge,
+    Section,
+    Subject,
+    add_months,
+    iso,
+    registered,
 )
+from intaglio.privacy.models import AccessCode, DataRequest, PolicyVersion
 
 log = logging.getLogger("intaglio.privacy")
 
@@ -91,24 +91,11 @@ EXPORT_FORMAT_VERSION = 1
 EXPORT_CHUNK = 1024 * 1024
 
 
-class RightsError(Exception):
+class RightsError(Refused):
     """A refusal the person may read; the message says what to do next."""
-
-    def __init__(self, message: str, *, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # ------------------------------------------------------------------------------------------------------ deadlines
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months later (or earlier), clamped to the month's last day:
-    31 January + 1 month = 28 (or 29) February."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def data_request_due(received_at: datetime) -> datetime:
@@ -172,7 +159,7 @@ def data_request_create(
     """Records a request with its deadline (J29) and an audit event. An open request reaches the privacy officers
     by e-mail (E15); the requester gets an acknowledgement with the date they will hear back by."""
     if kind not in DataRequest.Kind.values:
-        raise RightsError(f"There is no request kind called {kind!r}.", code="unknown_kind")
+        raise RightsError("unknown_kind", f"There is no request kind called {kind!r}.")
     received_at = received_at or timezone.now()
     final = status in FINAL_STATUSES
     data_request = DataRequest.objects.create(
@@ -218,14 +205,14 @@ def data_request_decide(
     """Moves a request on (in progress, completed or refused) and records the decision. A refusal must say why;
     the requester is told the outcome of a completed or refused request."""
     if status not in DataRequest.Status.values or status == DataRequest.Status.RECEIVED:
-        raise RightsError("Choose in progress, completed or refused.", code="invalid_status")
+        raise RightsError("invalid_status", "Choose in progress, completed or refused.")
     outcome = (outcome or "").strip()
     if status in FINAL_STATUSES and not outcome:
-        raise RightsError("Write the outcome: what was done, or why the request is refused.", code="outcome_needed")
+        raise RightsError("outcome_needed", "Write the outcome: what was done, or why the request is refused.")
     with transaction.atomic():
         locked = DataRequest.objects.select_for_update().get(pk=data_request.pk)
         if locked.status in FINAL_STATUSES:
-            raise RightsError(f"Request #{locked.pk} is already {locked.get_status_display().lower()}.", code="final")
+            raise RightsError("final", f"Request #{locked.pk} is already {locked.get_status_display().lower()}.")
         locked.status = status
         if outcome:
             locked.outcome = outcome
@@ -349,59 +336,43 @@ def account_close(*, user, actor=None, actor_role: str = "customer", reason: str
     return True
 
 
-def _held_job_ids(user) -> set[int]:
-    """Jobs that use or made a file under legal hold: they stay with the file."""
-    held = Asset.objects.filter(owner=user, legal_hold=True)
-    return set(
-        Job.objects.filter(owner=user)
-        .filter(Q(inputs__in=held) | Q(outputs__in=held))
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+class PasswordRefused(RightsError, AccountError):
+    """A wrong current password. Also an AccountError, so the settings page's handler of account refusals shows
+    it under the password field as before."""
+
+
+def user_close(*, user, password: str) -> None:
+    """The owner closes their account (J20): after the password check, account_close, and the "closed" e-mail.
+
+    The content goes within RETENTION_CLOSED_CONTENT_HOURS (closures_process, J21) and the account row at
+    closed_at + RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS (accounts_purge_due)."""
+    if not user.check_password(password):
+        raise PasswordRefused("wrong_password", "Your current password is not correct.")
+    # A new password hash changes the session auth hash, so every session is invalid on its next request.
+    if account_close(user=user, actor=user, reason="closed_by_user"):
+        send_account_email(to=user.email, template="closed", context={})
 
 
 def account_content_delete(*, user, now: datetime | None = None) -> dict[str, int]:
     """Deletes everything a closed account made or uploaded (J21). Safe to re-run: each step deletes what is left.
 
-    Order: artworks (their version and style jobs with them), then every other job (job_delete cancels one still in
-    flight, so no worker writes for it again), then any remaining file and its blob, then machine profiles, presets
-    and derived metrics. Files under legal hold, and the jobs using them, stay.
+    Walks every app's declared personal data (core.personal_data) in its erase order: artworks (their version and
+    style jobs with them), then every other job (cancelled first if in flight, so no worker writes for it again),
+    then any remaining file and its blob, then jewellery pieces, machine profiles, presets and derived metrics.
+    Files under legal hold, and the jobs using them, stay.
     """
-    from intaglio.engrave.services import artwork_delete
-    from intaglio.jobs.services import job_delete
-
     if user.closed_at is None:
-        raise RightsError("Content is deleted this way only for a closed account.", code="account_open")
+        raise RightsError("account_open", "Content is deleted this way only for a closed account.")
     now = now or timezone.now()
-    counts = {"artworks": 0, "jobs": 0, "files": 0, "blob_failures": 0, "held_files": 0}
-    held_jobs = _held_job_ids(user)
-    for artwork in Artwork.objects.filter(owner=user).select_related("styles_job"):
-        version_jobs = set(artwork.versions.exclude(job=None).values_list("job_id", flat=True))
-        if (version_jobs | {artwork.styles_job_id}) & held_jobs:
-            continue
-        artwork_delete(artwork=artwork)
-        counts["artworks"] += 1
-    for job in Job.objects.filter(owner=user).exclude(pk__in=held_jobs).order_by("pk"):
-        job_delete(job=job)
-        counts["jobs"] += 1
-    with transaction.atomic():
-        doomed = Asset.objects.filter(owner=user, legal_hold=False)
-        keys = list(doomed.values_list("storage_key", flat=True))
-        doomed.delete()
-    counts["files"] = len(keys)
-    counts["blob_failures"] = asset_delete_blobs(keys)
-    counts["held_files"] = Asset.objects.filter(owner=user, legal_hold=True).count()
-    pieces = Piece.objects.filter(owner=user)
-    counts["jewellery_pieces"] = pieces.count()
-    pieces.delete()
-    counts["machine_profiles"] = MachineProfile.objects.filter(owner=user).delete()[0]
-    counts["material_presets"] = MaterialPreset.objects.filter(owner=user).delete()[0]
-    counts["derived_metrics"] = DerivedMetric.objects.filter(owner=user).delete()[0]
+    erasure = Erasure(user=user, now=now)
+    counts: dict[str, int] = {}
+    for declaration in sorted((d for d in registered() if d.erase), key=lambda d: d.erase_order):
+        counts.update(declaration.erase(erasure))
     first_time = user.content_deleted_at is None
     if first_time:
         get_user_model().objects.filter(pk=user.pk, content_deleted_at=None).update(content_deleted_at=now)
         user.content_deleted_at = now
-    if first_time or any(counts[k] for k in counts if k != "held_files"):
+    if first_time or any(n for key, n in counts.items() if not _held(key)):
         audit_record(
             action="account.content_deleted",
             target_type="user",
@@ -411,6 +382,11 @@ def account_content_delete(*, user, now: datetime | None = None) -> dict[str, in
         )
     log.info("account.content_deleted", extra={"user_id": user.pk, **counts})
     return counts
+
+
+def _held(count_key: str) -> bool:
+    # Counts named held_* say what a legal hold kept: not a deletion.
+    return count_key.startswith("held_")
 
 
 def closures_process(*, now: datetime | None = None) -> dict[str, int]:
@@ -440,11 +416,12 @@ def account_purge(*, user, now: datetime | None = None, reason: str = "retention
     file of the account is under legal hold.
     """
     if user.closed_at is None:
-        raise RightsError("An open account is never purged.", code="account_open")
+        raise RightsError("account_open", "An open account is never purged.")
     now = now or timezone.now()
-    account_content_delete(user=user, now=now)  # catches anything left since closure; cheap when empty
+    # Catches anything left since closure (cheap when empty), and says what a legal hold keeps.
+    left = account_content_delete(user=user, now=now)
     user_id = user.pk
-    if Asset.objects.filter(owner_id=user_id, legal_hold=True).exists():
+    if any(n for key, n in left.items() if _held(key)):
         already = AuditEvent.objects.filter(action="account.purge_deferred", subject_user_id=user_id).exists()
         if not already:
             audit_record(
@@ -456,23 +433,19 @@ def account_purge(*, user, now: datetime | None = None, reason: str = "retention
             )
         log.warning("account.purge_deferred", extra={"user_id": user_id, "reason": "legal_hold"})
         return False
-    ref = ledger_subject_ref(user_id)
+    purge = Purge(user_id=user_id, email=user.email, ref=ledger_subject_ref(user_id), now=now)
     with transaction.atomic():
-        ledger_rows = LedgerEntry.objects.filter(user_id=user_id).update(
-            user=None,
-            subject_ref=ref,
-            pseudonymised_at=now,
-            # Grant keys carry the user id ("grant:<id>:<period>"): they take the pseudonym instead.
-            idempotency_key=Replace(F("idempotency_key"), Value(f"grant:{user_id}:"), Value(f"grant:~{ref[:20]}:")),
-        )
+        counts: dict[str, int] = {}
+        for declaration in registered():
+            if declaration.purge:
+                counts.update(declaration.purge(purge))
         AccessCode.objects.filter(email=user.email).delete()
-        DerivedMetric.objects.filter(owner_id=user_id).delete()  # they PROTECT the consent rows the purge removes
         audit_record(
             action="account.purged",
             target_type="user",
             target_id=user_id,
             subject_user_id=user_id,
-            detail={"reason": reason, "ledger_rows_pseudonymised": ledger_rows},
+            detail={"reason": reason, **counts},
         )
         # Cascades: consent history, API tokens, notices sent; DataRequest.user and AuditEvent.actor become NULL.
         get_user_model().objects.filter(pk=user_id).delete()
@@ -491,14 +464,10 @@ def accounts_purge_due(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def ledger_prune(*, now: datetime | None = None) -> int:
-    """Deletes pseudonymised ledger rows older than RETENTION_LEDGER_YEARS (billing class, J22). Rows of existing
-    accounts are their balance and stay."""
+    """Deletes kept records whose own retention has ended: the pseudonymised ledger rows older than
+    RETENTION_LEDGER_YEARS (billing class, J22). Rows of existing accounts are their balance and stay."""
     now = now or timezone.now()
-    cutoff = add_months(now, -12 * settings.RETENTION_LEDGER_YEARS)
-    count, _ = LedgerEntry.objects.filter(user=None, created_at__lt=cutoff).delete()
-    if count:
-        audit_record(action="ledger.pruned", target_type="ledger_entry", detail={"count": count})
-    return count
+    return sum(declaration.prune(now) for declaration in registered() if declaration.prune)
 
 
 # ------------------------------------------------------------------------------------------------------- erasure
@@ -508,7 +477,7 @@ def erasure_request(*, user, password: str, details: str = "") -> DataRequest:
     """Self-service erasure (J26): after the password check, records the request, closes the account, deletes its
     content and purges it at once. Returns the completed request (its user link is NULL afterwards)."""
     if not user.check_password(password):
-        raise RightsError("Your current password is not correct.", code="wrong_password")
+        raise RightsError("wrong_password", "Your current password is not correct.")
     data_request = data_request_create(
         kind=DataRequest.Kind.ERASE,
         email=user.email,
@@ -549,10 +518,10 @@ def erasure_carry_out(*, user, data_request: DataRequest, actor=None, actor_role
 
 def excepted_classes() -> list[dict]:
     """What an erasure keeps, and why: the only records left about an erased person."""
-    sections = _sections()
     return [
-        {**sections["ledger_entries"].describe(), "note": "no longer linked to your name or e-mail address"},
-        {**sections["data_requests"].describe(), "note": "with the e-mail address you asked from"},
+        {**section.describe(), "note": section.erasure_note}
+        for section in _sections().values()
+        if section.survives_erasure
     ]
 
 
@@ -579,11 +548,11 @@ def restriction_set(
     work; stored data is kept and expiry still applies. Recorded as a completed DataRequest (or completes the one
     given, when the privacy officer acts on a request)."""
     if kind not in (DataRequest.Kind.RESTRICT, DataRequest.Kind.OBJECT):
-        raise RightsError("Restriction answers a restriction or objection request.", code="invalid_kind")
+        raise RightsError("invalid_kind", "Restriction answers a restriction or objection request.")
     actor = actor if actor is not None else user
     if data_request is None and bool(user.restricted) == on:
         state = "already restricted" if on else "not restricted"
-        raise RightsError(f"Processing is {state}, so nothing changed.", code="unchanged")
+        raise RightsError("unchanged", f"Processing is {state}, so nothing changed.")
     with transaction.atomic():
         get_user_model().objects.filter(pk=user.pk).update(restricted=on)
         user.restricted = on
@@ -625,277 +594,16 @@ def restriction_set(
 # -------------------------------------------------------------------------------------------------------- export
 
 
-@dataclass(frozen=True)
-class Section:
-    """A group of records in the export, with its retention class and the reason it is held."""
-
-    name: str
-    title: str
-    retention_class: str
-    kept: str  # how long, in plain words
-    reason: str  # why it is held
-    survives_erasure: bool = False
-
-    def describe(self) -> dict:
-        return {
-            "section": self.name,
-            "title": self.title,
-            "retention_class": self.retention_class,
-            "kept": self.kept,
-            "reason": self.reason,
-            "survives_erasure": self.survives_erasure,
-        }
-
-
 def _sections() -> dict[str, Section]:
-    closure_days = settings.RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS
-    account = ("account", f"While your account is open, and {closure_days} days after you close it.")
-    content = ("account_content", "Until you delete it, or close your account (then deleted within a day).")
-    years = settings.RETENTION_LEDGER_YEARS
-    request_years = settings.RETENTION_DATA_REQUEST_YEARS
-    metric_months = round(settings.RETENTION_DERIVED_METRIC_DAYS / 30.4)
-    rows = [
-        ("account", "Your account", *account, "To let you log in and run your account."),
-        ("api_tokens", "API tokens (names only, never the secret)", *account, "To let your programs use the API."),
-        ("consent_events", "Consent history", *account, "To show what you agreed to and when."),
-        ("notices_sent", "Privacy-notice e-mails sent to you", *account, "To e-mail each material change once."),
-        ("jobs", "Jobs with their settings and states", *content, "To run the work you asked for."),
-        (
-            "files",
-            "Uploaded and produced files",
-            "account_content",
-            "Until you delete them or close your account; uploads also expire on their own schedule (expires_at).",
-            "To run your jobs and give you the results.",
-        ),
-        ("artworks", "Artworks and their versions", *content, "To keep your engraving work."),
-        ("jewellery_pieces", "Jewellery pieces and their generations", *content, "To keep your jewellery work."),
-        ("machine_profiles", "Your machines", *content, "To prepare artwork for your own laser."),
-        ("material_presets", "Your material presets", *content, "To start new artwork from your settings."),
-        (
-            "derived_metrics",
-            "Measurements kept under consent",
-            "derived_metrics",
-            f"{metric_months} months, or until you withdraw the consent.",
-            "To improve material and machine guidance, as you allowed.",
-        ),
-    ]
-    sections = {name: Section(name, title, cls, kept, reason) for name, title, cls, kept, reason in rows}
-    sections["ledger_entries"] = Section(
-        "ledger_entries",
-        "Credit ledger",
-        "billing",
-        f"{years} years; pseudonymised when the account is deleted.",
-        f"billing records, kept {years} years",
-        survives_erasure=True,
-    )
-    sections["data_requests"] = Section(
-        "data_requests",
-        "Your data-rights requests",
-        "data_request",
-        f"{request_years} years after the answer.",
-        f"record of your request, kept {request_years} years",
-        survives_erasure=True,
-    )
-    return sections
+    """Every app's declared section, in the manifest's order."""
+    return {section.name: section for section in (declaration.section() for declaration in registered())}
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _file_path(asset: Asset) -> str:
-    folder = "outputs" if asset.produced_by_id is not None else "uploads"
-    name = _SAFE_NAME.sub("-", asset.download_name or "").strip("-.") or f"{asset.kind}.bin"
-    return f"files/{folder}/{asset.pk}-{name[:100]}"
-
-
-def _subject_data_request_ids(user_id: int | None) -> list[int]:
-    if user_id is None:
-        return []
-    ids = AuditEvent.objects.filter(
-        action="data_request.received", target_type="data_request", subject_user_id=user_id
-    ).values_list("target_id", flat=True)
-    return [int(i) for i in ids if str(i).isdigit()]
-
-
-def _records(*, user_id: int | None, email: str, match_email: bool) -> dict[str, list]:
+def _records(subject: Subject) -> dict[str, list]:
     """Every personal record of one subject, as JSON-ready dicts (the shapes docs/export-schema.json documents)."""
-    User = get_user_model()
-    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
-    records: dict[str, list] = {name: [] for name in _sections()}
-    if user is not None:
-        records["account"] = [
-            {
-                "id": user.pk,
-                "email": user.email,
-                "email_verified_at": _iso(user.email_verified_at),
-                "date_joined": _iso(user.date_joined),
-                "last_login": _iso(user.last_login),
-                "is_active": user.is_active,
-                "closed_at": _iso(user.closed_at),
-                "content_deleted_at": _iso(user.content_deleted_at),
-                "restricted": user.restricted,
-                "plan": user.plan,
-            }
-        ]
-        records["api_tokens"] = [
-            {
-                "name": t.name,
-                "prefix": t.prefix,
-                "created_at": _iso(t.created_at),
-                "last_used_at": _iso(t.last_used_at),
-                "revoked_at": _iso(t.revoked_at),
-            }
-            for t in user.api_tokens.order_by("pk")
-        ]
-        records["consent_events"] = [
-            {
-                "scope": e.scope,
-                "granted": e.granted,
-                "asset_id": e.asset_id,
-                "notice_version": e.notice_version,
-                "source": e.source,
-                "created_at": _iso(e.created_at),
-            }
-            for e in ConsentEvent.objects.filter(user=user).order_by("created_at", "pk")
-        ]
-        records["notices_sent"] = [
-            {"version": n.version.version, "sent_at": _iso(n.sent_at)}
-            for n in PolicyNotification.objects.filter(user=user).select_related("version").order_by("sent_at")
-        ]
-        jobs = Job.objects.filter(owner=user).prefetch_related("inputs", "outputs").order_by("pk")
-        records["jobs"] = [
-            {
-                "id": j.pk,
-                "kind": j.kind,
-                "state": j.state,
-                "params": j.params,
-                "progress": j.progress,
-                "attempts": j.attempts,
-                "error_message": j.error_message,
-                "credits_reserved": j.credits_reserved,
-                "created_at": _iso(j.created_at),
-                "started_at": _iso(j.started_at),
-                "finished_at": _iso(j.finished_at),
-                "inputs": sorted(a.pk for a in j.inputs.all()),
-                "outputs": sorted(a.pk for a in j.outputs.all()),
-            }
-            for j in jobs
-        ]
-        records["artworks"] = [
-            {
-                "id": a.pk,
-                "title": a.title,
-                "source_asset_id": a.source_id,
-                "settings": a.settings,
-                "styles_job_id": a.styles_job_id,
-                "created_at": _iso(a.created_at),
-                "updated_at": _iso(a.updated_at),
-                "versions": [
-                    {"number": v.number, "settings": v.settings, "job_id": v.job_id, "created_at": _iso(v.created_at)}
-                    for v in a.versions.order_by("number")
-                ],
-            }
-            for a in Artwork.objects.filter(owner=user).prefetch_related("versions").order_by("pk")
-        ]
-        records["jewellery_pieces"] = [
-            {
-                "id": piece.pk,
-                "title": piece.title,
-                "reference_asset_ids": sorted(a.pk for a in piece.references.all()),
-                "analysis_job_id": piece.analysis_job_id,
-                "analysis": piece.analysis_job.result if piece.analysis_job else None,
-                "attributes": piece.attributes,
-                "confirmed_at": _iso(piece.confirmed_at),
-                "created_at": _iso(piece.created_at),
-                "generation_job_ids": sorted(g.job_id for g in piece.generations.all()),
-            }
-            for piece in Piece.objects.filter(owner=user)
-            .select_related("analysis_job")
-            .prefetch_related("references", "generations")
-            .order_by("pk")
-        ]
-        records["machine_profiles"] = [
-            {
-                "id": m.pk,
-                "name": m.name,
-                "kind": m.kind,
-                "power_w": m.power_w,
-                "spot_mm": m.spot_mm,
-                "line_interval_mm": m.line_interval_mm,
-                "max_feed_mm_min": m.max_feed_mm_min,
-                "work_area_w_mm": m.work_area_w_mm,
-                "work_area_h_mm": m.work_area_h_mm,
-                "s_max": m.s_max,
-                "min_power_pct": m.min_power_pct,
-                "created_at": _iso(m.created_at),
-            }
-            for m in MachineProfile.objects.filter(owner=user).order_by("pk")
-        ]
-        records["material_presets"] = [
-            {
-                "id": p.pk,
-                "name": p.name,
-                "material": p.material,
-                "mode": p.mode,
-                "line_interval_mm": p.line_interval_mm,
-                "adjustments": p.adjustments,
-                "notes": p.notes,
-                "created_at": _iso(p.created_at),
-            }
-            for p in MaterialPreset.objects.filter(owner=user).order_by("pk")
-        ]
-        records["derived_metrics"] = [
-            {
-                "key": m.key,
-                "number": m.number,
-                "label": m.label,
-                "source_asset_id": m.source_asset_id,
-                "created_at": _iso(m.created_at),
-                "expires_at": _iso(m.expires_at),
-            }
-            for m in DerivedMetric.objects.filter(owner=user).order_by("created_at", "pk")
-        ]
-    if user_id is not None:
-        ledger = LedgerEntry.objects.filter(Q(user_id=user_id) | Q(subject_ref=ledger_subject_ref(user_id)))
-        records["ledger_entries"] = [
-            {
-                "id": e.pk,
-                "kind": e.kind,
-                "credits": e.credits,
-                "delta": e.delta,
-                "memo": e.memo,
-                "job_id": e.job_id,
-                "created_at": _iso(e.created_at),
-                "pseudonymised_at": _iso(e.pseudonymised_at),
-            }
-            for e in ledger.order_by("created_at", "pk")
-        ]
-    request_match = Q(pk__in=_subject_data_request_ids(user_id))
-    if user_id is not None:
-        request_match |= Q(user_id=user_id)
-    if match_email and email:
-        request_match |= Q(email=normalize_email(email))
-    records["data_requests"] = [
-        {
-            "id": r.pk,
-            "kind": r.kind,
-            "channel": r.channel,
-            "email": r.email,
-            "details": r.details,
-            "status": r.status,
-            "received_at": _iso(r.received_at),
-            "due_at": _iso(r.due_at),
-            "completed_at": _iso(r.completed_at),
-            "outcome": r.outcome,
-        }
-        for r in DataRequest.objects.filter(request_match).order_by("received_at", "pk")
-    ]
+    records: dict[str, list] = {}
+    for declaration in registered():
+        records[declaration.section().name] = declaration.export(subject) if declaration.export else []
     return records
 
 
@@ -917,64 +625,28 @@ def export_write(*, fileobj, user_id: int | None, email: str = "", purpose: str,
     """Writes the ZIP for one subject into `fileobj` and returns the manifest. Blobs are streamed in chunks and
     hashed while they are copied; a blob missing from storage is listed under "missing_files", never skipped
     silently."""
-    records = _records(user_id=user_id, email=email, match_email=match_email)
-    assets = Asset.objects.filter(owner_id=user_id).order_by("pk") if user_id is not None else Asset.objects.none()
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
+    subject = Subject(
+        user=user,
+        user_id=user_id,
+        email=email,
+        match_email=match_email,
+        ref=ledger_subject_ref(user_id) if user_id is not None else None,
+    )
+    records = _records(subject)
     files, missing = [], []
-    asset_rows = []
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        for asset in assets:
-            path = _file_path(asset)
-            digest, size = hashlib.sha256(), 0
-            try:
-                with blob_open(asset.storage_key) as source:
-                    info = zipfile.ZipInfo(path, date_time=timezone.localtime(asset.created_at, UTC).timetuple()[:6])
-                    info.compress_type = zipfile.ZIP_STORED  # pictures are compressed already
-                    with archive.open(info, "w", force_zip64=True) as target:
-                        while chunk := source.read(EXPORT_CHUNK):
-                            digest.update(chunk)
-                            size += len(chunk)
-                            target.write(chunk)
-            except Exception as error:  # any storage failure: listed as missing, the export still completes
-                log.warning("export.blob_missing", extra={"asset_id": asset.pk, "error": type(error).__name__})
-                missing.append({"asset_id": asset.pk, "reason": "The stored file could not be read."})
-                path = None
-            else:
-                files.append(
-                    {
-                        "path": path,
-                        "asset_id": asset.pk,
-                        "sha256": digest.hexdigest(),
-                        "bytes": size,
-                        "mime": asset.mime,
-                    }
-                )
-            asset_rows.append(
-                {
-                    "id": asset.pk,
-                    "kind": asset.kind,
-                    "role": asset.role,
-                    "mime": asset.mime,
-                    "bytes": asset.bytes,
-                    "width": asset.width,
-                    "height": asset.height,
-                    "retention_class": asset.retention_class,
-                    "expires_at": _iso(asset.expires_at),
-                    "legal_hold": asset.legal_hold,
-                    "published_at": _iso(asset.published_at),
-                    "curated": asset.curated,
-                    "produced_by_job_id": asset.produced_by_id,
-                    "created_at": _iso(asset.created_at),
-                    "path": path,
-                }
-            )
-        records["files"] = asset_rows
-        user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
+        for declaration in registered():
+            if declaration.files:
+                records[declaration.section().name] = [
+                    _export_file(archive, stored, files=files, missing=missing) for stored in declaration.files(subject)
+                ]
         state = "purged" if user is None else ("closed" if user.closed_at else "open")
         notice = PolicyVersion.objects.filter(published_at__lte=timezone.now()).order_by("-published_at").first()
         manifest = {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
-            "generated_at": _iso(timezone.now()),
+            "generated_at": iso(timezone.now()),
             "purpose": purpose,
             "subject": {"user_id": user_id, "email": user.email if user else (email or None), "account": state},
             "notice_version": notice.version if notice else None,
@@ -987,6 +659,31 @@ def export_write(*, fileobj, user_id: int | None, email: str = "", purpose: str,
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         archive.writestr("README.txt", README)
     return manifest
+
+
+def _export_file(archive: zipfile.ZipFile, stored: ExportFile, *, files: list, missing: list) -> dict:
+    """Copies one stored file into the archive, hashing it on the way; returns its record with the path it got
+    (None when the file could not be read: it is then listed under "missing_files")."""
+    path = stored.path
+    digest, size = hashlib.sha256(), 0
+    try:
+        with stored.open() as source:
+            info = zipfile.ZipInfo(path, date_time=timezone.localtime(stored.created_at, UTC).timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED  # pictures are compressed already
+            with archive.open(info, "w", force_zip64=True) as target:
+                while chunk := source.read(EXPORT_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    target.write(chunk)
+    except Exception as error:  # any storage failure: listed as missing, the export still completes
+        log.warning("export.blob_missing", extra={"asset_id": stored.file_id, "error": type(error).__name__})
+        missing.append({"asset_id": stored.file_id, "reason": "The stored file could not be read."})
+        path = None
+    else:
+        files.append(
+            {"path": path, "asset_id": stored.file_id, "sha256": digest.hexdigest(), "bytes": size, "mime": stored.mime}
+        )
+    return {**stored.record, "path": path}
 
 
 def _export_audit(*, manifest: dict, subject_user_id, actor, actor_role: str, data_request=None) -> None:
@@ -1060,7 +757,7 @@ def subject_export(
         user_id = user_id if user_id is not None else data_request_subject_id(data_request)
         email = email or data_request.email
     if user_id is None and not email:
-        raise RightsError("Give the account or the e-mail address the export is for.", code="no_subject")
+        raise RightsError("no_subject", "Give the account or the e-mail address the export is for.")
     with tempfile.TemporaryFile(prefix="intaglio-export-") as spool:
         manifest = export_write(
             fileobj=spool, user_id=user_id, email=email, purpose="privacy_officer", match_email=True
@@ -1077,8 +774,10 @@ def subject_export(
 
 
 class RightsThrottled(RightsError):
+    """Too many tries just now; `retry_after` says in how many seconds the next one is allowed."""
+
     def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message, code="throttled")
+        super().__init__("throttled", message, status=429)
         self.retry_after = retry_after
 
 
@@ -1159,9 +858,9 @@ def access_code_check(*, email: str, code: str, ip: str):
     # One message for every failure (wrong, expired, tried too often, no such code), so trying codes never tells
     # whether an account uses the address.
     wrong = RightsError(
+        "wrong_code",
         "That code is not right, has expired, or was tried too many times. Check the latest e-mail from us, "
         "or ask for a new code.",
-        code="wrong_code",
     )
     now = timezone.now()
     with transaction.atomic():

@@ -45,6 +45,7 @@ from intaglio.jobs import selectors as job_selectors
 from intaglio.jobs import services as job_services
 from intaglio.jobs.kinds import UnknownJobKind, get_kind
 from intaglio.jobs.models import TERMINAL_STATES, Job, JobState
+from intaglio.privacy import rights
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
 
@@ -483,7 +484,7 @@ def account_close(request):
     form = CloseAccountForm(request.POST)
     if form.is_valid():
         try:
-            services.user_close(user=request.user, password=form.cleaned_data["current_password"])
+            rights.user_close(user=request.user, password=form.cleaned_data["current_password"])
         except services.AccountError as error:
             form.add_error("current_password", str(error))
         else:

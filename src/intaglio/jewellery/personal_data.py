@@ -1,0 +1,46 @@
+"""What jewellery holds about a person: pieces with their references, analysis and generations."""
+
+from __future__ import annotations
+
+from intaglio.core.personal_data import Erasure, PersonalData, Section, Subject, iso, kept_as_content, register
+from intaglio.jewellery.models import Piece
+
+
+def _section() -> Section:
+    return Section(
+        "jewellery_pieces", "Jewellery pieces and their generations", *kept_as_content(), "To keep your jewellery work."
+    )
+
+
+def _export(subject: Subject) -> list[dict]:
+    if subject.user is None:
+        return []
+    return [
+        {
+            "id": piece.pk,
+            "title": piece.title,
+            "reference_asset_ids": sorted(a.pk for a in piece.references.all()),
+            "analysis_job_id": piece.analysis_job_id,
+            "analysis": piece.analysis_job.result if piece.analysis_job else None,
+            "attributes": piece.attributes,
+            "confirmed_at": iso(piece.confirmed_at),
+            "created_at": iso(piece.created_at),
+            "generation_job_ids": sorted(g.job_id for g in piece.generations.all()),
+        }
+        for piece in Piece.objects.filter(owner=subject.user)
+        .select_related("analysis_job")
+        .prefetch_related("references", "generations")
+        .order_by("pk")
+    ]
+
+
+def _erase(erasure: Erasure) -> dict[str, int]:
+    # After the jobs and files steps: what is left of a piece is its own row and its links.
+    pieces = Piece.objects.filter(owner=erasure.user)
+    count = pieces.count()
+    pieces.delete()
+    return {"jewellery_pieces": count}
+
+
+def declare() -> None:
+    register(PersonalData(app="jewellery", section=_section, position=80, export=_export, erase=_erase, erase_order=40))
