@@ -16,5 +16,5 @@ urlpatterns = [
     path("", include("intaglio.web.urls")),
 ]
 
-handler404 = "intaglio.web.views.not_found"
-handler500 = "intaglio.web.views.server_error"
+handler404 = "intaglio.web.errors.not_found"
+handler500 = "intaglio.web.errors.server_error"
