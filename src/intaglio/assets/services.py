@@ -123,14 +123,14 @@ class UploadBatch(Generic[T]):
 
 
 def uploads_store(*, files, store: Callable[..., T]) -> UploadBatch[T]:
-    """Stores the files one by one with `store(upload)`: a refused file is noted and the others still go in.
+    """Stores the files one by one with `store(upload=…)`: a refused file is noted and the others still go in.
 
     The web page and the API both upload photos through this, with `store` storing the file and starting its
     preview job (jobs.services.upload_photo); the caller passes it because a job is a layer above the files."""
     batch: UploadBatch[T] = UploadBatch()
     for index, upload in enumerate(files):
         try:
-            batch.stored.append(store(upload))
+            batch.stored.append(store(upload=upload))
         except Refused as refusal:
             batch.refused.append((index, upload.name, refusal))
     return batch

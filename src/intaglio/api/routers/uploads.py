@@ -14,7 +14,7 @@ from intaglio.api.errors import ApiError, ErrorOut, error_body
 from intaglio.api.routers.jobs import JobOut
 from intaglio.assets.services import UploadRefused, uploads_store
 from intaglio.assets.uploads import check_file_count, check_upload_request
-from intaglio.jobs.services import upload_photo
+from intaglio.jobs import services
 
 router = Router(tags=["uploads"])
 
@@ -99,7 +99,7 @@ def _request_files(request) -> list:
     ),
 )
 def upload(request):
-    batch = uploads_store(files=_request_files(request), store=partial(upload_photo, owner=request.auth))
+    batch = uploads_store(files=_request_files(request), store=partial(services.upload_photo, owner=request.auth))
     jobs = batch.stored
     refused = [
         (refusal.status, {"file_index": index, "code": refusal.code, "message": refusal.message})

@@ -17,7 +17,7 @@ from intaglio.api.errors import error_body
 from intaglio.assets.services import UploadRefused, uploads_store
 from intaglio.assets.uploads import check_file_count, check_upload_request
 from intaglio.credits.selectors import credit_balance
-from intaglio.jobs.services import upload_photo
+from intaglio.jobs import services as job_services
 from intaglio.web.jobs.presenters import job_list_context
 from intaglio.web.shared import upload_form_context
 
@@ -63,7 +63,7 @@ def upload(request):
     except UploadRefused as refusal:
         refused.append(("", refusal))
         files = []
-    batch = uploads_store(files=files, store=partial(upload_photo, owner=request.user))
+    batch = uploads_store(files=files, store=partial(job_services.upload_photo, owner=request.user))
     created = batch.stored
     refused += [(name, refusal) for _, name, refusal in batch.refused]
 
