@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from intaglio.api.errors import error_body
 from intaglio.assets.services import UploadRefused, uploads_store
 from intaglio.assets.uploads import check_file_count, check_upload_request
+from intaglio.core.errors import Refused
 from intaglio.credits.selectors import credit_balance
 from intaglio.jobs import services as job_services
 from intaglio.web.jobs.presenters import job_list_context
@@ -55,7 +56,7 @@ def upload(request):
             message = "Your session has ended. Log in again, then upload your photos."
             return JsonResponse(error_body(request, code="not_authenticated", message=message), status=401)
         return redirect_to_login(reverse("dashboard"))
-    refused: list[tuple[str, UploadRefused]] = []
+    refused: list[tuple[str, Refused]] = []
     try:
         check_upload_request(request)
         files = request.FILES.getlist(UPLOAD_FIELD)
