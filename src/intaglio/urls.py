@@ -4,7 +4,7 @@ from django.urls import include, path
 from intaglio.api.api import api
 from intaglio.assets.views import asset_download, signed_download
 from intaglio.ops.views import healthz
-from intaglio.web.webhook_views import provider_webhook
+from intaglio.web.hooks.views import provider_webhook
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
