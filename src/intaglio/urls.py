@@ -4,7 +4,7 @@ from django.urls import include, path
 from intaglio.api.api import api
 from intaglio.assets.views import asset_download, signed_download
 from intaglio.ops.views import healthz
-from intaglio.web.webhook_views import provider_webhook
+from intaglio.web.hooks.views import provider_webhook
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,5 +16,5 @@ urlpatterns = [
     path("", include("intaglio.web.urls")),
 ]
 
-handler404 = "intaglio.web.views.not_found"
-handler500 = "intaglio.web.views.server_error"
+handler404 = "intaglio.web.errors.not_found"
+handler500 = "intaglio.web.errors.server_error"

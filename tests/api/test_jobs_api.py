@@ -344,6 +344,15 @@ def test_another_account_gets_404_for_my_job_and_files(client, other_user, token
     assert Asset.objects.filter(pk=asset_id).exists()
 
 
+def test_the_404_for_someone_elses_job_or_file_names_what_was_not_found(client, other_user, uploaded_job):
+    intruder = bearer(make_token(other_user))
+    job = assert_error_shape(client.get(f"/api/v1/jobs/{uploaded_job['id']}", **intruder), 404, "not_found")
+    assert job["error"]["message"] == "No such job."
+    asset_id = uploaded_job["outputs"][0]["id"]
+    file = assert_error_shape(client.get(f"/api/v1/assets/{asset_id}/content", **intruder), 404, "not_found")
+    assert file["error"]["message"] == "No such file."
+
+
 def test_another_account_cannot_cancel_my_queued_job(client, other_user, token):
     job = upload(client, token, photo()).json()["jobs"][0]
     assert_error_shape(

@@ -10,6 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
+from intaglio.core.access import NotOwned
 from intaglio.core.errors import Refused, error_body
 
 log = logging.getLogger("intaglio.api")
@@ -111,7 +112,9 @@ def install_error_handlers(api) -> None:
         return _respond(api, request, status=status, code=code, message=message, headers=headers)
 
     def not_found(request, exc):
-        return _respond(api, request, status=404, code="not_found", message="Not found.")
+        # An owner lookup (core.access.owned) names what was not found; any other 404 says no more than this.
+        message = exc.message if isinstance(exc, NotOwned) else "Not found."
+        return _respond(api, request, status=404, code="not_found", message=message)
 
     def permission_denied(request, exc):
         return _respond(api, request, status=403, code="forbidden", message="You are not allowed to do this.")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -105,6 +108,32 @@ def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) ->
         raise
     log.info("asset.stored", extra={"asset_id": asset.pk, "bytes": asset.bytes, "source_format": image.source_format})
     return asset
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class UploadBatch(Generic[T]):
+    """What became of a request's files: what storing each gave, in order, and each refused file with why."""
+
+    stored: list[T] = field(default_factory=list)
+    # (the file's position among the files sent, from 0; its name; the refusal)
+    refused: list[tuple[int, str, Refused]] = field(default_factory=list)
+
+
+def uploads_store(*, files, store: Callable[..., T]) -> UploadBatch[T]:
+    """Stores the files one by one with `store(upload=…)`: a refused file is noted and the others still go in.
+
+    The web page and the API both upload photos through this, with `store` storing the file and starting its
+    preview job (jobs.services.upload_photo); the caller passes it because a job is a layer above the files."""
+    batch: UploadBatch[T] = UploadBatch()
+    for index, upload in enumerate(files):
+        try:
+            batch.stored.append(store(upload=upload))
+        except Refused as refusal:
+            batch.refused.append((index, upload.name, refusal))
+    return batch
 
 
 def asset_delete_blobs(keys: list[str]) -> int:

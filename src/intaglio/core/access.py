@@ -4,12 +4,25 @@
 from __future__ import annotations
 
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 
-def owned(source: type[Model] | QuerySet, *, owner, pk, owner_field: str = "owner"):
-    """The object `pk` of `source` (a model or a queryset) that belongs to `owner`; Http404 otherwise."""
-    return get_object_or_404(source, pk=pk, **{owner_field: owner})
+class NotOwned(Http404):
+    """No such object, or not the requester's. `message` is written for them: the API answers with it."""
+
+    def __init__(self, message: str = "Not found."):
+        super().__init__(message)
+        self.message = message
+
+
+def owned(source: type[Model] | QuerySet, *, owner, pk, owner_field: str = "owner", missing: str = "Not found."):
+    """The object `pk` of `source` (a model or a queryset) that belongs to `owner`; NotOwned (an Http404) saying
+    `missing` otherwise."""
+    try:
+        return get_object_or_404(source, pk=pk, **{owner_field: owner})
+    except Http404:
+        raise NotOwned(missing) from None
 
 
 def owner_or_staff(actor, owner_id: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
 from intaglio.jewellery.models import Generation, Piece
@@ -16,8 +16,17 @@ def piece_list(*, owner) -> QuerySet[Piece]:
     )
 
 
+def piece_list_with_counts(*, owner) -> QuerySet[Piece]:
+    """The pieces, each with `generation_count`."""
+    return piece_list(owner=owner).annotate(generation_count=Count("generations"))
+
+
 def piece_get(*, owner, piece_id: int) -> Piece | None:
     return piece_list(owner=owner).filter(pk=piece_id).first()
+
+
+def reference_count(*, piece: Piece) -> int:
+    return piece.references.count()
 
 
 def generation_list(*, piece: Piece) -> QuerySet[Generation]:
@@ -28,13 +37,22 @@ def generation_list(*, piece: Piece) -> QuerySet[Generation]:
     )
 
 
-def generation_get(*, owner, generation_id: int) -> Generation | None:
+def generation_ids(*, piece: Piece) -> list[int]:
+    """The piece's generation ids, newest first (the order generation_list gives)."""
+    return list(generation_list(piece=piece).values_list("pk", flat=True))
+
+
+def generations_owned(*, owner) -> QuerySet[Generation]:
+    """Every generation of the owner's pieces, with its job, piece and images: the source an owner lookup reads."""
     return (
-        Generation.objects.filter(piece__owner=owner, pk=generation_id)
+        Generation.objects.filter(piece__owner=owner)
         .select_related("job", "piece")
         .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
-        .first()
     )
+
+
+def generation_get(*, owner, generation_id: int) -> Generation | None:
+    return generations_owned(owner=owner).filter(pk=generation_id).first()
 
 
 def reference_previews(piece: Piece) -> list[tuple[Asset, Asset | None]]:

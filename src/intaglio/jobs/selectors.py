@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
-from intaglio.jobs.models import Job
+from intaglio.jobs.models import TERMINAL_STATES, Job
 
 
 def job_list(*, owner, state: str | None = None) -> QuerySet[Job]:
@@ -23,3 +23,12 @@ def job_get(*, owner, job_id: int) -> Job | None:
 def job_output(job: Job, role: str) -> Asset | None:
     """The job's output with this role (e.g. "thumbnail"), from the prefetched outputs."""
     return next((asset for asset in job.outputs.all() if asset.role == role), None)
+
+
+def previews_pending(*, owner, asset_ids: list[int]) -> bool:
+    """Whether a preview job for any of these files is still in progress."""
+    if not asset_ids:
+        return False
+    return (
+        job_list(owner=owner).filter(kind="preview", inputs__in=asset_ids).exclude(state__in=TERMINAL_STATES).exists()
+    )

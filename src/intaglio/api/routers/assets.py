@@ -8,10 +8,10 @@ from django.conf import settings
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
-from intaglio.api.errors import ApiError
-from intaglio.assets.selectors import asset_get
+from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_signed_url
 from intaglio.assets.views import file_response
+from intaglio.core.access import owned
 
 router = Router(tags=["files"])
 
@@ -32,13 +32,6 @@ class SignedUrlIn(Schema):
 class SignedUrlOut(Schema):
     url: str = Field(description="Works without credentials until `expires_at`; treat it as a secret.")
     expires_at: datetime
-
-
-def owned_asset(request, asset_id: int):
-    asset = asset_get(owner=request.auth, asset_id=asset_id)
-    if asset is None:
-        raise ApiError(404, "not_found", "No such file.")
-    return asset
 
 
 _FILE_RESPONSE = {
@@ -62,7 +55,8 @@ _FILE_RESPONSE = {
 )
 def asset_content(request, asset_id: int, download: bool = False):
     # Stored bytes never change under a key, so the owner's client may keep them for a while.
-    return file_response(owned_asset(request, asset_id), attachment=download, max_age=3600)
+    asset = owned(Asset, owner=request.auth, pk=asset_id, missing="No such file.")
+    return file_response(asset, attachment=download, max_age=3600)
 
 
 @router.post(
@@ -75,7 +69,7 @@ def asset_content(request, asset_id: int, download: bool = False):
     ),
 )
 def create_signed_url(request, asset_id: int, payload: SignedUrlIn | None = None):
-    asset = owned_asset(request, asset_id)
+    asset = owned(Asset, owner=request.auth, pk=asset_id, missing="No such file.")
     payload = payload or SignedUrlIn()
     seconds = settings.SIGNED_URL_SECONDS if payload.seconds is None else payload.seconds
     # Taken just before signing, so the link never expires before the time we report.

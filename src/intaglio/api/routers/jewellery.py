@@ -7,7 +7,6 @@ succeeded; each image has a download URL.
 """
 
 # No `from __future__ import annotations` here: @paginate resolves the list operations' signatures in this module.
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -19,26 +18,17 @@ from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
-from intaglio.assets.services import UploadRefused
+from intaglio.core.access import owned
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
 from intaglio.jewellery.params import MAX_VARIANTS, Brief
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS, TEMPLATE_VERSION
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import JobState
-from intaglio.jobs.selectors import job_get
-from intaglio.jobs.services import JobRefused
+from intaglio.jobs.selectors import job_list
 from intaglio.providers.attributes import Attributes
 
 router = Router(tags=["jewellery"])
-
-
-@contextmanager
-def refusals():
-    try:
-        yield
-    except (services.JewelleryRefused, JobRefused, UploadRefused) as refusal:
-        raise ApiError(refusal.status, refusal.code, refusal.message) from None
 
 
 class JewelleryPresetOut(Schema):
@@ -124,13 +114,6 @@ class PieceOut(Schema):
         return services.piece_analysis(obj)
 
 
-def owned_piece(request, piece_id: int):
-    piece = selectors.piece_get(owner=request.auth, piece_id=piece_id)
-    if piece is None:
-        raise ApiError(404, "not_found", "No such piece.")
-    return piece
-
-
 def _piece_body() -> dict:
     body = _upload_body()
     form = body["content"]["multipart/form-data"]["schema"]
@@ -152,13 +135,12 @@ def _piece_body() -> dict:
     ),
 )
 def create_piece(request):
-    with refusals():
-        files = _request_files(request)
-        title = request.POST.get("title", "")
-        if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
-            raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
-        piece = services.piece_create(owner=request.auth, uploads=files, title=title)
-    return Status(201, selectors.piece_get(owner=request.auth, piece_id=piece.pk))
+    files = _request_files(request)
+    title = request.POST.get("title", "")
+    if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
+        raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
+    piece = services.piece_create(owner=request.auth, uploads=files, title=title)
+    return Status(201, owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece.pk))
 
 
 @router.get("/jewellery/pieces", response=list[PieceOut], summary="List your pieces, newest first")
@@ -169,7 +151,7 @@ def list_pieces(request):
 
 @router.get("/jewellery/pieces/{piece_id}", response=PieceOut, summary="A piece with its analysis")
 def get_piece(request, piece_id: int):
-    return owned_piece(request, piece_id)
+    return owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
 
 
 class ConfirmIn(Schema):
@@ -184,10 +166,9 @@ class ConfirmIn(Schema):
     description="Send the attributes as analysis gave them, or edited; one shot type per reference image.",
 )
 def confirm_attributes(request, piece_id: int, payload: ConfirmIn):
-    piece = owned_piece(request, piece_id)
-    with refusals():
-        services.piece_confirm(piece=piece, attributes=payload.attributes.model_dump(), title=payload.title)
-    return owned_piece(request, piece_id)
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    services.piece_confirm(piece=piece, attributes=payload.attributes.model_dump(), title=payload.title)
+    return owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
 
 
 @router.post(
@@ -196,10 +177,9 @@ def confirm_attributes(request, piece_id: int, payload: ConfirmIn):
     summary="Run the analysis again",
 )
 def reanalyse(request, piece_id: int):
-    piece = owned_piece(request, piece_id)
-    with refusals():
-        job = services.piece_reanalyse(piece=piece)
-    return Status(201, job_get(owner=request.auth, job_id=job.pk))
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    job = services.piece_reanalyse(piece=piece)
+    return Status(201, owned(job_list(owner=request.auth), owner=request.auth, pk=job.pk))
 
 
 class BriefIn(Brief):
@@ -228,9 +208,8 @@ class PlanOut(Schema):
     description="Nothing is charged or stored. Seeds here are examples; a generation draws its own.",
 )
 def prompt_preview(request, piece_id: int, payload: BriefIn):
-    piece = owned_piece(request, piece_id)
-    with refusals():
-        plan = services.generation_plan(piece=piece, brief=payload)
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    plan = services.generation_plan(piece=piece, brief=payload)
     return {**plan, "credits": get_kind("jewellery.generate").cost_for(plan)}
 
 
@@ -239,13 +218,6 @@ class GenerationOut(Schema):
     piece_id: int
     created_at: datetime
     job: JobOut = Field(description="Its params keep every prompt, seed, the template version, provider and model.")
-
-
-def owned_generation(request, generation_id: int):
-    generation = selectors.generation_get(owner=request.auth, generation_id=generation_id)
-    if generation is None:
-        raise ApiError(404, "not_found", "No such generation.")
-    return generation
 
 
 @router.post(
@@ -265,21 +237,34 @@ def create_generation(
     payload: BriefIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=100),
 ):
-    piece = owned_piece(request, piece_id)
-    with refusals():
-        generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)
-    return Status(201, owned_generation(request, generation.pk))
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)
+    created = owned(
+        selectors.generations_owned(owner=request.auth),
+        owner=request.auth,
+        pk=generation.pk,
+        owner_field="piece__owner",
+        missing="No such generation.",
+    )
+    return Status(201, created)
 
 
 @router.get("/jewellery/pieces/{piece_id}/generations", response=list[GenerationOut], summary="A piece's generations")
 @paginate(Paginated)
 def list_generations(request, piece_id: int):
-    return selectors.generation_list(piece=owned_piece(request, piece_id))
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    return selectors.generation_list(piece=piece)
 
 
 @router.get("/jewellery/generations/{generation_id}", response=GenerationOut, summary="A generation and its images")
 def get_generation(request, generation_id: int):
-    return owned_generation(request, generation_id)
+    return owned(
+        selectors.generations_owned(owner=request.auth),
+        owner=request.auth,
+        pk=generation_id,
+        owner_field="piece__owner",
+        missing="No such generation.",
+    )
 
 
 @router.delete(
@@ -289,7 +274,14 @@ def get_generation(request, generation_id: int):
     description="One still running is cancelled first and its credits returned.",
 )
 def delete_generation(request, generation_id: int):
-    services.generation_delete(generation=owned_generation(request, generation_id), actor=request.auth)
+    generation = owned(
+        selectors.generations_owned(owner=request.auth),
+        owner=request.auth,
+        pk=generation_id,
+        owner_field="piece__owner",
+        missing="No such generation.",
+    )
+    services.generation_delete(generation=generation, actor=request.auth)
     return Status(204, None)
 
 
@@ -304,5 +296,6 @@ def delete_generation(request, generation_id: int):
     ),
 )
 def delete_piece(request, piece_id: int):
-    services.piece_delete(piece=owned_piece(request, piece_id), actor=request.auth)
+    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    services.piece_delete(piece=piece, actor=request.auth)
     return Status(204, None)

@@ -12,8 +12,9 @@ from typing import Literal
 import pydantic
 from ninja import Field, Router, Schema
 
-from intaglio.api.errors import ApiError, ErrorOut
-from intaglio.assets.selectors import asset_get
+from intaglio.api.errors import ErrorOut
+from intaglio.assets.models import Asset
+from intaglio.core.access import owned
 from intaglio.privacy import consent
 from intaglio.privacy.models import ConsentEvent, ConsentScope
 
@@ -145,15 +146,10 @@ def set_consent(request, scope: AccountScope, payload: ConsentIn):
 )
 def set_gallery(request, asset_id: int, payload: GalleryIn):
     user = request.auth
-    asset = asset_get(owner=user, asset_id=asset_id)
-    if asset is None:
-        raise ApiError(404, "not_found", "No such item.")
-    try:
-        change = consent.consent_change(
-            user=user, scope=ConsentScope.GALLERY_PUBLISH, granted=payload.published, source="api", asset=asset
-        )
-    except consent.ConsentRefused as refusal:
-        raise ApiError(refusal.status, refusal.code, refusal.message) from None
+    asset = owned(Asset, owner=user, pk=asset_id, missing="No such item.")
+    change = consent.consent_change(
+        user=user, scope=ConsentScope.GALLERY_PUBLISH, granted=payload.published, source="api", asset=asset
+    )
     return {
         "asset_id": asset.pk,
         "published": asset.published_at is not None,

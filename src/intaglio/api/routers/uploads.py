@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.http import JsonResponse
@@ -10,11 +12,10 @@ from ninja import Field, Router, Schema, Status
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.routers.jobs import JobOut
-from intaglio.assets.services import UploadRefused
+from intaglio.assets.services import UploadRefused, uploads_store
 from intaglio.assets.uploads import check_file_count, check_upload_request
 from intaglio.core.errors import error_body
 from intaglio.jobs import services
-from intaglio.jobs.services import JobRefused
 
 router = Router(tags=["uploads"])
 
@@ -99,17 +100,12 @@ def _request_files(request) -> list:
     ),
 )
 def upload(request):
-    try:
-        files = _request_files(request)
-    except UploadRefused as refusal:
-        raise ApiError(refusal.status, refusal.code, refusal.message) from None
-
-    jobs, refused = [], []
-    for index, upload_file in enumerate(files):
-        try:
-            jobs.append(services.upload_photo(owner=request.auth, upload=upload_file))
-        except (UploadRefused, JobRefused) as refusal:
-            refused.append((refusal.status, {"file_index": index, "code": refusal.code, "message": refusal.message}))
+    batch = uploads_store(files=_request_files(request), store=partial(services.upload_photo, owner=request.auth))
+    jobs = batch.stored
+    refused = [
+        (refusal.status, {"file_index": index, "code": refusal.code, "message": refusal.message})
+        for index, _, refusal in batch.refused
+    ]
 
     if jobs:
         return Status(201, {"jobs": jobs, "refused": [entry for _, entry in refused]})

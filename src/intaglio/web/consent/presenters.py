@@ -1,9 +1,5 @@
-"""The workspace Privacy page: each consent with what it allows and never allows, one button to turn it on or off,
-the items in the gallery, and the history of every choice.
-
-Thin: the page reads the consent selectors; a button posts to a view that calls one service (privacy.consent).
-What is here besides is presentation: the plain words for each scope and for where a choice was made.
-"""
+"""The workspace Privacy page in words: what each consent allows and never allows, the history of every choice and
+the items in the gallery."""
 
 from __future__ import annotations
 
@@ -11,20 +7,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.privacy import consent
 from intaglio.privacy.models import ConsentScope
 
 HISTORY_PAGE_SIZE = 20
-SOURCE = "privacy_page"
 
 
 @dataclass(frozen=True)
@@ -130,34 +119,32 @@ class HistoryRow:
     item: str
 
 
-def _item_label(asset: Asset | None) -> str:
+def item_label(asset: Asset | None) -> str:
     if asset is None:
         return ""
     return f"{AssetKind(asset.kind).label if asset.kind in AssetKind.values else asset.kind} #{asset.pk}"
 
 
-@login_required
-def privacy_settings(request):
-    user = request.user
+def privacy_settings_context(user, *, page_number) -> dict:
     texts = scope_texts()
     cards = [
         ScopeCard(scope=state.scope, text=texts[state.scope], granted=state.granted, event=state.event)
         for state in consent.consent_states(user=user)
     ]
     page = Paginator(consent.consent_history(user=user).select_related("asset"), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
+        page_number
     )
     rows = [
         HistoryRow(
             event=event,
             title=texts[event.scope].title if event.scope in texts else ConsentScope(event.scope).label,
             where=SOURCE_LABELS.get(event.source, event.source),
-            item=_item_label(event.asset) if event.scope == ConsentScope.GALLERY_PUBLISH else "",
+            item=item_label(event.asset) if event.scope == ConsentScope.GALLERY_PUBLISH else "",
         )
         for event in page.object_list
     ]
-    published = [(asset, _item_label(asset)) for asset in consent.published_assets(user=user)]
-    context = {
+    published = [(asset, item_label(asset)) for asset in consent.published_assets(user=user)]
+    return {
         "cards": cards,
         "granted_count": sum(card.granted for card in cards),
         "notice_version": consent.notice_version_current(),
@@ -165,64 +152,23 @@ def privacy_settings(request):
         "page": page,
         "rows": rows,
     }
-    return render(request, "web/consent_settings.html", context)
 
 
-def _granted(request) -> bool | None:
-    value = request.POST.get("granted")
-    return {"1": True, "0": False}.get(value)
-
-
-@login_required
-@require_POST
-def privacy_consent_set(request, scope: str):
-    """One click turns a consent on or off."""
-    if scope not in consent.ACCOUNT_SCOPES:
-        raise Http404("No such consent.")
-    granted = _granted(request)
-    if granted is None:
-        return HttpResponseBadRequest("Say whether to turn it on or off.")
+def consent_set_message(*, scope: str, granted: bool, changed: bool) -> tuple[int, str]:
+    """(message level, text) of the message after a consent button."""
     title = scope_texts()[scope].title
-    change = consent.consent_change(user=request.user, scope=scope, granted=granted, source=SOURCE)
-    if not change.changed:
-        messages.info(request, f"“{title}” was already {'on' if granted else 'off'}; nothing changed.")
-    elif granted:
-        messages.success(request, f"“{title}” is on. You can turn it off here at any time.")
-    elif scope == ConsentScope.DERIVED_ONLY:
-        messages.success(request, f"“{title}” is off, and the measurements we kept are deleted.")
-    else:
-        messages.success(request, f"“{title}” is off. It applies from the next run on.")
-    return redirect(f"{reverse('privacy-settings')}#consent-{scope}")
+    if not changed:
+        return messages.INFO, f"“{title}” was already {'on' if granted else 'off'}; nothing changed."
+    if granted:
+        return messages.SUCCESS, f"“{title}” is on. You can turn it off here at any time."
+    if scope == ConsentScope.DERIVED_ONLY:
+        return messages.SUCCESS, f"“{title}” is off, and the measurements we kept are deleted."
+    return messages.SUCCESS, f"“{title}” is off. It applies from the next run on."
 
 
-@login_required
-@require_POST
-def privacy_gallery_set(request, asset_id: int):
-    """Publishes (granted=1) or unpublishes (granted=0) one of the user's items; other pages may post here too,
-    with a `next` path on this site to come back to."""
-    granted = _granted(request)
-    if granted is None:
-        return HttpResponseBadRequest("Say whether to publish or unpublish.")
-    asset = Asset.objects.filter(owner=request.user, pk=asset_id).first()
-    if asset is None:
-        raise Http404("No such item.")
-    try:
-        change = consent.consent_change(
-            user=request.user, scope=ConsentScope.GALLERY_PUBLISH, granted=granted, source=SOURCE, asset=asset
-        )
-    except consent.ConsentRefused as refusal:
-        if refusal.status == 404:
-            raise Http404(refusal.message) from None
-        messages.error(request, refusal.message)
-    else:
-        label = _item_label(asset)
-        if not change.changed:
-            messages.info(request, f"{label} was already {'in' if granted else 'out of'} the gallery.")
-        else:
-            messages.success(request, f"{label} is {'in the gallery now' if granted else 'no longer in the gallery'}.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = f"{reverse('privacy-settings')}#gallery"
-    return redirect(target)
+def gallery_set_message(asset: Asset, *, granted: bool, changed: bool) -> tuple[int, str]:
+    """(message level, text) of the message after publishing or unpublishing an item."""
+    label = item_label(asset)
+    if not changed:
+        return messages.INFO, f"{label} was already {'in' if granted else 'out of'} the gallery."
+    return messages.SUCCESS, f"{label} is {'in the gallery now' if granted else 'no longer in the gallery'}."

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intaglio.web import jewellery_views as views
+from intaglio.web.jewellery import views
 
 urlpatterns = [
     path("", views.piece_list, name="jewellery-list"),

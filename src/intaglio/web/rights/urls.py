@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intaglio.web import rights_views as views
+from intaglio.web.rights import views
 
 urlpatterns = [
     path("account/data/", views.data_rights, name="data-rights"),

@@ -9,133 +9,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
-from intaglio.accounts.models import normalize_email
-from intaglio.assets.models import Asset
 from intaglio.ops.middleware import client_ip
 from intaglio.privacy import rights
-from intaglio.privacy.models import DataRequest
+from intaglio.web.rights.forms import AskForm, EraseForm, RequestEmailForm, RequestVerifyForm, RestrictForm
+from intaglio.web.rights.presenters import data_page_context
 
 FORM_EMAIL_KEY = "rights_request_email"
 FORM_DONE_KEY = "rights_request_done"
-
-# What each kind means, in the words the forms use (short enough for a phone's select box).
-KIND_LABELS = {
-    DataRequest.Kind.ACCESS: "A copy of my data",
-    DataRequest.Kind.RECTIFY: "Correct something you hold about me",
-    DataRequest.Kind.ERASE: "Erase my account and data",
-    DataRequest.Kind.RESTRICT: "Restrict processing of my data",
-    DataRequest.Kind.OBJECT: "Object to a use of my data",
-}
-ASK_KINDS = [DataRequest.Kind.RECTIFY, DataRequest.Kind.OBJECT, DataRequest.Kind.ACCESS]
-STATUS_TONE = {
-    DataRequest.Status.RECEIVED: "wait",
-    DataRequest.Status.IN_PROGRESS: "busy",
-    DataRequest.Status.COMPLETED: "ok",
-    DataRequest.Status.REFUSED: "bad",
-}
-
-
-def _kind_choices(kinds) -> list[tuple[str, str]]:
-    return [(kind.value, KIND_LABELS[kind]) for kind in kinds]
-
-
-class DetailsField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Details")
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 4000)
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4}))
-        super().__init__(**kwargs)
-
-
-class KindDetailsMixin:
-    def clean(self):
-        cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind in (DataRequest.Kind.RECTIFY, DataRequest.Kind.OBJECT) and not cleaned.get("details", "").strip():
-            what = "what is wrong and what it should be" if kind == DataRequest.Kind.RECTIFY else "what you object to"
-            self.add_error("details", f"Tell us {what}, so we can act on it.")
-        return cleaned
-
-
-class AskForm(KindDetailsMixin, forms.Form):
-    kind = forms.ChoiceField(
-        label="What would you like?",
-        choices=[*_kind_choices(ASK_KINDS[:2]), (DataRequest.Kind.ACCESS.value, "A question about my data")],
-    )
-    details = DetailsField(help_text="Be as specific as you can. Please do not include passwords.")
-
-
-class RestrictForm(forms.Form):
-    restricted = forms.TypedChoiceField(choices=[("1", "on"), ("0", "off")], coerce=lambda v: v == "1")
-
-
-class EraseForm(forms.Form):
-    current_password = forms.CharField(
-        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
-    confirm = forms.BooleanField(
-        label="I understand that my account, files and history are deleted now and cannot be restored."
-    )
-
-
-class RequestEmailForm(forms.Form):
-    email = forms.EmailField(
-        label="E-mail address of the account",
-        max_length=254,
-        widget=forms.EmailInput(
-            attrs={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"}
-        ),
-    )
-
-    def clean_email(self):
-        return normalize_email(self.cleaned_data["email"])
-
-
-class RequestVerifyForm(KindDetailsMixin, forms.Form):
-    code = forms.CharField(
-        label="Code from the e-mail",
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*", "spellcheck": "false"}
-        ),
-    )
-    kind = forms.ChoiceField(label="Your request", choices=_kind_choices(DataRequest.Kind))
-    details = DetailsField(help_text="Anything that helps us act on it. Please do not include passwords.")
-
 
 # ------------------------------------------------------------------------------------------------- my data page
 
 
 def _data_page(request, *, ask_form=None, status: int = 200):
-    user = request.user
-    files = Asset.objects.filter(owner=user).aggregate(count=Count("pk"), bytes=Sum("bytes"))
-    requests = list(DataRequest.objects.filter(user=user).order_by("-received_at", "-pk")[:50])
-    for data_request in requests:
-        data_request.tone = STATUS_TONE.get(data_request.status, "off")
-    now = timezone.now()
-    context = {
-        "file_count": files["count"] or 0,
-        "file_bytes": files["bytes"] or 0,
-        "requests": requests,
-        "ask_form": ask_form or AskForm(),
-        "due_if_today": rights.data_request_due(now),
-        "now": now,
-        "excepted": rights.excepted_classes(),
-        "closure_days": settings.RETENTION_ACCOUNT_AFTER_CLOSURE_DAYS,
-    }
+    context = {**data_page_context(request.user), "ask_form": ask_form or AskForm()}
     return render(request, "web/rights_data.html", context, status=status)
 
 

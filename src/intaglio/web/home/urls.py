@@ -1,0 +1,11 @@
+"""The landing page, the dashboard and its upload form."""
+
+from django.urls import path
+
+from intaglio.web.home import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("uploads/", views.upload, name="upload"),
+]
