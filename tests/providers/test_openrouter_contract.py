@@ -12,7 +12,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from intaglio.core.egress import EgressRefused
-from intaglio.imaging.jewellery.vocabulary import PIECE_TYPES, SHOT_TYPES, UNKNOWN
+from intaglio.imaging.jewellery import PIECE_TYPES, SHOT_TYPES, UNKNOWN
 from intaglio.providers import registry
 from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderError, ProviderRefused, ProviderUnavailable, ReferenceImage

@@ -21,7 +21,7 @@ from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.selectors import storage_used_bytes
 from intaglio.assets.storage import blob_delete, blob_write
 from intaglio.core.errors import Refused
-from intaglio.imaging.ingest import IngestError, IngestLimits, ingest_image
+from intaglio.imaging import IngestError, IngestLimits, ingest_image
 
 log = logging.getLogger("intaglio.assets")
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pydantic
 
-from intaglio.imaging.jewellery.vocabulary import VARIANT_METALS
+from intaglio.imaging.jewellery import VARIANT_METALS
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
 from intaglio.providers.attributes import Attributes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+from intaglio.imaging.jewellery import UNKNOWN
 
 TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
 

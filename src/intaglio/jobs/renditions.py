@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from intaglio.assets.models import AssetKind, RetentionClass
-from intaglio.imaging.previews import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, open_clean_image, render_rendition
+from intaglio.imaging import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, open_clean_image, render_rendition
 from intaglio.jobs.kinds import JobKind, register
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import pydantic
 
-from intaglio.imaging.jewellery.vocabulary import (
+from intaglio.imaging.jewellery import (
     FINISHES,
     METALS,
     PIECE_TYPES,

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
-from intaglio.imaging.ingest import ACCEPTED_HUMAN
+from intaglio.imaging import ACCEPTED_HUMAN
 
 # The formats the ingest step accepts, for the file picker (the server still sniffs every file).
 UPLOAD_ACCEPT = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+from intaglio.imaging.jewellery import UNKNOWN
 
 # The upload field of the new-piece form.
 UPLOAD_FIELD = "references"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intaglio.imaging.jewellery.vocabulary import (
+from intaglio.imaging.jewellery import (
     FINISHES,
     METALS,
     PIECE_TYPES,

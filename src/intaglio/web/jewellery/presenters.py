@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 
 from intaglio.credits.selectors import credit_balance
-from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+from intaglio.imaging.jewellery import UNKNOWN
 from intaglio.jewellery import selectors
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.params import Brief
