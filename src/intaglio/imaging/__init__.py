@@ -3,7 +3,7 @@
 Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), so it can be reused on its own.
 """
 
-__all__ = ["Artwork", "ArtworkError", "prepare_artwork"]
+__all__ = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
 
 
 def __getattr__(name: str):
