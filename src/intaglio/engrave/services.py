@@ -32,8 +32,6 @@ from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
 
-__all__ = ["StudioRefused"]  # raised by every write here; services.StudioRefused is how callers name it
-
 log = logging.getLogger("intaglio.engrave")
 
 # A live preview is the real artwork, dot for dot, up to this many pixels; a larger piece is previewed at a coarser

@@ -80,7 +80,13 @@ class PreparedArtwork:
         return dotgain.effective_coverage(self.burn, self.mark_px)
 
     def simulate(self) -> np.ndarray:
-        """The simulated burn on the material: H×W×3 uint8 sRGB, with the surface's colours and texture."""
+        """The simulated burn: what the piece will look like on the material.
+
+        Returns
+        -------
+        numpy.ndarray
+            H×W×3 uint8 sRGB, with the surface's colours and texture and the marks' dot gain.
+        """
         coverage = self.effective_coverage()[..., None]
         unburned = srgb_to_linear(np.array(self.material.unburned_rgb, dtype=np.float32) / 255)
         burned = srgb_to_linear(np.array(self.material.burned_rgb, dtype=np.float32) / 255)
@@ -96,12 +102,25 @@ class PreparedArtwork:
         return np.round(linear_to_srgb(linear) * 255).astype(np.uint8)
 
     def simulated_burn_png(self) -> bytes:
-        """The simulated burn (`simulate`) as a PNG carrying the artwork's DPI."""
+        """The simulated burn as a file.
+
+        Returns
+        -------
+        bytes
+            `simulate` as an RGB PNG carrying the artwork's DPI.
+        """
         buffer = io.BytesIO()
         Image.fromarray(self.simulate()).save(buffer, "PNG", dpi=(self.dpi, self.dpi), compress_level=6)
         return buffer.getvalue()
 
     def png(self) -> bytes:
+        """The artwork for the laser program.
+
+        Returns
+        -------
+        bytes
+            A 1-bit PNG (black where the laser fires), or 8-bit grey power for grayscale mode, carrying its DPI.
+        """
         from intaglio.imaging.artwork import outputs
 
         if self.power is not None:
@@ -109,6 +128,18 @@ class PreparedArtwork:
         return outputs.png_1bit(self.burn, self.dpi)
 
     def gcode(self, **options) -> str:
+        """GRBL raster G-code: M4 dynamic power, bidirectional, white runs skipped.
+
+        Parameters
+        ----------
+        **options
+            Overrides of outputs.gcode's settings; by default the feed, power and passes the material suggests for
+            this kind of machine, within the machine's limits.
+
+        Returns
+        -------
+        str
+        """
         from intaglio.imaging.artwork import outputs
 
         kind = self.machine.kind
@@ -126,6 +157,13 @@ class PreparedArtwork:
         return outputs.gcode(self.power if self.power is not None else self.burn, px_mm=self.px_mm, **defaults)
 
     def svg(self) -> str:
+        """The burned area traced as outlines.
+
+        Returns
+        -------
+        str
+            An SVG document in millimetres.
+        """
         from intaglio.imaging.artwork import outputs
 
         return outputs.svg(self.burn, px_mm=self.px_mm)
