@@ -44,12 +44,22 @@ AdjustmentParams = pydantic.create_model(
 STYLES = {"sketch": "Line art", "stipple": "Stipple", "hatch": "Hatch engraving", "halftone": "Halftone portrait"}
 
 
+# Text stored as typed: no control characters (PostgreSQL refuses NUL), and at least one visible character.
+VISIBLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+
+
 class MachineSpec(pydantic.BaseModel):
-    """A machine that is not in the library, described in full: how settings carry a user's machine profile
-    (`MachineProfile.machine_spec`), frozen. `engine_machine` is the machine the engine takes."""
+    """A machine that is not in the library, described in full; one of your machines travels in settings as this,
+    frozen."""
+
+    # The one machine shape outside the engine: MachineProfile.machine_spec() makes one from a profile, and
+    # engine_machine() turns it into the engine's Machine.
 
     model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-    label: str = pydantic.Field(min_length=1, max_length=60, description="The machine's name.")
+    # The rule is checked by _printable_label (a message people can act on); the pattern documents it.
+    label: str = pydantic.Field(
+        min_length=1, max_length=60, description="The machine's name.", json_schema_extra={"pattern": VISIBLE_TEXT}
+    )
     kind: Literal[MACHINE_KINDS]  # type: ignore[valid-type]
     power_w: float = pydantic.Field(gt=0, le=1000)
     spot_mm: float = pydantic.Field(gt=0, le=2)

@@ -21,14 +21,12 @@ from intaglio.api.routers.jobs import AssetOut, JobOut, owned_job
 from intaglio.core.access import owned
 from intaglio.engrave import selectors, services
 from intaglio.engrave.models import LaserKind, MachineProfile, MaterialPreset
-from intaglio.engrave.params import STYLES, AdjustmentParams, ArtworkSettings, MachineSpec
+from intaglio.engrave.params import STYLES, VISIBLE_TEXT, AdjustmentParams, ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import MODES, machines, materials
 from intaglio.jobs.models import JobState
 
 router = Router(tags=["engrave"])
 
-# Text stored as typed: no control characters (PostgreSQL refuses NUL), and at least one visible character.
-VISIBLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 NOTES_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # line breaks and tabs allowed
 
