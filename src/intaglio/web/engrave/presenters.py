@@ -126,6 +126,7 @@ def machine_option(value: str, label: str, area: tuple[float, float]) -> dict:
 
 
 def studio_context(request, artwork: Artwork) -> dict:
+    """The studio page: the artwork's saved settings in the form, the choices, the prices and the versions."""
     current = {**services.default_settings(), **artwork.settings}
     spec = current.get("machine_spec")
     profiles = list(selectors.machine_profiles(owner=request.user))
