@@ -8,7 +8,7 @@ For six sample photos (skimage astronaut, chelsea, coffee, camera; sklearn china
 
 * target  = the picture in linear light on the artwork's pixel grid, exactly as the engine resamples it
             (tone.load_linear): coverage = 1 − luminance on dark-marking materials, luminance on light-marking ones;
-* ours    = Artwork.effective_coverage() — the simulated marked area including dot gain (grayscale mode: the
+* ours    = PreparedArtwork.effective_coverage() — the simulated marked area including dot gain (grayscale mode: the
             material's tone response of the power, spread by the mark);
 * Pillow  = Image.convert('1') (Floyd–Steinberg; the threshold row uses Dither.NONE), MeerK40t = its numba
             kernels (meerk40t.image.dither) and its halftone raster script, on the same grid; their dots are

@@ -3,7 +3,7 @@
     .venv/bin/python bench/golden.py          → bench/out/golden/
 
 For each material (reference, birch-plywood, slate), 50 mm wide on the 10 W diode, with the material's default
-adjustments (what a user gets), every mode's simulated preview (Artwork.simulate(): dot gain, the material's
+adjustments (what a user gets), every mode's simulated preview (PreparedArtwork.simulate(): dot gain, the material's
 colours and texture):
 
 * contact-<material>.png         the whole picture, downscaled in linear light into ~300 px tiles: tone at a glance;

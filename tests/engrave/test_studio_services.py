@@ -11,7 +11,7 @@ from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services
 from intaglio.engrave.models import ArtworkVersion
-from intaglio.engrave.selectors import artwork_get, style_previews, version_files
+from intaglio.engrave.selectors import artwork_get, style_pictures, version_files
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.services import job_delete, upload_photo
 from tests.factories import run_queued_jobs
@@ -37,7 +37,7 @@ def artwork(user, photo):
 
 
 def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
-    preview = services.preview_render(owner=user, source=photo, settings=SLATE)
+    preview = services.live_preview_render(owner=user, source=photo, settings=SLATE)
     png = Image.open(io.BytesIO(preview.artwork_png))
     # chelsea is 451 × 300: 80 mm at slate's 0.1 mm lines is 800 × 532 dots, previewed dot for dot.
     assert png.mode == "1" and png.size == (800, 532) and preview.full_resolution
@@ -46,9 +46,11 @@ def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
         assert Image.open(io.BytesIO(picture)).size == (800, 532)
     assert preview.warnings == ()
     # The same settings come from the cache; a contrast change makes a different artwork.
-    again = services.preview_render(owner=user, source=photo, settings=SLATE)
+    again = services.live_preview_render(owner=user, source=photo, settings=SLATE)
     assert again.cached and again.artwork_png is preview.artwork_png and not preview.cached
-    contrast = services.preview_render(owner=user, source=photo, settings={**SLATE, "adjustments": {"contrast": 2}})
+    contrast = services.live_preview_render(
+        owner=user, source=photo, settings={**SLATE, "adjustments": {"contrast": 2}}
+    )
     assert contrast.key != preview.key
     before = np.asarray(png)
     after = np.asarray(Image.open(io.BytesIO(contrast.artwork_png)))
@@ -57,7 +59,7 @@ def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
 
 def test_preview_warns_when_the_piece_does_not_fit_and_prepare_refuses(user, photo, artwork):
     too_big = {"material": "maple", "machine": "fibre-20w", "width_mm": 100, "height_mm": 120}
-    preview = services.preview_render(owner=user, source=photo, settings=too_big)
+    preview = services.live_preview_render(owner=user, source=photo, settings=too_big)
     assert any("does not fit" in warning and "110 × 110 mm" in warning for warning in preview.warnings)
     with pytest.raises(services.StudioRefused) as refused:
         services.artwork_prepare(artwork=artwork, settings=too_big)
@@ -67,17 +69,17 @@ def test_preview_warns_when_the_piece_does_not_fit_and_prepare_refuses(user, pho
 
 def test_a_large_piece_is_previewed_at_a_coarser_interval(user, photo):
     big = {"material": "maple", "machine": "co2-100w", "width_mm": 600}
-    preview = services.preview_render(owner=user, source=photo, settings=big)
+    preview = services.live_preview_render(owner=user, source=photo, settings=big)
     assert not preview.full_resolution and preview.preview_dpi < preview.dpi
     assert preview.width_px == round(600 / services.settings_validate(big, owner=user).line_interval()) > 4000
     width, height = Image.open(io.BytesIO(preview.artwork_png)).size
-    assert width * height <= services.PREVIEW_MAX_PIXELS
+    assert width * height <= services.LIVE_PREVIEW_MAX_PIXELS
     assert any("preview shows it at" in warning for warning in preview.warnings)
 
 
 def test_invalid_settings_are_refused_with_the_field(user, photo):
     with pytest.raises(services.StudioRefused) as refused:
-        services.preview_render(owner=user, source=photo, settings={**SLATE, "adjustments": {"gamma": 50}})
+        services.live_preview_render(owner=user, source=photo, settings={**SLATE, "adjustments": {"gamma": 50}})
     assert refused.value.code == "invalid_settings" and "adjustments.gamma" in refused.value.message
 
 
@@ -197,11 +199,11 @@ def test_someone_elses_profile_or_photo_is_not_usable(user, other_user, photo):
         },
     )
     with pytest.raises(services.StudioRefused):
-        services.preview_render(
+        services.live_preview_render(
             owner=user, source=photo, settings={"material": "maple", "machine_profile": theirs.pk, "width_mm": 50}
         )
     with pytest.raises(services.StudioRefused) as not_theirs:
-        services.preview_render(owner=other_user, source=photo, settings=SLATE)
+        services.live_preview_render(owner=other_user, source=photo, settings=SLATE)
     assert not_theirs.value.status == 404
     with pytest.raises(services.StudioRefused):
         services.artwork_create(owner=other_user, source=photo)
@@ -232,7 +234,7 @@ def test_the_style_gallery_renders_each_style_on_the_photo(user, artwork):
     run_queued_jobs()
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_detail
-    previews = style_previews(job)
+    previews = style_pictures(job)
     assert list(previews) == ["sketch", "stipple", "hatch", "halftone"]
     pictures = [np.asarray(Image.open(io.BytesIO(_read(asset))).convert("L")) for asset in previews.values()]
     assert all(p.shape == (532, 800) for p in pictures)

@@ -6,34 +6,23 @@ from __future__ import annotations
 import io
 from pathlib import PurePath
 
-import pydantic
 from PIL import Image
 
 from intaglio.assets.models import AssetKind
-from intaglio.engrave.params import STYLES, ArtworkSettings
-from intaglio.imaging.artwork import ArtworkError, get_material
+from intaglio.engrave.params import STYLES, ArtworkSettings, JobSettings
+from intaglio.imaging.artwork import ArtworkError, get_material, prepare_artwork
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.runner import PermanentJobError
 
 # The gallery shows each style at this width at most, so it stays a quick, cheap job.
-STYLE_PREVIEW_MAX_PX = 900
+STYLE_PICTURE_MAX_PX = 900
 
 
-class PrepareParams(ArtworkSettings):
-    @pydantic.model_validator(mode="after")
-    def _fits_the_machine(self):
-        area_w, area_h = self.engine_machine().work_area_mm
-        if self.width_mm > area_w or (self.height_mm or 0) > area_h:
-            raise ValueError(
-                f"{self.width_mm:g} mm is wider than the {self.engine_machine().label} work area "
-                f"({area_w:g} × {area_h:g} mm)"
-            )
-        return self
+def _source_size(source) -> tuple[int, int] | None:
+    return (source.width, source.height) if source.width and source.height else None
 
 
 def _render(ctx, settings: ArtworkSettings, **overrides):
-    from intaglio.imaging import prepare_artwork
-
     (source,) = ctx.inputs
     try:
         return prepare_artwork(ctx.read_input(source), **{**settings.engine_kwargs(), **overrides})
@@ -42,8 +31,12 @@ def _render(ctx, settings: ArtworkSettings, **overrides):
 
 
 def prepare(ctx) -> None:
-    settings = PrepareParams(**ctx.params)
+    settings = JobSettings.model_validate(ctx.params)
     (source,) = ctx.inputs
+    # The studio's check, now that the photo (and so the height when none is given) is known.
+    problem = settings.work_area_fit(source_size=_source_size(source)).problem
+    if problem:
+        raise PermanentJobError(problem)
     ctx.progress(10)
     art = _render(ctx, settings)
     ctx.progress(50)
@@ -56,7 +49,7 @@ def prepare(ctx) -> None:
         (AssetKind.ARTWORK, "png", art.png, "image/png", f"{stem}.png"),
         (AssetKind.ARTWORK, "gcode", lambda: art.gcode().encode(), "text/plain", f"{stem}.gcode"),
         (AssetKind.ARTWORK, "svg", lambda: art.svg().encode(), "image/svg+xml", f"{stem}.svg"),
-        (AssetKind.PREVIEW, "burn-preview", art.preview_png, "image/png", f"{stem}-preview.png"),
+        (AssetKind.PREVIEW, "burn-preview", art.simulated_burn_png, "image/png", f"{stem}-preview.png"),
     ]
     made = []
     for step, (kind, role, render, mime, name) in enumerate(files, 1):
@@ -70,10 +63,10 @@ def prepare(ctx) -> None:
 
 def styles(ctx) -> None:
     """Each creative style on the user's photo, as a simulated burn on the chosen material."""
-    settings = ArtworkSettings(**ctx.params)
+    settings = JobSettings.model_validate(ctx.params)
     (source,) = ctx.inputs
     # Same physical size, so marks and lines look as they will; only a large piece is shown at a coarser interval.
-    interval = max(settings.line_interval(), settings.width_mm / STYLE_PREVIEW_MAX_PX)
+    interval = max(settings.line_interval(), settings.width_mm / STYLE_PICTURE_MAX_PX)
     made = []
     for step, style in enumerate(STYLES, 1):
         art = _render(ctx, settings, mode=style, line_interval_mm=interval)
@@ -96,12 +89,8 @@ def styles(ctx) -> None:
 
 
 register(
-    JobKind(
-        name="engrave.prepare", label="Laser artwork", run=prepare, params=PrepareParams, inputs_min=1, inputs_max=1
-    )
+    JobKind(name="engrave.prepare", label="Laser artwork", run=prepare, params=JobSettings, inputs_min=1, inputs_max=1)
 )
 register(
-    JobKind(
-        name="engrave.styles", label="Style gallery", run=styles, params=ArtworkSettings, inputs_min=1, inputs_max=1
-    )
+    JobKind(name="engrave.styles", label="Style gallery", run=styles, params=JobSettings, inputs_min=1, inputs_max=1)
 )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from intaglio.imaging.artwork.library import Machine
+from intaglio.engrave.params import MachineSpec
 
 
 class LaserKind(models.TextChoices):
@@ -43,24 +43,25 @@ class MachineProfile(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def spec(self) -> dict:
-        """What a job needs to know about this machine, frozen into its parameters."""
-        return {
-            "label": self.name,
-            "kind": self.kind,
-            "power_w": self.power_w,
-            "spot_mm": self.spot_mm,
-            "line_interval_mm": self.line_interval_mm,
-            "max_feed_mm_min": self.max_feed_mm_min,
-            "work_area_mm": [self.work_area_w_mm, self.work_area_h_mm],
-            "s_max": self.s_max,
-            "min_power_pct": self.min_power_pct,
-        }
+    def machine_spec(self) -> MachineSpec:
+        """This machine as settings carry it, frozen into a job's parameters: the one conversion from a profile
+        (`MachineSpec.engine_machine()` then gives the machine the engine takes). Not validated here: settings
+        validate it where they use it (services.settings_validate)."""
+        return MachineSpec.model_construct(
+            label=self.name,
+            kind=self.kind,
+            power_w=self.power_w,
+            spot_mm=self.spot_mm,
+            line_interval_mm=self.line_interval_mm,
+            max_feed_mm_min=self.max_feed_mm_min,
+            work_area_mm=(self.work_area_w_mm, self.work_area_h_mm),
+            s_max=self.s_max,
+            min_power_pct=self.min_power_pct,
+        )
 
-    def as_machine(self) -> Machine:
-        spec = self.spec()
-        spec["work_area_mm"] = tuple(spec["work_area_mm"])
-        return Machine(name=f"profile-{self.pk}", **spec)
+    def spec(self) -> dict:
+        """`machine_spec` as JSON, as settings store it."""
+        return self.machine_spec().model_dump(mode="json")
 
 
 class MaterialPreset(models.Model):

@@ -1,4 +1,8 @@
-"""Artwork settings: the one validated shape shared by the studio, the API, the preview and the engrave jobs.
+"""Artwork settings: the one shape of a piece's settings, shared by the studio's form, the API, the stored JSON of
+artworks and versions, the engrave jobs and the engine call (`ArtworkSettings.engine_kwargs`).
+
+Settings are JSON: validated as the API receives them, the types are taken as they are (0 is not false, "80" is not
+a number). The studio's form values and stored rows are read with `strict=False` (see services.settings_validate).
 
 A user's own machine travels as a frozen `machine_spec` (not a profile id), so a job makes the same files even
 if the profile is edited or deleted afterwards.
@@ -10,14 +14,24 @@ from typing import Literal
 
 import pydantic
 
-from intaglio.imaging.artwork import MODES, get_machine, get_material, machines, materials
-from intaglio.imaging.artwork.library import Machine
-from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS
+from intaglio.imaging.artwork import (
+    ADJUSTMENT_LIMITS,
+    MACHINE_KINDS,
+    MODES,
+    Machine,
+    WorkAreaFit,
+    check_fit,
+    get_machine,
+    get_material,
+    machines,
+    materials,
+)
 
 # The engine's own limits, so bad settings are refused at the edge rather than failing in the worker.
 AdjustmentParams = pydantic.create_model(
     "AdjustmentParams",
-    __config__=pydantic.ConfigDict(extra="forbid"),
+    __config__=pydantic.ConfigDict(extra="forbid", strict=True),
+    __doc__="Tone adjustments; each one left unset is the material's default (GET /engrave/library).",
     **{
         name: (float | None, pydantic.Field(default=None, ge=low, le=high))
         for name, (low, high) in ADJUSTMENT_LIMITS.items()
@@ -30,27 +44,46 @@ AdjustmentParams = pydantic.create_model(
 STYLES = {"sketch": "Line art", "stipple": "Stipple", "hatch": "Hatch engraving", "halftone": "Halftone portrait"}
 
 
-class MachineSpec(pydantic.BaseModel):
-    """A machine that is not in the library (a user's machine profile)."""
+# Text stored as typed: no control characters (PostgreSQL refuses NUL), and at least one visible character.
+VISIBLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-    label: str = pydantic.Field(min_length=1, max_length=60)
-    kind: Literal["diode", "co2", "fibre", "galvo"]
+
+class MachineSpec(pydantic.BaseModel):
+    """A machine that is not in the library, described in full; one of your machines travels in settings as this,
+    frozen."""
+
+    # The one machine shape outside the engine: MachineProfile.machine_spec() makes one from a profile, and
+    # engine_machine() turns it into the engine's Machine.
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    # The rule is checked by _printable_label (a message people can act on); the pattern documents it.
+    label: str = pydantic.Field(
+        min_length=1, max_length=60, description="The machine's name.", json_schema_extra={"pattern": VISIBLE_TEXT}
+    )
+    kind: Literal[MACHINE_KINDS]  # type: ignore[valid-type]
     power_w: float = pydantic.Field(gt=0, le=1000)
     spot_mm: float = pydantic.Field(gt=0, le=2)
     line_interval_mm: float = pydantic.Field(ge=0.01, le=0.5)
     max_feed_mm_min: float = pydantic.Field(gt=0, le=200_000)
-    work_area_mm: tuple[float, float]
+    work_area_mm: tuple[float, float] = pydantic.Field(description="W × H, mm.")
     s_max: int = pydantic.Field(default=1000, gt=0, le=100_000)
     min_power_pct: float = pydantic.Field(default=0, ge=0, lt=100)
 
     @pydantic.field_validator("label")
     @classmethod
     def _printable_label(cls, label: str) -> str:
-        # It is written into G-code comments and file headers.
+        # It is written into G-code comments and file headers (and PostgreSQL's JSON cannot hold NUL).
         if not label.isprintable():
             raise ValueError("the name may not contain control characters")
+        if not label.strip():
+            raise ValueError("the name needs a visible character")
         return label
+
+    @pydantic.field_validator("work_area_mm", mode="before")
+    @classmethod
+    def _area_from_json(cls, area):
+        # JSON has no tuples: a stored or sent [w, h] array is the pair.
+        return tuple(area) if isinstance(area, list) else area
 
     @pydantic.field_validator("work_area_mm")
     @classmethod
@@ -59,15 +92,29 @@ class MachineSpec(pydantic.BaseModel):
             raise ValueError("work area sides must be between 0 and 5000 mm")
         return area
 
+    def engine_machine(self) -> Machine:
+        """The machine as the engine takes it."""
+        return Machine(name="custom", **self.model_dump())
+
 
 class ArtworkSettings(pydantic.BaseModel):
-    """Everything that decides the files; unset adjustments fall back to the material's defaults."""
+    """The artwork settings: everything that decides the files (the same shape engrave.prepare jobs take). Name the
+    machine by exactly one of `machine`, `machine_profile` or `machine_spec`. Unset adjustments fall back to the
+    material's defaults (see GET /engrave/library)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     material: str = pydantic.Field(description="A material name from GET /engrave/library.")
     machine: str | None = pydantic.Field(default=None, description="A machine name from GET /engrave/library.")
     machine_spec: MachineSpec | None = pydantic.Field(
-        default=None, description="Your own machine instead of a library one (set by machine_profile in the studio)."
+        default=None, description="A machine described in full, instead of `machine`."
+    )
+    # Resolved by the studio (services.settings_validate) into a frozen machine_spec, so it is never stored.
+    machine_profile: int | None = pydantic.Field(
+        default=None,
+        ge=1,
+        exclude_if=lambda profile: profile is None,
+        description="The id of one of your machines (GET /engrave/machines/mine), instead of `machine`. Its numbers "
+        "are frozen into the version, so editing or deleting the machine later does not change files already made.",
     )
     width_mm: float = pydantic.Field(gt=0, le=2000)
     height_mm: float | None = pydantic.Field(default=None, gt=0, le=2000)
@@ -104,16 +151,19 @@ class ArtworkSettings(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _one_machine(self):
-        if (self.machine is None) == (self.machine_spec is None):
-            raise ValueError("give either machine (a library name) or machine_spec (your own machine), not both")
+        named = [field for field in ("machine", "machine_spec", "machine_profile") if getattr(self, field) is not None]
+        if len(named) != 1:
+            raise ValueError(
+                "give exactly one of machine (a library name), machine_profile (the id of one of your machines) "
+                "or machine_spec (a machine described in full)"
+            )
         return self
 
     def engine_machine(self) -> Machine:
+        """The machine the engine takes (a machine_profile must have been resolved into machine_spec first)."""
         if self.machine_spec is None:
             return get_machine(self.machine)
-        spec = self.machine_spec.model_dump()
-        spec["work_area_mm"] = tuple(spec["work_area_mm"])
-        return Machine(name="custom", **spec)
+        return self.machine_spec.engine_machine()
 
     def line_interval(self) -> float:
         """The line interval the engine will use: the given one, else the coarser of the material's and machine's."""
@@ -121,21 +171,39 @@ class ArtworkSettings(pydantic.BaseModel):
         return self.line_interval_mm or max(material.line_interval_mm, self.engine_machine().line_interval_mm)
 
     def engine_kwargs(self) -> dict:
-        """The keyword arguments of intaglio.imaging.prepare_artwork for these settings."""
-        kwargs = self.model_dump(exclude={"machine", "machine_spec", "adjustments"})
+        """The keyword arguments of intaglio.imaging.artwork.prepare_artwork for these settings."""
+        kwargs = self.model_dump(exclude={"machine", "machine_spec", "machine_profile", "adjustments"})
         kwargs.update(self.adjustments.model_dump(exclude_none=True))
         kwargs["machine"] = self.engine_machine()
         return kwargs
 
-    def fit_problem(self, *, source_width: int, source_height: int) -> str:
-        """Why the artwork would not fit the machine's work area ("" when it fits), before running anything."""
-        machine = self.engine_machine()
-        width = self.width_mm
-        height = self.height_mm or width * source_height / max(1, source_width)
-        area_w, area_h = machine.work_area_mm
-        if width > area_w + 1e-6 or height > area_h + 1e-6:
-            return (
-                f"{width:.0f} × {height:.0f} mm does not fit the {machine.label}'s "
-                f"{area_w:g} × {area_h:g} mm work area."
-            )
-        return ""
+    def work_area_fit(self, *, source_size: tuple[int, int] | None = None) -> WorkAreaFit:
+        """The size the files will have and whether it fits the machine's work area (imaging's `check_fit`): the
+        height follows the photo's aspect (`source_size`, upright pixels) unless `height_mm` is given."""
+        return check_fit(
+            self.engine_machine(),
+            width_mm=self.width_mm,
+            height_mm=self.height_mm,
+            source_size=source_size,
+            line_interval_mm=self.line_interval(),
+        )
+
+
+class JobSettings(ArtworkSettings):
+    """ArtworkSettings as the engrave jobs take them (POST /jobs `params`, and what the studio queues): read as
+    leniently as job params always were, with the machine frozen (`machine` or `machine_spec`; the studio resolves a
+    `machine_profile` before queueing), and refused when the piece cannot fit the machine's work area as far as can
+    be told before the photo is read (the job checks again with the photo)."""
+
+    @classmethod
+    def model_validate(cls, obj, *, strict: bool | None = None, **kwargs):
+        return super().model_validate(obj, strict=bool(strict), **kwargs)
+
+    @pydantic.model_validator(mode="after")
+    def _fits_the_machine(self):
+        if self.machine_profile is not None:
+            raise ValueError("a job names its machine by machine or machine_spec; machine_profile is for the studio")
+        problem = self.work_area_fit().problem
+        if problem:
+            raise ValueError(problem)
+        return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset, AssetKind
+from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job
 
@@ -15,14 +16,37 @@ def artwork_list(*, owner) -> QuerySet[Artwork]:
     return Artwork.objects.filter(owner=owner).select_related("source")
 
 
-def artwork_get(*, owner, artwork_id: int) -> Artwork | None:
+def artworks_with_versions(*, owner) -> QuerySet[Artwork]:
+    """The owner's artworks with their versions (and their files) and style gallery, for one artwork's page."""
     return (
         artwork_list(owner=owner)
         .select_related("styles_job")
         .prefetch_related(Prefetch("versions", queryset=artwork_versions_query()))
-        .filter(pk=artwork_id)
-        .first()
     )
+
+
+def artwork_get(*, owner, artwork_id: int) -> Artwork | None:
+    return artworks_with_versions(owner=owner).filter(pk=artwork_id).first()
+
+
+def artwork_cards(*, owner) -> list[tuple[Artwork, ArtworkVersion | None, Asset | None]]:
+    """The owner's artworks for the list page, each with its latest version and that version's simulated burn."""
+    artworks = artwork_list(owner=owner).prefetch_related("versions__job__outputs")
+    cards = []
+    for artwork in artworks:
+        latest = next(iter(artwork.versions.all()), None)
+        files = version_files(latest) if latest else {}
+        cards.append((artwork, latest, files.get("burn-preview")))
+    return cards
+
+
+def source_photo_get(*, owner, asset_id: int) -> Asset:
+    """One of the owner's uploaded photos, the only thing an artwork starts from (a G-code or SVG output is not a
+    picture). Refused as `invalid_source` (404) otherwise, as the services refuse it."""
+    photo = Asset.objects.filter(owner=owner, pk=asset_id, kind=AssetKind.SOURCE_PHOTO).first()
+    if photo is None:
+        raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
+    return photo
 
 
 def artwork_versions_query() -> QuerySet[ArtworkVersion]:
@@ -36,8 +60,8 @@ def version_files(version: ArtworkVersion) -> dict[str, Asset]:
     return {asset.role: asset for asset in version.job.outputs.all()}
 
 
-def style_previews(job: Job | None) -> dict[str, Asset]:
-    """The style gallery's pictures by style name (sketch, stipple, hatch, halftone)."""
+def style_pictures(job: Job | None) -> dict[str, Asset]:
+    """The style gallery's pictures (simulated burns) by style name (sketch, stipple, hatch, halftone)."""
     if job is None:
         return {}
     return {asset.role.removeprefix("style-"): asset for asset in job.outputs.order_by("pk")}
@@ -51,8 +75,9 @@ def machine_profile_get(*, owner, profile_id: int) -> MachineProfile | None:
     return machine_profiles(owner=owner).filter(pk=profile_id).first()
 
 
-def material_presets(*, owner) -> QuerySet[MaterialPreset]:
-    return MaterialPreset.objects.filter(owner=owner)
+def material_presets(*, owner, material: str | None = None) -> QuerySet[MaterialPreset]:
+    presets = MaterialPreset.objects.filter(owner=owner)
+    return presets if material is None else presets.filter(material=material)
 
 
 def material_preset_get(*, owner, preset_id: int) -> MaterialPreset | None:
@@ -60,7 +85,7 @@ def material_preset_get(*, owner, preset_id: int) -> MaterialPreset | None:
 
 
 def studio_photos(*, owner) -> list[tuple[Asset, Asset | None]]:
-    """The owner's uploaded photos, newest first, each with its thumbnail (None while it is being made)."""
+    """The owner's uploaded photos, newest first, each with its asset thumbnail (None while it is being made)."""
     photos = list(Asset.objects.filter(owner=owner, kind=AssetKind.SOURCE_PHOTO).order_by("-created_at", "-pk"))
     thumbnails = Asset.objects.filter(owner=owner, role="thumbnail", produced_by__inputs__in=photos).annotate(
         photo_id=F("produced_by__inputs")

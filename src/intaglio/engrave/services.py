@@ -1,4 +1,5 @@
-"""Engrave studio writes: artworks and their versions, the live preview, machine profiles and material presets."""
+"""Engrave studio writes: artworks and their versions, the studio's live preview, machine profiles and material
+presets."""
 
 from __future__ import annotations
 
@@ -23,23 +24,20 @@ from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.storage import blob_open
 from intaglio.core.access import owner_or_staff
 from intaglio.core.audit import audit_record
-from intaglio.core.errors import Refused, validation_problems
+from intaglio.core.errors import validation_problems
+from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, MachineSpec
-from intaglio.imaging.artwork import ArtworkError
+from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete
 
 log = logging.getLogger("intaglio.engrave")
 
-# A preview is the real artwork, dot for dot, up to this many pixels; a larger piece is previewed at a coarser
-# line interval (the response says which), so a preview stays quick at any size.
-PREVIEW_MAX_PIXELS = 4_000_000
-PREVIEW_CACHE_ENTRIES = 24
-
-
-class StudioRefused(Refused):
-    """A studio request we will not carry out."""
+# A live preview is the real artwork, dot for dot, up to this many pixels; a larger piece is previewed at a coarser
+# line interval (the response says which), so a live preview stays quick at any size.
+LIVE_PREVIEW_MAX_PIXELS = 4_000_000
+LIVE_PREVIEW_CACHE_ENTRIES = 24
 
 
 def settings_validate(raw: dict, *, owner) -> ArtworkSettings:
@@ -53,7 +51,8 @@ def settings_validate(raw: dict, *, owner) -> ArtworkSettings:
             raise StudioRefused("invalid_settings", "That machine profile does not exist.")
         raw["machine"], raw["machine_spec"] = None, profile.spec()
     try:
-        return ArtworkSettings.model_validate(raw)
+        # The form's values and stored rows are read leniently, as they always were; the API checked JSON types.
+        return ArtworkSettings.model_validate(raw, strict=False)
     except pydantic.ValidationError as invalid:
         raise StudioRefused(
             "invalid_settings", f"Some settings are not valid: {validation_problems(invalid)}."
@@ -101,6 +100,10 @@ def artwork_rename(*, artwork: Artwork, title: str) -> Artwork:
     return artwork
 
 
+def _source_size(source: Asset) -> tuple[int, int]:
+    return source.width or 1, source.height or 1
+
+
 def _usable_source(artwork: Artwork) -> Asset:
     if artwork.source is None:
         raise StudioRefused(
@@ -116,7 +119,7 @@ def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | 
     """Queues the prepare job for these settings and records it as the artwork's next version."""
     source = _usable_source(artwork)
     clean = settings_validate(settings, owner=artwork.owner)
-    problem = clean.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
+    problem = clean.work_area_fit(source_size=_source_size(source)).problem
     if problem:
         raise StudioRefused("does_not_fit", problem)
     params = clean.model_dump(mode="json")
@@ -146,7 +149,7 @@ def artwork_styles(*, artwork: Artwork, settings: dict | None = None) -> Job:
     """Queues the style gallery: each creative style rendered on the artwork's photo and material."""
     source = _usable_source(artwork)
     clean = settings_validate(settings or artwork.settings, owner=artwork.owner)
-    problem = clean.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
+    problem = clean.work_area_fit(source_size=_source_size(source)).problem
     if problem:
         raise StudioRefused("does_not_fit", problem)
     params = clean.model_dump(mode="json")
@@ -183,11 +186,13 @@ def artwork_delete(*, artwork: Artwork, actor=None) -> None:
     log.info("artwork.deleted", extra={"artwork_id": artwork_id, "jobs": len(jobs)})
 
 
-# ------------------------------------------------------------------------------------------------------- preview
+# -------------------------------------------------------------------------------------------------- live preview
 
 
 @dataclasses.dataclass(frozen=True)
-class Preview:
+class LivePreview:
+    """The studio's live preview: the artwork some settings make, rendered for the screen, never stored."""
+
     key: str
     width_px: int
     height_px: int
@@ -207,58 +212,54 @@ class Preview:
         return math.isclose(self.dpi, self.preview_dpi, rel_tol=1e-6)
 
 
-# key → (photo id, preview)
-_preview_cache: OrderedDict[str, tuple[int, Preview]] = OrderedDict()
-_preview_lock = threading.Lock()
+# key → (photo id, live preview)
+_live_preview_cache: OrderedDict[str, tuple[int, LivePreview]] = OrderedDict()
+_live_preview_lock = threading.Lock()
 
 
-def _preview_key(source: Asset, settings: ArtworkSettings) -> str:
+def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
     # The storage key is random and never reused, so a key can never match another photo's preview.
     canonical = json.dumps([source.storage_key, settings.model_dump(mode="json")], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def preview_render(*, owner, source: Asset, settings: dict) -> Preview:
+def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     """The artwork these settings make, rendered for the screen: the framed photo, the artwork at its true dots and
-    the simulated burn. Cached by photo and settings in this process only: previews are never stored."""
+    the simulated burn. Cached by photo and settings in this process only: live previews are never stored."""
     if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner)
-    key = _preview_key(source, clean)
-    with _preview_lock:
-        if key in _preview_cache:
-            _preview_cache.move_to_end(key)
-            return dataclasses.replace(_preview_cache[key][1], cached=True)
-    preview = _render_preview(source, clean, key)
-    with _preview_lock:
-        _preview_cache[key] = (source.pk, preview)
-        while len(_preview_cache) > PREVIEW_CACHE_ENTRIES:
-            _preview_cache.popitem(last=False)
+    key = _live_preview_key(source, clean)
+    with _live_preview_lock:
+        if key in _live_preview_cache:
+            _live_preview_cache.move_to_end(key)
+            return dataclasses.replace(_live_preview_cache[key][1], cached=True)
+    preview = _render_live_preview(source, clean, key)
+    with _live_preview_lock:
+        _live_preview_cache[key] = (source.pk, preview)
+        while len(_live_preview_cache) > LIVE_PREVIEW_CACHE_ENTRIES:
+            _live_preview_cache.popitem(last=False)
     return preview
 
 
-def artwork_preview(*, artwork: Artwork, settings: dict) -> Preview:
+def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
     """The studio's live preview of an artwork; the settings are kept so the studio reopens on them."""
-    preview = preview_render(owner=artwork.owner, source=_usable_source(artwork), settings=settings)
+    preview = live_preview_render(owner=artwork.owner, source=_usable_source(artwork), settings=settings)
     artwork_save_settings(artwork=artwork, settings=settings)
     return preview
 
 
-def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Preview:
-    from intaglio.imaging import prepare_artwork
-
+def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
     started = time.perf_counter()
     machine = settings.engine_machine()
     interval = settings.line_interval()
-    aspect = (source.height or 1) / (source.width or 1)
-    width_px = round(settings.width_mm / interval)
-    height_px = round((settings.height_mm or settings.width_mm * aspect) / interval)
-    preview_interval = interval * max(1.0, math.sqrt(width_px * height_px / PREVIEW_MAX_PIXELS))
+    size = settings.work_area_fit(source_size=_source_size(source))
+    preview_interval = interval * max(1.0, math.sqrt(size.width_px * size.height_px / LIVE_PREVIEW_MAX_PIXELS))
     warnings = []
-    problem = settings.fit_problem(source_width=source.width or 1, source_height=source.height or 1)
-    if problem:
-        warnings.append(problem)
-        # Still show the picture; only preparing it is refused.
+    if size.problem:
+        warnings.append(size.problem)
+        # Still show the picture; only preparing it is refused. The engine would refuse it at the coarser
+        # interval below, so its own check (the same one) is lifted here.
         machine = dataclasses.replace(machine, work_area_mm=(1e6, 1e6))
     if preview_interval > interval:
         warnings.append(
@@ -275,9 +276,9 @@ def _render_preview(source: Asset, settings: ArtworkSettings, key: str) -> Previ
     height, width = art.burn.shape
     burn = io.BytesIO()
     Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
-    return Preview(
+    return LivePreview(
         key=key,
-        width_px=width_px,
+        width_px=size.width_px,
         height_px=round(art.height_mm / interval),
         width_mm=art.width_mm,
         height_mm=art.height_mm,
@@ -349,7 +350,8 @@ def machine_profile_save(*, owner, values: dict, profile: MachineProfile | None 
                 "work_area_mm": (values.get("work_area_w_mm"), values.get("work_area_h_mm")),
                 "s_max": _given(values.get("s_max"), 1000),
                 "min_power_pct": _given(values.get("min_power_pct"), 0),
-            }
+            },
+            strict=False,
         )
     except pydantic.ValidationError as invalid:
         problems = validation_problems(invalid)
@@ -388,7 +390,7 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
         "adjustments": values.get("adjustments") or {},
     }
     try:
-        clean = ArtworkSettings.model_validate(probe)
+        clean = ArtworkSettings.model_validate(probe, strict=False)
     except pydantic.ValidationError as invalid:
         problems = validation_problems(invalid)
         raise StudioRefused("invalid_preset", f"Some preset settings are not valid: {problems}.") from None

@@ -4,8 +4,8 @@ Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), s
 
 The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
 friends, from ``previews``) are imported with the package: they need only Pillow. The artwork engine names
-(`Artwork`, `ArtworkError`, `prepare_artwork`) are imported on first use. Jewellery imaging lives in the
-``intaglio.imaging.jewellery`` subpackage.
+(`PreparedArtwork`, `ArtworkError`, `prepare_artwork`, `check_fit`) are imported on first use. Jewellery
+imaging lives in the ``intaglio.imaging.jewellery`` subpackage.
 """
 
 from intaglio.imaging.ingest import (
@@ -27,7 +27,7 @@ from intaglio.imaging.previews import (
 )
 
 # Imported on first use (see __getattr__).
-_LAZY = ["Artwork", "ArtworkError", "prepare_artwork"]
+_LAZY = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
 
 __all__ = [
     "ACCEPTED_FORMATS",

@@ -7,10 +7,8 @@ urlpatterns = [
     path("", include("intaglio.web.account.urls")),
     path("jobs/", include("intaglio.web.jobs.urls")),
     path("credits/", include("intaglio.web.credits.urls")),
-    # --- engrave studio and library (web/studio_views.py, web/library_views.py; moving to web/engrave/, web/library/)
-    path("engrave/", include("intaglio.web.studio_urls")),
-    path("engrave/", include("intaglio.web.library_urls")),
-    # --- end of engrave studio and library
+    path("engrave/", include("intaglio.web.engrave.urls")),
+    path("engrave/", include("intaglio.web.library.urls")),
     path("jewellery/", include("intaglio.web.jewellery.urls")),
     path("", include("intaglio.web.consent.urls")),
     path("", include("intaglio.web.rights.urls")),

@@ -8,7 +8,6 @@ poll GET /jobs/{id} (or the artwork) until they are ready; each file has a downl
 
 # No `from __future__ import annotations` here: @paginate resolves the list operations' signatures in this module.
 import base64
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,19 +18,15 @@ from ninja.pagination import paginate
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut, owned_job
-from intaglio.assets.models import AssetKind
-from intaglio.assets.selectors import asset_get
+from intaglio.core.access import owned
 from intaglio.engrave import selectors, services
-from intaglio.engrave.models import LaserKind
-from intaglio.engrave.params import STYLES, AdjustmentParams, ArtworkSettings, MachineSpec
+from intaglio.engrave.models import LaserKind, MachineProfile, MaterialPreset
+from intaglio.engrave.params import STYLES, VISIBLE_TEXT, AdjustmentParams, ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import MODES, machines, materials
 from intaglio.jobs.models import JobState
-from intaglio.jobs.services import JobRefused
 
 router = Router(tags=["engrave"])
 
-# Text stored as typed: no control characters (PostgreSQL refuses NUL), and at least one visible character.
-VISIBLE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 NOTES_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # line breaks and tabs allowed
 
@@ -97,58 +92,9 @@ class StrictIn(Schema):
     model_config = pydantic.ConfigDict(strict=True)
 
 
-class Adjustments(AdjustmentParams):
-    """Tone adjustments; each one left unset is the material's default (GET /engrave/library)."""
-
-    model_config = pydantic.ConfigDict(strict=True)
-
-
-class MachineSpecIn(MachineSpec):
-    model_config = pydantic.ConfigDict(strict=True)
-    # Stored with the version and written into the G-code: no control characters (PostgreSQL refuses NUL in JSON).
-    label: str = Field(min_length=1, max_length=60, pattern=VISIBLE_TEXT, description="The machine's name.")
-    # A JSON array: a list, which strict validation would not take for a tuple; its sides are still strict numbers.
-    work_area_mm: tuple[pydantic.StrictFloat, pydantic.StrictFloat] = Field(strict=False, description="W × H, mm.")
-
-
-class StudioSettings(ArtworkSettings):
-    """The artwork settings (the same shape engrave.prepare jobs take), where your own machine can be named by its
-    id. Unset adjustments fall back to the material's defaults (see GET /engrave/library)."""
-
-    model_config = pydantic.ConfigDict(strict=True)
-    adjustments: Adjustments = Adjustments()
-    machine_spec: MachineSpecIn | None = Field(None, description="A machine described in full, instead of `machine`.")
-    machine_profile: int | None = Field(
-        default=None,
-        ge=1,
-        description="The id of one of your machines (GET /engrave/machines/mine), instead of `machine`. Its numbers "
-        "are frozen into the version, so editing or deleting the machine later does not change files already made.",
-    )
-
-    # Replaces ArtworkSettings' rule of the same name: a machine profile is a third way to name the machine.
-    @pydantic.model_validator(mode="after")
-    def _one_machine(self):
-        named = [field for field in ("machine", "machine_spec", "machine_profile") if getattr(self, field) is not None]
-        if len(named) != 1:
-            raise ValueError(
-                "give exactly one of machine (a library name), machine_profile (the id of one of your machines) "
-                "or machine_spec (a machine described in full)"
-            )
-        return self
-
-
-def raw_settings(settings: StudioSettings | None) -> dict | None:
-    """What the client sent, for the service to validate and resolve (machine_profile → a frozen machine_spec)."""
+def raw_settings(settings: ArtworkSettings | None) -> dict | None:
+    """What the client sent, for the service to resolve (machine_profile → a frozen machine_spec) and keep."""
     return None if settings is None else settings.model_dump(mode="json", exclude_unset=True)
-
-
-@contextmanager
-def job_refusals():
-    """A job the account may not start now (credits, plan limit) answers as POST /jobs does."""
-    try:
-        yield
-    except JobRefused as refusal:
-        raise ApiError(refusal.status, refusal.code, refusal.message) from None
 
 
 # ----------------------------------------------------------------------------------------------------- artworks
@@ -217,7 +163,7 @@ class ArtworkOut(ArtworkSummaryOut):
             return None
         pictures = [
             {"style": style, "label": STYLES.get(style, style), "file": asset}
-            for style, asset in selectors.style_previews(obj.styles_job).items()
+            for style, asset in selectors.style_pictures(obj.styles_job).items()
         ]
         return {"job": obj.styles_job, "pictures": pictures}
 
@@ -227,37 +173,26 @@ class ArtworkIn(StrictIn):
     title: str = Field(
         "", max_length=120, pattern=PLAIN_TEXT, description='Its name; "Artwork from photo <id>" if empty.'
     )
-    settings: StudioSettings | None = Field(
+    settings: ArtworkSettings | None = Field(
         None, description="Where the studio starts; birch plywood on a 10 W diode, 100 mm wide, if omitted."
     )
 
 
 class ArtworkPatch(StrictIn):
     title: str | None = Field(None, max_length=120, pattern=VISIBLE_TEXT, description="A new name.")
-    settings: StudioSettings | None = Field(None, description="The settings to keep (replacing the saved ones).")
+    settings: ArtworkSettings | None = Field(None, description="The settings to keep (replacing the saved ones).")
 
 
 class VersionIn(StrictIn):
-    settings: StudioSettings
+    settings: ArtworkSettings
 
 
 class StylesIn(StrictIn):
-    settings: StudioSettings | None = Field(None, description="The artwork's saved settings if omitted.")
+    settings: ArtworkSettings | None = Field(None, description="The artwork's saved settings if omitted.")
 
 
 def owned_artwork(request, artwork_id: int):
-    artwork = selectors.artwork_get(owner=request.auth, artwork_id=artwork_id)
-    if artwork is None:
-        raise ApiError(404, "not_found", "No such artwork.")
-    return artwork
-
-
-def owned_photo(request, asset_id: int):
-    photo = asset_get(owner=request.auth, asset_id=asset_id)
-    # Only an uploaded photo is a source (as artwork_create rules): a G-code or SVG output is not a picture.
-    if photo is None or photo.kind != AssetKind.SOURCE_PHOTO:
-        raise ApiError(404, "invalid_source", "That photo does not exist.")
-    return photo
+    return owned(selectors.artworks_with_versions(owner=request.auth), owner=request.auth, pk=artwork_id)
 
 
 @router.post(
@@ -274,7 +209,7 @@ def owned_photo(request, asset_id: int):
 def create_artwork(request, payload: ArtworkIn):
     artwork = services.artwork_create(
         owner=request.auth,
-        source=owned_photo(request, payload.source),
+        source=selectors.source_photo_get(owner=request.auth, asset_id=payload.source),
         title=payload.title,
         settings=raw_settings(payload.settings),
     )
@@ -361,11 +296,11 @@ def create_version(
 ):
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
-    artwork = owned_artwork(request, artwork_id)
-    with job_refusals():
-        version = services.artwork_prepare(
-            artwork=artwork, settings=raw_settings(payload.settings), idempotency_key=idempotency_key
-        )
+    version = services.artwork_prepare(
+        artwork=owned_artwork(request, artwork_id),
+        settings=raw_settings(payload.settings),
+        idempotency_key=idempotency_key,
+    )
     return Status(201, version)
 
 
@@ -382,8 +317,7 @@ def create_version(
 )
 def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
     artwork = owned_artwork(request, artwork_id)
-    with job_refusals():
-        job = services.artwork_styles(artwork=artwork, settings=raw_settings(payload and payload.settings))
+    job = services.artwork_styles(artwork=artwork, settings=raw_settings(payload and payload.settings))
     return Status(201, owned_job(request, job.pk))
 
 
@@ -392,7 +326,7 @@ def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
 
 class PreviewIn(StrictIn):
     source: int = Field(ge=1, description="The id of one of your uploaded photos.")
-    settings: StudioSettings
+    settings: ArtworkSettings
 
 
 class PreviewOut(Schema):
@@ -429,8 +363,10 @@ def data_url(mime: str, data: bytes) -> str:
     ),
 )
 def create_preview(request, payload: PreviewIn):
-    preview = services.preview_render(
-        owner=request.auth, source=owned_photo(request, payload.source), settings=raw_settings(payload.settings)
+    preview = services.live_preview_render(
+        owner=request.auth,
+        source=selectors.source_photo_get(owner=request.auth, asset_id=payload.source),
+        settings=raw_settings(payload.settings),
     )
     return {
         "width_px": preview.width_px,
@@ -507,13 +443,6 @@ class MachineProfilePatch(StrictIn):
     min_power_pct: Annotated[float, *_spec_limits("min_power_pct")] | None = None
 
 
-def owned_machine(request, profile_id: int):
-    profile = selectors.machine_profile_get(owner=request.auth, profile_id=profile_id)
-    if profile is None:
-        raise ApiError(404, "not_found", "No such machine.")
-    return profile
-
-
 # The library's machines are /engrave/library; yours live under /engrave/machines/mine so a library machine's
 # name can never be mistaken for one of your ids.
 MACHINE_REFUSALS = (
@@ -554,7 +483,7 @@ def create_machine(request, payload: MachineProfileIn):
     description="Another account's machine, or one that was deleted, answers 404.",
 )
 def get_machine(request, profile_id: int):
-    return owned_machine(request, profile_id)
+    return owned(MachineProfile, owner=request.auth, pk=profile_id)
 
 
 @router.patch(
@@ -567,7 +496,7 @@ def get_machine(request, profile_id: int):
     ),
 )
 def update_machine(request, profile_id: int, payload: MachineProfilePatch):
-    profile = owned_machine(request, profile_id)
+    profile = owned(MachineProfile, owner=request.auth, pk=profile_id)
     current = {field: getattr(profile, field) for field in services.MACHINE_FIELDS}
     values = current | payload.model_dump(mode="json", exclude_none=True)
     return services.machine_profile_save(owner=request.auth, profile=profile, values=values)
@@ -580,7 +509,7 @@ def update_machine(request, profile_id: int, payload: MachineProfilePatch):
     description="Versions made with it keep its numbers and files.",
 )
 def delete_machine(request, profile_id: int):
-    services.machine_profile_delete(profile=owned_machine(request, profile_id))
+    services.machine_profile_delete(profile=owned(MachineProfile, owner=request.auth, pk=profile_id))
     return Status(204, None)
 
 
@@ -613,7 +542,7 @@ class PresetIn(StrictIn):
     line_interval_mm: Annotated[float, *_settings_limits("line_interval_mm")] | None = Field(
         None, description="Your own line interval, mm; null for the default."
     )
-    adjustments: Adjustments = Field(default_factory=Adjustments)
+    adjustments: AdjustmentParams = Field(default_factory=AdjustmentParams)
     notes: str = Field("", max_length=300, pattern=NOTES_TEXT)
 
 
@@ -624,19 +553,12 @@ class PresetPatch(StrictIn):
     material: MaterialName | None = None
     mode: ModeName | None = None
     line_interval_mm: Annotated[float, *_settings_limits("line_interval_mm")] | None = None
-    adjustments: Adjustments | None = Field(None, description="Replaces the preset's adjustments.")
+    adjustments: AdjustmentParams | None = Field(None, description="Replaces the preset's adjustments.")
     notes: str | None = Field(None, max_length=300, pattern=NOTES_TEXT)
 
 
 PRESET_FIELDS = ("name", "material", "mode", "line_interval_mm", "adjustments", "notes")
 PRESET_REFUSALS = "Refusals: 422 `validation_error` or `invalid_preset`; 409 `duplicate_name`."
-
-
-def owned_preset(request, preset_id: int):
-    preset = selectors.material_preset_get(owner=request.auth, preset_id=preset_id)
-    if preset is None:
-        raise ApiError(404, "not_found", "No such preset.")
-    return preset
 
 
 @router.get(
@@ -668,7 +590,7 @@ def create_preset(request, payload: PresetIn):
     description="Another account's preset, or one that was deleted, answers 404.",
 )
 def get_preset(request, preset_id: int):
-    return owned_preset(request, preset_id)
+    return owned(MaterialPreset, owner=request.auth, pk=preset_id)
 
 
 @router.patch(
@@ -678,7 +600,7 @@ def get_preset(request, preset_id: int):
     description=f"Only the fields sent change. {PRESET_REFUSALS}",
 )
 def update_preset(request, preset_id: int, payload: PresetPatch):
-    preset = owned_preset(request, preset_id)
+    preset = owned(MaterialPreset, owner=request.auth, pk=preset_id)
     current = {field: getattr(preset, field) for field in PRESET_FIELDS}
     changes = payload.model_dump(exclude_unset=True)
     # null means "unchanged", except for the line interval, where it means "the default".
@@ -695,5 +617,5 @@ def update_preset(request, preset_id: int, payload: PresetPatch):
     description="Settings copied from it are not affected: a preset is only a starting point.",
 )
 def delete_preset(request, preset_id: int):
-    services.material_preset_delete(preset=owned_preset(request, preset_id))
+    services.material_preset_delete(preset=owned(MaterialPreset, owner=request.auth, pk=preset_id))
     return Status(204, None)

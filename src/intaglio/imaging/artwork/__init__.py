@@ -1,15 +1,40 @@
-"""Photo → laser-ready artwork for a named material and machine. Pure: no Django imports."""
+"""Photo → laser-ready artwork for a named material and machine. Pure: no Django imports.
 
-from intaglio.imaging.artwork.core import MODES, Artwork, ArtworkError, prepare_artwork
-from intaglio.imaging.artwork.library import get_machine, get_material, machines, materials
+Code outside `intaglio.imaging` uses the engine through these names only.
+"""
+
+from intaglio.imaging.artwork.core import MODES, ArtworkError, PreparedArtwork, prepare_artwork
+from intaglio.imaging.artwork.fit import WorkAreaFit, check_fit
+from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
+from intaglio.imaging.artwork.library import (
+    CATEGORIES,
+    MACHINE_KINDS,
+    Machine,
+    Material,
+    get_machine,
+    get_material,
+    machines,
+    materials,
+)
+from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, linear_to_srgb, srgb_to_linear
 
 __all__ = [
+    "ADJUSTMENT_LIMITS",
+    "CATEGORIES",
+    "DIFFUSION_KERNELS",
+    "MACHINE_KINDS",
     "MODES",
-    "Artwork",
     "ArtworkError",
+    "Machine",
+    "Material",
+    "PreparedArtwork",
+    "WorkAreaFit",
+    "check_fit",
     "get_machine",
     "get_material",
+    "linear_to_srgb",
     "machines",
     "materials",
     "prepare_artwork",
+    "srgb_to_linear",
 ]

@@ -153,7 +153,7 @@ def _write(artwork, source: Path, args) -> list[Path]:
         written[-1].write_text(artwork.svg())
     if args.preview:
         written.append(args.out / f"{stem}-preview.png")
-        written[-1].write_bytes(artwork.preview_png())
+        written[-1].write_bytes(artwork.simulated_burn_png())
     return written
 
 

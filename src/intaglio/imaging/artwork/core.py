@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from intaglio.imaging.artwork import dotgain, halftone
+from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
 from intaglio.imaging.artwork.tone import Adjustments, adjust, linear_to_srgb, load_linear, open_source, srgb_to_linear
 
@@ -47,7 +48,13 @@ class ModeOptions:
 
 
 @dataclass(frozen=True, eq=False)
-class Artwork:
+class PreparedArtwork:
+    """What `prepare_artwork` makes: the dots the laser fires at an exact size, and its files and simulated burn.
+
+    Not to be confused with the studio's record of an artwork (engrave.models.Artwork), whose versions hold files
+    made from one of these.
+    """
+
     burn: np.ndarray  # H×W bool, row 0 at the top, True where the laser fires
     dpi: float
     width_mm: float
@@ -73,7 +80,13 @@ class Artwork:
         return dotgain.effective_coverage(self.burn, self.mark_px)
 
     def simulate(self) -> np.ndarray:
-        """The preview of the burn on the material: H×W×3 uint8 sRGB, with the surface's colours and texture."""
+        """The simulated burn: what the piece will look like on the material.
+
+        Returns
+        -------
+        numpy.ndarray
+            H×W×3 uint8 sRGB, with the surface's colours and texture and the marks' dot gain.
+        """
         coverage = self.effective_coverage()[..., None]
         unburned = srgb_to_linear(np.array(self.material.unburned_rgb, dtype=np.float32) / 255)
         burned = srgb_to_linear(np.array(self.material.burned_rgb, dtype=np.float32) / 255)
@@ -88,12 +101,26 @@ class Artwork:
         linear = linear * texture[..., None]
         return np.round(linear_to_srgb(linear) * 255).astype(np.uint8)
 
-    def preview_png(self) -> bytes:
+    def simulated_burn_png(self) -> bytes:
+        """The simulated burn as a file.
+
+        Returns
+        -------
+        bytes
+            `simulate` as an RGB PNG carrying the artwork's DPI.
+        """
         buffer = io.BytesIO()
         Image.fromarray(self.simulate()).save(buffer, "PNG", dpi=(self.dpi, self.dpi), compress_level=6)
         return buffer.getvalue()
 
     def png(self) -> bytes:
+        """The artwork for the laser program.
+
+        Returns
+        -------
+        bytes
+            A 1-bit PNG (black where the laser fires), or 8-bit grey power for grayscale mode, carrying its DPI.
+        """
         from intaglio.imaging.artwork import outputs
 
         if self.power is not None:
@@ -101,6 +128,18 @@ class Artwork:
         return outputs.png_1bit(self.burn, self.dpi)
 
     def gcode(self, **options) -> str:
+        """GRBL raster G-code: M4 dynamic power, bidirectional, white runs skipped.
+
+        Parameters
+        ----------
+        **options
+            Overrides of outputs.gcode's settings; by default the feed, power and passes the material suggests for
+            this kind of machine, within the machine's limits.
+
+        Returns
+        -------
+        str
+        """
         from intaglio.imaging.artwork import outputs
 
         kind = self.machine.kind
@@ -118,6 +157,13 @@ class Artwork:
         return outputs.gcode(self.power if self.power is not None else self.burn, px_mm=self.px_mm, **defaults)
 
     def svg(self) -> str:
+        """The burned area traced as outlines.
+
+        Returns
+        -------
+        str
+            An SVG document in millimetres.
+        """
         from intaglio.imaging.artwork import outputs
 
         return outputs.svg(self.burn, px_mm=self.px_mm)
@@ -216,13 +262,44 @@ def prepare_artwork(
     detail: float = 0.5,
     seed: int = 0,
     **adjustments,
-) -> Artwork:
-    """Turns `source` (a path, bytes, PIL image or numpy array) into artwork for `material` on `machine`.
+) -> PreparedArtwork:
+    """Turns a photo into laser-ready artwork for `material` on `machine`, at an exact physical size.
 
-    Size: `width_mm` (and optionally `height_mm`, then `fit` = crop | fit | stretch). Resolution: `dpi`, or
-    `line_interval_mm`, else the coarser of the material's and the machine's suggested line interval; the pixel
-    size is round(mm / interval). Adjustments (see tone.Adjustments) override the material's defaults.
     Tone: the burned area reproduces the picture's reflectance in linear light, after dot gain on the material.
+
+    Parameters
+    ----------
+    source : str, Path, bytes, PIL.Image.Image or numpy.ndarray
+        The photo.
+    material, machine : str, Material or Machine
+        A library name (see `materials`, `machines`) or a description of one.
+    width_mm : float
+        The width of the piece, in millimetres.
+    height_mm : float, optional
+        Its height; by default the photo's aspect at `width_mm`. Given, the photo is framed by `fit`.
+    mode : str
+        One of `MODES`.
+    dpi, line_interval_mm : float, optional
+        The resolution (give one at most); by default the coarser of the material's and the machine's line
+        interval. The size in pixels is round(mm / interval).
+    fit : {"crop", "fit", "stretch"}
+        How the photo fills a given width and height.
+    compensate_dot_gain : bool
+        Whether halftones are corrected for marks wider than pixels.
+    serpentine, threshold, cell_mm, lpi, angle_deg, spacing_mm, line_width_mm, detail, seed
+        The mode's own settings (see `ModeOptions`).
+    **adjustments
+        Tone adjustments (see tone.Adjustments); each overrides the material's default.
+
+    Returns
+    -------
+    PreparedArtwork
+        The burn mask and everything needed to write its files.
+
+    Raises
+    ------
+    ArtworkError
+        For settings the engine cannot use, or a piece that does not fit the machine's work area (`check_fit`).
     """
     material = get_material(material)
     machine = get_machine(machine)
@@ -245,14 +322,13 @@ def prepare_artwork(
 
     image = open_source(source)
     src_w, src_h = _source_size(image)  # upright size, from the header; load_linear turns the pixels
-    width_px = max(1, round(width_mm / interval))
-    height_px = max(1, round(height_mm / interval)) if height_mm else max(1, round(width_px * src_h / src_w))
-    true_w, true_h = width_px * interval, height_px * interval
-    area_w, area_h = machine.work_area_mm
-    if true_w > area_w + 1e-6 or true_h > area_h + 1e-6:
-        raise ArtworkError(
-            f"{true_w:.1f} × {true_h:.1f} mm does not fit the {machine.label}'s {area_w:g} × {area_h:g} mm work area."
-        )
+    size = check_fit(
+        machine, width_mm=width_mm, height_mm=height_mm, source_size=(src_w, src_h), line_interval_mm=interval
+    )
+    if size.problem:
+        raise ArtworkError(size.problem)
+    width_px, height_px = size.width_px, size.height_px
+    true_w, true_h = size.width_mm, size.height_mm
     if width_px * height_px > 400_000_000:
         raise ArtworkError("That is more than 400 million pixels; use a coarser line interval or a smaller size.")
 
@@ -297,7 +373,7 @@ def prepare_artwork(
             coverage = dotgain.compensate(coverage, key, mark_px, halftoner)
         burn = halftoner(np.ascontiguousarray(coverage, dtype=np.float32))
 
-    return Artwork(
+    return PreparedArtwork(
         burn=burn,
         dpi=25.4 / interval,
         width_mm=true_w,

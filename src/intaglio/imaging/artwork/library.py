@@ -54,6 +54,8 @@ class Material:
 
 @dataclass(frozen=True)
 class Machine:
+    """A laser as the engine sees it: the one machine shape (library machines and users' own alike)."""
+
     name: str
     label: str
     kind: Literal["diode", "co2", "fibre", "galvo"]
@@ -203,14 +205,44 @@ def _library() -> tuple[dict[str, Material], dict[str, Machine]]:
 
 
 def materials() -> dict[str, Material]:
+    """The library's materials.
+
+    Returns
+    -------
+    dict of str to Material
+        Every material in library.toml by name (a copy: changing it changes nothing else).
+    """
     return dict(_library()[0])
 
 
 def machines() -> dict[str, Machine]:
+    """The library's machines.
+
+    Returns
+    -------
+    dict of str to Machine
+        Every machine in library.toml by name (a copy: changing it changes nothing else).
+    """
     return dict(_library()[1])
 
 
 def get_material(name: str | Material) -> Material:
+    """One material, by its library name.
+
+    Parameters
+    ----------
+    name : str or Material
+        A library name; a Material is returned as it is.
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    UnknownName
+        When the library has no material of that name (the message lists the known ones).
+    """
     if isinstance(name, Material):
         return name
     known = _library()[0]
@@ -220,6 +252,22 @@ def get_material(name: str | Material) -> Material:
 
 
 def get_machine(name: str | Machine) -> Machine:
+    """One machine, by its library name.
+
+    Parameters
+    ----------
+    name : str or Machine
+        A library name; a Machine (such as a user's own, described in full) is returned as it is.
+
+    Returns
+    -------
+    Machine
+
+    Raises
+    ------
+    UnknownName
+        When the library has no machine of that name (the message lists the known ones).
+    """
     if isinstance(name, Machine):
         return name
     known = _library()[1]

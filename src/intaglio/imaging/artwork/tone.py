@@ -44,10 +44,34 @@ def lookup(values: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def srgb_to_linear(p: np.ndarray) -> np.ndarray:
+    """sRGB values to linear light (IEC 61966-2-1), by table.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        sRGB values in 0–1 (clipped).
+
+    Returns
+    -------
+    numpy.ndarray
+        Linear-light values in 0–1, float32.
+    """
     return lookup(p, _TO_LINEAR_TABLE)
 
 
 def linear_to_srgb(y: np.ndarray) -> np.ndarray:
+    """Linear light to sRGB values (IEC 61966-2-1), by table.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Linear-light values in 0–1 (clipped).
+
+    Returns
+    -------
+    numpy.ndarray
+        sRGB values in 0–1, float32.
+    """
     return lookup(y, _TO_SRGB_TABLE)
 
 

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from intaglio.web import studio_views as views
+from intaglio.web.engrave import views
 
 urlpatterns = [
     path("", views.artwork_list, name="artwork-list"),
     path("new/", views.artwork_new, name="artwork-new"),
     path("<int:artwork_id>/", views.artwork_studio, name="artwork-studio"),
-    path("<int:artwork_id>/preview/", views.artwork_preview, name="artwork-preview"),
+    path("<int:artwork_id>/preview/", views.artwork_live_preview, name="artwork-preview"),
     path("<int:artwork_id>/prepare/", views.artwork_prepare, name="artwork-prepare"),
     path("<int:artwork_id>/versions/", views.artwork_versions, name="artwork-versions"),
     path("<int:artwork_id>/styles/", views.artwork_styles, name="artwork-styles"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intaglio.web import library_views as views
+from intaglio.web.library import views
 
 urlpatterns: list = [
     path("materials/", views.material_list, name="library-materials"),

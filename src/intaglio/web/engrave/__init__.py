@@ -1,0 +1,1 @@
+"""The engrave studio pages: artworks, the live preview, preparing versions, the style gallery."""

@@ -1,0 +1,51 @@
+"""The studio's form → artwork settings (engrave.params.ArtworkSettings, as the services take them)."""
+
+from __future__ import annotations
+
+from intaglio.imaging.artwork import ADJUSTMENT_LIMITS
+
+# Mode-specific settings: form name, parser.
+MODE_OPTIONS = {
+    "threshold": float,
+    "cell_mm": float,
+    "lpi": float,
+    "angle_deg": float,
+    "spacing_mm": float,
+    "line_width_mm": float,
+    "detail": float,
+    "seed": int,
+}
+
+
+def form_number(raw: str | None, parse=float):
+    """A number from a form field; text that is not a number is passed on, so validation names the field."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        return raw
+
+
+def settings_from_form(data) -> dict:
+    """The studio form → the settings shape the services take (see engrave.params.ArtworkSettings)."""
+    settings: dict = {"material": data.get("material", ""), "width_mm": form_number(data.get("width_mm"))}
+    machine = data.get("machine", "")
+    if machine.startswith("mine:"):
+        settings["machine_profile"] = form_number(machine.removeprefix("mine:"), int)
+    else:
+        settings["machine"] = machine
+    for name in ("height_mm", "line_interval_mm"):
+        if (value := form_number(data.get(name))) is not None:
+            settings[name] = value
+    settings["fit"] = data.get("fit") or "crop"
+    settings["mode"] = data.get("mode") or "floyd-steinberg"
+    adjustments = {name: form_number(data.get(name)) for name in ADJUSTMENT_LIMITS}
+    adjustments = {name: value for name, value in adjustments.items() if value is not None}
+    adjustments.update(invert="invert" in data, isolate_subject="isolate_subject" in data)
+    settings["adjustments"] = adjustments
+    settings["serpentine"] = "serpentine" in data
+    for name, parse in MODE_OPTIONS.items():
+        if (value := form_number(data.get(name), parse)) is not None:
+            settings[name] = value
+    return settings

@@ -1,0 +1,254 @@
+"""What the studio and the library pages show: the names people read (modes, categories, textures, laser kinds),
+the studio form's choices, and each version's row."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from intaglio.assets.models import Asset
+from intaglio.credits.selectors import credit_balance
+from intaglio.engrave import selectors, services
+from intaglio.engrave.models import Artwork, ArtworkVersion, LaserKind
+from intaglio.engrave.params import STYLES
+from intaglio.imaging.artwork import ADJUSTMENT_LIMITS, CATEGORIES, DIFFUSION_KERNELS, MODES, machines, materials
+from intaglio.jobs.kinds import get_kind
+from intaglio.jobs.models import TERMINAL_STATES
+from intaglio.web.jobs.presenters import STATE_DISPLAY
+
+# Display order of the library's categories; a category added to the library later is shown after these.
+CATEGORY_LABELS = {
+    "wood": "Wood",
+    "leather": "Leather",
+    "paper": "Paper and card",
+    "stone": "Stone",
+    "metal": "Metal",
+    "polymer": "Plastics",
+    "glass": "Glass",
+    "ceramic": "Ceramic",
+    "reference": "Calibration",
+}
+KIND_LABELS = dict(LaserKind.choices)
+KIND_SHORT = {"diode": "Diode", "co2": "CO₂", "fibre": "Fibre", "galvo": "Galvo"}
+# The machine each kind's suggestions were made for (library.toml's header: "Suggestions are starting points for one
+# reference machine per kind").
+REFERENCE_MACHINES = {"diode": "diode-10w", "co2": "co2-60w", "fibre": "fibre-30w", "galvo": "galvo"}
+TEXTURE_LABELS = {
+    "none": "Even, no texture",
+    "wood": "Wood grain",
+    "stone": "Stone",
+    "leather": "Leather grain",
+    "paper": "Paper fibre",
+    "cork": "Cork granules",
+    "metal": "Brushed metal",
+    "glass": "Glass",
+    "ceramic": "Glaze",
+}
+MODE_LABELS = {
+    "floyd-steinberg": "Floyd–Steinberg",
+    "atkinson": "Atkinson",
+    "jarvis": "Jarvis–Judice–Ninke",
+    "stucki": "Stucki",
+    "burkes": "Burkes",
+    "sierra3": "Sierra",
+    "sierra2": "Sierra two-row",
+    "sierra-lite": "Sierra Lite",
+    "threshold": "Threshold (no dither)",
+    "bayer2": "Ordered dither, 2 × 2",
+    "bayer4": "Ordered dither, 4 × 4",
+    "bayer8": "Ordered dither, 8 × 8",
+    "blue-noise": "Blue-noise dither",
+    "grayscale": "Grayscale (variable power)",
+    **STYLES,
+}
+ADJUSTMENT_ORDER = (
+    "auto_levels_clip",
+    "brightness",
+    "contrast",
+    "gamma",
+    "clahe",
+    "denoise",
+    "sharpen_amount",
+    "sharpen_radius_mm",
+    "invert",
+    "isolate_subject",
+)
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode) or mode.replace("-", " ").capitalize()
+
+
+def mode_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """MODES grouped the way people choose them; a mode added to the engine later lands in the matching group."""
+    groups = {"Error diffusion": [], "Ordered and threshold": [], "Creative styles": [], "Grayscale": []}
+    for mode in MODES:
+        if mode in DIFFUSION_KERNELS:
+            group = "Error diffusion"
+        elif mode in STYLES:
+            group = "Creative styles"
+        elif mode == "grayscale":
+            group = "Grayscale"
+        else:
+            group = "Ordered and threshold"
+        groups[group].append((mode, mode_label(mode)))
+    return [(group, choices) for group, choices in groups.items() if choices]
+
+
+# --- the studio ---------------------------------------------------------------------------------------------------
+
+ADJUSTMENT_SLIDERS = (
+    ("brightness", "Brightness", 0.01, 0.0),
+    ("contrast", "Contrast", 0.01, 1.0),
+    ("gamma", "Gamma", 0.01, 1.0),
+    ("sharpen_amount", "Sharpen", 0.05, 0.0),
+    ("clahe", "Local contrast", 0.05, 0.0),
+    ("denoise", "Denoise", 0.05, 0.0),
+)
+# Which mode-specific settings each mode shows (the studio form hides the others).
+MODE_OPTION_GROUPS = {
+    **{mode: "diffusion" for mode in DIFFUSION_KERNELS},
+    "threshold": "threshold",
+    "halftone": "halftone angle",
+    "hatch": "hatch angle",
+    "sketch": "sketch",
+    "stipple": "stipple",
+}
+
+
+def material_groups():
+    library = materials()
+    return [(category.capitalize(), [m for m in library.values() if m.category == category]) for category in CATEGORIES]
+
+
+def machine_option(value: str, label: str, area: tuple[float, float]) -> dict:
+    return {"value": value, "label": label, "area": f"{area[0]:g} × {area[1]:g} mm"}
+
+
+def studio_context(request, artwork: Artwork) -> dict:
+    """The studio page: the artwork's saved settings in the form, the choices, the prices and the versions."""
+    current = {**services.default_settings(), **artwork.settings}
+    spec = current.get("machine_spec")
+    profiles = list(selectors.machine_profiles(owner=request.user))
+    chosen_machine = current.get("machine") or ""
+    if spec:  # a version made with one of the user's machines: select it again if it still matches by name
+        match = next((p for p in profiles if p.name == spec.get("label")), None)
+        chosen_machine = f"mine:{match.pk}" if match else ""
+    adjustments = current.get("adjustments") or {}
+    material = materials().get(current["material"])
+    material_defaults = material.default_adjustments if material else {}
+    sliders = [
+        {
+            "name": name,
+            "label": label,
+            "min": ADJUSTMENT_LIMITS[name][0],
+            "max": ADJUSTMENT_LIMITS[name][1],
+            "step": step,
+            "value": adjustments.get(name, material_defaults.get(name, neutral)),
+        }
+        for name, label, step, neutral in ADJUSTMENT_SLIDERS
+    ]
+    presets = [
+        {
+            "id": p.pk,
+            "name": p.name,
+            "material": p.material,
+            "mode": p.mode,
+            "line_interval_mm": p.line_interval_mm,
+            "adjustments": p.adjustments,
+        }
+        for p in selectors.material_presets(owner=request.user)
+    ]
+    return {
+        "artwork": artwork,
+        "current": current,
+        "adjustments": adjustments,
+        "sliders": sliders,
+        "material_groups": material_groups(),
+        "machine_groups": [
+            ("Library", [machine_option(m.name, m.label, m.work_area_mm) for m in machines().values()]),
+            (
+                "Your machines",
+                [machine_option(f"mine:{p.pk}", p.name, (p.work_area_w_mm, p.work_area_h_mm)) for p in profiles],
+            ),
+        ],
+        "chosen_machine": chosen_machine,
+        "mode_groups": [
+            (group, [(mode, label, MODE_OPTION_GROUPS.get(mode, "")) for mode, label in choices])
+            for group, choices in mode_choices()
+        ],
+        "mode_options": MODE_OPTION_GROUPS.get(current.get("mode"), ""),
+        "presets": presets,
+        "prepare_cost": get_kind("engrave.prepare").cost,
+        "styles_cost": get_kind("engrave.styles").cost,
+        "balance": credit_balance(user=request.user),
+        "idempotency_key": uuid.uuid4().hex,
+        **versions_context(artwork),
+    }
+
+
+@dataclass
+class VersionRow:
+    version: ArtworkVersion
+    state: str
+    state_label: str
+    tone: str
+    thumbnail: Asset | None
+    downloads: list[dict]
+    summary: str
+
+
+# The files of a version, in the order the download buttons show them.
+DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("gcode", "G-code"), ("burn-preview", "Preview"))
+
+
+def version_row(version: ArtworkVersion) -> VersionRow:
+    job = version.job
+    state = job.state if job else "deleted"
+    state_label, tone = STATE_DISPLAY.get(state, ("Files deleted", "off"))
+    settings = version.settings
+    machine = (settings.get("machine_spec") or {}).get("label") or machines().get(settings.get("machine"), None)
+    machine_label = machine if isinstance(machine, str) else (machine.label if machine else "")
+    material = materials().get(settings.get("material"))
+    summary = " · ".join(
+        filter(
+            None,
+            [
+                material.label if material else settings.get("material"),
+                machine_label,
+                f"{settings.get('width_mm', 0):g} mm wide",
+                mode_label(settings.get("mode", "")),
+            ],
+        )
+    )
+    files = selectors.version_files(version)
+    return VersionRow(
+        version=version,
+        state=state,
+        state_label=state_label,
+        tone=tone,
+        thumbnail=files.get("burn-preview"),
+        downloads=[{"label": label, "asset": files[role]} for role, label in DOWNLOADS if role in files],
+        summary=summary,
+    )
+
+
+def versions_context(artwork: Artwork) -> dict:
+    rows = [version_row(v) for v in artwork.versions.all()]
+    return {"versions": rows, "versions_active": any(row.state not in (*TERMINAL_STATES, "deleted") for row in rows)}
+
+
+def styles_context(request, artwork: Artwork) -> dict:
+    job = artwork.styles_job
+    pictures = selectors.style_pictures(job) if job and job.state == "succeeded" else {}
+    state_label, tone = STATE_DISPLAY.get(job.state, (job.state, "off")) if job else ("", "off")
+    return {
+        "artwork": artwork,
+        "job": job,
+        "job_state_label": state_label,
+        "job_tone": tone,
+        "running": job is not None and job.state not in TERMINAL_STATES,
+        "styles": [{"name": name, "label": label, "picture": pictures.get(name)} for name, label in STYLES.items()],
+        "cost": get_kind("engrave.styles").cost,
+        "balance": credit_balance(user=request.user),
+    }

@@ -1,0 +1,152 @@
+"""Engrave studio pages: artworks, the live preview, preparing versions, the style gallery. Thin: each view reads
+the form, calls one service or selector and renders (what the page shows is in presenters.py)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from intaglio.assets.selectors import asset_get
+from intaglio.engrave import selectors, services
+from intaglio.engrave.models import Artwork
+from intaglio.engrave.params import STYLES
+from intaglio.jobs.services import JobRefused
+from intaglio.web.engrave.forms import form_number, settings_from_form
+from intaglio.web.engrave.presenters import studio_context, styles_context, versions_context
+from intaglio.web.shared import fragment_login_required
+
+
+def _owned_artwork(request, artwork_id: int) -> Artwork:
+    artwork = selectors.artwork_get(owner=request.user, artwork_id=artwork_id)
+    if artwork is None:
+        raise Http404("No such artwork")
+    return artwork
+
+
+# ----------------------------------------------------------------------------------------------------- pages
+
+
+@login_required
+def artwork_list(request):
+    cards = [
+        {"artwork": artwork, "latest": latest, "picture": picture}
+        for artwork, latest, picture in selectors.artwork_cards(owner=request.user)
+    ]
+    return render(request, "web/studio_artworks.html", {"cards": cards})
+
+
+@login_required
+def artwork_new(request):
+    if request.method == "POST":
+        photo = asset_get(owner=request.user, asset_id=form_number(request.POST.get("photo"), int) or 0)
+        if photo is None:
+            raise Http404("No such photo")
+        try:
+            artwork = services.artwork_create(owner=request.user, source=photo, title=request.POST.get("title", ""))
+        except services.StudioRefused as refused:
+            messages.error(request, refused.message)
+            return redirect("artwork-new")
+        return redirect("artwork-studio", artwork.pk)
+    return render(request, "web/studio_new.html", {"photos": selectors.studio_photos(owner=request.user)})
+
+
+@login_required
+def artwork_studio(request, artwork_id: int):
+    return render(request, "web/studio.html", studio_context(request, _owned_artwork(request, artwork_id)))
+
+
+@fragment_login_required
+@require_POST
+def artwork_live_preview(request, artwork_id: int):
+    """The studio's live preview, re-rendered (debounced by the page) whenever a setting changes."""
+    artwork = _owned_artwork(request, artwork_id)
+    settings = settings_from_form(request.POST)
+    context = {"artwork": artwork}
+    try:
+        preview = services.artwork_live_preview(artwork=artwork, settings=settings)
+    except services.StudioRefused as refused:
+        context["error"] = refused.message
+    else:
+        context.update(
+            preview=preview,
+            original=base64.b64encode(preview.original_jpeg).decode(),
+            artwork_png=base64.b64encode(preview.artwork_png).decode(),
+            burn=base64.b64encode(preview.burn_jpeg).decode(),
+        )
+    return render(request, "web/_studio_preview.html", context)
+
+
+@login_required
+@require_POST
+def artwork_prepare(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    settings = settings_from_form(request.POST)
+    try:
+        version = services.artwork_prepare(
+            artwork=artwork, settings=settings, idempotency_key=request.POST.get("idempotency_key") or None
+        )
+    except (services.StudioRefused, JobRefused) as refused:
+        messages.error(request, refused.message)
+        with contextlib.suppress(services.StudioRefused):  # the message above already says what is wrong
+            services.artwork_save_settings(artwork=artwork, settings=settings)
+        return redirect("artwork-studio", artwork.pk)
+    messages.success(request, f"Version {version.number} is being prepared. Its files appear below when ready.")
+    return redirect(reverse("artwork-studio", args=[artwork.pk]) + "#versions")
+
+
+@fragment_login_required
+def artwork_versions(request, artwork_id: int):
+    """The version history alone, polled while a version is being prepared."""
+    artwork = _owned_artwork(request, artwork_id)
+    return render(request, "web/_studio_versions.html", {"artwork": artwork, **versions_context(artwork)})
+
+
+@login_required
+def artwork_styles(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    if request.method == "POST":
+        try:
+            services.artwork_styles(artwork=artwork)
+        except (services.StudioRefused, JobRefused) as refused:
+            messages.error(request, refused.message)
+        return redirect("artwork-styles", artwork.pk)
+    return render(request, "web/studio_styles.html", styles_context(request, artwork))
+
+
+@fragment_login_required
+def artwork_styles_panel(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    return render(request, "web/_studio_styles_panel.html", styles_context(request, artwork))
+
+
+@login_required
+@require_POST
+def artwork_use_style(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    style = request.POST.get("style", "")
+    if style not in STYLES:
+        raise Http404("No such style")
+    try:
+        services.artwork_save_settings(artwork=artwork, settings={**artwork.settings, "mode": style})
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
+def artwork_delete(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    if request.method == "POST":
+        title = artwork.title
+        services.artwork_delete(artwork=artwork, actor=request.user)
+        messages.success(request, f"“{title}” and all its files are deleted.")
+        return redirect("artwork-list")
+    files = sum(len(row.downloads) for row in versions_context(artwork)["versions"])
+    return render(request, "web/studio_delete.html", {"artwork": artwork, "file_count": files})
