@@ -17,13 +17,14 @@ from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
-from intaglio.api.routers.jobs import AssetOut, JobOut, owned_job
+from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.core.access import owned
 from intaglio.engrave import selectors, services
 from intaglio.engrave.models import LaserKind, MachineProfile, MaterialPreset
 from intaglio.engrave.params import STYLES, VISIBLE_TEXT, AdjustmentParams, ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import MODES, machines, materials
 from intaglio.jobs.models import JobState
+from intaglio.jobs.selectors import job_list
 
 router = Router(tags=["engrave"])
 
@@ -192,7 +193,8 @@ class StylesIn(StrictIn):
 
 
 def owned_artwork(request, artwork_id: int):
-    return owned(selectors.artworks_with_versions(owner=request.auth), owner=request.auth, pk=artwork_id)
+    artworks = selectors.artworks_with_versions(owner=request.auth)
+    return owned(artworks, owner=request.auth, pk=artwork_id, missing="No such artwork.")
 
 
 @router.post(
@@ -318,7 +320,7 @@ def create_version(
 def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
     artwork = owned_artwork(request, artwork_id)
     job = services.artwork_styles(artwork=artwork, settings=raw_settings(payload and payload.settings))
-    return Status(201, owned_job(request, job.pk))
+    return Status(201, owned(job_list(owner=request.auth), owner=request.auth, pk=job.pk))
 
 
 # ------------------------------------------------------------------------------------------------------ preview
@@ -483,7 +485,7 @@ def create_machine(request, payload: MachineProfileIn):
     description="Another account's machine, or one that was deleted, answers 404.",
 )
 def get_machine(request, profile_id: int):
-    return owned(MachineProfile, owner=request.auth, pk=profile_id)
+    return owned(MachineProfile, owner=request.auth, pk=profile_id, missing="No such machine.")
 
 
 @router.patch(
@@ -496,7 +498,7 @@ def get_machine(request, profile_id: int):
     ),
 )
 def update_machine(request, profile_id: int, payload: MachineProfilePatch):
-    profile = owned(MachineProfile, owner=request.auth, pk=profile_id)
+    profile = owned(MachineProfile, owner=request.auth, pk=profile_id, missing="No such machine.")
     current = {field: getattr(profile, field) for field in services.MACHINE_FIELDS}
     values = current | payload.model_dump(mode="json", exclude_none=True)
     return services.machine_profile_save(owner=request.auth, profile=profile, values=values)
@@ -509,7 +511,9 @@ def update_machine(request, profile_id: int, payload: MachineProfilePatch):
     description="Versions made with it keep its numbers and files.",
 )
 def delete_machine(request, profile_id: int):
-    services.machine_profile_delete(profile=owned(MachineProfile, owner=request.auth, pk=profile_id))
+    services.machine_profile_delete(
+        profile=owned(MachineProfile, owner=request.auth, pk=profile_id, missing="No such machine.")
+    )
     return Status(204, None)
 
 
@@ -590,7 +594,7 @@ def create_preset(request, payload: PresetIn):
     description="Another account's preset, or one that was deleted, answers 404.",
 )
 def get_preset(request, preset_id: int):
-    return owned(MaterialPreset, owner=request.auth, pk=preset_id)
+    return owned(MaterialPreset, owner=request.auth, pk=preset_id, missing="No such preset.")
 
 
 @router.patch(
@@ -600,7 +604,7 @@ def get_preset(request, preset_id: int):
     description=f"Only the fields sent change. {PRESET_REFUSALS}",
 )
 def update_preset(request, preset_id: int, payload: PresetPatch):
-    preset = owned(MaterialPreset, owner=request.auth, pk=preset_id)
+    preset = owned(MaterialPreset, owner=request.auth, pk=preset_id, missing="No such preset.")
     current = {field: getattr(preset, field) for field in PRESET_FIELDS}
     changes = payload.model_dump(exclude_unset=True)
     # null means "unchanged", except for the line interval, where it means "the default".
@@ -617,5 +621,7 @@ def update_preset(request, preset_id: int, payload: PresetPatch):
     description="Settings copied from it are not affected: a preset is only a starting point.",
 )
 def delete_preset(request, preset_id: int):
-    services.material_preset_delete(preset=owned(MaterialPreset, owner=request.auth, pk=preset_id))
+    services.material_preset_delete(
+        preset=owned(MaterialPreset, owner=request.auth, pk=preset_id, missing="No such preset.")
+    )
     return Status(204, None)

@@ -65,11 +65,6 @@ class JobOut(Schema):
     outputs: list[AssetOut] = Field(description="The files the job made (none until it succeeds).")
 
 
-def owned_job(request, job_id: int):
-    """Kept for api/routers/engrave.py until it calls core.access.owned itself; nothing here uses it."""
-    return owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job_id, missing="No such job.")
-
-
 @router.get(
     "/jobs",
     response=list[JobOut],
