@@ -72,3 +72,24 @@ def test_the_architecture_map_names_every_package():
     architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     missing = [name for name in packages() if f"`{name}`" not in architecture and f"{name}/" not in architecture]
     assert missing == [], f"docs/architecture.md does not name: {missing}"
+
+
+IMAGING_PUBLIC = {
+    "intaglio.imaging",
+    "intaglio.imaging.artwork",
+    "intaglio.imaging.jewellery",
+    "intaglio.imaging.artwork.cli",  # the `intaglio engrave` command's entry point
+}
+
+
+def test_imaging_is_used_only_through_its_packages(graph):
+    """Like scikit-image: the modules behind imaging's packages are private; the rest of Intaglio imports the names
+    each package's __init__ exports."""
+    reaching_in = sorted(
+        (importer, imported)
+        for importer, imported in module_edges(graph)
+        if imported.startswith("intaglio.imaging.")
+        and not importer.startswith("intaglio.imaging")
+        and imported not in IMAGING_PUBLIC
+    )
+    assert reaching_in == []
