@@ -79,6 +79,7 @@ IMAGING_PUBLIC = {
     "intaglio.imaging.artwork",
     "intaglio.imaging.jewellery",
     "intaglio.imaging.artwork.cli",  # the `intaglio engrave` command's entry point
+    "intaglio.imaging.jewellery.vocabulary",  # the words analysis answers in: constants, no code
 }
 
 

@@ -12,7 +12,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from intaglio.core.egress import EgressRefused
-from intaglio.imaging.jewellery import PIECE_TYPES, SHOT_TYPES, UNKNOWN
+from intaglio.imaging.jewellery import vocabulary
 from intaglio.providers import registry
 from intaglio.providers.attributes import Attributes
 from intaglio.providers.base import ProviderError, ProviderRefused, ProviderUnavailable, ReferenceImage
@@ -140,8 +140,11 @@ def test_J9_the_schema_is_strict_mode_compatible_and_matches_the_attributes_mode
     for node in found:
         assert node["additionalProperties"] is False
         assert node["required"] == list(node["properties"])
-    assert schema["properties"]["type"]["properties"]["value"]["enum"] == [*PIECE_TYPES, UNKNOWN]
-    assert schema["properties"]["shots"]["items"]["properties"]["value"]["enum"] == [*SHOT_TYPES, UNKNOWN]
+    assert schema["properties"]["type"]["properties"]["value"]["enum"] == [*vocabulary.PIECE_TYPES, vocabulary.UNKNOWN]
+    assert schema["properties"]["shots"]["items"]["properties"]["value"]["enum"] == [
+        *vocabulary.SHOT_TYPES,
+        vocabulary.UNKNOWN,
+    ]
     assert schema["properties"]["shots"]["maxItems"] == 10
     # What validates against the schema validates against the model, and the other way round.
     answer = default_attributes(3)

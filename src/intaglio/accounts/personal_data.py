@@ -5,31 +5,22 @@ Both go with the account row when privacy purges it (API tokens cascade), so the
 
 from __future__ import annotations
 
-from intaglio.core.personal_data import PersonalData, Section, Subject, iso, kept_with_account, register
+from intaglio.core.personal_data import PersonalData, Section, Subject, account_records, kept_with_account, register
 
 
 def _account_section() -> Section:
     return Section("account", "Your account", *kept_with_account(), "To let you log in and run your account.")
 
 
+ACCOUNT_FIELDS = (
+    "id", "email", "email_verified_at", "date_joined", "last_login", "is_active", "closed_at",
+    "content_deleted_at", "restricted", "plan",
+)  # fmt: skip
+TOKEN_FIELDS = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+
 def _account_export(subject: Subject) -> list[dict]:
-    user = subject.user
-    if user is None:
-        return []
-    return [
-        {
-            "id": user.pk,
-            "email": user.email,
-            "email_verified_at": iso(user.email_verified_at),
-            "date_joined": iso(user.date_joined),
-            "last_login": iso(user.last_login),
-            "is_active": user.is_active,
-            "closed_at": iso(user.closed_at),
-            "content_deleted_at": iso(user.content_deleted_at),
-            "restricted": user.restricted,
-            "plan": user.plan,
-        }
-    ]
+    return account_records(subject, lambda user: [user], ACCOUNT_FIELDS)
 
 
 def _tokens_section() -> Section:
@@ -42,20 +33,11 @@ def _tokens_section() -> Section:
 
 
 def _tokens_export(subject: Subject) -> list[dict]:
-    if subject.user is None:
-        return []
-    return [
-        {
-            "name": t.name,
-            "prefix": t.prefix,
-            "created_at": iso(t.created_at),
-            "last_used_at": iso(t.last_used_at),
-            "revoked_at": iso(t.revoked_at),
-        }
-        for t in subject.user.api_tokens.order_by("pk")
-    ]
+    return account_records(subject, lambda user: user.api_tokens.order_by("pk"), TOKEN_FIELDS)
 
 
 def declare() -> None:
-    register(PersonalData(app="accounts", section=_account_section, position=10, export=_account_export))
-    register(PersonalData(app="accounts", section=_tokens_section, position=20, export=_tokens_export))
+    register(
+        PersonalData(app="accounts", section=_account_section, position=10, export=_account_export),
+        PersonalData(app="accounts", section=_tokens_section, position=20, export=_tokens_export),
+    )

@@ -23,8 +23,3 @@ def owned(source: type[Model] | QuerySet, *, owner, pk, owner_field: str = "owne
         return get_object_or_404(source, pk=pk, **{owner_field: owner})
     except Http404:
         raise NotOwned(missing) from None
-
-
-def owner_or_staff(actor, owner_id: int) -> str:
-    """The role to record for someone acting on an owner's things: the owner, or staff acting for them."""
-    return "customer" if actor.pk == owner_id else "staff"

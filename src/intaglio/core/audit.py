@@ -39,3 +39,19 @@ def audit_record(
         subject_user_id=subject_user_id if subject_user_id is not None else getattr(actor, "pk", None),
         detail=detail,
     )
+
+
+def audit_owned(action: str, *, actor, owner_id: int, target: tuple[str, object], detail: dict) -> AuditEvent:
+    """Audits an act on an owner's thing (`target` is its type and id), by the owner ("customer") or by staff
+    acting for them."""
+    target_type, target_id = target
+    role = "customer" if actor.pk == owner_id else "staff"
+    return audit_record(
+        action=action,
+        actor=actor,
+        actor_role=role,
+        target_type=target_type,
+        target_id=target_id,
+        subject_user_id=owner_id,
+        detail=detail,
+    )

@@ -125,10 +125,10 @@ class PersonalData:
 _declared: dict[str, PersonalData] = {}
 
 
-def register(declaration: PersonalData) -> PersonalData:
-    """Declares one section; registering a name again replaces it (a reloaded app does no harm)."""
-    _declared[declaration.section().name] = declaration
-    return declaration
+def register(*declarations: PersonalData) -> None:
+    """Declares sections; registering a name again replaces it (a reloaded app does no harm)."""
+    for declaration in declarations:
+        _declared[declaration.section().name] = declaration
 
 
 def registered() -> list[PersonalData]:
@@ -155,6 +155,46 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def records(objects: Iterable, fields: Iterable[str]) -> list[dict]:
+    """The export's rows: each object as {field: value} in the order of `fields`; "id" is the primary key and
+    times are written as `iso` writes them."""
+    fields = tuple(fields)
+    return [{name: _exported(obj.pk if name == "id" else getattr(obj, name)) for name in fields} for obj in objects]
+
+
+def account_records(subject: Subject, rows: Callable[..., Iterable], fields: Iterable[str]) -> list[dict]:
+    """`records` of what `rows(user)` gives for the subject's account; none once the account row is gone."""
+    return [] if subject.user is None else records(rows(subject.user), fields)
+
+
+def owned_rows(
+    app: str,
+    section: Callable[[], Section],
+    position: int,
+    model,
+    fields: Iterable[str],
+    *,
+    owner: str = "owner",
+    order_by: tuple[str, ...] = ("pk",),
+    erased_as: str = "",
+    **hooks,
+) -> PersonalData:
+    """The declaration of a model whose rows belong to the account through its `owner` field: exported as
+    `records` of `fields`, and, with `erased_as` (the audit event's counter), deleted by the erase step."""
+
+    def export(subject: Subject) -> list[dict]:
+        return account_records(subject, lambda user: model.objects.filter(**{owner: user}).order_by(*order_by), fields)
+
+    def erase(erasure: Erasure) -> dict[str, int]:
+        return {erased_as: model.objects.filter(**{owner: erasure.user}).delete()[0]}
+
+    return PersonalData(app, section, position, export=export, erase=erase if erased_as else None, **hooks)
+
+
+def _exported(value):
+    return iso(value) if isinstance(value, datetime) else value
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -10,7 +10,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 
 from intaglio.core.audit import audit_record
-from intaglio.core.personal_data import PersonalData, Purge, Section, Subject, add_months, iso, register
+from intaglio.core.personal_data import PersonalData, Purge, Section, Subject, add_months, records, register
 from intaglio.credits.models import LedgerEntry
 
 
@@ -27,24 +27,15 @@ def _section() -> Section:
     )
 
 
+LEDGER_FIELDS = ("id", "kind", "credits", "delta", "memo", "job_id", "created_at", "pseudonymised_at")
+
+
 def _export(subject: Subject) -> list[dict]:
     # Also after the purge: the rows then carry the former account's pseudonym instead of its id.
     if subject.user_id is None:
         return []
     ledger = LedgerEntry.objects.filter(Q(user_id=subject.user_id) | Q(subject_ref=subject.ref))
-    return [
-        {
-            "id": e.pk,
-            "kind": e.kind,
-            "credits": e.credits,
-            "delta": e.delta,
-            "memo": e.memo,
-            "job_id": e.job_id,
-            "created_at": iso(e.created_at),
-            "pseudonymised_at": iso(e.pseudonymised_at),
-        }
-        for e in ledger.order_by("created_at", "pk")
-    ]
+    return records(ledger.order_by("created_at", "pk"), LEDGER_FIELDS)
 
 
 def _purge(purge: Purge) -> dict[str, int]:

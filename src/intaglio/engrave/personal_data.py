@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from intaglio.core.personal_data import Erasure, PersonalData, Section, Subject, iso, kept_as_content, register
+from intaglio.core.personal_data import (
+    Erasure,
+    PersonalData,
+    Section,
+    Subject,
+    iso,
+    kept_as_content,
+    owned_rows,
+    register,
+)
 from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
 from intaglio.engrave.services import artwork_delete
 from intaglio.jobs.personal_data import held_job_ids
@@ -46,34 +55,15 @@ def _artworks_erase(erasure: Erasure) -> dict[str, int]:
     return {"artworks": deleted}
 
 
+MACHINE_FIELDS = (
+    "id", "name", "kind", "power_w", "spot_mm", "line_interval_mm", "max_feed_mm_min", "work_area_w_mm",
+    "work_area_h_mm", "s_max", "min_power_pct", "created_at",
+)  # fmt: skip
+PRESET_FIELDS = ("id", "name", "material", "mode", "line_interval_mm", "adjustments", "notes", "created_at")
+
+
 def _machines_section() -> Section:
     return Section("machine_profiles", "Your machines", *kept_as_content(), "To prepare artwork for your own laser.")
-
-
-def _machines_export(subject: Subject) -> list[dict]:
-    if subject.user is None:
-        return []
-    return [
-        {
-            "id": m.pk,
-            "name": m.name,
-            "kind": m.kind,
-            "power_w": m.power_w,
-            "spot_mm": m.spot_mm,
-            "line_interval_mm": m.line_interval_mm,
-            "max_feed_mm_min": m.max_feed_mm_min,
-            "work_area_w_mm": m.work_area_w_mm,
-            "work_area_h_mm": m.work_area_h_mm,
-            "s_max": m.s_max,
-            "min_power_pct": m.min_power_pct,
-            "created_at": iso(m.created_at),
-        }
-        for m in MachineProfile.objects.filter(owner=subject.user).order_by("pk")
-    ]
-
-
-def _machines_erase(erasure: Erasure) -> dict[str, int]:
-    return {"machine_profiles": MachineProfile.objects.filter(owner=erasure.user).delete()[0]}
 
 
 def _presets_section() -> Section:
@@ -82,56 +72,15 @@ def _presets_section() -> Section:
     )
 
 
-def _presets_export(subject: Subject) -> list[dict]:
-    if subject.user is None:
-        return []
-    return [
-        {
-            "id": p.pk,
-            "name": p.name,
-            "material": p.material,
-            "mode": p.mode,
-            "line_interval_mm": p.line_interval_mm,
-            "adjustments": p.adjustments,
-            "notes": p.notes,
-            "created_at": iso(p.created_at),
-        }
-        for p in MaterialPreset.objects.filter(owner=subject.user).order_by("pk")
-    ]
-
-
-def _presets_erase(erasure: Erasure) -> dict[str, int]:
-    return {"material_presets": MaterialPreset.objects.filter(owner=erasure.user).delete()[0]}
-
-
 def declare() -> None:
     register(
-        PersonalData(
-            app="engrave",
-            section=_artworks_section,
-            position=70,
-            export=_artworks_export,
-            erase=_artworks_erase,
-            erase_order=10,
-        )
-    )
-    register(
-        PersonalData(
-            app="engrave",
-            section=_machines_section,
-            position=90,
-            export=_machines_export,
-            erase=_machines_erase,
-            erase_order=50,
-        )
-    )
-    register(
-        PersonalData(
-            app="engrave",
-            section=_presets_section,
-            position=100,
-            export=_presets_export,
-            erase=_presets_erase,
-            erase_order=60,
-        )
-    )
+        PersonalData("engrave", _artworks_section, 70, export=_artworks_export, erase=_artworks_erase, erase_order=10),
+        owned_rows(
+            "engrave", _machines_section, 90, MachineProfile, MACHINE_FIELDS,
+            erased_as="machine_profiles", erase_order=50,
+        ),
+        owned_rows(
+            "engrave", _presets_section, 100, MaterialPreset, PRESET_FIELDS,
+            erased_as="material_presets", erase_order=60,
+        ),
+    )  # fmt: skip

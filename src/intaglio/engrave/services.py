@@ -22,15 +22,14 @@ from PIL import Image, ImageOps
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.storage import blob_open
-from intaglio.core.access import owner_or_staff
-from intaglio.core.audit import audit_record
+from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, MachineSpec
 from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
-from intaglio.jobs.services import job_create, job_delete
+from intaglio.jobs.services import job_create, job_delete, job_replace
 
 log = logging.getLogger("intaglio.engrave")
 
@@ -155,12 +154,7 @@ def artwork_styles(*, artwork: Artwork, settings: dict | None = None) -> Job:
     params = clean.model_dump(mode="json")
     params["mode"] = "floyd-steinberg"  # each style sets its own
     job = job_create(owner=artwork.owner, kind="engrave.styles", params=params, inputs=[source])
-    previous = artwork.styles_job
-    artwork.styles_job = job
-    artwork.save(update_fields=["styles_job"])
-    if previous is not None:
-        job_delete(job=previous)
-    return job
+    return job_replace(holder=artwork, field="styles_job", job=job)
 
 
 def artwork_delete(*, artwork: Artwork, actor=None) -> None:
@@ -174,13 +168,11 @@ def artwork_delete(*, artwork: Artwork, actor=None) -> None:
     for job in jobs:
         job_delete(job=job)
     if actor is not None:
-        audit_record(
-            action="artwork.deleted",
+        audit_owned(
+            "artwork.deleted",
             actor=actor,
-            actor_role=owner_or_staff(actor, artwork.owner_id),
-            target_type="artwork",
-            target_id=artwork_id,
-            subject_user_id=artwork.owner_id,
+            owner_id=artwork.owner_id,
+            target=("artwork", artwork_id),
             detail={"versions": len(jobs)},
         )
     log.info("artwork.deleted", extra={"artwork_id": artwork_id, "jobs": len(jobs)})

@@ -7,13 +7,13 @@ from typing import Literal
 
 import pydantic
 
-from intaglio.imaging.jewellery import VARIANT_METALS
+from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
 from intaglio.providers.attributes import Attributes
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
 AspectRatio = Literal[ASPECT_RATIOS]  # type: ignore[valid-type]
-VariantMetal = Literal[VARIANT_METALS]  # type: ignore[valid-type]
+VariantMetal = Literal[vocabulary.VARIANT_METALS]  # type: ignore[valid-type]
 
 MAX_VARIANTS = 4
 MAX_IMAGES = 12
@@ -35,7 +35,7 @@ class Brief(_Strict):
     variants: int = pydantic.Field(default=1, ge=1, le=MAX_VARIANTS)
     # Metal colours to show the piece in; empty = as analysed.
     metals: list[VariantMetal] = pydantic.Field(
-        default_factory=list, max_length=len(VARIANT_METALS), json_schema_extra={"uniqueItems": True}
+        default_factory=list, max_length=len(vocabulary.VARIANT_METALS), json_schema_extra={"uniqueItems": True}
     )
 
     @pydantic.field_validator("metals")

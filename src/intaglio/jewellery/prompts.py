@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intaglio.imaging.jewellery import UNKNOWN
+from intaglio.imaging.jewellery import vocabulary
 
 TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
 
@@ -63,7 +63,7 @@ _PIECE = {
     "bracelet": "bracelet",
     "brooch": "brooch",
     "other": "piece of jewellery",
-    UNKNOWN: "piece of jewellery",
+    vocabulary.UNKNOWN: "piece of jewellery",
 }
 METAL_NAMES = {
     "yellow_gold": "yellow gold",
@@ -77,8 +77,8 @@ _COLOUR = {"colourless": "colourless", "multicolour": "multicoloured"}
 def _stones(stones: list[dict]) -> str:
     groups = []
     for group in stones:
-        colour = _COLOUR.get(group["colour"], group["colour"]) if group["colour"] != UNKNOWN else ""
-        cut = f"{group['cut']}-cut" if group["cut"] not in (UNKNOWN, "other") else ""
+        colour = _COLOUR.get(group["colour"], group["colour"]) if group["colour"] != vocabulary.UNKNOWN else ""
+        cut = f"{group['cut']}-cut" if group["cut"] not in (vocabulary.UNKNOWN, "other") else ""
         count = int(group["count"])
         words = " ".join(word for word in (cut, colour) if word)
         if count == 1:
@@ -105,7 +105,7 @@ def build_prompt(attributes: dict, *, preset: str, metal: str | None = None) -> 
         "images"
         + (f", in {metal_words}" if metal_words else "")
         + _stones(attributes.get("stones") or [])
-        + (f", with a {finish} finish" if finish != UNKNOWN else "")
+        + (f", with a {finish} finish" if finish != vocabulary.UNKNOWN else "")
         + ".",
         "Keep the design exactly as in the references: the same shape and proportions, the same number, cut and "
         "colour of stones, the same setting, prongs and details.",

@@ -14,14 +14,13 @@ from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
-from intaglio.core.access import owner_or_staff
-from intaglio.core.audit import audit_record
+from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
 from intaglio.jobs.models import TERMINAL_STATES, Job
-from intaglio.jobs.services import job_create, job_delete, job_wake
+from intaglio.jobs.services import job_create, job_delete, job_replace, job_wake
 from intaglio.providers.attributes import Attributes
 from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
@@ -90,12 +89,7 @@ def piece_reanalyse(*, piece: Piece) -> Job:
         params={"provider": analysis_provider().name},
         inputs=list(piece.references.order_by("pk")),
     )
-    old = piece.analysis_job
-    piece.analysis_job = job
-    piece.save(update_fields=["analysis_job"])
-    if old is not None:
-        job_delete(job=old)
-    return job
+    return job_replace(holder=piece, field="analysis_job", job=job)
 
 
 def attributes_validate(raw: dict) -> dict:
@@ -223,13 +217,11 @@ def piece_delete(*, piece: Piece, actor) -> int:
     piece_id = piece.pk
     piece.delete()
     asset_delete_blobs(keys)
-    audit_record(
-        action="jewellery.piece_deleted",
+    audit_owned(
+        "jewellery.piece_deleted",
         actor=actor,
-        actor_role=owner_or_staff(actor, piece.owner_id),
-        target_type="jewellery_piece",
-        target_id=piece_id,
-        subject_user_id=piece.owner_id,
+        owner_id=piece.owner_id,
+        target=("jewellery_piece", piece_id),
         detail={"jobs": len(jobs), "references": len(references)},
     )
     return len(jobs)

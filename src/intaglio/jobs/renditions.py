@@ -16,28 +16,24 @@ def make_previews(ctx) -> None:
     image = open_clean_image(ctx.read_input(source))
     ctx.progress(30)
     stem = PurePath(source.download_name).stem
-    web = render_rendition(image, longest_edge=WEB_PREVIEW_EDGE, quality=85)
-    ctx.progress(70)
-    thumb = render_rendition(image, longest_edge=THUMBNAIL_EDGE, quality=82)
-    ctx.progress(90)
-    ctx.save_output(
-        kind=AssetKind.PREVIEW,
-        role="web",
-        data=web.data,
-        mime=web.mime,
-        width=web.width,
-        height=web.height,
-        download_name=f"{stem}-preview.jpg",
-    )
-    ctx.save_output(
-        kind=AssetKind.PREVIEW,
-        role="thumbnail",
-        data=thumb.data,
-        mime=thumb.mime,
-        width=thumb.width,
-        height=thumb.height,
-        download_name=f"{stem}-thumbnail.jpg",
-    )
+    # Each rendition: its role, longest edge, JPEG quality, name suffix, and progress once it is made.
+    made = []
+    for role, edge, quality, suffix, done in (
+        ("web", WEB_PREVIEW_EDGE, 85, "preview", 70),
+        ("thumbnail", THUMBNAIL_EDGE, 82, "thumbnail", 90),
+    ):
+        made.append((role, suffix, render_rendition(image, longest_edge=edge, quality=quality)))
+        ctx.progress(done)
+    for role, suffix, rendition in made:
+        ctx.save_output(
+            kind=AssetKind.PREVIEW,
+            role=role,
+            data=rendition.data,
+            mime=rendition.mime,
+            width=rendition.width,
+            height=rendition.height,
+            download_name=f"{stem}-{suffix}.jpg",
+        )
 
 
 register(

@@ -16,8 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
-from intaglio.core.access import owner_or_staff
-from intaglio.core.audit import audit_record
+from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.core.models import PeriodicRun
 from intaglio.credits.services import InsufficientCredits, credits_reserve
@@ -244,16 +243,25 @@ def job_delete(*, job: Job, actor=None) -> None:
         locked.delete()
     failed = asset_delete_blobs(keys)
     if actor is not None:
-        audit_record(
-            action="job.deleted",
+        audit_owned(
+            "job.deleted",
             actor=actor,
-            actor_role=owner_or_staff(actor, job.owner_id),
-            target_type="job",
-            target_id=job.pk,
-            subject_user_id=job.owner_id,
+            owner_id=job.owner_id,
+            target=("job", job.pk),
             detail={"kind": job.kind, "files": len(keys)},
         )
     log.info("job.deleted", extra={"job_id": job.pk, "blobs": len(keys), "blob_failures": failed})
+
+
+def job_replace(*, holder, field: str, job: Job) -> Job:
+    """Points `holder.field` at a new job and deletes the job it replaces (a new style gallery or a new analysis
+    supersedes the old one, files and all)."""
+    previous = getattr(holder, field)
+    setattr(holder, field, job)
+    holder.save(update_fields=[field])
+    if previous is not None:
+        job_delete(job=previous)
+    return job
 
 
 def jobs_prune_history(*, keep_days: int = 14) -> dict[str, int]:

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intaglio.core.admin import ReadOnlyAdmin
 from intaglio.core.models import AuditEvent
 from intaglio.privacy import rights
 from intaglio.privacy.models import ConsentEvent, DataRequest, PolicyVersion, RetentionDecision
@@ -44,19 +45,6 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
         help_text="What was done, or why the request is refused. The requester receives this text by e-mail.",
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is never edited here: view only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataRequest)

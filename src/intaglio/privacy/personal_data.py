@@ -12,7 +12,6 @@ from django.db.models import Q
 from intaglio.accounts.models import normalize_email
 from intaglio.core.models import AuditEvent
 from intaglio.core.personal_data import (
-    Erasure,
     Expiring,
     PersonalData,
     Purge,
@@ -21,6 +20,7 @@ from intaglio.core.personal_data import (
     Swept,
     iso,
     kept_with_account,
+    owned_rows,
     register,
     register_expiring,
     sweep_lock,
@@ -32,20 +32,8 @@ def _consent_section() -> Section:
     return Section("consent_events", "Consent history", *kept_with_account(), "To show what you agreed to and when.")
 
 
-def _consent_export(subject: Subject) -> list[dict]:
-    if subject.user is None:
-        return []
-    return [
-        {
-            "scope": e.scope,
-            "granted": e.granted,
-            "asset_id": e.asset_id,
-            "notice_version": e.notice_version,
-            "source": e.source,
-            "created_at": iso(e.created_at),
-        }
-        for e in ConsentEvent.objects.filter(user=subject.user).order_by("created_at", "pk")
-    ]
+CONSENT_FIELDS = ("scope", "granted", "asset_id", "notice_version", "source", "created_at")
+METRIC_FIELDS = ("key", "number", "label", "source_asset_id", "created_at", "expires_at")
 
 
 def _notices_section() -> Section:
@@ -73,26 +61,6 @@ def _metrics_section() -> Section:
         f"{metric_months} months, or until you withdraw the consent.",
         "To improve material and machine guidance, as you allowed.",
     )
-
-
-def _metrics_export(subject: Subject) -> list[dict]:
-    if subject.user is None:
-        return []
-    return [
-        {
-            "key": m.key,
-            "number": m.number,
-            "label": m.label,
-            "source_asset_id": m.source_asset_id,
-            "created_at": iso(m.created_at),
-            "expires_at": iso(m.expires_at),
-        }
-        for m in DerivedMetric.objects.filter(owner=subject.user).order_by("created_at", "pk")
-    ]
-
-
-def _metrics_erase(erasure: Erasure) -> dict[str, int]:
-    return {"derived_metrics": DerivedMetric.objects.filter(owner=erasure.user).delete()[0]}
 
 
 def _metrics_purge(purge: Purge) -> dict[str, int]:
@@ -166,20 +134,16 @@ def _metrics_sweep(ids: list[int], *, now: datetime, clock: Callable[[], datetim
 
 
 def declare() -> None:
-    register(PersonalData(app="privacy", section=_consent_section, position=30, export=_consent_export))
-    register(PersonalData(app="privacy", section=_notices_section, position=40, export=_notices_export))
+    oldest_first = ("created_at", "pk")
     register(
-        PersonalData(
-            app="privacy",
-            section=_metrics_section,
-            position=110,
-            export=_metrics_export,
-            erase=_metrics_erase,
-            erase_order=70,
-            purge=_metrics_purge,
-        )
-    )
-    register(PersonalData(app="privacy", section=_requests_section, position=130, export=_requests_export))
+        owned_rows("privacy", _consent_section, 30, ConsentEvent, CONSENT_FIELDS, owner="user", order_by=oldest_first),
+        PersonalData("privacy", _notices_section, 40, export=_notices_export),
+        owned_rows(
+            "privacy", _metrics_section, 110, DerivedMetric, METRIC_FIELDS, order_by=oldest_first,
+            erased_as="derived_metrics", erase_order=70, purge=_metrics_purge,
+        ),
+        PersonalData("privacy", _requests_section, 130, export=_requests_export),
+    )  # fmt: skip
     register_expiring(
         Expiring(
             item_type="derived_metric",

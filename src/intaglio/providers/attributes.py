@@ -8,22 +8,14 @@ from typing import Literal
 
 import pydantic
 
-from intaglio.imaging.jewellery import (
-    FINISHES,
-    METALS,
-    PIECE_TYPES,
-    SHOT_TYPES,
-    STONE_COLOURS,
-    STONE_CUTS,
-    UNKNOWN,
-)
+from intaglio.imaging.jewellery import vocabulary
 
-PieceType = Literal[PIECE_TYPES + (UNKNOWN,)]  # type: ignore[valid-type]
-Metal = Literal[METALS + (UNKNOWN,)]  # type: ignore[valid-type]
-StoneColour = Literal[STONE_COLOURS + (UNKNOWN,)]  # type: ignore[valid-type]
-StoneCut = Literal[STONE_CUTS + (UNKNOWN,)]  # type: ignore[valid-type]
-Finish = Literal[FINISHES + (UNKNOWN,)]  # type: ignore[valid-type]
-ShotType = Literal[SHOT_TYPES + (UNKNOWN,)]  # type: ignore[valid-type]
+PieceType = Literal[vocabulary.PIECE_TYPES + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
+Metal = Literal[vocabulary.METALS + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
+StoneColour = Literal[vocabulary.STONE_COLOURS + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
+StoneCut = Literal[vocabulary.STONE_CUTS + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
+Finish = Literal[vocabulary.FINISHES + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
+ShotType = Literal[vocabulary.SHOT_TYPES + (vocabulary.UNKNOWN,)]  # type: ignore[valid-type]
 
 Confidence = pydantic.confloat(ge=0.0, le=1.0, allow_inf_nan=False)
 

@@ -30,7 +30,7 @@ import pydantic
 from django.conf import settings
 
 from intaglio.core.egress import EgressRefused, outbound_session
-from intaglio.imaging.jewellery import (
+from intaglio.imaging.jewellery.vocabulary import (
     FINISHES,
     METALS,
     PIECE_TYPES,

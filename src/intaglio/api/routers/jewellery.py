@@ -19,15 +19,7 @@ from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
 from intaglio.core.access import owned
-from intaglio.imaging.jewellery import (
-    FINISHES,
-    METALS,
-    PIECE_TYPES,
-    SHOT_TYPES,
-    STONE_COLOURS,
-    STONE_CUTS,
-    VARIANT_METALS,
-)
+from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
 from intaglio.jewellery.params import MAX_VARIANTS, Brief
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS, TEMPLATE_VERSION
@@ -68,13 +60,13 @@ class VocabularyOut(Schema):
 )
 def vocabulary_(request):
     return {
-        "types": list(PIECE_TYPES),
-        "metals": list(METALS),
-        "variant_metals": list(VARIANT_METALS),
-        "stone_colours": list(STONE_COLOURS),
-        "stone_cuts": list(STONE_CUTS),
-        "finishes": list(FINISHES),
-        "shots": list(SHOT_TYPES),
+        "types": list(vocabulary.PIECE_TYPES),
+        "metals": list(vocabulary.METALS),
+        "variant_metals": list(vocabulary.VARIANT_METALS),
+        "stone_colours": list(vocabulary.STONE_COLOURS),
+        "stone_cuts": list(vocabulary.STONE_CUTS),
+        "finishes": list(vocabulary.FINISHES),
+        "shots": list(vocabulary.SHOT_TYPES),
         "presets": [{"name": name, "label": p.label, "scene": p.scene} for name, p in PRESETS.items()],
         "aspect_ratios": list(ASPECT_RATIOS),
         "max_variants": MAX_VARIANTS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intaglio.imaging.jewellery import UNKNOWN
+from intaglio.imaging.jewellery import vocabulary
 
 # The upload field of the new-piece form.
 UPLOAD_FIELD = "references"
@@ -31,7 +31,7 @@ def _kept(name: str, value, base: dict | None) -> dict:
 
 def attributes_from_form(data, *, base: dict | None, reference_count: int) -> dict:
     """The confirm form → the Attributes shape piece_confirm takes."""
-    attributes = {name: _kept(name, data.get(name) or UNKNOWN, base) for name in ("type", "metal", "finish")}
+    attributes = {name: _kept(name, data.get(name) or vocabulary.UNKNOWN, base) for name in ("type", "metal", "finish")}
     base_stones = (base or {}).get("stones") or []
     stones = []
     if "no_stones" not in data:
@@ -41,7 +41,7 @@ def attributes_from_form(data, *, base: dict | None, reference_count: int) -> di
                 continue
             count = number(data.get(f"stone-{index}-count"))
             group = {"colour": colour, "count": 0 if count is None else count, "cut": data.get(f"stone-{index}-cut")}
-            group["cut"] = group["cut"] or UNKNOWN
+            group["cut"] = group["cut"] or vocabulary.UNKNOWN
             guess = base_stones[len(stones)] if len(stones) < len(base_stones) else None
             same = guess is not None and stone_key(group) == stone_key(guess)
             stones.append({**group, "confidence": guess["confidence"] if same else 1.0})
@@ -51,7 +51,7 @@ def attributes_from_form(data, *, base: dict | None, reference_count: int) -> di
     base_shots = (base or {}).get("shots") or []
     shots = []
     for index in range(reference_count):
-        value = data.get(f"shot-{index}") or UNKNOWN
+        value = data.get(f"shot-{index}") or vocabulary.UNKNOWN
         guess = base_shots[index] if index < len(base_shots) else None
         same = guess is not None and guess["value"] == value
         shots.append({"value": value, "confidence": guess["confidence"] if same else 1.0})

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from intaglio.imaging.jewellery import (
-    FINISHES,
-    METALS,
-    PIECE_TYPES,
-    SHOT_TYPES,
-    STONE_COLOURS,
-    STONE_CUTS,
-    UNKNOWN,
-    VARIANT_METALS,
-)
+from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
 from intaglio.jobs.models import JobState
 
@@ -121,22 +112,24 @@ ANALYSIS_STATES = {
 
 
 def _with_unknown(words: tuple[str, ...], labels: dict[str, str]) -> list[tuple[str, str]]:
-    return [(word, labels.get(word, word.replace("_", " ").capitalize())) for word in words] + [(UNKNOWN, NOT_SURE)]
+    return [(word, labels.get(word, word.replace("_", " ").capitalize())) for word in words] + [
+        (vocabulary.UNKNOWN, NOT_SURE)
+    ]
 
 
-TYPE_CHOICES = _with_unknown(PIECE_TYPES, TYPE_LABELS)
-METAL_CHOICES = _with_unknown(METALS, METAL_LABELS)
-FINISH_CHOICES = _with_unknown(FINISHES, FINISH_LABELS)
-STONE_COLOUR_CHOICES = _with_unknown(STONE_COLOURS, STONE_COLOUR_LABELS)
-STONE_CUT_CHOICES = _with_unknown(STONE_CUTS, STONE_CUT_LABELS)
-SHOT_CHOICES = _with_unknown(SHOT_TYPES, SHOT_LABELS)
-VARIANT_METAL_CHOICES = [(metal, METAL_LABELS[metal], METAL_HINTS[metal]) for metal in VARIANT_METALS]
+TYPE_CHOICES = _with_unknown(vocabulary.PIECE_TYPES, TYPE_LABELS)
+METAL_CHOICES = _with_unknown(vocabulary.METALS, METAL_LABELS)
+FINISH_CHOICES = _with_unknown(vocabulary.FINISHES, FINISH_LABELS)
+STONE_COLOUR_CHOICES = _with_unknown(vocabulary.STONE_COLOURS, STONE_COLOUR_LABELS)
+STONE_CUT_CHOICES = _with_unknown(vocabulary.STONE_CUTS, STONE_CUT_LABELS)
+SHOT_CHOICES = _with_unknown(vocabulary.SHOT_TYPES, SHOT_LABELS)
+VARIANT_METAL_CHOICES = [(metal, METAL_LABELS[metal], METAL_HINTS[metal]) for metal in vocabulary.VARIANT_METALS]
 PRESET_CHOICES = [(name, preset.label, PRESET_HINTS.get(name, "")) for name, preset in PRESETS.items()]
 ASPECT_CHOICES = [(ratio, ASPECT_LABELS.get(ratio, ratio), ratio.replace(":", "-")) for ratio in ASPECT_RATIOS]
 
 
 def label(labels: dict[str, str], word: str | None) -> str:
-    if not word or word == UNKNOWN:
+    if not word or word == vocabulary.UNKNOWN:
         return NOT_SURE
     return labels.get(word, word.replace("_", " ").capitalize())
 

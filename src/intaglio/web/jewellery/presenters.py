@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 
 from intaglio.credits.selectors import credit_balance
-from intaglio.imaging.jewellery import UNKNOWN
+from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.params import Brief
@@ -108,7 +108,7 @@ def _stone_rows(values: dict, analysed: dict | None, confirmed: bool) -> list[di
                 "number": index + 1,
                 "colour": group["colour"] if group else "",
                 "count": "" if count in (None, 0) else count,
-                "cut": group["cut"] if group else UNKNOWN,
+                "cut": group["cut"] if group else vocabulary.UNKNOWN,
                 "badge": badge,
             }
         )
@@ -164,7 +164,7 @@ def attributes_context(piece: Piece, references: list[dict], *, values: dict | N
         low.append("Stones")
     shot_rows = []
     for index, reference in enumerate(references):
-        current = shots[index]["value"] if index < len(shots) else UNKNOWN
+        current = shots[index]["value"] if index < len(shots) else vocabulary.UNKNOWN
         guess = found_shots[index] if index < len(found_shots) else None
         badge = _guess_badge(current, guess, confirmed=confirmed)
         if badge["low"]:
