@@ -19,6 +19,7 @@ CORPUS = {
     "big-exif.jpg": (corpus.big_exif_jpeg, 201, None),
     "gps.jpg": (corpus.gps_photo, 201, None),
     "phone.heic": (corpus.heic_rotated, 201, None),
+    "grainy.jpg": (corpus.grainy_jpeg, 201, None),
 }
 
 

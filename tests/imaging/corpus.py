@@ -56,6 +56,12 @@ def jpeg(im: Image.Image | None = None, **kwargs) -> bytes:
 # ------------------------------------------------------------------------------------------------ EXIF / metadata
 
 
+def grainy_jpeg() -> bytes:
+    """An 800 × 600 photo of pure film grain at quality 95 with full-resolution colour (4:4:4): it takes more than a
+    byte per pixel, past the buffer Pillow gives optimised JPEGs."""
+    return encode(noise(800, 600, seed=7), "JPEG", quality=95, subsampling=0)
+
+
 def exif_with_orientation(orientation: int) -> Image.Exif:
     exif = Image.Exif()
     exif[0x0112] = orientation

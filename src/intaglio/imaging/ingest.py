@@ -57,6 +57,7 @@ __all__ = [
     "IngestError",
     "IngestLimits",
     "IngestedImage",
+    "encode_jpeg",
     "identify_non_image",
     "ingest_image",
     "sniff_format",
@@ -524,11 +525,43 @@ def _normalise(im: Image.Image) -> tuple[Image.Image, bool]:
 
 def _encode(im: Image.Image, fmt: str) -> bytes:
     im.info = {}  # belt and braces: Pillow's encoders fall back to im.info for comments / ICC profiles
-    buf = io.BytesIO()
     if fmt == "png":
+        buf = io.BytesIO()
         im.save(buf, format="PNG", optimize=False, compress_level=6)
-    else:
-        im.save(buf, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
+        return buf.getvalue()
+    return encode_jpeg(im, quality=JPEG_QUALITY, subsampling=0)
+
+
+def encode_jpeg(image: Image.Image, *, quality: int, subsampling: int = -1, progressive: bool = False) -> bytes:
+    """JPEG bytes of `image`, with optimised Huffman tables when they fit Pillow's one-shot buffer.
+
+    Optimised (and progressive) JPEGs are written by libjpeg in one shot into a buffer Pillow sizes at one byte per
+    pixel (two at quality 95 and up). A grainy photo at high quality with full-resolution colour needs more, and
+    Pillow then fails with "Suspension not allowed here". Such an image is written again as a baseline JPEG, which
+    streams and has no such limit: a few per cent larger, never a failure.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        An image in a mode JPEG can hold (L, RGB or CMYK).
+    quality : int
+        JPEG quality, 1..95.
+    subsampling : int, optional
+        Pillow's chroma subsampling: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0; -1 (default) leaves it to Pillow.
+    progressive : bool, optional
+        Write a progressive JPEG when it fits the buffer.
+
+    Returns
+    -------
+    bytes
+        The encoded JPEG.
+    """
+    buf = io.BytesIO()
+    try:
+        image.save(buf, format="JPEG", quality=quality, subsampling=subsampling, optimize=True, progressive=progressive)
+    except OSError:
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=quality, subsampling=subsampling)
     return buf.getvalue()
 
 

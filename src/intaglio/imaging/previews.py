@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from intaglio.imaging.ingest import encode_jpeg
+
 __all__ = ["THUMBNAIL_EDGE", "WEB_PREVIEW_EDGE", "Rendition", "open_clean_image", "render_rendition"]
 
 #: Longest edge, in pixels, of the thumbnail shown in lists.
@@ -64,9 +66,7 @@ def render_rendition(image: Image.Image, *, longest_edge: int, quality: int) -> 
         copy = background
     elif copy.mode != "RGB":
         copy = copy.convert("RGB")
-    out = io.BytesIO()
-    copy.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
-    return Rendition(out.getvalue(), copy.width, copy.height)
+    return Rendition(encode_jpeg(copy, quality=quality, progressive=True), copy.width, copy.height)
 
 
 def open_clean_image(data: bytes) -> Image.Image:
