@@ -604,7 +604,7 @@ def make_card(
         "height_mm": round(height * interval, 4),
         "width_px": width,
         "height_px": height,
-        "dpi": 25.4 / interval,
+        "dpi": round(25.4 / interval, 6),
         "line_interval_mm": interval,
         "material": material.name,
         "machine": machine.name,
