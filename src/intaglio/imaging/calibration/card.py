@@ -426,6 +426,58 @@ def _rect(x: int, y: int, w: int, h: int, interval: float) -> list[float]:
     return [round(v * interval, 4) for v in (x, y, w, h)]
 
 
+def _interval(material: Material, machine: Machine, line_interval_mm: float | None) -> float:
+    return float(line_interval_mm or max(material.line_interval_mm, machine.line_interval_mm))
+
+
+def _board_px(interval: float) -> tuple[int, int, int, int]:
+    """The marker bit, marker, square and outer margin, in whole lines."""
+    bit = math.ceil(BIT_MM / interval - 1e-9)
+    marker = MARKER_BITS * bit
+    square = marker + 2 * math.ceil(MARKER_MARGIN_BITS * bit - 1e-9)
+    return bit, marker, square, max(1, round(OUTER_MARGIN_MM / interval))
+
+
+def check_card(
+    *, material: str | Material, machine: str | Machine, mode: str, line_interval_mm: float | None = None
+) -> str:
+    """Why a test card cannot be made, without making it.
+
+    Parameters
+    ----------
+    material, machine : str, Material or Machine
+        A library name or a description of one.
+    mode : str
+        The halftoning mode.
+    line_interval_mm : float, optional
+        The distance between lines; by default the coarser of the material's and the machine's.
+
+    Returns
+    -------
+    str
+        A sentence for people, or "" when the card can be made.
+    """
+    material, machine = get_material(material), get_machine(machine)
+    if mode not in CARD_MODES:
+        return f"A test card is burned in a dithering mode; {mode!r} is not one of {', '.join(CARD_MODES)}."
+    interval = _interval(material, machine, line_interval_mm)
+    if not 0.01 <= interval <= 0.5:
+        return f"A line interval of {interval:g} mm is outside 0.01–0.5 mm."
+    try:
+        _suggestion(material, machine)
+    except CardError as unsuitable:
+        return str(unsuitable)
+    _, _, square, outer = _board_px(interval)
+    side = (SQUARES_X * square + 2 * outer) * interval
+    area_w, area_h = machine.work_area_mm
+    if side > min(area_w, area_h) + 1e-6:
+        return (
+            f"The test card is {side:.1f} × {side:.1f} mm at a {interval:g} mm line interval and does not fit the "
+            f"{machine.label}'s {area_w:g} × {area_h:g} mm work area."
+        )
+    return ""
+
+
 def make_card(
     *,
     material: str | Material,
@@ -457,28 +509,19 @@ def make_card(
         For a mode the card cannot show, a material the machine cannot mark, or a card larger than the work area.
     """
     material, machine = get_material(material), get_machine(machine)
-    if mode not in CARD_MODES:
-        raise CardError(f"A test card is burned in a dithering mode; {mode!r} is not one of {', '.join(CARD_MODES)}.")
-    interval = float(line_interval_mm or max(material.line_interval_mm, machine.line_interval_mm))
-    if not 0.01 <= interval <= 0.5:
-        raise CardError(f"A line interval of {interval:g} mm is outside 0.01–0.5 mm.")
+    problem = check_card(material=material, machine=machine, mode=mode, line_interval_mm=line_interval_mm)
+    if problem:
+        raise CardError(problem)
+    interval = _interval(material, machine, line_interval_mm)
     powers, speeds, (power, speed, passes) = grid_levels(material, machine)
     ids = marker_ids(card_id)
 
     def px(mm: float) -> int:
         return max(1, round(mm / interval))
 
-    bit = math.ceil(BIT_MM / interval - 1e-9)
-    marker = MARKER_BITS * bit
-    square = marker + 2 * math.ceil(MARKER_MARGIN_BITS * bit - 1e-9)
-    outer, gap = px(OUTER_MARGIN_MM), px(GAP_MM)
+    bit, marker, square, outer = _board_px(interval)
+    gap = px(GAP_MM)
     width = height = SQUARES_X * square + 2 * outer
-    area_w, area_h = machine.work_area_mm
-    if width * interval > area_w + 1e-6 or height * interval > area_h + 1e-6:
-        raise CardError(
-            f"The test card is {width * interval:.1f} × {height * interval:.1f} mm at a {interval:g} mm line "
-            f"interval and does not fit the {machine.label}'s {area_w:g} × {area_h:g} mm work area."
-        )
 
     burn = np.zeros((height, width), dtype=bool)
     layout_parts: dict[str, list] = {"wedge": [], "grid": [], "bare": [], "full": [], "labels": []}
