@@ -15,6 +15,7 @@ slots. `detect_card` reads it back from a photo with `cv2.aruco`, needing no kno
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass, field
@@ -106,14 +107,24 @@ class TestCard:
         return self._artwork.png()
 
     def svg(self) -> str:
-        """The card's burned area as outlines.
+        """The card as an SVG in millimetres, the PNG embedded pixel for pixel (a trace would smear the wedge).
 
         Returns
         -------
         str
-            An SVG document in millimetres (the wedge pixel-exact).
         """
-        return self._artwork.svg()
+        h, w = self.burn.shape
+        data = base64.b64encode(self.png()).decode("ascii")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+            f'width="{self.layout["width_mm"]:g}mm" height="{self.layout["height_mm"]:g}mm" viewBox="0 0 {w} {h}">\n'
+            f"<title>Intaglio test card {self.layout['card_id']}</title>\n"
+            f'<image x="0" y="0" width="{w}" height="{h}" image-rendering="pixelated" '
+            f'style="image-rendering:pixelated" preserveAspectRatio="none" '
+            f'xlink:href="data:image/png;base64,{data}" href="data:image/png;base64,{data}"/>\n'
+            "</svg>\n"
+        )
 
     def gcode(self) -> str:
         """GRBL raster G-code for the card, as the engine writes it (M4 dynamic power, white runs skipped).
