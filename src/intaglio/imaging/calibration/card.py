@@ -294,6 +294,7 @@ class CardDetection:
     marker_ids: np.ndarray  # the board's markers found, (N,)
     charuco_ids: np.ndarray  # the board's chessboard corners found, (M,) (ids as cv2.aruco numbers them)
     charuco_corners: np.ndarray  # their positions in the photo, (M, 2) pixels
+    inverted: bool = False  # found as a negative: marks lighter than the surface
 
 
 def detect_card(image: np.ndarray, *, square_mm: float = 14.8, marker_mm: float = 12.0) -> CardDetection | None:
@@ -310,28 +311,31 @@ def detect_card(image: np.ndarray, *, square_mm: float = 14.8, marker_mm: float 
     Returns
     -------
     CardDetection or None
-        None when no card id can be read.
+        None when no card id can be read. Marks lighter than the surface (light-marking materials) are found too.
     """
     import cv2
 
     aruco = _aruco()
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     dictionary = aruco.getPredefinedDictionary(getattr(aruco, DICTIONARY))
-    _, ids, _ = aruco.ArucoDetector(dictionary, aruco.DetectorParameters()).detectMarkers(grey)
-    if ids is None:
-        return None
-    card_id = card_id_from_markers(ids.ravel())
-    if card_id is None:
-        return None
-    detector = aruco.CharucoDetector(board(card_id, square_mm=square_mm, marker_mm=marker_mm))
-    corners, corner_ids, _, found_ids = detector.detectBoard(grey)
-    empty = np.zeros(0, dtype=np.int32)
-    return CardDetection(
-        card_id=card_id,
-        marker_ids=empty if found_ids is None else found_ids.ravel(),
-        charuco_ids=empty if corner_ids is None else corner_ids.ravel(),
-        charuco_corners=np.zeros((0, 2), np.float32) if corners is None else corners.reshape(-1, 2),
-    )
+    markers = aruco.ArucoDetector(dictionary, aruco.DetectorParameters())
+    # Light-marking materials (slate, anodised aluminium) show the card as a negative.
+    for inverted, picture in ((False, grey), (True, 255 - grey)):
+        _, ids, _ = markers.detectMarkers(picture)
+        card_id = None if ids is None else card_id_from_markers(ids.ravel())
+        if card_id is None:
+            continue
+        detector = aruco.CharucoDetector(board(card_id, square_mm=square_mm, marker_mm=marker_mm))
+        corners, corner_ids, _, found_ids = detector.detectBoard(picture)
+        empty = np.zeros(0, dtype=np.int32)
+        return CardDetection(
+            card_id=card_id,
+            marker_ids=empty if found_ids is None else found_ids.ravel(),
+            charuco_ids=empty if corner_ids is None else corner_ids.ravel(),
+            charuco_corners=np.zeros((0, 2), np.float32) if corners is None else corners.reshape(-1, 2),
+            inverted=inverted,
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------------- the card
