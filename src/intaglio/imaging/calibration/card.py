@@ -68,8 +68,8 @@ class TestCard:
     layout: dict  # card.json, in millimetres from the card's top-left corner
     material: Material
     machine: Machine
-    # (name, burn mask of the part, power %, feed mm/min), in the order the G-code burns them
-    sections: list[tuple[str, np.ndarray, float, float]] = field(repr=False)
+    # (name, (row, column) of its top-left pixel, burn mask of the part, power %, feed mm/min), in burn order
+    sections: list[tuple[str, tuple[int, int], np.ndarray, float, float]] = field(repr=False)
 
     @property
     def card_id(self) -> int:
@@ -141,9 +141,7 @@ class TestCard:
         px = self.line_interval_mm
         suggested = self.layout["suggested"]
         parts = []
-        for index, (name, mask, power, feed) in enumerate(self.sections):
-            rows, cols = np.nonzero(mask)
-            r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        for index, (name, (r0, c0), mask, power, feed) in enumerate(self.sections):
             comment = f"{name}: {power:g} % at {feed:g} mm/min"
             if index == 0:
                 comment = (
@@ -152,11 +150,11 @@ class TestCard:
                     f"{px:g} mm line interval; origin at the card's bottom-left corner\n{comment}"
                 )
             parts.append(
-                self._as_artwork(mask[r0:r1, c0:c1]).gcode(
+                self._as_artwork(mask).gcode(
                     feed_mm_min=feed,
                     power_pct=power,
                     passes=suggested["passes"],
-                    origin=(c0 * px, (h - r1) * px),
+                    origin=(c0 * px, (h - r0 - mask.shape[0]) * px),
                     header_comment=comment,
                     return_home=index == len(self.sections) - 1,
                 )
@@ -603,10 +601,8 @@ def make_card(
     grid_right = grid_x0 + (GRID_SIZE - 1) * pitch + cell
     sections = []
     for order, (_, _, _, x, y, cell_power, cell_speed) in enumerate(sorted(cells), 1):
-        mask = np.zeros_like(burn)
-        mask[y : y + cell, x : x + cell] = True
-        burn |= mask
-        sections.append((f"grid cell {order}", mask, cell_power, cell_speed))
+        burn[y : y + cell, x : x + cell] = True
+        sections.append((f"grid cell {order}", (y, x), np.ones((cell, cell), dtype=bool), cell_power, cell_speed))
         layout_parts["grid"].append(
             {
                 "rect_mm": _rect(x, y, cell, cell, interval),
@@ -653,7 +649,10 @@ def make_card(
     rest = frame.copy()
     for x, y, w, h in extras:
         rest[y : y + h, x : x + w] = burn[y : y + h, x : x + w]
-    sections.append(("board, wedge, labels and full patch", rest, power, speed))
+    rows, cols = np.nonzero(rest)
+    r0, c0 = int(rows.min()), int(cols.min())
+    rest = rest[r0 : rows.max() + 1, c0 : cols.max() + 1]
+    sections.append(("board, wedge, labels and full patch", (r0, c0), rest, power, speed))
 
     layout = {
         "format": FORMAT_VERSION,
