@@ -39,8 +39,10 @@ _TABLE_SAMPLES = 512
 _DIRECT_SAMPLES = 48
 # Up to this radius a pixel's coverage depends only on the 3 rows × 5 columns around it (15 bits, one table).
 _TABLE_RADIUS = 1.5
-# Nominal levels for calibration, denser towards both ends where patterns respond least linearly.
-_LEVELS = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, 129))).astype(np.float32)
+# Nominal levels for calibration, denser towards both ends where patterns respond least linearly. Wide marks make
+# error diffusion's response steep in places (its patterns change kind), so the levels are dense throughout:
+# interpolating across a steep step would miss the target by the step.
+_LEVELS = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, 513))).astype(np.float32)
 
 
 def quantise_mark(mark_px: float) -> float:
@@ -196,7 +198,25 @@ def _measure(mark: float, halftone: Callable[[np.ndarray], np.ndarray]) -> np.nd
         patch = np.full((size, size), level, dtype=np.float32)
         coverage = effective_coverage(halftone(patch), mark)
         measured[i] = coverage[24:-24, 24:-24].mean()  # away from the edges, where diffusion starts up
-    return np.maximum.accumulate(measured)
+    return _monotone(measured)
+
+
+def _monotone(values: np.ndarray) -> np.ndarray:
+    """The least-squares non-decreasing fit (pool adjacent violators).
+
+    Where wide marks make a pattern's response dip, averaging over the dip lands nearer the target on both sides
+    of it than a running maximum, which would always err dark.
+    """
+    means: list[float] = []
+    counts: list[int] = []
+    for value in values.tolist():
+        means.append(value)
+        counts.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            n = counts[-2] + counts[-1]
+            means[-2:] = [(means[-2] * counts[-2] + means[-1] * counts[-1]) / n]
+            counts[-2:] = [n]
+    return np.repeat(np.array(means, dtype=np.float32), counts)
 
 
 def compensation_curve(
