@@ -99,3 +99,17 @@ def measured(mode: str, mark_px: float, target: float) -> float:
     )
     assert art.burn.shape == (SIZE, SIZE) and art.mark_px == pytest.approx(mark_px)
     return stroke_coverage(art.burn, mark_px)
+
+
+def test_the_engines_coverage_is_the_exact_area():
+    """Single marks against the closed form (a 1 px segment swept by a disc), random patterns against the model."""
+    for mark in (0.5, 1.0, 1.4, 1.6, 2.3, 3.0, 3.7):
+        single = np.zeros((15, 15), dtype=bool)
+        single[7, 7] = True
+        area = mark + math.pi * mark * mark / 4
+        assert dotgain.effective_coverage(single, mark).sum() == pytest.approx(area, rel=0.001), mark
+    rng = np.random.default_rng(6)
+    for mark, density in ((1.0, 0.5), (1.4, 0.3), (1.6, 0.3), (2.3, 0.15), (3.0, 0.1), (3.7, 0.05)):
+        burn = rng.random((96, 96)) < density
+        engine = float(dotgain.effective_coverage(burn, mark)[MARGIN:-MARGIN, MARGIN:-MARGIN].mean())
+        assert engine == pytest.approx(stroke_coverage(burn, mark, margin=MARGIN, strata=8), abs=0.002), mark
