@@ -176,6 +176,22 @@ def _coverage_direct(burn: np.ndarray, mark: float, band: int = 16) -> np.ndarra
 
 
 def mark_diameter_px(*, spot_mm: float, spread_mm: float, px_mm: float, ideal: bool) -> float:
+    """The diameter of one mark in pixels: the machine's spot plus the material's spread, over the line interval.
+
+    Parameters
+    ----------
+    spot_mm, spread_mm : float
+        The machine's spot and the material's extra spread, in millimetres.
+    px_mm : float
+        The line interval (pixel size), in millimetres.
+    ideal : bool
+        True for the `reference` surface, whose marks are exactly their pixel.
+
+    Returns
+    -------
+    float
+        Mark diameter in pixels, 0.0 for the ideal surface (the model takes it to 1/64 px, `quantise_mark`).
+    """
     return 0.0 if ideal else (spot_mm + spread_mm) / px_mm
 
 
@@ -311,8 +327,18 @@ def _texture(kind: str, shape: tuple[int, int], strength: float, px_mm: float, s
 
 
 def neighbour_spill(mark_px: float) -> tuple[float, float, float]:
-    """How much one isolated mark darkens its unburned neighbours (above/below, beside, diagonal), measured
-    with the same model as effective_coverage."""
+    """How much one isolated mark covers of its unburned neighbours, by the same exact-area model.
+
+    Parameters
+    ----------
+    mark_px : float
+        Mark diameter in pixels (0 for the ideal surface).
+
+    Returns
+    -------
+    (float, float, float)
+        Covered fraction of the neighbour above (or below), beside, and diagonal.
+    """
     if mark_px <= 0:
         return (0.0, 0.0, 0.0)
     single = np.zeros((5, 5), dtype=bool)
