@@ -292,7 +292,11 @@ def _compensation_table(mode_key: tuple, mark: float, halftone) -> np.ndarray:
         x, y = compensation_curve(mode_key, mark, halftone)
         darkest = float(x[-1])  # what a solid area achieves on this surface
         wanted = np.linspace(0.0, 1.0, 4096, dtype=np.float32) * min(1.0, darkest)
-        _tables[key] = np.interp(wanted, x, y).astype(np.float32)
+        table = np.interp(wanted, x, y).astype(np.float32)
+        # The darkest tone is what a solid area achieves, so it is asked for as solid; the calibration's last
+        # saturated levels would otherwise leave a few clear pixels that wide marks do not quite close.
+        table[0], table[-1] = 0.0, 1.0
+        _tables[key] = table
     return _tables[key]
 
 
