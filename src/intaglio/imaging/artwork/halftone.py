@@ -208,6 +208,7 @@ def _screen(shape: tuple[int, int], cell_px: float, angle_deg: float) -> np.ndar
     noise = blue_noise().astype(np.float32) / blue_noise().size
     cell_index = (np.floor(u).astype(np.int64) % 64, np.floor(v).astype(np.int64) % 64)
     jitter = (noise[cell_index] - 0.5) / max(1.0, cell_px * cell_px)
-    screen = np.clip(1 - ranks + jitter, 0, 1).astype(np.float32)
+    # Just under 1 at the top, so full coverage burns solid (the comparison is strict, and jitter reaches past 1).
+    screen = np.clip(1 - ranks + jitter, 0, np.nextafter(np.float32(1), np.float32(0))).astype(np.float32)
     screen.flags.writeable = False
     return screen
