@@ -3,9 +3,14 @@
 The model: the head fires along each row, so a burned pixel leaves the stretch of its scan line across the pixel
 widened by a round spot of diameter d px; its mark is every point within d/2 of the segment from (x − ½, y) to
 (x + ½, y), and the marked area is the union of all of them. A region's coverage is measured by jittered sampling:
-one uniformly random point in each of 4 × 4 strata of every pixel (about 262 000 points over 128 × 128 pixels), each
-tested against the nearest fired segment of every row within reach. Sampling is unbiased, and the standard error
-of a region's mean is under 0.05 %, so a 1 % tolerance is the engine's alone.
+one uniformly random point in each of 4 × 4 strata of every pixel (about 330 000 points over the 160 × 128 pixels
+measured), each tested against the nearest fired segment of every row within reach. Sampling is unbiased, and the
+standard error of a region's mean is under 0.05 %, so a 1 % tolerance is the engine's alone.
+
+Patches are 256 × 192 px and measured away from their edges and further from the top, where error diffusion is
+still building up its first marks. The grid: every error-diffusion kernel, the clustered halftone and the ordered
+and blue-noise screens (all compensated the same way), marks 1.0–3.0 px in steps of 0.125 px, and the TARGETS
+each mark can be held to (see `targets_held`). It takes minutes, mostly the engine's calibration per mode and mark.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ MARKS = [1.0 + 0.125 * k for k in range(17)]  # 1.0 … 3.0 px
 DIFFUSION = list(DIFFUSION_KERNELS)
 SCREENS = ["halftone", "bayer2", "bayer4", "bayer8", "blue-noise"]
 HEIGHT, WIDTH, TOP, MARGIN = 256, 192, 64, 32  # measured over rows 64–224 and columns 32–160
-
 INTERVAL_MM = 0.1
 NEUTRAL = {
     "brightness": 0,
