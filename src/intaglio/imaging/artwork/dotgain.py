@@ -212,11 +212,10 @@ def _response(mode_key: tuple, mark: float, halftone: Callable[[np.ndarray], np.
 def _measure(mark: float, halftone: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     measured = np.empty_like(_LEVELS)
     for i, level in enumerate(_LEVELS):
-        patch = np.full((352, 288), level, dtype=np.float32)
+        patch = np.full((256, 192), level, dtype=np.float32)
         coverage = effective_coverage(halftone(patch), mark)
         # Away from the edges, and further from the top: at the sparse levels wide marks need, diffusion takes
-        # tens of rows to build up its first marks, and counting them would make every flat area too dark. The
-        # window is large because wide marks make diffusion's patterns vary in coverage from place to place.
+        # tens of rows to build up its first marks, and counting them would make every flat area too dark.
         measured[i] = coverage[64:-24, 24:-24].mean()
     return _monotone(measured)
 
