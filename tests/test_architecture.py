@@ -78,6 +78,7 @@ IMAGING_PUBLIC = {
     "intaglio.imaging",
     "intaglio.imaging.artwork",
     "intaglio.imaging.jewellery",
+    "intaglio.imaging.calibration",
     "intaglio.imaging.artwork.cli",  # the `intaglio engrave` command's entry point
     "intaglio.imaging.jewellery.vocabulary",  # the words analysis answers in: constants, no code
 }

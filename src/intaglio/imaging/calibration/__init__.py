@@ -1,0 +1,32 @@
+"""Calibration: test cards that measure how a material takes a machine's marks. Pure: no Django imports.
+
+Code outside `intaglio.imaging` uses these names only.
+"""
+
+from intaglio.imaging.calibration.card import (
+    CARD_MODES,
+    CardDetection,
+    CardError,
+    TestCard,
+    board,
+    card_id_from_markers,
+    detect_card,
+    grid_levels,
+    make_card,
+    marker_ids,
+    wedge_grey,
+)
+
+__all__ = [
+    "CARD_MODES",
+    "CardDetection",
+    "CardError",
+    "TestCard",
+    "board",
+    "card_id_from_markers",
+    "detect_card",
+    "grid_levels",
+    "make_card",
+    "marker_ids",
+    "wedge_grey",
+]
