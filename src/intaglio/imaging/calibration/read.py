@@ -24,8 +24,8 @@ _MAX_TILT_DEG = 60.0
 _MAX_BLUR_MM = 0.25  # Gaussian sigma of the edges on the card, in millimetres
 _CLIP_LEVEL = 250
 _MAX_CLIPPED = 0.02  # fraction of the unburned card that may sit at the top of the range
-_SUPERSAMPLE = 7  # odd: a fired pixel's scan line runs through a subpixel row
-_DIAMETERS = np.arange(0.01, 0.5005, 0.001)
+_SUPERSAMPLE = 10  # sample points per card pixel, each way, for the stroke model
+_DIAMETERS = np.arange(0.01, 0.4005, 0.0005)
 
 
 class CardRefused(Exception):  # noqa: N818 - the house name for this refusal
@@ -126,6 +126,8 @@ def _layout_and_png(card: Any, card_png: bytes | np.ndarray | None) -> tuple[dic
         layout = card.as_json()
     else:
         raise TypeError("card_layout: a card.json dictionary or a TestCard")
+    if card_png is None and hasattr(card, "burn"):
+        card_png = np.asarray(card.burn, dtype=bool)
     if card_png is None and hasattr(card, "png"):
         card_png = card.png()
     if card_png is None:
@@ -151,9 +153,19 @@ def _board(spec: dict):
     dictionary = _dictionary(spec["dictionary"])
     sx, sy = int(spec["squares_x"]), int(spec["squares_y"])
     markers = (sx * sy) // 2
-    ids = np.arange(markers, dtype=np.int32) + int(spec.get("first_marker_id", 0))
+    if "marker_ids" in spec:
+        ids = np.asarray(spec["marker_ids"], dtype=np.int32)
+    else:
+        ids = np.arange(markers, dtype=np.int32) + int(spec.get("first_marker_id", 0))
     board = cv2.aruco.CharucoBoard((sx, sy), float(spec["square_mm"]), float(spec["marker_mm"]), dictionary, ids)
-    return board, dictionary, set(ids.tolist())
+    if spec.get("legacy_pattern"):
+        board.setLegacyPattern(True)
+    drawn = ids
+    if "rows" in spec:  # only some rows of the board are drawn: the others' ids never appear
+        rows = set(spec["rows"])
+        slots = [(r, c) for r in range(sy) for c in range(sx) if (r + c) % 2 == 1]
+        drawn = np.asarray([i for i, (r, _) in zip(ids, slots, strict=True) if r in rows])
+    return board, dictionary, set(drawn.tolist())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -347,24 +359,45 @@ def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
 # The stroke model of the wedge
 
 
-def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
-    """Sorted distances (card pixels) from each subpixel of `region` to the nearest fired scan-line stretch.
+def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach: int) -> np.ndarray:
+    """Sorted distances (card pixels) from sample points of `region` to the nearest fired scan-line stretch.
 
-    `bits` is the burn map around the region with a margin; `region` (x0, y0, x1, y1) indexes it.
+    `bits` is the burn map round the region with a margin; `region` (x0, y0, x1, y1) indexes it. A fired pixel
+    (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SUPERSAMPLE` columns by
+    `_SUPERSAMPLE` rows in each pixel (a separable grid, jittered within each stratum).
     """
     s = _SUPERSAMPLE
-    h, w = bits.shape
-    path = np.full((h * s, w * s), 255, dtype=np.uint8)
-    path[s // 2 :: s, :] = np.where(np.repeat(bits, s, axis=1), 0, 255)
-    dist = cv2.distanceTransform(path, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     x0, y0, x1, y1 = region
-    inside = dist[y0 * s : y1 * s, x0 * s : x1 * s]
-    return np.sort(inside.ravel()) / s
+    h, w = bits.shape
+    # Stratified, jittered positions (a fixed seed): no quantisation of thin strokes, and the same answer each time.
+    jitter = np.random.default_rng(0)
+    xs = (np.arange(x0, x1)[:, None] + (np.arange(s) + jitter.random((x1 - x0, s))) / s - 0.5).ravel()
+    ys = (np.arange(y0, y1)[:, None] + (np.arange(s) + jitter.random((y1 - y0, s))) / s - 0.5).ravel()
+    # Along each row: how far each sample x is from that row's nearest fired stretch.
+    dx = np.full((h, xs.size), np.inf, dtype=np.float32)
+    for r in range(h):
+        fired = np.flatnonzero(bits[r])
+        if fired.size:
+            k = np.clip(np.searchsorted(fired, xs), 1, fired.size - 1) if fired.size > 1 else np.zeros(xs.size, int)
+            left = np.abs(xs - fired[np.maximum(k - 1, 0)])
+            right = np.abs(xs - fired[k])
+            dx[r] = np.maximum(np.minimum(left, right) - 0.5, 0.0)
+    best = np.full((ys.size, xs.size), np.inf, dtype=np.float32)
+    base = np.rint(ys).astype(int)
+    for k in range(-reach, reach + 1):
+        rows = base + k
+        valid = (rows >= 0) & (rows < h)
+        dy2 = ((ys - rows) ** 2).astype(np.float32)[:, None]
+        d2 = dy2 + dx[np.clip(rows, 0, h - 1)] ** 2
+        d2[~valid] = np.inf
+        np.minimum(best, d2, out=best)
+    return np.sort(np.sqrt(best).ravel())
 
 
 def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> np.ndarray:
     """Coverage of each rect's inset region by strokes of each diameter in `_DIAMETERS` (rows: rects)."""
-    margin = int(np.ceil(0.6 / px_mm))
+    reach = int(np.ceil(_DIAMETERS[-1] / 2 / px_mm)) + 1
+    margin = reach + 1
     curves = []
     for rect in rects:
         x, y, w, h = _rect_px(rect, px_mm)
@@ -374,7 +407,7 @@ def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: 
         bx0, by0 = max(rx0 - margin, 0), max(ry0 - margin, 0)
         bx1, by1 = min(rx1 + margin, burn_map.shape[1]), min(ry1 + margin, burn_map.shape[0])
         bits = burn_map[by0:by1, bx0:bx1]
-        d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0))
+        d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach)
         radius_px = _DIAMETERS / 2.0 / px_mm
         curves.append(np.searchsorted(d, radius_px, side="right") / max(d.size, 1))
     return np.asarray(curves)
@@ -385,7 +418,7 @@ def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, floa
     num = curves @ darkness
     den = (curves**2).sum(axis=1)
     dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-    sse = ((darkness[None, :] - dark[:, None] * curves.T) ** 2).sum(axis=1)
+    sse = ((darkness[None, :] - dark[:, None] * curves) ** 2).sum(axis=1)
     i = int(np.argmin(sse))
     d = float(_DIAMETERS[i])
     if 0 < i < len(sse) - 1:  # a parabola through the three best
@@ -517,6 +550,8 @@ def read_card(
 
     # Photo pixels per card pixel, for the RANSAC threshold.
     h0, _ = cv2.findHomography(card_pts, photo_pts, 0)
+    if h0 is None:
+        raise _global_refusal(gray) or CardRefused("no_board", "The test card's board corners do not fit a card.")
     probe = cv2.perspectiveTransform(np.array([[[0.0, 0.0]], [[1.0, 0.0]]]), h0).reshape(-1, 2)
     photo_per_card = float(np.hypot(*(probe[1] - probe[0])))
     mapping, rms, n_in = _fit_mapping(card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card))
