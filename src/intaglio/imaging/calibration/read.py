@@ -22,6 +22,7 @@ _SAMPLE_MM = 0.1  # card-space sampling for the photometric read
 _MIN_CORNERS = 6
 _MAX_TILT_DEG = 60.0
 _MAX_BLUR_MM = 0.25  # Gaussian sigma of the edges on the card, in millimetres
+_INSET_MM = 0.8
 _CLIP_LEVEL = 250
 _MAX_CLIPPED = 0.02  # fraction of the unburned card that may sit at the top of the range
 _SUPERSAMPLE = 10  # sample points per card pixel, each way, for the stroke model
@@ -347,6 +348,22 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return white
 
 
+def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0.5, trim: float = 0.1) -> float:
+    """Trimmed mean of a patch's interior over blocks of `block_mm`: the blocks average the halftone's texture
+    (trimming single samples would cut the dots of a light patch), and trimming blocks drops dust and knots."""
+    mask = _rect_mask(image.shape[:2], rect_mm, inset_mm)
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return float("nan")
+    patch = image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    b = max(1, int(round(block_mm / _SAMPLE_MM)))
+    h, w = (patch.shape[0] // b) * b, (patch.shape[1] // b) * b
+    if h == 0 or w == 0:
+        return _trimmed_mean(patch.ravel(), trim)
+    blocks = patch[:h, :w].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
+    return _trimmed_mean(blocks.ravel(), trim)
+
+
 def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
     v = np.sort(values[np.isfinite(values)])
     if v.size == 0:
@@ -587,11 +604,11 @@ def read_card(
     darkness = 1.0 - reflectance @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
     span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
 
-    inset = max(0.5, 3.0 * blur + 0.3)
+    inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
     wedge = layout["wedge"]
     full = layout.get("full", [])
-    measured = np.array([_trimmed_mean(darkness[_rect_mask(shape, w["rect_mm"], inset)]) for w in wedge])
-    measured_full = np.array([_trimmed_mean(darkness[_rect_mask(shape, r, inset)]) for r in full])
+    measured = np.array([_patch_mean(darkness, w["rect_mm"], inset) for w in wedge])
+    measured_full = np.array([_patch_mean(darkness, r, inset) for r in full])
     rects = [w["rect_mm"] for w in wedge] + list(full)
     curves = _coverage_curves(burn_map, rects, px_mm, inset)
     values = np.concatenate([measured, measured_full])
@@ -600,7 +617,7 @@ def read_card(
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
 
     grid = layout.get("grid", [])
-    grid_dark = [_trimmed_mean(darkness[_rect_mask(shape, g["rect_mm"], inset)]) for g in grid]
+    grid_dark = [_patch_mean(darkness, g["rect_mm"], inset) for g in grid]
     return CardReading(
         card_id=str(layout.get("card_id", "")),
         registration_rms_px=rms,
