@@ -479,15 +479,22 @@ def _edge_blur_mm(rectified_gray: np.ndarray, burn_map: np.ndarray, px_mm: float
 
 
 def _global_refusal(gray: np.ndarray) -> CardRefused | None:
-    """Why no board was found, when the whole photo says so."""
+    """Why no board was found, when the whole photo says so: clipped white, or every edge spread wide."""
     clipped = float((gray >= _CLIP_LEVEL).mean())
     if clipped > 0.25:
         return CardRefused("clipped", "The photo is overexposed: the card's highlights are clipped. Expose darker.")
-    small = cv2.resize(gray, None, fx=1000 / max(gray.shape), fy=1000 / max(gray.shape), interpolation=cv2.INTER_AREA)
-    lap = cv2.Laplacian(small.astype(np.float32), cv2.CV_32F)
-    spread = float(np.percentile(small, 99) - np.percentile(small, 1)) + 1e-6
-    if float(lap.var()) / spread**2 < 2e-4:
-        return CardRefused("blurred", "The photo is too blurred to read: hold the camera still and focus on the card.")
+    factor = min(1.0, 1000 / max(gray.shape))
+    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float32)
+    # A step of contrast C blurred by a Gaussian of sigma s has a steepest slope of C / (s √(2π)).
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3) / 8
+    steepest = float(np.percentile(np.hypot(gx, gy), 99.9)) + 1e-6
+    contrast = float(np.percentile(small, 99) - np.percentile(small, 1))
+    sigma = contrast / (steepest * np.sqrt(2 * np.pi))
+    if contrast > 40 and sigma > 2.0:
+        return CardRefused(
+            "blurred", "The photo is too blurred to find the card: hold the camera still and focus on the card."
+        )
     return None
 
 
