@@ -14,9 +14,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import io
+
 import cv2
 import numpy as np
+from PIL import Image
 
+_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
 _DETECT_EDGE = 2000  # the board is found on a copy this long; corners are then refined on the full photo
 _SAMPLE_MM = 0.1  # card-space sampling for the photometric read
 _MIN_CORNERS = 6
@@ -104,7 +108,18 @@ class CardReading:
 
 def _photo_rgb(photo: bytes | np.ndarray) -> np.ndarray:
     if isinstance(photo, bytes | bytearray | memoryview):
-        decoded = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
+        data = np.frombuffer(photo, dtype=np.uint8)
+        flag = cv2.IMREAD_COLOR
+        try:
+            with Image.open(io.BytesIO(photo)) as probe:
+                megapixels = probe.size[0] * probe.size[1] / 1e6
+        except (OSError, ValueError):
+            megapixels = 0.0
+        # A phone photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
+        # stay well within a tenth of a card pixel.
+        if megapixels > _FULL_DECODE_MP:
+            flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
+        decoded = cv2.imdecode(data, flag)
         if decoded is None:
             raise CardRefused("no_board", "The photo could not be decoded as an image.")
         return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
@@ -284,7 +299,7 @@ def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int]
     centre = np.array([[cw / 2, ch / 2], [cw / 2 + step, ch / 2]], dtype=np.float64)
     pc = mapping.to_photo(centre)
     per_sample = float(np.hypot(*(pc[1] - pc[0])))
-    linear = _SRGB_TO_LINEAR[photo]
+    linear = cv2.LUT(photo, _SRGB_TO_LINEAR)
     scale = 1.0
     if per_sample > 1.5:
         scale = 1.0 / per_sample
@@ -295,14 +310,17 @@ def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int]
     return out, per_sample
 
 
-def _rect_mask(shape, rect_mm, inset_mm: float) -> np.ndarray:
-    mask = np.zeros(shape, dtype=bool)
+def _rect_slices(shape, rect_mm, inset_mm: float) -> tuple[slice, slice]:
     x, y, w, h = (float(v) for v in rect_mm)
     s = _SAMPLE_MM
-    x0, y0 = int(np.ceil((x + inset_mm) / s)), int(np.ceil((y + inset_mm) / s))
-    x1, y1 = int(np.floor((x + w - inset_mm) / s)), int(np.floor((y + h - inset_mm) / s))
-    if x1 > x0 and y1 > y0:
-        mask[max(y0, 0) : y1, max(x0, 0) : x1] = True
+    x0, y0 = max(int(np.ceil((x + inset_mm) / s)), 0), max(int(np.ceil((y + inset_mm) / s)), 0)
+    x1, y1 = min(int(np.floor((x + w - inset_mm) / s)), shape[1]), min(int(np.floor((y + h - inset_mm) / s)), shape[0])
+    return slice(y0, max(y1, y0)), slice(x0, max(x1, x0))
+
+
+def _rect_mask(shape, rect_mm, inset_mm: float) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[_rect_slices(shape, rect_mm, inset_mm)] = True
     return mask
 
 
@@ -351,11 +369,9 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0.5, trim: float = 0.1) -> float:
     """Trimmed mean of a patch's interior over blocks of `block_mm`: the blocks average the halftone's texture
     (trimming single samples would cut the dots of a light patch), and trimming blocks drops dust and knots."""
-    mask = _rect_mask(image.shape[:2], rect_mm, inset_mm)
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    patch = image[_rect_slices(image.shape[:2], rect_mm, inset_mm)]
+    if patch.size == 0:
         return float("nan")
-    patch = image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     b = max(1, int(round(block_mm / _SAMPLE_MM)))
     h, w = (patch.shape[0] // b) * b, (patch.shape[1] // b) * b
     if h == 0 or w == 0:
@@ -454,28 +470,41 @@ def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, floa
 
 
 def _edge_blur_mm(rectified_gray: np.ndarray, burn_map: np.ndarray, px_mm: float, board_rect) -> float:
-    """Gaussian sigma (mm) that makes the card's own board rendering best match the photo's board."""
+    """Gaussian sigma (mm) that makes the card's own board rendering best match the photo's board.
+
+    Looked for on a strip along the board's top edge (markers and squares: sharp edges in every direction).
+    """
     shape = rectified_gray.shape
-    ideal = cv2.resize((~burn_map).astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    mask = _rect_mask(shape, board_rect, -0.0)
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    photo = rectified_gray[y0:y1, x0:x1]
+    x, y, w, h = (float(v) for v in board_rect)
+    strip = _rect_slices(shape, (x, y, w, min(h, 0.25 * w)), 0.0)
+    photo = rectified_gray[strip]
     finite = np.isfinite(photo)
-    if finite.mean() < 0.5:
+    if photo.size == 0 or finite.mean() < 0.5:
         return float("inf")
-    p = np.where(finite, photo, np.nanmean(photo))
-    best, best_score = 0.0, -np.inf
-    for sigma_mm in np.arange(0.0, 0.81, 0.025):
+    photo = np.where(finite, photo, np.nanmean(photo)).astype(np.float32)
+    sy, sx = strip
+    factor = px_mm / _SAMPLE_MM
+    by0, by1 = int(sy.start * _SAMPLE_MM / px_mm), int(np.ceil(sy.stop * _SAMPLE_MM / px_mm))
+    bx0, bx1 = int(sx.start * _SAMPLE_MM / px_mm), int(np.ceil(sx.stop * _SAMPLE_MM / px_mm))
+    ideal = (~burn_map[by0:by1, bx0:bx1]).astype(np.float32)
+    if factor != 1.0:
+        ideal = cv2.resize(ideal, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    ideal = ideal[: photo.shape[0], : photo.shape[1]]
+    photo = photo[: ideal.shape[0], : ideal.shape[1]]
+    a = photo - photo.mean()
+    na = float(np.sqrt((a * a).sum())) + 1e-12
+
+    def score(sigma_mm: float) -> float:
         sigma = sigma_mm / _SAMPLE_MM
-        # Rendering and photo both went through the same card-grid sampling, so sigma is the photo's extra blur.
-        ref = ideal if sigma < 0.3 else cv2.GaussianBlur(ideal, (0, 0), sigma)
-        r = ref[y0:y1, x0:x1]
-        a, b = p - p.mean(), r - r.mean()
-        score = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
-        if score > best_score:
-            best, best_score = float(sigma_mm), score
-    return best
+        r = ideal if sigma < 0.3 else cv2.GaussianBlur(ideal, (0, 0), sigma)
+        b = r - r.mean()
+        return float((a * b).sum() / (na * np.sqrt((b * b).sum()) + 1e-12))
+
+    # coarse, then fine around the best
+    coarse = np.arange(0.0, 0.81, 0.1)
+    best = float(coarse[int(np.argmax([score(v) for v in coarse]))])
+    fine = np.clip(np.arange(best - 0.075, best + 0.076, 0.025), 0.0, None)
+    return float(fine[int(np.argmax([score(v) for v in fine]))])
 
 
 def _global_refusal(gray: np.ndarray) -> CardRefused | None:
