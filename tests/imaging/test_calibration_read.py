@@ -153,7 +153,7 @@ def test_a_photo_of_another_card_is_refused(card, other_card):
 
 
 def test_a_photo_without_a_card_is_refused(card):
-    wood = np.full((60, 80, 3), (0.6, 0.43, 0.27), np.float32)
+    wood = np.full((1200, 1600, 3), (0.6, 0.43, 0.27), np.float32)  # a bare board, sharp-edged
     with pytest.raises(CardRefused) as refused:
-        read_card(photograph(wood, 40.0), card)
+        read_card(photograph(wood, 160.0), card)
     assert refused.value.code == "no_board"
