@@ -80,6 +80,7 @@ IMAGING_PUBLIC = {
     "intaglio.imaging.jewellery",
     "intaglio.imaging.calibration",
     "intaglio.imaging.artwork.cli",  # the `intaglio engrave` command's entry point
+    "intaglio.imaging.calibration.cli",  # the `intaglio calibrate` command's entry point
     "intaglio.imaging.jewellery.vocabulary",  # the words analysis answers in: constants, no code
 }
 

@@ -10,6 +10,10 @@ def main() -> None:
         from intaglio.imaging.artwork.cli import main as engrave
 
         sys.exit(engrave(sys.argv[2:]))
+    if sys.argv[1:2] == ["calibrate"]:
+        from intaglio.imaging.calibration.cli import main as calibrate
+
+        sys.exit(calibrate(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intaglio.settings")
     from django.core.management import execute_from_command_line
 

@@ -10,6 +10,7 @@ if the profile is edited or deleted afterwards.
 
 from __future__ import annotations
 
+import secrets
 from typing import Literal
 
 import pydantic
@@ -26,6 +27,7 @@ from intaglio.imaging.artwork import (
     machines,
     materials,
 )
+from intaglio.imaging.calibration import CARD_MODES, check_card
 
 # The engine's own limits, so bad settings are refused at the edge rather than failing in the worker.
 AdjustmentParams = pydantic.create_model(
@@ -207,3 +209,45 @@ class JobSettings(ArtworkSettings):
         if problem:
             raise ValueError(problem)
         return self
+
+
+class CardSettings(pydantic.BaseModel):
+    """A material test card (engrave.card jobs): a material, a machine (`machine` or `machine_spec`), a dithering
+    mode and a line interval. `card_id` is drawn at random when the job is made, so a photo of the burned card finds
+    it (docs/card-format.md)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    material: str = pydantic.Field(description="A material name from GET /engrave/library.")
+    machine: str | None = pydantic.Field(default=None, description="A machine name from GET /engrave/library.")
+    machine_spec: MachineSpec | None = pydantic.Field(
+        default=None, description="A machine described in full, instead of `machine`."
+    )
+    mode: Literal[CARD_MODES] = "floyd-steinberg"  # type: ignore[valid-type]
+    line_interval_mm: float | None = pydantic.Field(
+        default=None, ge=0.01, le=0.5, description="Default: the coarser of the material's and the machine's."
+    )
+    card_id: int = pydantic.Field(default_factory=lambda: secrets.randbits(32), ge=0, lt=2**32)
+
+    @pydantic.field_validator("material")
+    @classmethod
+    def _known_material(cls, name: str) -> str:
+        return ArtworkSettings._known_material(name)
+
+    @pydantic.field_validator("machine")
+    @classmethod
+    def _known_machine(cls, name: str | None) -> str | None:
+        return ArtworkSettings._known_machine(name)
+
+    @pydantic.model_validator(mode="after")
+    def _one_machine_that_fits(self):
+        if (self.machine is None) == (self.machine_spec is None):
+            raise ValueError("give exactly one of machine (a library name) or machine_spec (a machine in full)")
+        machine, interval = self.engine_machine(), self.line_interval_mm
+        problem = check_card(material=self.material, machine=machine, mode=self.mode, line_interval_mm=interval)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def engine_machine(self) -> Machine:
+        """The machine the card is made for."""
+        return get_machine(self.machine) if self.machine_spec is None else self.machine_spec.engine_machine()

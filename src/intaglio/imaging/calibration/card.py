@@ -15,6 +15,7 @@ slots. `detect_card` reads it back from a photo with `cv2.aruco`, needing no kno
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass, field
@@ -67,8 +68,8 @@ class TestCard:
     layout: dict  # card.json, in millimetres from the card's top-left corner
     material: Material
     machine: Machine
-    # (name, burn mask of the part, power %, feed mm/min), in the order the G-code burns them
-    sections: list[tuple[str, np.ndarray, float, float]] = field(repr=False)
+    # (name, (row, column) of its top-left pixel, burn mask of the part, power %, feed mm/min), in burn order
+    sections: list[tuple[str, tuple[int, int], np.ndarray, float, float]] = field(repr=False)
 
     @property
     def card_id(self) -> int:
@@ -106,14 +107,24 @@ class TestCard:
         return self._artwork.png()
 
     def svg(self) -> str:
-        """The card's burned area as outlines.
+        """The card as an SVG in millimetres, the PNG embedded pixel for pixel (a trace would smear the wedge).
 
         Returns
         -------
         str
-            An SVG document in millimetres (the wedge pixel-exact).
         """
-        return self._artwork.svg()
+        h, w = self.burn.shape
+        data = base64.b64encode(self.png()).decode("ascii")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+            f'width="{self.layout["width_mm"]:g}mm" height="{self.layout["height_mm"]:g}mm" viewBox="0 0 {w} {h}">\n'
+            f"<title>Intaglio test card {self.layout['card_id']}</title>\n"
+            f'<image x="0" y="0" width="{w}" height="{h}" image-rendering="pixelated" '
+            f'style="image-rendering:pixelated" preserveAspectRatio="none" '
+            f'xlink:href="data:image/png;base64,{data}" href="data:image/png;base64,{data}"/>\n'
+            "</svg>\n"
+        )
 
     def gcode(self) -> str:
         """GRBL raster G-code for the card, as the engine writes it (M4 dynamic power, white runs skipped).
@@ -130,9 +141,7 @@ class TestCard:
         px = self.line_interval_mm
         suggested = self.layout["suggested"]
         parts = []
-        for index, (name, mask, power, feed) in enumerate(self.sections):
-            rows, cols = np.nonzero(mask)
-            r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        for index, (name, (r0, c0), mask, power, feed) in enumerate(self.sections):
             comment = f"{name}: {power:g} % at {feed:g} mm/min"
             if index == 0:
                 comment = (
@@ -141,11 +150,11 @@ class TestCard:
                     f"{px:g} mm line interval; origin at the card's bottom-left corner\n{comment}"
                 )
             parts.append(
-                self._as_artwork(mask[r0:r1, c0:c1]).gcode(
+                self._as_artwork(mask).gcode(
                     feed_mm_min=feed,
                     power_pct=power,
                     passes=suggested["passes"],
-                    origin=(c0 * px, (h - r1) * px),
+                    origin=(c0 * px, (h - r0 - mask.shape[0]) * px),
                     header_comment=comment,
                     return_home=index == len(self.sections) - 1,
                 )
@@ -283,6 +292,7 @@ class CardDetection:
     marker_ids: np.ndarray  # the board's markers found, (N,)
     charuco_ids: np.ndarray  # the board's chessboard corners found, (M,) (ids as cv2.aruco numbers them)
     charuco_corners: np.ndarray  # their positions in the photo, (M, 2) pixels
+    inverted: bool = False  # found as a negative: marks lighter than the surface
 
 
 def detect_card(image: np.ndarray, *, square_mm: float = 14.8, marker_mm: float = 12.0) -> CardDetection | None:
@@ -299,28 +309,31 @@ def detect_card(image: np.ndarray, *, square_mm: float = 14.8, marker_mm: float 
     Returns
     -------
     CardDetection or None
-        None when no card id can be read.
+        None when no card id can be read. Marks lighter than the surface (light-marking materials) are found too.
     """
     import cv2
 
     aruco = _aruco()
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     dictionary = aruco.getPredefinedDictionary(getattr(aruco, DICTIONARY))
-    _, ids, _ = aruco.ArucoDetector(dictionary, aruco.DetectorParameters()).detectMarkers(grey)
-    if ids is None:
-        return None
-    card_id = card_id_from_markers(ids.ravel())
-    if card_id is None:
-        return None
-    detector = aruco.CharucoDetector(board(card_id, square_mm=square_mm, marker_mm=marker_mm))
-    corners, corner_ids, _, found_ids = detector.detectBoard(grey)
-    empty = np.zeros(0, dtype=np.int32)
-    return CardDetection(
-        card_id=card_id,
-        marker_ids=empty if found_ids is None else found_ids.ravel(),
-        charuco_ids=empty if corner_ids is None else corner_ids.ravel(),
-        charuco_corners=np.zeros((0, 2), np.float32) if corners is None else corners.reshape(-1, 2),
-    )
+    markers = aruco.ArucoDetector(dictionary, aruco.DetectorParameters())
+    # Light-marking materials (slate, anodised aluminium) show the card as a negative.
+    for inverted, picture in ((False, grey), (True, 255 - grey)):
+        _, ids, _ = markers.detectMarkers(picture)
+        card_id = None if ids is None else card_id_from_markers(ids.ravel())
+        if card_id is None:
+            continue
+        detector = aruco.CharucoDetector(board(card_id, square_mm=square_mm, marker_mm=marker_mm))
+        corners, corner_ids, _, found_ids = detector.detectBoard(picture)
+        empty = np.zeros(0, dtype=np.int32)
+        return CardDetection(
+            card_id=card_id,
+            marker_ids=empty if found_ids is None else found_ids.ravel(),
+            charuco_ids=empty if corner_ids is None else corner_ids.ravel(),
+            charuco_corners=np.zeros((0, 2), np.float32) if corners is None else corners.reshape(-1, 2),
+            inverted=inverted,
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------------- the card
@@ -426,6 +439,58 @@ def _rect(x: int, y: int, w: int, h: int, interval: float) -> list[float]:
     return [round(v * interval, 4) for v in (x, y, w, h)]
 
 
+def _interval(material: Material, machine: Machine, line_interval_mm: float | None) -> float:
+    return float(line_interval_mm or max(material.line_interval_mm, machine.line_interval_mm))
+
+
+def _board_px(interval: float) -> tuple[int, int, int, int]:
+    """The marker bit, marker, square and outer margin, in whole lines."""
+    bit = math.ceil(BIT_MM / interval - 1e-9)
+    marker = MARKER_BITS * bit
+    square = marker + 2 * math.ceil(MARKER_MARGIN_BITS * bit - 1e-9)
+    return bit, marker, square, max(1, round(OUTER_MARGIN_MM / interval))
+
+
+def check_card(
+    *, material: str | Material, machine: str | Machine, mode: str, line_interval_mm: float | None = None
+) -> str:
+    """Why a test card cannot be made, without making it.
+
+    Parameters
+    ----------
+    material, machine : str, Material or Machine
+        A library name or a description of one.
+    mode : str
+        The halftoning mode.
+    line_interval_mm : float, optional
+        The distance between lines; by default the coarser of the material's and the machine's.
+
+    Returns
+    -------
+    str
+        A sentence for people, or "" when the card can be made.
+    """
+    material, machine = get_material(material), get_machine(machine)
+    if mode not in CARD_MODES:
+        return f"A test card is burned in a dithering mode; {mode!r} is not one of {', '.join(CARD_MODES)}."
+    interval = _interval(material, machine, line_interval_mm)
+    if not 0.01 <= interval <= 0.5:
+        return f"A line interval of {interval:g} mm is outside 0.01–0.5 mm."
+    try:
+        _suggestion(material, machine)
+    except CardError as unsuitable:
+        return str(unsuitable)
+    _, _, square, outer = _board_px(interval)
+    side = (SQUARES_X * square + 2 * outer) * interval
+    area_w, area_h = machine.work_area_mm
+    if side > min(area_w, area_h) + 1e-6:
+        return (
+            f"The test card is {side:.1f} × {side:.1f} mm at a {interval:g} mm line interval and does not fit the "
+            f"{machine.label}'s {area_w:g} × {area_h:g} mm work area."
+        )
+    return ""
+
+
 def make_card(
     *,
     material: str | Material,
@@ -457,28 +522,19 @@ def make_card(
         For a mode the card cannot show, a material the machine cannot mark, or a card larger than the work area.
     """
     material, machine = get_material(material), get_machine(machine)
-    if mode not in CARD_MODES:
-        raise CardError(f"A test card is burned in a dithering mode; {mode!r} is not one of {', '.join(CARD_MODES)}.")
-    interval = float(line_interval_mm or max(material.line_interval_mm, machine.line_interval_mm))
-    if not 0.01 <= interval <= 0.5:
-        raise CardError(f"A line interval of {interval:g} mm is outside 0.01–0.5 mm.")
+    problem = check_card(material=material, machine=machine, mode=mode, line_interval_mm=line_interval_mm)
+    if problem:
+        raise CardError(problem)
+    interval = _interval(material, machine, line_interval_mm)
     powers, speeds, (power, speed, passes) = grid_levels(material, machine)
     ids = marker_ids(card_id)
 
     def px(mm: float) -> int:
         return max(1, round(mm / interval))
 
-    bit = math.ceil(BIT_MM / interval - 1e-9)
-    marker = MARKER_BITS * bit
-    square = marker + 2 * math.ceil(MARKER_MARGIN_BITS * bit - 1e-9)
-    outer, gap = px(OUTER_MARGIN_MM), px(GAP_MM)
+    bit, marker, square, outer = _board_px(interval)
+    gap = px(GAP_MM)
     width = height = SQUARES_X * square + 2 * outer
-    area_w, area_h = machine.work_area_mm
-    if width * interval > area_w + 1e-6 or height * interval > area_h + 1e-6:
-        raise CardError(
-            f"The test card is {width * interval:.1f} × {height * interval:.1f} mm at a {interval:g} mm line "
-            f"interval and does not fit the {machine.label}'s {area_w:g} × {area_h:g} mm work area."
-        )
 
     burn = np.zeros((height, width), dtype=bool)
     layout_parts: dict[str, list] = {"wedge": [], "grid": [], "bare": [], "full": [], "labels": []}
@@ -545,10 +601,8 @@ def make_card(
     grid_right = grid_x0 + (GRID_SIZE - 1) * pitch + cell
     sections = []
     for order, (_, _, _, x, y, cell_power, cell_speed) in enumerate(sorted(cells), 1):
-        mask = np.zeros_like(burn)
-        mask[y : y + cell, x : x + cell] = True
-        burn |= mask
-        sections.append((f"grid cell {order}", mask, cell_power, cell_speed))
+        burn[y : y + cell, x : x + cell] = True
+        sections.append((f"grid cell {order}", (y, x), np.ones((cell, cell), dtype=bool), cell_power, cell_speed))
         layout_parts["grid"].append(
             {
                 "rect_mm": _rect(x, y, cell, cell, interval),
@@ -595,7 +649,10 @@ def make_card(
     rest = frame.copy()
     for x, y, w, h in extras:
         rest[y : y + h, x : x + w] = burn[y : y + h, x : x + w]
-    sections.append(("board, wedge, labels and full patch", rest, power, speed))
+    rows, cols = np.nonzero(rest)
+    r0, c0 = int(rows.min()), int(cols.min())
+    rest = rest[r0 : rows.max() + 1, c0 : cols.max() + 1]
+    sections.append(("board, wedge, labels and full patch", (r0, c0), rest, power, speed))
 
     layout = {
         "format": FORMAT_VERSION,
@@ -604,7 +661,7 @@ def make_card(
         "height_mm": round(height * interval, 4),
         "width_px": width,
         "height_px": height,
-        "dpi": 25.4 / interval,
+        "dpi": round(25.4 / interval, 6),
         "line_interval_mm": interval,
         "material": material.name,
         "machine": machine.name,
