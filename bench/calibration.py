@@ -246,10 +246,8 @@ def main(argv=None) -> int:
         te = np.array([e for _, e in reading.tone_response])
         tone_err = float(np.max(np.abs(te - tw)) / max(tw.max() - tw.min(), 1e-6) * 100)
         g = np.array(truth["grid"])
-        chosen = next(
-            j for j, c in enumerate(card.layout["grid"])
-            if c["power_pct"] == reading.best_cell["power_pct"] and c["speed_mm_min"] == reading.best_cell["speed_mm_min"]
-        )  # fmt: skip
+        best = (reading.best_cell["power_pct"], reading.best_cell["speed_mm_min"])
+        chosen = next(j for j, c in enumerate(card.layout["grid"]) if (c["power_pct"], c["speed_mm_min"]) == best)
         cell_ok = g[chosen] >= g.max() - 0.05
         row = {
             "detected": True, "d_err": d_err, "reg": reading.registration_rms_px, "reg_true": reg_true,
@@ -266,7 +264,9 @@ def main(argv=None) -> int:
     refusal_rows = []
     base_spec = CARDS[0]
     card = cards[base_spec]
-    foreign = make_card(material=base_spec[0], machine=base_spec[1], mode=base_spec[2], card_id=int(rng.integers(1, 2**31)))
+    foreign = make_card(
+        material=base_spec[0], machine=base_spec[1], mode=base_spec[2], card_id=int(rng.integers(1, 2**31))
+    )
     for j in range(args.refusals):
         for expected in ("foreign_card", "blurred", "clipped"):
             burned = foreign if expected == "foreign_card" else card
@@ -298,7 +298,8 @@ def main(argv=None) -> int:
         s12 = np.array([r["s12"] for r in ok])
         lines = [
             ("registration RMS (corners)", f"median {np.median(reg):.3f}, max {reg.max():.3f} card px", "≤ 0.5"),
-            ("registration RMS (truth)", f"median {np.median(reg_true):.3f}, max {reg_true.max():.3f} card px", "≤ 0.5"),
+            ("registration RMS (truth)", f"median {np.median(reg_true):.3f}, max {reg_true.max():.3f} card px",
+             "≤ 0.5"),
             ("mark diameter |error|", f"median {np.median(d_err):.4f}, max {d_err.max():.4f} mm, "
              f"{(d_err <= 0.01).mean():.0%} within 0.01", "≤ 0.01 mm"),
             ("tone response max error", f"median {np.median(tone):.2f} %, max {tone.max():.2f} %, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -157,3 +159,26 @@ def test_a_photo_without_a_card_is_refused(card):
     with pytest.raises(CardRefused) as refused:
         read_card(photograph(wood, 160.0), card)
     assert refused.value.code == "no_board"
+
+
+def test_the_command_reads_a_photo_against_card_json(card, reflect_015, tmp_path, capsys):
+    from intaglio.imaging.calibration.cli import main
+
+    (tmp_path / "card.json").write_text(card.json(), encoding="utf-8")
+    (tmp_path / "card.png").write_bytes(card.png())
+    (tmp_path / "photo.jpg").write_bytes(photograph(reflect_015, card.layout["width_mm"], seed=5))
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json"), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert abs(body["mark_diameter_mm"] - 0.15) <= 0.01
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json")]) == 0
+    assert "mark diameter" in capsys.readouterr().out
+
+
+def test_the_command_says_why_it_refuses(card, reflect_015, tmp_path, capsys):
+    from intaglio.imaging.calibration.cli import main
+
+    (tmp_path / "card.json").write_text(card.json(), encoding="utf-8")
+    (tmp_path / "card.png").write_bytes(card.png())
+    (tmp_path / "photo.jpg").write_bytes(photograph(reflect_015, card.layout["width_mm"], exposure=3.0))
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json")]) == 2
+    assert "refused (clipped)" in capsys.readouterr().out

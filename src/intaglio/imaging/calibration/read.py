@@ -10,11 +10,10 @@ the scan line widened by a disc), best explain the measured wedge darkness.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
-
-import io
 
 import cv2
 import numpy as np
