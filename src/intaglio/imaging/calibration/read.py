@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -80,7 +80,7 @@ class CardReading:
     tilt_deg: float = 0.0
     corners: int = 0
     lighting_span: float = 0.0
-    # For benches and diagnostics: card pixel (x, y) → photo pixel (x, y).
+    # For benches and diagnostics: card pixel (x, y) → pixel (x, y) of the photo as given.
     mapping: Any = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -105,7 +105,8 @@ class CardReading:
 # Inputs
 
 
-def _photo_rgb(photo: bytes | np.ndarray) -> np.ndarray:
+def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
+    """RGB uint8, and how many photo pixels each of its pixels spans (JPEGs of many megapixels decode reduced)."""
     if isinstance(photo, bytes | bytearray | memoryview):
         data = np.frombuffer(photo, dtype=np.uint8)
         flag = cv2.IMREAD_COLOR
@@ -121,13 +122,14 @@ def _photo_rgb(photo: bytes | np.ndarray) -> np.ndarray:
         decoded = cv2.imdecode(data, flag)
         if decoded is None:
             raise CardRefused("no_board", "The photo could not be decoded as an image.")
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
+        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced
     array = np.asarray(photo)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.dtype != np.uint8:
         array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(array[:, :, :3])
+    return np.ascontiguousarray(array[:, :, :3]), 1.0
 
 
 def _layout_and_png(card: Any, card_png: bytes | np.ndarray | None) -> tuple[dict, np.ndarray]:
@@ -195,13 +197,15 @@ class Mapping:
     k1: float
     centre: tuple[float, float]
     norm: float
+    scale: float = 1.0  # photo pixels per pixel of the (possibly reduced) image the mapping was fitted on
 
     def to_photo(self, points: np.ndarray) -> np.ndarray:
         p = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), self.homography).reshape(-1, 2)
-        return _distort(p, self.k1, self.centre, self.norm)
+        return (_distort(p, self.k1, self.centre, self.norm) + 0.5) * self.scale - 0.5
 
     def to_card(self, points: np.ndarray) -> np.ndarray:
-        u = _undistort(points.reshape(-1, 2).astype(np.float64), self.k1, self.centre, self.norm)
+        points = (points.reshape(-1, 2).astype(np.float64) + 0.5) / self.scale - 0.5
+        u = _undistort(points, self.k1, self.centre, self.norm)
         inverse = np.linalg.inv(self.homography)
         return cv2.perspectiveTransform(u.reshape(-1, 1, 2), inverse).reshape(-1, 2)
 
@@ -565,7 +569,7 @@ def read_card(
     >>> reading.as_json()["mark_diameter_mm"]  # doctest: +SKIP
     0.121
     """
-    rgb = _photo_rgb(photo)
+    rgb, reduced = _photo_rgb(photo)
     layout, burn_map = _layout_and_png(card_layout, card_png)
     px_mm = 25.4 / float(layout["dpi"])
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -621,7 +625,7 @@ def read_card(
     white_mask = _white_mask(layout, burn_map, px_mm, shape, clearance_mm=1.0)
     white_vals = rectified[white_mask]
     clip_linear = _SRGB_TO_LINEAR[_CLIP_LEVEL]
-    clipped = float((np.nanmax(white_vals, axis=1) >= clip_linear).mean()) if white_vals.size else 0.0
+    clipped = float((np.nan_to_num(white_vals, nan=0.0).max(axis=1) >= clip_linear).mean()) if white_vals.size else 0.0
     if clipped > _MAX_CLIPPED:
         raise CardRefused(
             "clipped", f"The photo is overexposed: {clipped:.0%} of the bare card is clipped white. Expose darker."
@@ -667,7 +671,7 @@ def read_card(
         tilt_deg=tilt,
         corners=n_in,
         lighting_span=span,
-        mapping=mapping,
+        mapping=replace(mapping, scale=reduced),
     )
 
 
