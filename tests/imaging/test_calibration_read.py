@@ -23,7 +23,7 @@ def other_card():
     return make_card(material="birch-plywood", machine="diode-10w", card_id=0x777)
 
 
-def burned(card, diameter_mm: float, mark_darkness: float = 0.7) -> np.ndarray:
+def burned(card, diameter_mm: float, mark_darkness: float = 0.7, surface=(0.6, 0.43, 0.27)) -> np.ndarray:
     """Linear RGB reflectance of the card burned with strokes `diameter_mm` wide, 2 samples per card pixel.
 
     Each run of fired pixels is a capsule: the run's stretch of its scan line widened by a disc. Drawn run by run
@@ -49,8 +49,7 @@ def burned(card, diameter_mm: float, mark_darkness: float = 0.7) -> np.ndarray:
             cover = np.clip(radius - dist + 0.5, 0.0, 1.0)
             np.maximum(canvas[y0:y1, x0:x1], cover, out=canvas[y0:y1, x0:x1])
     cover = cv2.resize(canvas, (w * 2, h * 2), interpolation=cv2.INTER_AREA)
-    wood = np.array([0.6, 0.43, 0.27], np.float32)
-    return wood * (1 - mark_darkness * cover[..., None])
+    return np.array(surface, np.float32) * (1 - mark_darkness * cover[..., None])
 
 
 def photograph(
@@ -118,6 +117,14 @@ def test_thin_marks_are_measured_too(card):
     reading = read_card(photograph(burned(card, 0.075), card.layout["width_mm"], angle_deg=-140, seed=3), card)
     assert abs(reading.mark_diameter_mm - 0.075) <= 0.01
     assert reading.tone_response[-1][1] == pytest.approx(0.75, abs=0.04)
+
+
+def test_light_marks_on_a_dark_material_are_read_as_a_negative():
+    slate = make_card(material="slate", machine="diode-10w", card_id=0x51A7E)
+    reflect = burned(slate, 0.15, mark_darkness=-2.5, surface=(0.1, 0.1, 0.11))  # grey-white marks on slate
+    reading = read_card(photograph(reflect, slate.layout["width_mm"], exposure=1.5, seed=6), slate)
+    assert abs(reading.mark_diameter_mm - 0.15) <= 0.01
+    assert reading.tone_response[-1][1] == pytest.approx(1.0, abs=0.03)
 
 
 def test_the_card_png_serves_as_well_as_the_card(card, reflect_015):

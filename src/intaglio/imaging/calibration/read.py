@@ -573,6 +573,10 @@ def read_card(
     spec = layout["board"]
     board, dictionary, our_ids = _board(spec)
 
+    # On a light-marking material (slate, anodised aluminium) the burned board is a negative.
+    light_marking = layout.get("polarity") == "light"
+    if light_marking:
+        gray = 255 - gray
     # Markers are found on a smaller copy (fast), the chessboard corners on the full photo (precise).
     scale = min(1.0, _DETECT_EDGE / max(gray.shape))
     small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -617,7 +621,7 @@ def read_card(
     rectified, _ = _rectify(rgb, mapping, burn_map.shape, px_mm)
     shape = rectified.shape[:2]
 
-    # Clipping, on the unburned card (before linear light).
+    # Clipping, on the unburned card.
     white_mask = _white_mask(layout, burn_map, px_mm, shape, clearance_mm=1.0)
     white_vals = rectified[white_mask]
     clip_linear = _SRGB_TO_LINEAR[_CLIP_LEVEL]
@@ -628,7 +632,7 @@ def read_card(
         )
 
     gray_lin = rectified @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-    blur = _edge_blur_mm(gray_lin, burn_map, px_mm, spec["rect_mm"])
+    blur = _edge_blur_mm(-gray_lin if light_marking else gray_lin, burn_map, px_mm, spec["rect_mm"])
     if blur > _MAX_BLUR_MM:
         raise CardRefused(
             "blurred", f"The photo is too blurred to read (edges spread {blur:.2f} mm): hold still and focus."
@@ -636,7 +640,10 @@ def read_card(
 
     white = _fit_white(rectified, white_mask)
     reflectance = rectified / np.maximum(white, 1e-6)
+    # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
     darkness = 1.0 - reflectance @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    if light_marking:
+        darkness = -darkness
     span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
 
     inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
