@@ -4,7 +4,7 @@
 
 The burn and the photo are simulated here, independently of the engine's dot-gain code: each fired pixel of the
 card's burn map leaves its stretch of the scan line widened by a disc of the true mark diameter (the union of those
-strokes, sampled at 60 × 6 points in each card pixel); each part's marks are as dark as the material's response to the
+strokes, sampled at 96 × 12 points in each card pixel); each part's marks are as dark as the material's response to the
 energy it was burned at (concave, S-shaped, or charring lighter at high energy). The photo: a pinhole camera at any
 rotation and up to 35° of tilt, barrel distortion, a lighting gradient up to 40 %, a white-balance shift, optical
 blur, shot and read noise, JPEG quality 70–90, 8–24 MP. Truth is the rendered coverage (what fraction of each
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from intaglio.imaging.calibration import CardRefused, make_card, read_card  # noqa: E402
 
-SY, SX = 60, 6  # sample points per card pixel, across and along the scan lines
+SY, SX = 96, 12  # sample points per card pixel, across and along the scan lines (the caps of thin marks need both)
 CARDS = [("birch-plywood", "diode-10w", "floyd-steinberg"), ("maple", "diode-10w", "floyd-steinberg")]
 
 
