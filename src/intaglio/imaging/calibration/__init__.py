@@ -32,3 +32,8 @@ __all__ = [
     "marker_ids",
     "wedge_grey",
 ]
+
+# Reading a photo of a burned card (read.py).
+from intaglio.imaging.calibration.read import CardReading, CardRefused, best_cell, read_card  # noqa: E402
+
+__all__ += ["CardReading", "CardRefused", "best_cell", "read_card"]

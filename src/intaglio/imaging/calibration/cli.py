@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--interval", type=float, help="line interval in mm (default: the material's and machine's)")
     card.add_argument("--card-id", help="the card's id, 8 hex digits (default: random)")
     card.add_argument("--out", type=Path, default=Path("."), help="output directory (default: here)")
+    _add_read(commands)
     return parser
 
 
@@ -52,6 +53,8 @@ def _machine(args, parser):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "read":
+        return _read(args, parser)
     from intaglio.imaging.artwork.library import UnknownName
     from intaglio.imaging.calibration import CardError, make_card
 
@@ -85,4 +88,58 @@ def main(argv: list[str] | None = None) -> int:
         f"{layout['machine']}, {layout['mode']} at {layout['line_interval_mm']:g} mm → "
         f"{args.out}/card.png, card.gcode, card.svg, card.json"
     )
+    return 0
+
+
+# ------------------------------------------------------------------------------------- `intaglio calibrate read`
+
+
+def _add_read(commands) -> None:
+    read = commands.add_parser(
+        "read",
+        help="read a photo of a burned test card",
+        description="Measure a burned test card from a photo: the mark diameter, the mode's tone response and the "
+        "grid cell to use. Needs the card's card.json and its card.png (looked for beside card.json).",
+    )
+    read.add_argument("photo", type=Path, metavar="PHOTO", help="the photo of the burned card (JPEG, PNG, …)")
+    read.add_argument("--card", type=Path, required=True, help="the card's card.json")
+    read.add_argument("--card-png", type=Path, help="the card's PNG (default: card.png beside card.json)")
+    read.add_argument("--json", action="store_true", help="print the reading as JSON")
+
+
+def _read(args, parser) -> int:
+    from intaglio.imaging.calibration import CardRefused, read_card
+
+    try:
+        layout = json.loads(args.card.read_text(encoding="utf-8"))
+        png_path = args.card_png or args.card.with_suffix(".png")
+        if not png_path.exists():
+            png_path = args.card.parent / "card.png"
+        card_png = png_path.read_bytes()
+        photo = args.photo.read_bytes()
+    except (OSError, ValueError) as unusable:
+        parser.error(str(unusable))
+    try:
+        reading = read_card(photo, layout, card_png=card_png)
+    except CardRefused as refused:
+        if args.json:
+            print(json.dumps({"refused": refused.code, "message": refused.message}))
+        else:
+            print(f"✗ refused ({refused.code}): {refused.message}")
+        return 2
+    body = reading.as_json()
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    tone = "  ".join(f"{n:.2f}→{e:.2f}" for n, e in body["tone_response"])
+    cell = body["best_cell"]
+    lines = [
+        f"✓ card {body['card_id']}: registered to {body['registration_rms_px']:.2f} card px ({body['corners']} "
+        f"corners), tilt {body['tilt_deg']:.0f}°, blur {body['blur_mm']:.2f} mm",
+        f"  mark diameter   {body['mark_diameter_mm']:.3f} mm (fit residual {body['residual']:.3f})",
+        f"  tone response   {tone}",
+    ]
+    if cell:
+        lines.append(f"  use             {cell['power_pct']:g} % at {cell['speed_mm_min']:g} mm/min")
+    print("\n".join(lines))
     return 0

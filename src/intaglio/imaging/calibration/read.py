@@ -1,0 +1,705 @@
+"""Reading a photo of a burned material test card: registration, lighting, patch tones and the mark diameter.
+
+The card (``card.json`` plus its PNG, which is the burn map: black pixels fire) carries a ChArUco board. The
+reader finds the board, maps card millimetres into the photo (a homography with one radial-distortion term, fitted
+to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
+smooth white surface fitted to the unburned margin and bare patches, and measures trimmed patch means. The mark
+diameter is the stroke width that makes the card's own wedge bits, burned as strokes (each fired pixel's stretch of
+the scan line widened by a disc), best explain the measured wedge darkness.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
+_DETECT_EDGE = 2000  # the board is found on a copy this long; corners are then refined on the full photo
+_SAMPLE_MM = 0.1  # card-space sampling for the photometric read
+_MIN_CORNERS = 6
+_MAX_TILT_DEG = 60.0
+_MAX_BLUR_MM = 0.25  # Gaussian sigma of the edges on the card, in millimetres
+_INSET_MM = 0.8
+_CLIP_LEVEL = 250
+_MAX_CLIPPED = 0.02  # fraction of the unburned card that may sit at the top of the range
+_SUPERSAMPLE = 10  # sample points per card pixel, each way, for the stroke model
+_DIAMETERS = np.arange(0.01, 0.4005, 0.0005)
+
+
+class CardRefused(Exception):  # noqa: N818 - the house name for this refusal
+    """The photo cannot be read as this card; nothing is stored.
+
+    Parameters
+    ----------
+    code : str
+        One of ``no_board``, ``blurred``, ``clipped``, ``oblique``, ``foreign_card``.
+    message : str
+        A sentence for the person who took the photo.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CardReading:
+    """What a photo of a burned test card says about the material, machine and mode.
+
+    Attributes
+    ----------
+    registration_rms_px : float
+        RMS distance, in card pixels, between the detected board corners and where the fitted mapping puts them.
+    mark_diameter_mm : float
+        Width of a burned stroke that best explains the wedge.
+    tone_response : list of [float, float]
+        ``[nominal, effective]`` coverage for each wedge step (effective: fraction of the surface the marks cover).
+    best_cell : dict
+        ``{"power_pct", "speed_mm_min"}`` of the grid cell to use.
+    residual : float
+        RMS misfit of the stroke model over the wedge and full patches, in coverage units.
+    """
+
+    card_id: str
+    registration_rms_px: float
+    mark_diameter_mm: float
+    tone_response: list[list[float]]
+    best_cell: dict[str, float]
+    residual: float
+    mark_darkness: float = 0.0
+    wedge_coverage: list[float] = field(default_factory=list)
+    grid_darkness: list[float] = field(default_factory=list)
+    blur_mm: float = 0.0
+    tilt_deg: float = 0.0
+    corners: int = 0
+    lighting_span: float = 0.0
+    # For benches and diagnostics: card pixel (x, y) → pixel (x, y) of the photo as given.
+    mapping: Any = field(default=None, repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """The reading as plain JSON values."""
+        return {
+            "card_id": self.card_id,
+            "registration_rms_px": round(self.registration_rms_px, 4),
+            "mark_diameter_mm": round(self.mark_diameter_mm, 4),
+            "tone_response": [[round(n, 4), round(e, 4)] for n, e in self.tone_response],
+            "best_cell": self.best_cell,
+            "residual": round(self.residual, 5),
+            "mark_darkness": round(self.mark_darkness, 4),
+            "grid_darkness": [round(v, 4) for v in self.grid_darkness],
+            "blur_mm": round(self.blur_mm, 4),
+            "tilt_deg": round(self.tilt_deg, 2),
+            "corners": self.corners,
+            "lighting_span": round(self.lighting_span, 4),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
+    """RGB uint8, and how many photo pixels each of its pixels spans (JPEGs of many megapixels decode reduced)."""
+    if isinstance(photo, bytes | bytearray | memoryview):
+        data = np.frombuffer(photo, dtype=np.uint8)
+        flag = cv2.IMREAD_COLOR
+        try:
+            with Image.open(io.BytesIO(photo)) as probe:
+                megapixels = probe.size[0] * probe.size[1] / 1e6
+        except (OSError, ValueError):
+            megapixels = 0.0
+        # A phone photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
+        # stay well within a tenth of a card pixel.
+        if megapixels > _FULL_DECODE_MP:
+            flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
+        decoded = cv2.imdecode(data, flag)
+        if decoded is None:
+            raise CardRefused("no_board", "The photo could not be decoded as an image.")
+        reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
+        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced
+    array = np.asarray(photo)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.dtype != np.uint8:
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(array[:, :, :3]), 1.0
+
+
+def _layout_and_png(card: Any, card_png: bytes | np.ndarray | None) -> tuple[dict, np.ndarray]:
+    if isinstance(card, str | bytes):
+        card = json.loads(card)
+    if isinstance(card, dict):
+        layout = card
+    elif hasattr(card, "layout"):
+        layout = card.layout() if callable(card.layout) else card.layout
+    elif hasattr(card, "as_json"):
+        layout = card.as_json()
+    else:
+        raise TypeError("card_layout: a card.json dictionary or a TestCard")
+    if card_png is None and hasattr(card, "burn"):
+        card_png = np.asarray(card.burn, dtype=bool)
+    if card_png is None and hasattr(card, "png"):
+        card_png = card.png()
+    if card_png is None:
+        raise TypeError("the card's PNG (its burn map) is needed: pass card_png or a TestCard")
+    if isinstance(card_png, bytes | bytearray | memoryview):
+        burn_map = cv2.imdecode(np.frombuffer(card_png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    else:
+        burn_map = np.asarray(card_png)
+        if burn_map.ndim == 3:
+            burn_map = burn_map[:, :, 0]
+        if burn_map.dtype == bool:
+            burn_map = np.where(burn_map, 0, 255).astype(np.uint8)
+    return layout, (burn_map < 128)
+
+
+def _dictionary(name: str):
+    key = name.upper()
+    key = key if key.startswith("DICT_") else "DICT_" + key
+    return cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, key))
+
+
+def _board(spec: dict):
+    dictionary = _dictionary(spec["dictionary"])
+    sx, sy = int(spec["squares_x"]), int(spec["squares_y"])
+    markers = (sx * sy) // 2
+    if "marker_ids" in spec:
+        ids = np.asarray(spec["marker_ids"], dtype=np.int32)
+    else:
+        ids = np.arange(markers, dtype=np.int32) + int(spec.get("first_marker_id", 0))
+    board = cv2.aruco.CharucoBoard((sx, sy), float(spec["square_mm"]), float(spec["marker_mm"]), dictionary, ids)
+    if spec.get("legacy_pattern"):
+        board.setLegacyPattern(True)
+    drawn = ids
+    if "rows" in spec:  # only some rows of the board are drawn: the others' ids never appear
+        rows = set(spec["rows"])
+        slots = [(r, c) for r in range(sy) for c in range(sx) if (r + c) % 2 == 1]
+        drawn = np.asarray([i for i, (r, _) in zip(ids, slots, strict=True) if r in rows])
+    return board, dictionary, set(drawn.tolist())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Geometry: card pixel (x, y) ↔ photo pixel (x, y)
+
+
+@dataclass
+class Mapping:
+    """Card pixel centres → photo pixels: a homography, then one radial term about the photo's centre."""
+
+    homography: np.ndarray
+    k1: float
+    centre: tuple[float, float]
+    norm: float
+    scale: float = 1.0  # photo pixels per pixel of the (possibly reduced) image the mapping was fitted on
+
+    def to_photo(self, points: np.ndarray) -> np.ndarray:
+        p = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), self.homography).reshape(-1, 2)
+        return (_distort(p, self.k1, self.centre, self.norm) + 0.5) * self.scale - 0.5
+
+    def to_card(self, points: np.ndarray) -> np.ndarray:
+        points = (points.reshape(-1, 2).astype(np.float64) + 0.5) / self.scale - 0.5
+        u = _undistort(points, self.k1, self.centre, self.norm)
+        inverse = np.linalg.inv(self.homography)
+        return cv2.perspectiveTransform(u.reshape(-1, 1, 2), inverse).reshape(-1, 2)
+
+
+def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    c = np.asarray(centre)
+    q = (p - c) / norm
+    r2 = (q * q).sum(axis=1, keepdims=True)
+    return c + q * (1.0 + k1 * r2) * norm
+
+
+def _undistort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    c = np.asarray(centre)
+    q = (p - c) / norm
+    u = q.copy()
+    for _ in range(8):
+        r2 = (u * u).sum(axis=1, keepdims=True)
+        u = q / (1.0 + k1 * r2)
+    return c + u * norm
+
+
+def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, int], inlier_px: float):
+    h, w = shape
+    centre = ((w - 1) / 2.0, (h - 1) / 2.0)
+    norm = float(np.hypot(w, h) / 2.0)
+    homography, inliers = cv2.findHomography(card_px, photo_px, cv2.RANSAC, inlier_px)
+    if homography is None:
+        raise CardRefused("no_board", "The board's corners do not fit a flat card.")
+    keep = inliers.ravel().astype(bool)
+    card_in, photo_in = card_px[keep], photo_px[keep]
+
+    def fit(k1: float):
+        u = _undistort(photo_in, k1, centre, norm)
+        hom, _ = cv2.findHomography(card_in, u, 0)
+        if hom is None:
+            return None, np.inf
+        m = Mapping(hom, k1, centre, norm)
+        err = m.to_photo(card_in) - photo_in
+        return m, float((err**2).sum())
+
+    # The radial term is found by a bracketing search: a handful of closed-form homography fits.
+    lo, hi = -0.35, 0.35
+    golden = (np.sqrt(5) - 1) / 2
+    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    fa, fb = fit(a)[1], fit(b)[1]
+    for _ in range(28):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - golden * (hi - lo)
+            fa = fit(a)[1]
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + golden * (hi - lo)
+            fb = fit(b)[1]
+    best, err_best = fit((lo + hi) / 2)
+    plain, err_plain = fit(0.0)
+    mapping = best if err_best < err_plain * 0.9 else plain
+    back = mapping.to_card(photo_in) - card_in
+    rms = float(np.sqrt((back**2).sum(axis=1).mean()))
+    return mapping, rms, int(keep.sum())
+
+
+def _tilt_deg(mapping: Mapping, card_shape: tuple[int, int]) -> float:
+    h, w = card_shape
+    c = np.array([[w / 2, h / 2], [w / 2 + 1, h / 2], [w / 2, h / 2 + 1]], dtype=np.float64)
+    p = mapping.to_photo(c)
+    jac = np.stack([p[1] - p[0], p[2] - p[0]], axis=1)
+    s = np.linalg.svd(jac, compute_uv=False)
+    return float(np.degrees(np.arccos(np.clip(s[1] / s[0], 0.0, 1.0))))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Photometry
+
+_SRGB_TO_LINEAR = np.array(
+    [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
+)
+
+
+def _rect_px(rect_mm, px_mm: float) -> tuple[float, float, float, float]:
+    x, y, w, h = (float(v) / px_mm for v in rect_mm)
+    return x, y, w, h
+
+
+def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int], px_mm: float, interp=None):
+    """The photo resampled on a card grid of `_SAMPLE_MM` steps, in linear light (float32 RGB)."""
+    ch, cw = card_px_shape
+    step = _SAMPLE_MM / px_mm  # card pixels per sample
+    gh, gw = int(round(ch / step)), int(round(cw / step))
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float64)
+    card = np.stack([(xs + 0.5) * step - 0.5, (ys + 0.5) * step - 0.5], axis=-1).reshape(-1, 2)
+    photo_xy = mapping.to_photo(card).reshape(gh, gw, 2)
+    # Photo pixels per sample: shrink the photo first (area-averaging in linear light) so sampling does not alias.
+    centre = np.array([[cw / 2, ch / 2], [cw / 2 + step, ch / 2]], dtype=np.float64)
+    pc = mapping.to_photo(centre)
+    per_sample = float(np.hypot(*(pc[1] - pc[0])))
+    linear = cv2.LUT(photo, _SRGB_TO_LINEAR)
+    scale = 1.0
+    if per_sample > 1.5:
+        scale = 1.0 / per_sample
+        linear = cv2.resize(linear, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    mx = ((photo_xy[..., 0] + 0.5) * scale - 0.5).astype(np.float32)
+    my = ((photo_xy[..., 1] + 0.5) * scale - 0.5).astype(np.float32)
+    out = cv2.remap(linear, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(np.nan,) * 3)
+    return out, per_sample
+
+
+def _rect_slices(shape, rect_mm, inset_mm: float) -> tuple[slice, slice]:
+    x, y, w, h = (float(v) for v in rect_mm)
+    s = _SAMPLE_MM
+    x0, y0 = max(int(np.ceil((x + inset_mm) / s)), 0), max(int(np.ceil((y + inset_mm) / s)), 0)
+    x1, y1 = min(int(np.floor((x + w - inset_mm) / s)), shape[1]), min(int(np.floor((y + h - inset_mm) / s)), shape[0])
+    return slice(y0, max(y1, y0)), slice(x0, max(x1, x0))
+
+
+def _rect_mask(shape, rect_mm, inset_mm: float) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[_rect_slices(shape, rect_mm, inset_mm)] = True
+    return mask
+
+
+def _white_mask(layout: dict, burn_map: np.ndarray, px_mm: float, shape, clearance_mm: float) -> np.ndarray:
+    """Unburned card: far from every fired pixel, inside the card's edge, plus the bare patches."""
+    fired = burn_map.astype(np.uint8)
+    fired_small = cv2.resize(fired, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) > 0
+    r = max(1, int(round(clearance_mm / _SAMPLE_MM)))
+    near = cv2.dilate(fired_small.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+    mask = near == 0
+    edge = max(1, int(round(1.5 / _SAMPLE_MM)))
+    mask[:edge, :] = mask[-edge:, :] = False
+    mask[:, :edge] = mask[:, -edge:] = False
+    for rect in layout.get("bare", []):
+        mask |= _rect_mask(shape, rect, clearance_mm)
+    return mask
+
+
+def _poly_terms(x: np.ndarray, y: np.ndarray, order: int = 2) -> np.ndarray:
+    return np.stack([x**i * y**j for i in range(order + 1) for j in range(order + 1 - i)], axis=-1)
+
+
+def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A smooth white surface per channel (2nd-order polynomial, trimmed refits) from the unburned card."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    step = max(1, xs.size // 40000)
+    ys, xs = ys[::step], xs[::step]
+    nx, ny = xs / w - 0.5, ys / h - 0.5
+    terms = _poly_terms(nx, ny)
+    gy, gx = np.mgrid[0:h, 0:w]
+    full_terms = _poly_terms(gx / w - 0.5, gy / h - 0.5)
+    white = np.empty_like(image)
+    for c in range(image.shape[2]):
+        v = image[ys, xs, c].astype(np.float64)
+        keep = np.isfinite(v)
+        for _ in range(3):
+            coef, *_ = np.linalg.lstsq(terms[keep], v[keep], rcond=None)
+            res = v - terms @ coef
+            mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
+            keep = np.isfinite(v) & (np.abs(res) < 2.5 * mad)
+        white[:, :, c] = (full_terms @ coef).astype(np.float32)
+    return white
+
+
+def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0.5, trim: float = 0.1) -> float:
+    """Trimmed mean of a patch's interior over blocks of `block_mm`: the blocks average the halftone's texture
+    (trimming single samples would cut the dots of a light patch), and trimming blocks drops dust and knots."""
+    patch = image[_rect_slices(image.shape[:2], rect_mm, inset_mm)]
+    if patch.size == 0:
+        return float("nan")
+    b = max(1, int(round(block_mm / _SAMPLE_MM)))
+    h, w = (patch.shape[0] // b) * b, (patch.shape[1] // b) * b
+    if h == 0 or w == 0:
+        return _trimmed_mean(patch.ravel(), trim)
+    blocks = patch[:h, :w].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
+    return _trimmed_mean(blocks.ravel(), trim)
+
+
+def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
+    v = np.sort(values[np.isfinite(values)])
+    if v.size == 0:
+        return float("nan")
+    k = int(v.size * trim)
+    return float(v[k : v.size - k].mean()) if v.size - 2 * k > 0 else float(v.mean())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The stroke model of the wedge
+
+
+def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach: int) -> np.ndarray:
+    """Sorted distances (card pixels) from sample points of `region` to the nearest fired scan-line stretch.
+
+    `bits` is the burn map round the region with a margin; `region` (x0, y0, x1, y1) indexes it. A fired pixel
+    (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SUPERSAMPLE` columns by
+    `_SUPERSAMPLE` rows in each pixel (a separable grid, jittered within each stratum).
+    """
+    s = _SUPERSAMPLE
+    x0, y0, x1, y1 = region
+    h, w = bits.shape
+    # Stratified, jittered positions (a fixed seed): no quantisation of thin strokes, and the same answer each time.
+    jitter = np.random.default_rng(0)
+    xs = (np.arange(x0, x1)[:, None] + (np.arange(s) + jitter.random((x1 - x0, s))) / s - 0.5).ravel()
+    ys = (np.arange(y0, y1)[:, None] + (np.arange(s) + jitter.random((y1 - y0, s))) / s - 0.5).ravel()
+    # Along each row: how far each sample x is from that row's nearest fired stretch.
+    dx = np.full((h, xs.size), np.inf, dtype=np.float32)
+    for r in range(h):
+        fired = np.flatnonzero(bits[r])
+        if fired.size:
+            k = np.clip(np.searchsorted(fired, xs), 1, fired.size - 1) if fired.size > 1 else np.zeros(xs.size, int)
+            left = np.abs(xs - fired[np.maximum(k - 1, 0)])
+            right = np.abs(xs - fired[k])
+            dx[r] = np.maximum(np.minimum(left, right) - 0.5, 0.0)
+    best = np.full((ys.size, xs.size), np.inf, dtype=np.float32)
+    base = np.rint(ys).astype(int)
+    for k in range(-reach, reach + 1):
+        rows = base + k
+        valid = (rows >= 0) & (rows < h)
+        dy2 = ((ys - rows) ** 2).astype(np.float32)[:, None]
+        d2 = dy2 + dx[np.clip(rows, 0, h - 1)] ** 2
+        d2[~valid] = np.inf
+        np.minimum(best, d2, out=best)
+    return np.sort(np.sqrt(best).ravel())
+
+
+def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> np.ndarray:
+    """Coverage of each rect's inset region by strokes of each diameter in `_DIAMETERS` (rows: rects)."""
+    reach = int(np.ceil(_DIAMETERS[-1] / 2 / px_mm)) + 1
+    margin = reach + 1
+    curves = []
+    for rect in rects:
+        x, y, w, h = _rect_px(rect, px_mm)
+        inset = inset_mm / px_mm
+        rx0, ry0 = int(np.ceil(x + inset)), int(np.ceil(y + inset))
+        rx1, ry1 = int(np.floor(x + w - inset)), int(np.floor(y + h - inset))
+        bx0, by0 = max(rx0 - margin, 0), max(ry0 - margin, 0)
+        bx1, by1 = min(rx1 + margin, burn_map.shape[1]), min(ry1 + margin, burn_map.shape[0])
+        bits = burn_map[by0:by1, bx0:bx1]
+        d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach)
+        radius_px = _DIAMETERS / 2.0 / px_mm
+        curves.append(np.searchsorted(d, radius_px, side="right") / max(d.size, 1))
+    return np.asarray(curves)
+
+
+def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, float, float]:
+    """Diameter, mark darkness and RMS misfit (coverage units) for darkness ≈ D · coverage(diameter)."""
+    num = curves @ darkness
+    den = (curves**2).sum(axis=1)
+    dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
+    sse = ((darkness[None, :] - dark[:, None] * curves) ** 2).sum(axis=1)
+    i = int(np.argmin(sse))
+    d = float(_DIAMETERS[i])
+    if 0 < i < len(sse) - 1:  # a parabola through the three best
+        a, b, c = sse[i - 1], sse[i], sse[i + 1]
+        denom = a - 2 * b + c
+        if denom > 0:
+            d += 0.5 * (a - c) / denom * float(_DIAMETERS[1] - _DIAMETERS[0])
+    j = min(max(i, 0), len(sse) - 1)
+    mark = float(dark[j])
+    residual = float(np.sqrt(sse[j] / darkness.size)) / max(mark, 1e-6)
+    return d, mark, residual
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks
+
+
+def _edge_blur_mm(rectified_gray: np.ndarray, burn_map: np.ndarray, px_mm: float, board_rect) -> float:
+    """Gaussian sigma (mm) that makes the card's own board rendering best match the photo's board.
+
+    Looked for on a strip along the board's top edge (markers and squares: sharp edges in every direction).
+    """
+    shape = rectified_gray.shape
+    x, y, w, h = (float(v) for v in board_rect)
+    strip = _rect_slices(shape, (x, y, w, min(h, 0.25 * w)), 0.0)
+    photo = rectified_gray[strip]
+    finite = np.isfinite(photo)
+    if photo.size == 0 or finite.mean() < 0.5:
+        return float("inf")
+    photo = np.where(finite, photo, np.nanmean(photo)).astype(np.float32)
+    sy, sx = strip
+    factor = px_mm / _SAMPLE_MM
+    by0, by1 = int(sy.start * _SAMPLE_MM / px_mm), int(np.ceil(sy.stop * _SAMPLE_MM / px_mm))
+    bx0, bx1 = int(sx.start * _SAMPLE_MM / px_mm), int(np.ceil(sx.stop * _SAMPLE_MM / px_mm))
+    ideal = (~burn_map[by0:by1, bx0:bx1]).astype(np.float32)
+    if factor != 1.0:
+        ideal = cv2.resize(ideal, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    ideal = ideal[: photo.shape[0], : photo.shape[1]]
+    photo = photo[: ideal.shape[0], : ideal.shape[1]]
+    a = photo - photo.mean()
+    na = float(np.sqrt((a * a).sum())) + 1e-12
+
+    def score(sigma_mm: float) -> float:
+        sigma = sigma_mm / _SAMPLE_MM
+        r = ideal if sigma < 0.3 else cv2.GaussianBlur(ideal, (0, 0), sigma)
+        b = r - r.mean()
+        return float((a * b).sum() / (na * np.sqrt((b * b).sum()) + 1e-12))
+
+    # coarse, then fine around the best
+    coarse = np.arange(0.0, 0.81, 0.1)
+    best = float(coarse[int(np.argmax([score(v) for v in coarse]))])
+    fine = np.clip(np.arange(best - 0.075, best + 0.076, 0.025), 0.0, None)
+    return float(fine[int(np.argmax([score(v) for v in fine]))])
+
+
+def _global_refusal(gray: np.ndarray) -> CardRefused | None:
+    """Why no board was found, when the whole photo says so: clipped white, or every edge spread wide."""
+    clipped = float((gray >= _CLIP_LEVEL).mean())
+    if clipped > 0.25:
+        return CardRefused("clipped", "The photo is overexposed: the card's highlights are clipped. Expose darker.")
+    factor = min(1.0, 1000 / max(gray.shape))
+    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float32)
+    # A step of contrast C blurred by a Gaussian of sigma s has a steepest slope of C / (s √(2π)).
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3) / 8
+    steepest = float(np.percentile(np.hypot(gx, gy), 99.9)) + 1e-6
+    contrast = float(np.percentile(small, 99) - np.percentile(small, 1))
+    sigma = contrast / (steepest * np.sqrt(2 * np.pi))
+    if contrast > 40 and sigma > 2.0:
+        return CardRefused(
+            "blurred", "The photo is too blurred to find the card: hold the camera still and focus on the card."
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def read_card(
+    photo: bytes | np.ndarray,
+    card_layout: Any,
+    *,
+    card_png: bytes | np.ndarray | None = None,
+) -> CardReading:
+    """Read a photo of a burned material test card.
+
+    Parameters
+    ----------
+    photo : bytes or ndarray
+        The photo: encoded image bytes, or an RGB ``uint8`` array.
+    card_layout : dict or TestCard
+        The card's ``card.json`` layout (millimetres from the top-left corner), or the card itself.
+    card_png : bytes or ndarray, optional
+        The card's PNG, its burn map (black fires). Taken from the card when it is a TestCard.
+
+    Returns
+    -------
+    CardReading
+        Registration error, mark diameter, tone response, grid darkness and the cell to use.
+
+    Raises
+    ------
+    CardRefused
+        With a code: ``no_board``, ``blurred``, ``clipped``, ``oblique`` or ``foreign_card``.
+
+    Examples
+    --------
+    >>> reading = read_card(open("photo.jpg", "rb").read(), card)  # doctest: +SKIP
+    >>> reading.as_json()["mark_diameter_mm"]  # doctest: +SKIP
+    0.121
+    """
+    rgb, reduced = _photo_rgb(photo)
+    layout, burn_map = _layout_and_png(card_layout, card_png)
+    px_mm = 25.4 / float(layout["dpi"])
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    spec = layout["board"]
+    board, dictionary, our_ids = _board(spec)
+
+    # On a light-marking material (slate, anodised aluminium) the burned board is a negative.
+    light_marking = layout.get("polarity") == "light"
+    if light_marking:
+        gray = 255 - gray
+    # Markers are found on a smaller copy (fast), the chessboard corners on the full photo (precise).
+    scale = min(1.0, _DETECT_EDGE / max(gray.shape))
+    small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    params = cv2.aruco.DetectorParameters()
+    marker_corners, marker_ids, _ = cv2.aruco.ArucoDetector(dictionary, params).detectMarkers(small)
+    found = [] if marker_ids is None else marker_ids.ravel().tolist()
+    ours = [i for i, mid in enumerate(found) if mid in our_ids]
+    if len(found) >= 3 and len(ours) < max(2, len(found) // 3):
+        raise CardRefused(
+            "foreign_card",
+            f"This is a photo of another card: its markers ({min(found)}…{max(found)}) are not this card's "
+            f"({min(our_ids)}…{max(our_ids)}, card {layout.get('card_id', '?')}).",
+        )
+    if len(ours) < 2:
+        raise _global_refusal(gray) or CardRefused("no_board", "No test card found in the photo.")
+    corners_full = tuple(np.asarray(marker_corners[i], dtype=np.float32) / scale for i in ours)
+    ids_full = np.asarray([[found[i]] for i in ours], dtype=np.int32)
+    charuco_corners, charuco_ids, _, _ = cv2.aruco.CharucoDetector(board).detectBoard(
+        gray, markerCorners=corners_full, markerIds=ids_full
+    )
+    if charuco_ids is None or len(charuco_ids) < _MIN_CORNERS:
+        raise _global_refusal(gray) or CardRefused("no_board", "The test card's board is not visible enough.")
+    charuco_ids = charuco_ids.ravel()
+    photo_pts = charuco_corners.reshape(-1, 2).astype(np.float64)
+    object_mm = board.getChessboardCorners()[charuco_ids][:, :2].astype(np.float64)
+    rx, ry = float(spec["rect_mm"][0]), float(spec["rect_mm"][1])
+    card_pts = np.stack([(object_mm[:, 0] + rx) / px_mm - 0.5, (object_mm[:, 1] + ry) / px_mm - 0.5], axis=1)
+
+    # Photo pixels per card pixel, for the RANSAC threshold.
+    h0, _ = cv2.findHomography(card_pts, photo_pts, 0)
+    if h0 is None:
+        raise _global_refusal(gray) or CardRefused("no_board", "The test card's board corners do not fit a card.")
+    probe = cv2.perspectiveTransform(np.array([[[0.0, 0.0]], [[1.0, 0.0]]]), h0).reshape(-1, 2)
+    photo_per_card = float(np.hypot(*(probe[1] - probe[0])))
+    mapping, rms, n_in = _fit_mapping(card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card))
+    tilt = _tilt_deg(mapping, burn_map.shape)
+    if tilt > _MAX_TILT_DEG:
+        raise CardRefused("oblique", f"The photo is taken too obliquely ({tilt:.0f}°): shoot the card from above.")
+
+    # (An ECC refinement against the card's own rendering was tried and dropped: the marks' spread pulls it off, and
+    # the corner fit is already within a tenth of a card pixel.)
+    rectified, _ = _rectify(rgb, mapping, burn_map.shape, px_mm)
+    shape = rectified.shape[:2]
+
+    # Clipping, on the unburned card.
+    white_mask = _white_mask(layout, burn_map, px_mm, shape, clearance_mm=1.0)
+    white_vals = rectified[white_mask]
+    clip_linear = _SRGB_TO_LINEAR[_CLIP_LEVEL]
+    clipped = float((np.nan_to_num(white_vals, nan=0.0).max(axis=1) >= clip_linear).mean()) if white_vals.size else 0.0
+    if clipped > _MAX_CLIPPED:
+        raise CardRefused(
+            "clipped", f"The photo is overexposed: {clipped:.0%} of the bare card is clipped white. Expose darker."
+        )
+
+    gray_lin = rectified @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    blur = _edge_blur_mm(-gray_lin if light_marking else gray_lin, burn_map, px_mm, spec["rect_mm"])
+    if blur > _MAX_BLUR_MM:
+        raise CardRefused(
+            "blurred", f"The photo is too blurred to read (edges spread {blur:.2f} mm): hold still and focus."
+        )
+
+    white = _fit_white(rectified, white_mask)
+    reflectance = rectified / np.maximum(white, 1e-6)
+    # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
+    darkness = 1.0 - reflectance @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    if light_marking:
+        darkness = -darkness
+    span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
+
+    inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
+    wedge = layout["wedge"]
+    full = layout.get("full", [])
+    measured = np.array([_patch_mean(darkness, w["rect_mm"], inset) for w in wedge])
+    measured_full = np.array([_patch_mean(darkness, r, inset) for r in full])
+    rects = [w["rect_mm"] for w in wedge] + list(full)
+    curves = _coverage_curves(burn_map, rects, px_mm, inset)
+    values = np.concatenate([measured, measured_full])
+    ok = np.isfinite(values)
+    diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
+    effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
+
+    grid = layout.get("grid", [])
+    grid_dark = [_patch_mean(darkness, g["rect_mm"], inset) for g in grid]
+    return CardReading(
+        card_id=str(layout.get("card_id", "")),
+        registration_rms_px=rms,
+        mark_diameter_mm=diameter,
+        tone_response=[[float(w["nominal"]), float(e)] for w, e in zip(wedge, effective, strict=True)],
+        best_cell=best_cell(grid, grid_dark),
+        residual=residual,
+        mark_darkness=mark_dark,
+        wedge_coverage=[float(e) for e in effective],
+        grid_darkness=[float(v) for v in grid_dark],
+        blur_mm=blur,
+        tilt_deg=tilt,
+        corners=n_in,
+        lighting_span=span,
+        mapping=replace(mapping, scale=reduced),
+    )
+
+
+def best_cell(grid: list[dict], darkness: list[float], tolerance: float = 0.03) -> dict[str, float]:
+    """The grid cell to use: the least energy (power / speed) within `tolerance` of the darkest, before charring.
+
+    Parameters
+    ----------
+    grid : list of dict
+        The card's grid cells, each with ``power_pct`` and ``speed_mm_min``.
+    darkness : list of float
+        Measured darkness (0 bare … 1 black) of each cell.
+    tolerance : float, optional
+        How much lighter than the darkest cell the chosen one may be.
+
+    Returns
+    -------
+    dict
+        ``{"power_pct", "speed_mm_min"}``, or an empty dict when the card has no grid.
+    """
+    if not grid:
+        return {}
+    energy = np.array([float(g["power_pct"]) / float(g["speed_mm_min"]) for g in grid])
+    dark = np.nan_to_num(np.asarray(darkness, dtype=np.float64), nan=-1.0)
+    peak = int(np.argmax(dark))
+    candidates = [i for i in range(len(grid)) if dark[i] >= dark[peak] - tolerance and energy[i] <= energy[peak]]
+    choice = min(candidates, key=lambda i: (energy[i], -dark[i]))
+    return {"power_pct": float(grid[choice]["power_pct"]), "speed_mm_min": float(grid[choice]["speed_mm_min"])}

@@ -1,0 +1,191 @@
+"""Reading photos of burned test cards: small synthetic photos from a simulator written here (not the bench's)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from intaglio.imaging.calibration import CardRefused, best_cell, make_card, read_card
+
+SUPER = 4  # canvas pixels per card pixel, each way
+
+
+@pytest.fixture(scope="module")
+def card():
+    return make_card(material="birch-plywood", machine="diode-10w", card_id=0x1234ABC)
+
+
+@pytest.fixture(scope="module")
+def other_card():
+    return make_card(material="birch-plywood", machine="diode-10w", card_id=0x777)
+
+
+def burned(card, diameter_mm: float, mark_darkness: float = 0.7, surface=(0.6, 0.43, 0.27)) -> np.ndarray:
+    """Linear RGB reflectance of the card burned with strokes `diameter_mm` wide, 2 samples per card pixel.
+
+    Each run of fired pixels is a capsule: the run's stretch of its scan line widened by a disc. Drawn run by run
+    on a canvas of `SUPER`² subpixels, each subpixel taking the area fraction its distance to the stretch implies.
+    """
+    burn = card.burn
+    px = card.layout["line_interval_mm"]
+    h, w = burn.shape
+    canvas = np.zeros((h * SUPER, w * SUPER), np.float32)
+    radius = diameter_mm / px * SUPER / 2  # in subpixels
+    reach = int(np.ceil(radius)) + 1
+    for r in range(h):
+        row = np.concatenate([[False], burn[r], [False]])
+        edges = np.flatnonzero(np.diff(row.astype(np.int8)))
+        yc = (r + 0.5) * SUPER  # the scan line, in subpixel edge coordinates
+        y0, y1 = max(int(yc) - reach, 0), min(int(yc) + reach, h * SUPER)
+        ys = np.arange(y0, y1)[:, None] + 0.5
+        for j0, j1 in zip(edges[::2], edges[1::2], strict=True):  # fired columns j0 … j1 − 1
+            xa, xb = j0 * SUPER, j1 * SUPER
+            x0, x1 = max(xa - reach, 0), min(xb + reach, w * SUPER)
+            xs = np.arange(x0, x1)[None, :] + 0.5
+            dist = np.hypot(np.maximum(np.maximum(xa - xs, xs - xb), 0.0), ys - yc)
+            cover = np.clip(radius - dist + 0.5, 0.0, 1.0)
+            np.maximum(canvas[y0:y1, x0:x1], cover, out=canvas[y0:y1, x0:x1])
+    cover = cv2.resize(canvas, (w * 2, h * 2), interpolation=cv2.INTER_AREA)
+    return np.array(surface, np.float32) * (1 - mark_darkness * cover[..., None])
+
+
+def photograph(
+    reflect: np.ndarray,
+    card_mm: float,
+    *,
+    size=(1400, 1050),
+    angle_deg: float = 20.0,
+    squash: float = 1.0,
+    perspective: float = 2e-5,
+    blur_px: float = 0.7,
+    exposure: float = 1.2,
+    seed: int = 0,
+) -> bytes:
+    rng = np.random.default_rng(seed)
+    w, h = size
+    samples_mm = reflect.shape[1] / card_mm
+    scale = 0.72 * h / card_mm / samples_mm  # photo pixels per sample
+    a = np.radians(angle_deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) * scale
+    rot[0] *= squash
+    centre = np.array([reflect.shape[1] / 2, reflect.shape[0] / 2])
+    affine = np.eye(3)
+    affine[:2, :2] = rot
+    affine[:2, 2] = np.array([w / 2, h / 2]) - rot @ centre
+    hom = affine @ np.array([[1, 0, 0], [0, 1, 0], [perspective, perspective / 2, 1]])
+    hom = hom / hom[2, 2]
+    # keep the card centred after the perspective term
+    c = cv2.perspectiveTransform(centre.reshape(1, 1, 2), hom).ravel()
+    hom = np.array([[1, 0, w / 2 - c[0]], [0, 1, h / 2 - c[1]], [0, 0, 1]]) @ hom
+    img = cv2.warpPerspective(reflect, hom, (w, h), flags=cv2.INTER_AREA, borderValue=(0.04, 0.04, 0.05))
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    img *= (1 + 0.25 * (xs / w - 0.5))[..., None] * exposure  # light falls from the left
+    if blur_px:
+        img = cv2.GaussianBlur(img, (0, 0), blur_px)
+    img = np.clip(img + rng.normal(0, 0.004, img.shape).astype(np.float32), 0, 1)
+    srgb = np.where(img <= 0.0031308, img * 12.92, 1.055 * img ** (1 / 2.4) - 0.055)
+    u8 = (srgb * 255 + 0.5).astype(np.uint8)
+    return cv2.imencode(".jpg", cv2.cvtColor(u8, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def reflect_015(card):
+    return burned(card, 0.15)
+
+
+def test_a_photo_is_registered_and_read(card, reflect_015):
+    reading = read_card(photograph(reflect_015, card.layout["width_mm"]), card)
+    assert reading.registration_rms_px <= 0.5
+    assert abs(reading.mark_diameter_mm - 0.15) <= 0.01
+    tone = reading.as_json()["tone_response"]
+    assert len(tone) == len(card.layout["wedge"])
+    assert tone[0] == [0.0, pytest.approx(0.0, abs=0.03)]
+    assert tone[-1][1] == pytest.approx(1.0, abs=0.03)
+    effective = [e for _, e in tone]
+    assert all(b >= a - 0.03 for a, b in zip(effective, effective[1:], strict=False))
+    body = reading.as_json()
+    assert set(body) >= {"registration_rms_px", "mark_diameter_mm", "tone_response", "best_cell", "residual"}
+    assert body["residual"] < 0.03
+    assert {"power_pct", "speed_mm_min"} == set(body["best_cell"])
+
+
+def test_thin_marks_are_measured_too(card):
+    # Marks narrower than the line interval: even the full patch leaves gaps, and the strokes' ends tell the width.
+    reading = read_card(photograph(burned(card, 0.075), card.layout["width_mm"], angle_deg=-140, seed=3), card)
+    assert abs(reading.mark_diameter_mm - 0.075) <= 0.01
+    assert reading.tone_response[-1][1] == pytest.approx(0.75, abs=0.04)
+
+
+def test_light_marks_on_a_dark_material_are_read_as_a_negative():
+    slate = make_card(material="slate", machine="diode-10w", card_id=0x51A7E)
+    reflect = burned(slate, 0.15, mark_darkness=-2.5, surface=(0.1, 0.1, 0.11))  # grey-white marks on slate
+    reading = read_card(photograph(reflect, slate.layout["width_mm"], exposure=1.5, seed=6), slate)
+    assert abs(reading.mark_diameter_mm - 0.15) <= 0.01
+    assert reading.tone_response[-1][1] == pytest.approx(1.0, abs=0.03)
+
+
+def test_the_card_png_serves_as_well_as_the_card(card, reflect_015):
+    photo = photograph(reflect_015, card.layout["width_mm"], angle_deg=95, seed=4)
+    reading = read_card(photo, dict(card.layout), card_png=card.png())
+    assert abs(reading.mark_diameter_mm - 0.15) <= 0.01
+
+
+def test_best_cell_is_the_least_energy_near_the_darkest_before_charring():
+    grid = [{"power_pct": p, "speed_mm_min": 1000.0} for p in (10, 20, 40, 80)]
+    assert best_cell(grid, [0.3, 0.6, 0.62, 0.5]) == {"power_pct": 20.0, "speed_mm_min": 1000.0}
+    assert best_cell(grid, [0.3, 0.5, 0.7, 0.75]) == {"power_pct": 80.0, "speed_mm_min": 1000.0}
+
+
+@pytest.mark.parametrize(
+    ("code", "options"),
+    [
+        ("blurred", {"blur_px": 6.0}),
+        ("clipped", {"exposure": 3.0}),
+        ("oblique", {"squash": 0.4, "size": (1600, 1200)}),
+    ],
+)
+def test_a_bad_photo_is_refused_with_its_reason(card, reflect_015, code, options):
+    with pytest.raises(CardRefused) as refused:
+        read_card(photograph(reflect_015, card.layout["width_mm"], **options), card)
+    assert refused.value.code == code
+    assert refused.value.message
+
+
+def test_a_photo_of_another_card_is_refused(card, other_card):
+    photo = photograph(burned(other_card, 0.15), other_card.layout["width_mm"])
+    with pytest.raises(CardRefused) as refused:
+        read_card(photo, card)
+    assert refused.value.code == "foreign_card"
+
+
+def test_a_photo_without_a_card_is_refused(card):
+    wood = np.full((1200, 1600, 3), (0.6, 0.43, 0.27), np.float32)  # a bare board, sharp-edged
+    with pytest.raises(CardRefused) as refused:
+        read_card(photograph(wood, 160.0), card)
+    assert refused.value.code == "no_board"
+
+
+def test_the_command_reads_a_photo_against_card_json(card, reflect_015, tmp_path, capsys):
+    from intaglio.imaging.calibration.cli import main
+
+    (tmp_path / "card.json").write_text(card.json(), encoding="utf-8")
+    (tmp_path / "card.png").write_bytes(card.png())
+    (tmp_path / "photo.jpg").write_bytes(photograph(reflect_015, card.layout["width_mm"], seed=5))
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json"), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert abs(body["mark_diameter_mm"] - 0.15) <= 0.01
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json")]) == 0
+    assert "mark diameter" in capsys.readouterr().out
+
+
+def test_the_command_says_why_it_refuses(card, reflect_015, tmp_path, capsys):
+    from intaglio.imaging.calibration.cli import main
+
+    (tmp_path / "card.json").write_text(card.json(), encoding="utf-8")
+    (tmp_path / "card.png").write_bytes(card.png())
+    (tmp_path / "photo.jpg").write_bytes(photograph(reflect_015, card.layout["width_mm"], exposure=3.0))
+    assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json")]) == 2
+    assert "refused (clipped)" in capsys.readouterr().out
