@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from intaglio.imaging.artwork import Machine, get_machine, machines, prepare_artwork
+from intaglio.imaging.artwork import NEUTRAL_ADJUSTMENTS, Machine, get_machine, machines, prepare_artwork
 from intaglio.imaging.artwork.outputs import parse_gcode_raster
 from intaglio.imaging.calibration import (
     CardError,
@@ -27,16 +27,6 @@ from intaglio.imaging.calibration import (
     marker_ids,
 )
 
-# What "as prepare would" means for a flat patch: the engine's halftoner and dot-gain compensation, no tone changes.
-NEUTRAL = {
-    "brightness": 0.0,
-    "contrast": 1.0,
-    "gamma": 1.0,
-    "clahe": 0.0,
-    "sharpen_amount": 0.0,
-    "denoise": 0.0,
-    "auto_levels_clip": 0.0,
-}
 CASES = [
     ("birch-plywood", "diode-10w", "floyd-steinberg", None),
     ("slate", "fibre-20w", "bayer4", None),  # light-marking, the smallest work area
@@ -205,7 +195,7 @@ def test_the_wedge_is_what_prepare_burns_for_each_grey(case):
             width_mm=w * card.line_interval_mm,
             height_mm=h * card.line_interval_mm,
             line_interval_mm=card.line_interval_mm,
-            **NEUTRAL,
+            **NEUTRAL_ADJUSTMENTS,
         )
         on_card = burned[y : y + h, x : x + w]
         assert np.array_equal(on_card, art.burn)

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from intaglio.imaging import prepare_artwork
-from intaglio.imaging.artwork import dotgain, get_machine, get_material
+from intaglio.imaging.artwork import NEUTRAL_ADJUSTMENTS, dotgain, get_machine, get_material
 from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
 
 MARKS = [1.0 + 0.125 * k for k in range(17)]  # 1.0 … 3.0 px
@@ -30,15 +30,6 @@ DIFFUSION = list(DIFFUSION_KERNELS)
 SCREENS = ["halftone", "bayer2", "bayer4", "bayer8", "blue-noise"]
 HEIGHT, WIDTH, TOP, MARGIN = 256, 192, 64, 32  # measured over rows 64–224 and columns 32–160
 INTERVAL_MM = 0.1
-NEUTRAL = {
-    "brightness": 0,
-    "contrast": 1,
-    "gamma": 1,
-    "sharpen_amount": 0,
-    "clahe": 0,
-    "auto_levels_clip": 0,
-    "denoise": 0,
-}
 
 
 def isolated_mark_area(mark_px: float) -> float:
@@ -108,7 +99,7 @@ def measured(mode: str, mark_px: float, target: float) -> float:
         height_mm=HEIGHT * INTERVAL_MM,
         line_interval_mm=INTERVAL_MM,
         mode=mode,
-        **NEUTRAL,
+        **NEUTRAL_ADJUSTMENTS,
     )
     assert art.burn.shape == (HEIGHT, WIDTH) and art.mark_px == pytest.approx(mark_px)
     return stroke_coverage(art.burn, mark_px, top=TOP)
@@ -200,7 +191,7 @@ def test_marks_of_1_4_and_1_6_px_are_compensated_differently():
             height_mm=HEIGHT * INTERVAL_MM,
             line_interval_mm=INTERVAL_MM,
             mode="floyd-steinberg",
-            **NEUTRAL,
+            **NEUTRAL_ADJUSTMENTS,
         )
         asked[mark] = float(art.burn[TOP:-MARGIN, MARGIN:-MARGIN].mean())  # pixels fired for half the area seen
         assert stroke_coverage(art.burn, mark, top=TOP) == pytest.approx(0.5, abs=0.01), mark

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -16,10 +15,16 @@ class NotOwned(Http404):
         self.message = message
 
 
-def owned(source: type[Model] | QuerySet, *, owner, pk, owner_field: str = "owner", missing: str = "Not found."):
-    """The object `pk` of `source` (a model or a queryset) that belongs to `owner`; NotOwned (an Http404) saying
-    `missing` otherwise."""
+def owned(source, *, owner, pk, owner_field: str = "owner", missing: str = "Not found."):
+    """The object `pk` that belongs to `owner`; NotOwned (an Http404) saying `missing` otherwise.
+
+    `source` is a model or a queryset (filtered here by `owner_field`), or a selector already scoped to an owner,
+    called as `source(owner=owner)` (e.g. `jobs.selectors.job_list`)."""
+    if callable(source) and not isinstance(source, type):
+        source, scope = source(owner=owner), {}
+    else:
+        scope = {owner_field: owner}
     try:
-        return get_object_or_404(source, pk=pk, **{owner_field: owner})
+        return get_object_or_404(source, pk=pk, **scope)
     except Http404:
         raise NotOwned(missing) from None

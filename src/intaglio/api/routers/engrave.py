@@ -193,8 +193,7 @@ class StylesIn(StrictIn):
 
 
 def owned_artwork(request, artwork_id: int):
-    artworks = selectors.artworks_with_versions(owner=request.auth)
-    return owned(artworks, owner=request.auth, pk=artwork_id, missing="No such artwork.")
+    return owned(selectors.artworks_with_versions, owner=request.auth, pk=artwork_id, missing="No such artwork.")
 
 
 @router.post(
@@ -320,7 +319,7 @@ def create_version(
 def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
     artwork = owned_artwork(request, artwork_id)
     job = services.artwork_styles(artwork=artwork, settings=raw_settings(payload and payload.settings))
-    return Status(201, owned(job_list(owner=request.auth), owner=request.auth, pk=job.pk))
+    return Status(201, owned(job_list, owner=request.auth, pk=job.pk))
 
 
 # ------------------------------------------------------------------------------------------------------ preview

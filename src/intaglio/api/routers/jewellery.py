@@ -140,7 +140,7 @@ def create_piece(request):
     if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
         raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
     piece = services.piece_create(owner=request.auth, uploads=files, title=title)
-    return Status(201, owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece.pk))
+    return Status(201, owned(selectors.piece_list, owner=request.auth, pk=piece.pk))
 
 
 @router.get("/jewellery/pieces", response=list[PieceOut], summary="List your pieces, newest first")
@@ -151,7 +151,7 @@ def list_pieces(request):
 
 @router.get("/jewellery/pieces/{piece_id}", response=PieceOut, summary="A piece with its analysis")
 def get_piece(request, piece_id: int):
-    return owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    return owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
 
 
 class ConfirmIn(Schema):
@@ -166,9 +166,9 @@ class ConfirmIn(Schema):
     description="Send the attributes as analysis gave them, or edited; one shot type per reference image.",
 )
 def confirm_attributes(request, piece_id: int, payload: ConfirmIn):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     services.piece_confirm(piece=piece, attributes=payload.attributes.model_dump(), title=payload.title)
-    return owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    return owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
 
 
 @router.post(
@@ -177,9 +177,9 @@ def confirm_attributes(request, piece_id: int, payload: ConfirmIn):
     summary="Run the analysis again",
 )
 def reanalyse(request, piece_id: int):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     job = services.piece_reanalyse(piece=piece)
-    return Status(201, owned(job_list(owner=request.auth), owner=request.auth, pk=job.pk))
+    return Status(201, owned(job_list, owner=request.auth, pk=job.pk))
 
 
 class BriefIn(Brief):
@@ -208,7 +208,7 @@ class PlanOut(Schema):
     description="Nothing is charged or stored. Seeds here are examples; a generation draws its own.",
 )
 def prompt_preview(request, piece_id: int, payload: BriefIn):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     plan = services.generation_plan(piece=piece, brief=payload)
     return {**plan, "credits": get_kind("jewellery.generate").cost_for(plan)}
 
@@ -237,34 +237,22 @@ def create_generation(
     payload: BriefIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=100),
 ):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)
-    created = owned(
-        selectors.generations_owned(owner=request.auth),
-        owner=request.auth,
-        pk=generation.pk,
-        owner_field="piece__owner",
-        missing="No such generation.",
-    )
+    created = owned(selectors.generations_owned, owner=request.auth, pk=generation.pk, missing="No such generation.")
     return Status(201, created)
 
 
 @router.get("/jewellery/pieces/{piece_id}/generations", response=list[GenerationOut], summary="A piece's generations")
 @paginate(Paginated)
 def list_generations(request, piece_id: int):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     return selectors.generation_list(piece=piece)
 
 
 @router.get("/jewellery/generations/{generation_id}", response=GenerationOut, summary="A generation and its images")
 def get_generation(request, generation_id: int):
-    return owned(
-        selectors.generations_owned(owner=request.auth),
-        owner=request.auth,
-        pk=generation_id,
-        owner_field="piece__owner",
-        missing="No such generation.",
-    )
+    return owned(selectors.generations_owned, owner=request.auth, pk=generation_id, missing="No such generation.")
 
 
 @router.delete(
@@ -274,13 +262,7 @@ def get_generation(request, generation_id: int):
     description="One still running is cancelled first and its credits returned.",
 )
 def delete_generation(request, generation_id: int):
-    generation = owned(
-        selectors.generations_owned(owner=request.auth),
-        owner=request.auth,
-        pk=generation_id,
-        owner_field="piece__owner",
-        missing="No such generation.",
-    )
+    generation = owned(selectors.generations_owned, owner=request.auth, pk=generation_id, missing="No such generation.")
     services.generation_delete(generation=generation, actor=request.auth)
     return Status(204, None)
 
@@ -296,6 +278,6 @@ def delete_generation(request, generation_id: int):
     ),
 )
 def delete_piece(request, piece_id: int):
-    piece = owned(selectors.piece_list(owner=request.auth), owner=request.auth, pk=piece_id, missing="No such piece.")
+    piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     services.piece_delete(piece=piece, actor=request.auth)
     return Status(204, None)

@@ -100,7 +100,7 @@ def list_job_kinds(request):
     description="Poll this until `state` is final. Outputs carry the URLs their bytes are served from.",
 )
 def get_job(request, job_id: int):
-    return owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job_id, missing="No such job.")
+    return owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
 
 
 class JobIn(Schema):
@@ -136,7 +136,7 @@ def create_job(request, payload: JobIn, idempotency_key: str | None = Header(Non
         inputs=inputs,
         idempotency_key=idempotency_key,
     )
-    return Status(201, owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job.pk))
+    return Status(201, owned(selectors.job_list, owner=request.auth, pk=job.pk))
 
 
 @router.post(
@@ -150,11 +150,11 @@ def create_job(request, payload: JobIn, idempotency_key: str | None = Header(Non
     ),
 )
 def cancel_job(request, job_id: int):
-    job = owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job_id, missing="No such job.")
+    job = owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
     if job.state in (JobState.SUCCEEDED, JobState.FAILED):
         raise ApiError(409, "job_finished", f"This job has already {job.state}; there is nothing to cancel.")
     services.job_cancel(job=job)
-    return owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job_id, missing="No such job.")
+    return owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
 
 
 @router.delete(
@@ -167,6 +167,6 @@ def cancel_job(request, job_id: int):
     ),
 )
 def delete_job(request, job_id: int):
-    job = owned(selectors.job_list(owner=request.auth), owner=request.auth, pk=job_id, missing="No such job.")
+    job = owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
     services.job_delete(job=job, actor=request.auth)
     return Status(204, None)

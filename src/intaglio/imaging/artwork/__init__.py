@@ -16,10 +16,11 @@ from intaglio.imaging.artwork.library import (
     machines,
     materials,
 )
-from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, linear_to_srgb, srgb_to_linear
+from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, NEUTRAL_ADJUSTMENTS, linear_to_srgb, srgb_to_linear
 
 __all__ = [
     "ADJUSTMENT_LIMITS",
+    "NEUTRAL_ADJUSTMENTS",
     "CATEGORIES",
     "DIFFUSION_KERNELS",
     "MACHINE_KINDS",

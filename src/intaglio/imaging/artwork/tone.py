@@ -122,6 +122,11 @@ class Adjustments:
         return cls(**clean)
 
 
+#: Every numeric adjustment at the value that leaves the picture as it is, whatever a material's own defaults: a flat
+#: grey through `prepare_artwork` with these is the halftoner and dot-gain compensation alone (test card wedges).
+NEUTRAL_ADJUSTMENTS = {name: getattr(Adjustments(), name) for name in ADJUSTMENT_LIMITS}
+
+
 def open_source(source) -> Image.Image | np.ndarray:
     """A path, bytes, a PIL image or a numpy array (grey or RGB, uint8 or float 0–1)."""
     if isinstance(source, np.ndarray | Image.Image):

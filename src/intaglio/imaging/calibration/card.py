@@ -23,7 +23,15 @@ from functools import cached_property
 
 import numpy as np
 
-from intaglio.imaging.artwork import MODES, Machine, Material, PreparedArtwork, get_machine, get_material
+from intaglio.imaging.artwork import (
+    MODES,
+    NEUTRAL_ADJUSTMENTS,
+    Machine,
+    Material,
+    PreparedArtwork,
+    get_machine,
+    get_material,
+)
 from intaglio.imaging.artwork import prepare_artwork as _prepare
 
 FORMAT_VERSION = 1
@@ -42,16 +50,6 @@ GRID_GAP_MM = 0.8
 SLOT_SPAN = 64  # marker id = slot * SLOT_SPAN + digit
 ID_DIGITS = 6  # base-64 digits of (card id << 4 | check)
 CARD_MODES = tuple(mode for mode in MODES if mode not in ("grayscale", "sketch"))
-# A flat patch through prepare_artwork with these is the halftoner alone: no material default changes its grey.
-NEUTRAL_ADJUSTMENTS = {
-    "brightness": 0.0,
-    "contrast": 1.0,
-    "gamma": 1.0,
-    "clahe": 0.0,
-    "sharpen_amount": 0.0,
-    "denoise": 0.0,
-    "auto_levels_clip": 0.0,
-}
 
 
 class CardError(ValueError):

@@ -50,12 +50,11 @@ KEY_PREFIX = "jewellery-page:"
 
 
 def _piece(request, piece_id: int):
-    return owned(selectors.piece_list(owner=request.user), owner=request.user, pk=piece_id)
+    return owned(selectors.piece_list, owner=request.user, pk=piece_id)
 
 
 def _generation(request, generation_id: int):
-    source = selectors.generations_owned(owner=request.user)
-    return owned(source, owner=request.user, pk=generation_id, owner_field="piece__owner")
+    return owned(selectors.generations_owned, owner=request.user, pk=generation_id)
 
 
 def _back_to(piece, anchor: str) -> str:

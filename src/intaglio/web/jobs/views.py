@@ -22,21 +22,21 @@ def job_list_fragment(request):
 
 @login_required
 def job_detail(request, job_id: int):
-    job = owned(job_selectors.job_list(owner=request.user), owner=request.user, pk=job_id)
+    job = owned(job_selectors.job_list, owner=request.user, pk=job_id)
     return render(request, "web/job_detail.html", job_panel_context(job))
 
 
 @fragment_login_required
 def job_panel(request, job_id: int):
     """The live part of the job page, polled while the job is in progress."""
-    job = owned(job_selectors.job_list(owner=request.user), owner=request.user, pk=job_id)
+    job = owned(job_selectors.job_list, owner=request.user, pk=job_id)
     return render(request, "web/_job_panel.html", job_panel_context(job))
 
 
 @login_required
 @require_POST
 def job_cancel(request, job_id: int):
-    job = owned(job_selectors.job_list(owner=request.user), owner=request.user, pk=job_id)
+    job = owned(job_selectors.job_list, owner=request.user, pk=job_id)
     job = job_services.job_cancel(job=job)
     messages.add_message(request, *job_cancel_message(job))
     return redirect("job-detail", job_id=job.pk)
@@ -45,7 +45,7 @@ def job_cancel(request, job_id: int):
 @login_required
 def job_delete(request, job_id: int):
     """GET asks for confirmation (the page's dialog does the same without leaving it); POST deletes."""
-    job = owned(job_selectors.job_list(owner=request.user), owner=request.user, pk=job_id)
+    job = owned(job_selectors.job_list, owner=request.user, pk=job_id)
     if request.method == "POST":
         label = f"{kind_label(job.kind)} #{job.pk}"
         job_services.job_delete(job=job, actor=request.user)

@@ -13,8 +13,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from intaglio.engrave import selectors, services
+from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import MachineProfile, MaterialPreset
-from intaglio.engrave.services import StudioRefused
 from intaglio.imaging.artwork import machines, materials
 from intaglio.web.engrave.presenters import KIND_LABELS, REFERENCE_MACHINES
 from intaglio.web.library.forms import MachineForm, PresetForm, preset_initial
