@@ -3,6 +3,7 @@
 Code outside `intaglio.imaging` uses the engine through these names only.
 """
 
+from intaglio.imaging.artwork.calibrated import Calibration
 from intaglio.imaging.artwork.core import MODES, ArtworkError, PreparedArtwork, prepare_artwork
 from intaglio.imaging.artwork.fit import WorkAreaFit, check_fit
 from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
@@ -26,6 +27,7 @@ __all__ = [
     "MACHINE_KINDS",
     "MODES",
     "ArtworkError",
+    "Calibration",
     "Machine",
     "Material",
     "PreparedArtwork",

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from intaglio.imaging.artwork import dotgain, halftone
+from intaglio.imaging.artwork.calibrated import Calibration
 from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
 from intaglio.imaging.artwork.tone import Adjustments, adjust, linear_to_srgb, load_linear, open_source, srgb_to_linear
@@ -65,6 +66,7 @@ class PreparedArtwork:
     mark_px: float  # diameter of one mark on this material, in pixels (0 = exactly one pixel)
     power: np.ndarray | None = None  # grayscale mode: H×W uint8 power, 0 = off … 255 = the range's top
     settings: dict = field(default_factory=dict)  # everything that made it, for reproducibility
+    calibration: Calibration | None = None  # the measured surface it was made for, if any
 
     @property
     def px_mm(self) -> float:
@@ -77,7 +79,9 @@ class PreparedArtwork:
             above_floor = (self.power.astype(np.float32) / 255 - floor) / (1 - floor)
             darkness = np.where(self.power > 0, _tone_response(self.material, np.clip(above_floor, 0, 1)), 0.0)
             return _spread(darkness.astype(np.float32), self.mark_px)
-        return dotgain.effective_coverage(self.burn, self.mark_px)
+        area = dotgain.effective_coverage(self.burn, self.mark_px)
+        # A calibrated surface shows the darkness its card measured for that much marked area.
+        return area if self.calibration is None else self.calibration.darkness_map(area)
 
     def simulate(self) -> np.ndarray:
         """The simulated burn: what the piece will look like on the material.
@@ -261,6 +265,7 @@ def prepare_artwork(
     line_width_mm: float | None = None,
     detail: float = 0.5,
     seed: int = 0,
+    calibration: Calibration | None = None,
     **adjustments,
 ) -> PreparedArtwork:
     """Turns a photo into laser-ready artwork for `material` on `machine`, at an exact physical size.
@@ -288,6 +293,10 @@ def prepare_artwork(
         Whether halftones are corrected for marks wider than pixels.
     serpentine, threshold, cell_mm, lpi, angle_deg, spacing_mm, line_width_mm, detail, seed
         The mode's own settings (see `ModeOptions`).
+    calibration : Calibration, optional
+        The surface as a burned test card measured it (mark width and darkness by marked area): used instead of
+        the library's assumption, so dot-gain compensation targets the real burn. Its line interval, material,
+        machine and mode are the caller's to match.
     **adjustments
         Tone adjustments (see tone.Adjustments); each overrides the material's default.
 
@@ -339,9 +348,12 @@ def prepare_artwork(
     coverage = luminance if material.polarity == "light" else 1.0 - luminance
 
     ideal = material.category == "reference"
-    mark_px = dotgain.mark_diameter_px(
-        spot_mm=machine.spot_mm, spread_mm=material.spread_mm, px_mm=interval, ideal=ideal
-    )
+    if calibration is not None:
+        mark_px = calibration.mark_diameter_mm / interval
+    else:
+        mark_px = dotgain.mark_diameter_px(
+            spot_mm=machine.spot_mm, spread_mm=material.spread_mm, px_mm=interval, ideal=ideal
+        )
     spot_px = machine.spot_mm / interval
     power = None
     if mode == "grayscale":
@@ -367,6 +379,9 @@ def prepare_artwork(
         )
     else:
         halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px, mark_px=mark_px)
+        if calibration is not None:
+            # The area whose measured darkness is the wanted tone; the dot-gain model then sizes the marks for it.
+            coverage = calibration.area_for(coverage)
         if compensate_dot_gain:
             # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson drops a
             # quarter of its error by design); elsewhere it undoes the dot gain.
@@ -383,6 +398,7 @@ def prepare_artwork(
         mode=mode,
         mark_px=mark_px,
         power=power,
+        calibration=calibration,
         settings={
             "material": material.name,
             "machine": machine.name,
@@ -394,5 +410,6 @@ def prepare_artwork(
             "compensate_dot_gain": compensate_dot_gain,
             "options": options.__dict__,
             "adjustments": options_adjustments.__dict__,
+            **({"calibration": calibration.as_json()} if calibration is not None else {}),
         },
     )

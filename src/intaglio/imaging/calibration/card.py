@@ -26,6 +26,7 @@ import numpy as np
 from intaglio.imaging.artwork import (
     MODES,
     NEUTRAL_ADJUSTMENTS,
+    Calibration,
     Machine,
     Material,
     PreparedArtwork,
@@ -396,7 +397,9 @@ def _text_mask(text: str, width: int, height: int, stroke: int) -> np.ndarray:
     return canvas > 127
 
 
-def _wedge_patch(material, machine, mode, grey: int, size: tuple[int, int], interval: float) -> np.ndarray:
+def _wedge_patch(
+    material, machine, mode, grey: int, size: tuple[int, int], interval: float, calibration: Calibration | None
+) -> np.ndarray:
     h, w = size
     flat = np.full((h, w), grey, dtype=np.uint8)
     art = _prepare(
@@ -407,6 +410,7 @@ def _wedge_patch(material, machine, mode, grey: int, size: tuple[int, int], inte
         height_mm=h * interval,
         mode=mode,
         line_interval_mm=interval,
+        calibration=calibration,
         **NEUTRAL_ADJUSTMENTS,
     )
     return art.burn
@@ -496,6 +500,7 @@ def make_card(
     mode: str = "floyd-steinberg",
     card_id: int,
     line_interval_mm: float | None = None,
+    calibration: Calibration | None = None,
 ) -> TestCard:
     """A material test card for `material` on `machine`, halftoned in `mode` (layout in docs/card-format.md).
 
@@ -509,6 +514,9 @@ def make_card(
         The card's id, 0 … 2³² − 1 (callers draw it at random); the markers carry it.
     line_interval_mm : float, optional
         The distance between lines; by default the coarser of the material's and the machine's, as for artwork.
+    calibration : Calibration, optional
+        Makes a verify card: the wedge is prepared with this measured surface, as artwork made with it would be,
+        so reading the burned card shows the error the calibration leaves.
 
     Returns
     -------
@@ -562,7 +570,7 @@ def make_card(
         nominal = step / (WEDGE_STEPS - 1)
         grey = wedge_grey(nominal, material.polarity)
         x = wedge_x0 + step * (patch_w + wedge_gap)
-        patch = _wedge_patch(material, machine, mode, grey, (patch_h, patch_w), interval)
+        patch = _wedge_patch(material, machine, mode, grey, (patch_h, patch_w), interval, calibration)
         burn[wedge_y : wedge_y + patch_h, x : x + patch_w] = patch
         extras.append((x, wedge_y, patch_w, patch_h))
         layout_parts["wedge"].append(
@@ -687,4 +695,6 @@ def make_card(
         "margin_mm": round(outer * interval, 4),
         "suggested": {"power_pct": power, "speed_mm_min": speed, "passes": passes},
     }
+    if calibration is not None:
+        layout["calibration"] = calibration.as_json()
     return TestCard(burn=burn, layout=layout, material=material, machine=machine, sections=sections)
