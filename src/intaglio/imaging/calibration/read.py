@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from intaglio.imaging.artwork import Calibration
+
 _FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
 _DETECT_EDGE = 2000  # the board is found on a copy this long; corners are then refined on the full photo
 _SAMPLE_MM = 0.1  # card-space sampling for the photometric read
@@ -75,6 +77,9 @@ class CardReading:
     residual: float
     mark_darkness: float = 0.0
     wedge_coverage: list[float] = field(default_factory=list)
+    # The stroke model's marked area of each wedge patch at the fitted diameter (what `wedge_coverage` is measured
+    # against: the two differ where darkness does not follow the marked area).
+    wedge_area: list[float] = field(default_factory=list)
     grid_darkness: list[float] = field(default_factory=list)
     blur_mm: float = 0.0
     tilt_deg: float = 0.0
@@ -82,6 +87,13 @@ class CardReading:
     lighting_span: float = 0.0
     # For benches and diagnostics: card pixel (x, y) → pixel (x, y) of the photo as given.
     mapping: Any = field(default=None, repr=False)
+
+    def calibration(self) -> Calibration:
+        """The measured surface for the engine: this mark width, and darkness by marked area from the wedge."""
+        return Calibration(
+            mark_diameter_mm=self.mark_diameter_mm,
+            tone=tuple((a, e) for a, e in zip(self.wedge_area, self.wedge_coverage, strict=True) if a > 0),
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The reading as plain JSON values."""
@@ -94,6 +106,7 @@ class CardReading:
             "residual": round(self.residual, 5),
             "mark_darkness": round(self.mark_darkness, 4),
             "grid_darkness": [round(v, 4) for v in self.grid_darkness],
+            "wedge_area": [round(v, 4) for v in self.wedge_area],
             "blur_mm": round(self.blur_mm, 4),
             "tilt_deg": round(self.tilt_deg, 2),
             "corners": self.corners,
@@ -669,6 +682,7 @@ def read_card(
         residual=residual,
         mark_darkness=mark_dark,
         wedge_coverage=[float(e) for e in effective],
+        wedge_area=[float(np.interp(diameter, _DIAMETERS, curve)) for curve in curves[: len(wedge)]],
         grid_darkness=[float(v) for v in grid_dark],
         blur_mm=blur,
         tilt_deg=tilt,
