@@ -21,7 +21,7 @@ from intaglio.core.models import AuditEvent
 from intaglio.credits.models import EntryKind, LedgerEntry
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services as engrave
-from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
+from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job, JobState
 from intaglio.jobs.services import job_create, upload_photo
 from intaglio.privacy import rights
@@ -48,6 +48,7 @@ class Stock:
     artwork: Artwork
     machine: MachineProfile
     preset: MaterialPreset
+    calibration: CalibrationProfile
     metric: DerivedMetric
     assets: list[Asset] = field(default_factory=list)
 
@@ -82,6 +83,19 @@ def make_stocked_account(user: User | None = None) -> Stock:
         },
     )
     preset = engrave.material_preset_save(owner=user, values={"name": "Dark slate", "material": "slate"})
+    calibration = CalibrationProfile.objects.create(
+        owner=user,
+        material="slate",
+        machine=f"mine:{machine.pk}",
+        machine_label=machine.name,
+        machine_kind="diode",
+        mode="floyd-steinberg",
+        line_interval_mm=0.1,
+        mark_diameter_mm=0.14,
+        tone=[[0.5, 0.58], [1.0, 1.0]],
+        tone_response=[[0.5, 0.55], [1.0, 1.0]],
+        grid=[{"power_pct": 60, "speed_mm_min": 3000, "darkness": 0.71}],
+    )
     consent_grant(user=user, scope=ConsentScope.DERIVED_ONLY, source="test")
     metric = metric_record(owner=user, key="quality_score", value=0.82, source_asset=photo)
     in_flight = job_create(owner=user, kind="test.steps", params={"steps": 3}, idempotency_key="in-flight")
@@ -98,6 +112,7 @@ def make_stocked_account(user: User | None = None) -> Stock:
         artwork=artwork,
         machine=machine,
         preset=preset,
+        calibration=calibration,
         metric=metric,
         assets=assets,
     )
@@ -116,11 +131,12 @@ def content_left(user_id: int) -> dict[str, int]:
         "artworks": Artwork.objects.filter(owner_id=user_id).count(),
         "machines": MachineProfile.objects.filter(owner_id=user_id).count(),
         "presets": MaterialPreset.objects.filter(owner_id=user_id).count(),
+        "calibrations": CalibrationProfile.objects.filter(owner_id=user_id).count(),
         "metrics": DerivedMetric.objects.filter(owner_id=user_id).count(),
     }
 
 
-NOTHING = {"jobs": 0, "assets": 0, "artworks": 0, "machines": 0, "presets": 0, "metrics": 0}
+NOTHING = {"jobs": 0, "assets": 0, "artworks": 0, "machines": 0, "presets": 0, "calibrations": 0, "metrics": 0}
 
 
 # ------------------------------------------------------------------------------------------------------- J20
@@ -206,7 +222,7 @@ def test_J21_closure_deletes_all_content_and_blobs_within_24_hours():
     # The open account keeps everything.
     left = content_left(bystander.user.pk)
     assert left.pop("assets") >= len(bystander.assets)  # its in-flight job ran meanwhile and added an output
-    assert left == {"jobs": 3, "artworks": 1, "machines": 1, "presets": 1, "metrics": 1}
+    assert left == {"jobs": 3, "artworks": 1, "machines": 1, "presets": 1, "calibrations": 1, "metrics": 1}
     assert all(blob_exists(key) for key in bystander.blob_keys())
 
 

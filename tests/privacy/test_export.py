@@ -121,6 +121,8 @@ def test_J24_export_holds_every_personal_record():
     ]
     assert records(manifest, "machine_profiles")[0]["name"] == "Workshop diode"
     assert records(manifest, "material_presets")[0]["material"] == "slate"
+    (calibration,) = records(manifest, "calibration_profiles")
+    assert calibration["mark_diameter_mm"] == 0.14 and calibration["machine"] == f"mine:{stock.machine.pk}"
     assert [(m["key"], m["number"]) for m in records(manifest, "derived_metrics")] == [("quality_score", 0.82)]
     ledger_ids = {e["id"] for e in records(manifest, "ledger_entries")}
     assert ledger_ids == set(LedgerEntry.objects.filter(user=user).values_list("pk", flat=True)) and ledger_ids

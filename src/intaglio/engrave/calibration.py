@@ -1,11 +1,12 @@
-"""The engrave.card job kind: a material test card for a material, machine, mode and line interval, as four files
-(PNG with DPI, G-code, SVG and card.json; docs/card-format.md)."""
+"""Calibration job kinds: engrave.card makes a material test card for a material, machine, mode and line interval,
+as four files (PNG with DPI, G-code, SVG and card.json; docs/card-format.md); engrave.card_read reads a photo of
+the burned card against those files."""
 
 from __future__ import annotations
 
 from intaglio.assets.models import AssetKind
 from intaglio.engrave.params import CardSettings
-from intaglio.imaging.calibration import CardError, make_card
+from intaglio.imaging.calibration import CardError, CardRefused, make_card, read_card
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.runner import PermanentJobError
 
@@ -19,6 +20,7 @@ def card(ctx) -> None:
             mode=settings.mode,
             line_interval_mm=settings.line_interval_mm,
             card_id=settings.card_id,
+            calibration=settings.calibration.engine_calibration() if settings.calibration else None,
         )
     except CardError as refused:
         raise PermanentJobError(str(refused)) from None
@@ -41,4 +43,29 @@ def card(ctx) -> None:
         ctx.save_output(kind=AssetKind.ARTWORK, role=role, data=data, mime=mime, download_name=name, **pixels)
 
 
+def tone_error(tone_response: list[list[float]]) -> float:
+    """The largest gap between a wedge step's target and its measured coverage, 0–1 of the range."""
+    return max((abs(effective - nominal) for nominal, effective in tone_response), default=0.0)
+
+
+def card_read(ctx) -> None:
+    """Inputs: the photo (an upload) and the card's card.json and PNG (outputs of its engrave.card job). The result
+    is the reading; a photo that cannot be read fails the job with the reason, and nothing is kept of it."""
+    by_role = {asset.role: asset for asset in ctx.inputs}
+    layout_file, png_file, photo = by_role.get("card-json"), by_role.get("png"), by_role.get("")
+    if not (layout_file and png_file and photo):
+        raise PermanentJobError("A card reading takes the photo and the card's card.json and PNG.")
+    ctx.progress(5)
+    try:
+        reading = read_card(ctx.read_input(photo), ctx.read_input(layout_file), card_png=ctx.read_input(png_file))
+    except CardRefused as refused:
+        raise PermanentJobError(refused.message) from None
+    ctx.progress(90)
+    result = reading.as_json()
+    result["tone"] = [list(pair) for pair in reading.calibration().tone]
+    result["tone_error"] = round(tone_error(reading.tone_response), 5)
+    ctx.save_result(result)
+
+
 register(JobKind(name="engrave.card", label="Material test card", run=card, params=CardSettings))
+register(JobKind(name="engrave.card_read", label="Test card reading", run=card_read, inputs_min=3, inputs_max=3))

@@ -122,3 +122,48 @@ class ArtworkVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artwork} v{self.number}"
+
+
+class CalibrationProfile(models.Model):
+    """What a burned test card measured for one of the owner's material × machine × mode × line interval.
+
+    The studio, its preview and prepare use it instead of the library's assumption when the settings match
+    (services.settings_validate); each version's settings keep the numbers it was made with."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calibration_profiles")
+    material = models.CharField(max_length=40)
+    # A library machine's name, or "mine:<id>" for one of the owner's machines (MachineProfile).
+    machine = models.CharField(max_length=40)
+    machine_label = models.CharField(max_length=60)
+    machine_kind = models.CharField(max_length=10, choices=LaserKind.choices)
+    mode = models.CharField(max_length=20)
+    line_interval_mm = models.FloatField()
+    mark_diameter_mm = models.FloatField()
+    # [[marked area, effective coverage], …]: darkness by marked area (imaging's Calibration.tone).
+    tone = models.JSONField(default=list)
+    # [[card target, measured effective coverage], …]: the wedge as read, for the plot against the assumption.
+    tone_response = models.JSONField(default=list)
+    # [{"power_pct", "speed_mm_min", "darkness"}, …]: the power × speed grid as read.
+    grid = models.JSONField(default=list)
+    power_pct = models.FloatField(null=True, blank=True)
+    speed_mm_min = models.FloatField(null=True, blank=True)
+    residual = models.FloatField(default=0)
+    registration_rms_px = models.FloatField(default=0)
+    # The card reading it was made from (None once that job was deleted).
+    read_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The largest tone error a verify card burned with this profile showed (0–1 of the range), and when.
+    verify_error = models.FloatField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["material", "machine", "mode", "line_interval_mm"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "material", "machine", "mode", "line_interval_mm"], name="calibration_per_setup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material} on {self.machine_label}, {self.mode}, {self.line_interval_mm:g} mm"

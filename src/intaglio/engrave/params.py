@@ -19,6 +19,7 @@ from intaglio.imaging.artwork import (
     ADJUSTMENT_LIMITS,
     MACHINE_KINDS,
     MODES,
+    Calibration,
     Machine,
     WorkAreaFit,
     check_fit,
@@ -99,6 +100,32 @@ class MachineSpec(pydantic.BaseModel):
         return Machine(name="custom", **self.model_dump())
 
 
+class CalibrationSpec(pydantic.BaseModel):
+    """A measured surface, frozen into settings like a machine: the numbers of one of your calibration profiles (GET
+    /engrave/calibrations) at the time, so a version keeps making the same files if the profile changes."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    profile: int | None = pydantic.Field(default=None, description="The calibration profile it came from.")
+    label: str = pydantic.Field(default="", max_length=80, description='e.g. "Calibrated 7 Dec from your card".')
+    mark_diameter_mm: float = pydantic.Field(ge=0.001, le=2, description="The width of a burned stroke.")
+    tone: list[tuple[float, float]] = pydantic.Field(
+        default_factory=list, max_length=64, description="[marked area, effective coverage] pairs, each 0–1."
+    )
+
+    @pydantic.field_validator("tone", mode="before")
+    @classmethod
+    def _pairs_from_json(cls, tone):
+        return [tuple(pair) if isinstance(pair, list) else pair for pair in tone] if isinstance(tone, list) else tone
+
+    @pydantic.model_validator(mode="after")
+    def _engine_takes_it(self):
+        self.engine_calibration()  # raises ValueError with the engine's reason
+        return self
+
+    def engine_calibration(self) -> Calibration:
+        return Calibration(mark_diameter_mm=self.mark_diameter_mm, tone=tuple(self.tone))
+
+
 class ArtworkSettings(pydantic.BaseModel):
     """The artwork settings: everything that decides the files (the same shape engrave.prepare jobs take). Name the
     machine by exactly one of `machine`, `machine_profile` or `machine_spec`. Unset adjustments fall back to the
@@ -136,6 +163,15 @@ class ArtworkSettings(pydantic.BaseModel):
     line_width_mm: float | None = pydantic.Field(default=None, gt=0, le=5)
     detail: float = pydantic.Field(default=0.5, ge=0, le=1)
     seed: int = pydantic.Field(default=0, ge=0, le=2**31)
+    # The studio fills `calibration` from your matching calibration profile while this is on.
+    use_calibration: bool = pydantic.Field(
+        default=True, description="Use your calibration profile for this material, machine, mode and interval."
+    )
+    calibration: CalibrationSpec | None = pydantic.Field(
+        default=None,
+        exclude_if=lambda spec: spec is None,
+        description="A measured surface to prepare for instead of the library's assumption; the studio sets it.",
+    )
 
     @pydantic.field_validator("material")
     @classmethod
@@ -174,9 +210,13 @@ class ArtworkSettings(pydantic.BaseModel):
 
     def engine_kwargs(self) -> dict:
         """The keyword arguments of intaglio.imaging.artwork.prepare_artwork for these settings."""
-        kwargs = self.model_dump(exclude={"machine", "machine_spec", "machine_profile", "adjustments"})
+        kwargs = self.model_dump(
+            exclude={"machine", "machine_spec", "machine_profile", "adjustments", "use_calibration", "calibration"}
+        )
         kwargs.update(self.adjustments.model_dump(exclude_none=True))
         kwargs["machine"] = self.engine_machine()
+        if self.calibration is not None and self.use_calibration:
+            kwargs["calibration"] = self.calibration.engine_calibration()
         return kwargs
 
     def work_area_fit(self, *, source_size: tuple[int, int] | None = None) -> WorkAreaFit:
@@ -227,6 +267,13 @@ class CardSettings(pydantic.BaseModel):
         default=None, ge=0.01, le=0.5, description="Default: the coarser of the material's and the machine's."
     )
     card_id: int = pydantic.Field(default_factory=lambda: secrets.randbits(32), ge=0, lt=2**32)
+    # Which of your machines `machine_spec` was frozen from, so a reading's profile is filed under it.
+    machine_profile: int | None = pydantic.Field(default=None, ge=1, exclude_if=lambda profile: profile is None)
+    calibration: CalibrationSpec | None = pydantic.Field(
+        default=None,
+        exclude_if=lambda spec: spec is None,
+        description="Makes a verify card: the wedge is prepared with this measured surface.",
+    )
 
     @pydantic.field_validator("material")
     @classmethod

@@ -1,4 +1,5 @@
-"""What engrave holds about a person: artworks with their versions, machine profiles and material presets."""
+"""What engrave holds about a person: artworks with their versions, machine profiles, material presets and
+calibration profiles."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from intaglio.core.personal_data import (
     owned_rows,
     register,
 )
-from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
+from intaglio.engrave.models import Artwork, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.services import artwork_delete
 from intaglio.jobs.personal_data import held_job_ids
 
@@ -72,6 +73,22 @@ def _presets_section() -> Section:
     )
 
 
+CALIBRATION_FIELDS = (
+    "id", "material", "machine", "machine_label", "machine_kind", "mode", "line_interval_mm", "mark_diameter_mm",
+    "tone", "tone_response", "grid", "power_pct", "speed_mm_min", "residual", "registration_rms_px", "read_job_id",
+    "verify_error", "verified_at", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _calibrations_section() -> Section:
+    return Section(
+        "calibration_profiles",
+        "Your calibrations",
+        *kept_as_content(),
+        "To prepare artwork for how your material and machine really burn, as your test cards measured.",
+    )
+
+
 def declare() -> None:
     register(
         PersonalData("engrave", _artworks_section, 70, export=_artworks_export, erase=_artworks_erase, erase_order=10),
@@ -82,5 +99,9 @@ def declare() -> None:
         owned_rows(
             "engrave", _presets_section, 100, MaterialPreset, PRESET_FIELDS,
             erased_as="material_presets", erase_order=60,
+        ),
+        owned_rows(
+            "engrave", _calibrations_section, 105, CalibrationProfile, CALIBRATION_FIELDS,
+            erased_as="calibration_profiles", erase_order=55,
         ),
     )  # fmt: skip

@@ -6,7 +6,7 @@ from django.db.models import F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.engrave.errors import StudioRefused
-from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
+from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job
 
 _OUTPUTS = Prefetch("job__outputs", queryset=Asset.objects.order_by("pk"))
@@ -92,3 +92,35 @@ def studio_photos(*, owner) -> list[tuple[Asset, Asset | None]]:
     )
     by_photo = {thumbnail.photo_id: thumbnail for thumbnail in thumbnails}
     return [(photo, by_photo.get(photo.pk)) for photo in photos]
+
+
+def machine_key(*, machine_name: str | None, machine_profile: int | None) -> str:
+    """How calibrations name a machine: a library machine by its name, one of the owner's as "mine:<id>"."""
+    return f"mine:{machine_profile}" if machine_profile else (machine_name or "")
+
+
+def calibration_profiles(*, owner) -> QuerySet[CalibrationProfile]:
+    return CalibrationProfile.objects.filter(owner=owner)
+
+
+def calibration_profile_get(*, owner, profile_id: int) -> CalibrationProfile | None:
+    return calibration_profiles(owner=owner).filter(pk=profile_id).first()
+
+
+def calibration_match(*, owner, settings, machine: MachineProfile | None = None) -> CalibrationProfile | None:
+    """The owner's calibration for these artwork settings' material, machine, mode and line interval, if any.
+
+    `machine` is the owner's machine the settings name (by `machine_profile`); settings that carry a frozen
+    machine_spec are matched to the owner's machine with exactly those numbers."""
+    if machine is None and settings.machine_spec is not None:
+        frozen = settings.machine_spec.model_dump(mode="json")
+        machine = next((m for m in machine_profiles(owner=owner) if m.spec() == frozen), None)
+        if machine is None:
+            return None
+    key = machine_key(machine_name=settings.machine, machine_profile=machine.pk if machine else None)
+    return (
+        calibration_profiles(owner=owner)
+        .filter(material=settings.material, machine=key, mode=settings.mode)
+        .filter(line_interval_mm=round(settings.line_interval(), 4))
+        .first()
+    )

@@ -25,8 +25,9 @@ from intaglio.assets.storage import blob_open
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
-from intaglio.engrave.models import Artwork, ArtworkVersion, MachineProfile, MaterialPreset
-from intaglio.engrave.params import ArtworkSettings, MachineSpec
+from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
+from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
+from intaglio.engrave.selectors import calibration_match, machine_key
 from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
@@ -39,23 +40,47 @@ LIVE_PREVIEW_MAX_PIXELS = 4_000_000
 LIVE_PREVIEW_CACHE_ENTRIES = 24
 
 
+def _machine_profile_frozen(raw: dict, *, owner) -> MachineProfile | None:
+    """Replaces `machine_profile` (the id of one of the owner's machines) in `raw` by its frozen machine_spec."""
+    profile_id = raw.pop("machine_profile", None)
+    if profile_id in (None, ""):
+        return None
+    profile = MachineProfile.objects.filter(owner=owner, pk=profile_id).first()
+    if profile is None:
+        raise StudioRefused("invalid_settings", "That machine profile does not exist.")
+    raw["machine"], raw["machine_spec"] = None, profile.spec()
+    return profile
+
+
 def settings_validate(raw: dict, *, owner) -> ArtworkSettings:
     """Validates studio settings. `machine_profile` (the id of one of the owner's machines) becomes a frozen
-    machine_spec, so the job keeps working the same if the profile changes later."""
+    machine_spec, so the job keeps working the same if the profile changes later. While `use_calibration` is on,
+    the owner's calibration profile for this material, machine, mode and interval is frozen in as `calibration`
+    (and dropped when none matches)."""
     raw = dict(raw)
-    profile_id = raw.pop("machine_profile", None)
-    if profile_id not in (None, ""):
-        profile = MachineProfile.objects.filter(owner=owner, pk=profile_id).first()
-        if profile is None:
-            raise StudioRefused("invalid_settings", "That machine profile does not exist.")
-        raw["machine"], raw["machine_spec"] = None, profile.spec()
+    machine = _machine_profile_frozen(raw, owner=owner)
+    raw.pop("calibration", None)  # always the studio's to set, from the profile that matches now
     try:
         # The form's values and stored rows are read leniently, as they always were; the API checked JSON types.
-        return ArtworkSettings.model_validate(raw, strict=False)
+        clean = ArtworkSettings.model_validate(raw, strict=False)
     except pydantic.ValidationError as invalid:
         raise StudioRefused(
             "invalid_settings", f"Some settings are not valid: {validation_problems(invalid)}."
         ) from None
+    if clean.use_calibration:
+        profile = calibration_match(owner=owner, settings=clean, machine=machine)
+        clean.calibration = calibration_spec(profile) if profile else None
+    return clean
+
+
+def calibration_spec(profile: CalibrationProfile) -> CalibrationSpec:
+    """A calibration profile's numbers as settings freeze them."""
+    return CalibrationSpec(
+        profile=profile.pk,
+        label=f"Calibrated {profile.updated_at:%-d %b %Y} from your card",
+        mark_diameter_mm=profile.mark_diameter_mm,
+        tone=[tuple(pair) for pair in profile.tone],
+    )
 
 
 def default_settings() -> dict:
@@ -401,3 +426,115 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
 
 def material_preset_delete(*, preset: MaterialPreset) -> None:
     preset.delete()
+
+
+# ---------------------------------------------------------------------------------------------------- calibration
+
+
+def card_create(*, owner, values: dict, idempotency_key: str | None = None) -> Job:
+    """Queues a material test card. `machine_profile` (one of the owner's machines) is frozen as for artworks;
+    `calibration_profile` (one of the owner's calibrations) makes a verify card burned with that profile."""
+    raw = dict(values)
+    machine = _machine_profile_frozen(raw, owner=owner)
+    raw.pop("machine_profile", None)
+    verify_id = raw.pop("calibration_profile", None)
+    if verify_id not in (None, ""):
+        profile = CalibrationProfile.objects.filter(owner=owner, pk=verify_id).first()
+        if profile is None:
+            raise StudioRefused("invalid_settings", "That calibration does not exist.", status=404)
+        raw.update(
+            material=profile.material,
+            mode=profile.mode,
+            line_interval_mm=profile.line_interval_mm,
+            calibration=calibration_spec(profile).model_dump(mode="json"),
+        )
+    if machine is not None:
+        raw["machine_profile"] = machine.pk
+    try:
+        clean = CardSettings.model_validate(raw)
+    except pydantic.ValidationError as invalid:
+        raise StudioRefused("invalid_settings", f"The card cannot be made: {validation_problems(invalid)}.") from None
+    params = clean.model_dump(mode="json")
+    return job_create(owner=owner, kind="engrave.card", params=params, idempotency_key=idempotency_key)
+
+
+def card_read_start(*, owner, card: Job, photo: Asset) -> Job:
+    """Queues the reading of a photo of a burned card: the photo and the card's card.json and PNG are its inputs."""
+    files = {asset.role: asset for asset in card.outputs.all()} if card.kind == "engrave.card" else {}
+    if card.owner_id != owner.pk or not {"png", "card-json"} <= files.keys():
+        raise StudioRefused("card_not_ready", "That test card does not exist or is not made yet.", status=404)
+    if photo.owner_id != owner.pk:
+        raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
+    return job_create(owner=owner, kind="engrave.card_read", inputs=[photo, files["card-json"], files["png"]])
+
+
+def _reading(read_job: Job, owner) -> tuple[dict, CardSettings]:
+    card = read_job.inputs.filter(role="card-json").select_related("produced_by").first() if read_job else None
+    card_job = card.produced_by if card is not None else None
+    if (
+        read_job is None
+        or read_job.owner_id != owner.pk
+        or read_job.kind != "engrave.card_read"
+        or not read_job.result
+        or card_job is None
+    ):
+        raise StudioRefused("reading_not_ready", "That card reading does not exist or has no result.", status=404)
+    return read_job.result, CardSettings.model_validate(card_job.params)
+
+
+def calibration_profile_save(*, owner, read_job: Job) -> CalibrationProfile:
+    """Makes (or, for the same material, machine, mode and interval, replaces) the owner's calibration profile
+    from a card reading."""
+    result, card = _reading(read_job, owner)
+    machine = card.engine_machine()
+    with blob_open(read_job.inputs.get(role="card-json").storage_key) as handle:
+        layout = json.loads(handle.read())
+    grid = [
+        {"power_pct": cell["power_pct"], "speed_mm_min": cell["speed_mm_min"], "darkness": round(dark, 4)}
+        for cell, dark in zip(layout.get("grid", []), result.get("grid_darkness", []), strict=False)
+    ]
+    best = result.get("best_cell") or {}
+    values = {
+        "machine_label": card.machine_spec.label if card.machine_spec else machine.label,
+        "machine_kind": machine.kind,
+        "mark_diameter_mm": float(result["mark_diameter_mm"]),
+        "tone": result.get("tone", []),
+        "tone_response": result.get("tone_response", []),
+        "grid": grid,
+        "power_pct": best.get("power_pct"),
+        "speed_mm_min": best.get("speed_mm_min"),
+        "residual": float(result.get("residual", 0.0)),
+        "registration_rms_px": float(result.get("registration_rms_px", 0.0)),
+        "read_job": read_job,
+        "verify_error": None,
+        "verified_at": None,
+        "updated_at": timezone.now(),
+    }
+    CalibrationSpec(mark_diameter_mm=values["mark_diameter_mm"], tone=[tuple(p) for p in values["tone"]])
+    profile, _ = CalibrationProfile.objects.update_or_create(
+        owner=owner,
+        material=card.material,
+        machine=machine_key(machine_name=card.machine, machine_profile=card.machine_profile),
+        mode=card.mode,
+        line_interval_mm=round(float(layout["line_interval_mm"]), 4),
+        defaults=values,
+    )
+    log.info("calibration.saved", extra={"profile_id": profile.pk, "job_id": read_job.pk})
+    return profile
+
+
+def calibration_profile_verify(*, owner, read_job: Job) -> CalibrationProfile:
+    """Records what a verify card (made with a profile) measured: the largest tone error the profile leaves."""
+    result, card = _reading(read_job, owner)
+    profile_id = card.calibration.profile if card.calibration else None
+    profile = CalibrationProfile.objects.filter(owner=owner, pk=profile_id).first() if profile_id else None
+    if profile is None:
+        raise StudioRefused("not_a_verify_card", "That reading is not of a verify card for one of your calibrations.")
+    profile.verify_error = float(result.get("tone_error", 0.0))
+    profile.verified_at = timezone.now()
+    profile.save(update_fields=["verify_error", "verified_at"])
+    return profile
+
+
+def calibration_profile_delete(*, profile: CalibrationProfile) -> None:
+    profile.delete()
