@@ -37,3 +37,8 @@ __all__ = [
 from intaglio.imaging.calibration.read import CardReading, CardRefused, best_cell, read_card  # noqa: E402
 
 __all__ += ["CardReading", "CardRefused", "best_cell", "read_card"]
+
+# Reading a photo of a finished burn against its artwork (burn_photo.py).
+from intaglio.imaging.calibration.burn_photo import BurnPhotoRefused, BurnReport, read_burn_photo  # noqa: E402
+
+__all__ += ["BurnPhotoRefused", "BurnReport", "read_burn_photo"]
