@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "intaglio.engrave",
     "intaglio.jewellery",
     "intaglio.privacy",
+    "intaglio.feedback",
     "intaglio.web",
 ]
 

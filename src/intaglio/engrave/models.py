@@ -130,7 +130,13 @@ class CalibrationProfile(models.Model):
     The studio, its preview and prepare use it instead of the library's assumption when the settings match
     (services.settings_validate); each version's settings keep the numbers it was made with."""
 
+    class Source(models.TextChoices):
+        CARD = "card", "Your test card"
+        SHARED = "shared", "Other makers' measurements"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calibration_profiles")
+    # Where the numbers come from: a card the owner burned and read, or the shared guidance they started from.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CARD)
     material = models.CharField(max_length=40)
     # A library machine's name, or "mine:<id>" for one of the owner's machines (MachineProfile).
     machine = models.CharField(max_length=40)

@@ -219,6 +219,13 @@ class ArtworkSettings(pydantic.BaseModel):
             kwargs["calibration"] = self.calibration.engine_calibration()
         return kwargs
 
+    def mark_diameter_mm(self) -> float:
+        """The mark width these settings prepare for: the calibration's, else the machine's spot plus the
+        material's spread (the library's assumption)."""
+        if self.calibration is not None and self.use_calibration:
+            return self.calibration.mark_diameter_mm
+        return self.engine_machine().spot_mm + get_material(self.material).spread_mm
+
     def work_area_fit(self, *, source_size: tuple[int, int] | None = None) -> WorkAreaFit:
         """The size the files will have and whether it fits the machine's work area (imaging's `check_fit`): the
         height follows the photo's aspect (`source_size`, upright pixels) unless `height_mm` is given."""

@@ -74,9 +74,9 @@ def _presets_section() -> Section:
 
 
 CALIBRATION_FIELDS = (
-    "id", "material", "machine", "machine_label", "machine_kind", "mode", "line_interval_mm", "mark_diameter_mm",
-    "tone", "tone_response", "grid", "power_pct", "speed_mm_min", "residual", "registration_rms_px", "read_job_id",
-    "verify_error", "verified_at", "created_at", "updated_at",
+    "id", "source", "material", "machine", "machine_label", "machine_kind", "mode", "line_interval_mm",
+    "mark_diameter_mm", "tone", "tone_response", "grid", "power_pct", "speed_mm_min", "residual",
+    "registration_rms_px", "read_job_id", "verify_error", "verified_at", "created_at", "updated_at",
 )  # fmt: skip
 
 

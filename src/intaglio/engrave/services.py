@@ -77,7 +77,11 @@ def calibration_spec(profile: CalibrationProfile) -> CalibrationSpec:
     """A calibration profile's numbers as settings freeze them."""
     return CalibrationSpec(
         profile=profile.pk,
-        label=f"Calibrated {profile.updated_at:%-d %b %Y} from your card",
+        label=(
+            f"Calibrated {profile.updated_at:%-d %b %Y} from your card"
+            if profile.source == CalibrationProfile.Source.CARD
+            else "Started from other makers' measurements"
+        ),
         mark_diameter_mm=profile.mark_diameter_mm,
         tone=[tuple(pair) for pair in profile.tone],
     )
@@ -506,6 +510,7 @@ def calibration_profile_save(*, owner, read_job: Job) -> CalibrationProfile:
         "residual": float(result.get("residual", 0.0)),
         "registration_rms_px": float(result.get("registration_rms_px", 0.0)),
         "read_job": read_job,
+        "source": CalibrationProfile.Source.CARD,
         "verify_error": None,
         "verified_at": None,
         "updated_at": timezone.now(),

@@ -81,7 +81,13 @@ def _start_input_expiry(job: Job) -> None:
     closed (J21)."""
     expires = timezone.now() + timedelta(days=settings.RETENTION_UPLOAD_AFTER_JOB_DAYS)
     busy = Job.objects.filter(inputs=OuterRef("pk")).exclude(state__in=TERMINAL_STATES)
-    idle = list(job.inputs.filter(~Exists(busy)).exclude(kind=AssetKind.REFERENCE_IMAGE).values_list("pk", flat=True))
+    # Only uploads: a feedback photo keeps its own clock (E12), and made files used as inputs (a card's files
+    # for its reading) are account content.
+    idle = list(
+        job.inputs.filter(~Exists(busy), retention_class=RetentionClass.PRIVATE_UPLOAD)
+        .exclude(kind=AssetKind.REFERENCE_IMAGE)
+        .values_list("pk", flat=True)
+    )
     Asset.objects.filter(pk__in=idle).update(expires_at=expires)
     private_copies_of(idle).update(expires_at=expires)
 

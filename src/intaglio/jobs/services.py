@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from intaglio.assets.models import Asset
+from intaglio.assets.models import Asset, RetentionClass
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
@@ -123,7 +123,9 @@ def job_create(*, owner, kind: str, params: dict | None = None, inputs=(), idemp
             raise JobRefused("insufficient_credits", str(refusal)) from None
         if inputs:
             job.inputs.set(inputs)
-            photo_ids = [a.pk for a in inputs]
+            # An upload's clock stops while jobs use it (it restarts when the last one ends); a feedback photo keeps
+            # its own (E12), the sweeper leaving it alone while a job still needs it.
+            photo_ids = [a.pk for a in inputs if a.retention_class == RetentionClass.PRIVATE_UPLOAD]
             Asset.objects.filter(pk__in=photo_ids).update(expires_at=None)
             private_copies_of(photo_ids).update(expires_at=None)
         job_enqueue(job)

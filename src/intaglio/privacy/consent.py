@@ -20,7 +20,7 @@ Scopes (PRIVACY-SPEC "Consent scopes"): four are account-wide (`derived_only`, `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -280,6 +280,14 @@ def metrics_purge(*, owner, reason: str) -> int:
         detail={"count": count, "reason": reason},
     )
     return count
+
+
+def engraved_result_expiry(*, user) -> datetime | None:
+    """When a new photo of the user's engraving expires (E12): kept while `engraved_learning` is on (the consent's
+    purpose), else private feedback for RETENTION_PRIVATE_FEEDBACK_DAYS. Withdrawing later starts that clock."""
+    if consent_active(user=user, scope=ConsentScope.ENGRAVED_LEARNING) is not None:
+        return None
+    return timezone.now() + timedelta(days=settings.RETENTION_PRIVATE_FEEDBACK_DAYS)
 
 
 def _engraved_result_retention(*, user, kept: bool) -> int:

@@ -61,6 +61,14 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("material", "Library material the piece was burned on", choices=lambda: materials().keys()),
         MetricSpec("machine", "Library machine that burned it", choices=lambda: machines().keys()),
         MetricSpec("burn_result", "Whether the burn came out too light, right or too dark", choices=_burn_results),
+        # How did it burn? (a photo of a finished piece against its simulated burn)
+        MetricSpec("mark_gain_mm", "How much wider marks burned than the artwork assumed", "mm", -1, 1),
+        MetricSpec("tone_error_shadows", "Shadows: photographed minus simulated lightness", "ΔL*", -100, 100),
+        MetricSpec("tone_error_midtones", "Mid-tones: photographed minus simulated lightness", "ΔL*", -100, 100),
+        MetricSpec("tone_error_highlights", "Highlights: photographed minus simulated lightness", "ΔL*", -100, 100),
+        MetricSpec("contrast_achieved", "Lightness range burned, as a share of the simulated one", "", 0, 10),
+        MetricSpec("sharpness", "Edge detail burned, as a share of the simulated", "", 0, 10),
+        MetricSpec("registration_rms_px", "How closely the photo aligned to the artwork", "px", 0, 10000),
     )
 }
 
@@ -77,8 +85,7 @@ def metric_check(key: str, value: object) -> tuple[float | None, str]:
     """(number, label) to store for `value` under `key`, or MetricRefused. Exactly one of the two is set."""
     spec = METRICS.get(key)
     if spec is None:
-        known = ", ".join(sorted(METRICS))
-        raise MetricRefused("unknown_key", f"{key!r} is not a measurement that can be kept; the list is: {known}.")
+        raise MetricRefused("unknown_key", f"{key!r} is not on the list of measurements that can be kept.")
     if isinstance(value, bytes | bytearray | memoryview):
         raise MetricRefused(
             "pixels_refused", f"{key} must be one number or short label; file or picture data is never kept."
