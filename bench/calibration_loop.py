@@ -1,4 +1,4 @@
-"""Bench: the calibration loop closes — a photo burned before and after one card read, on a surface unlike the library's.
+"""Bench: the calibration loop closes — a photo burned before and after one card read, on a surface unlike ours.
 
     .venv/bin/python bench/calibration_loop.py            (about 3 minutes on one core; --quick for a smaller run)
 
