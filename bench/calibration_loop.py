@@ -1,6 +1,6 @@
 """Bench: the calibration loop closes — a photo burned before and after one card read, on a surface unlike ours.
 
-    .venv/bin/python bench/calibration_loop.py            (about 3 minutes on one core; --quick for a smaller run)
+    .venv/bin/python bench/calibration_loop.py            (about 2½ minutes on one core; --quick for a smaller run)
 
 The burns are simulated with bench/calibration.py's stroke model (`burn_coverage`: each fired pixel leaves its
 stretch of the scan line widened by a disc of the true mark diameter), independently of the engine's dot-gain code.
