@@ -67,8 +67,13 @@ def burn_coverage(burn: np.ndarray, diameter_px: float, dark: np.ndarray) -> tup
     return coverage / (SY * SX), half / (SY * SX / 4)
 
 
-def render_card(card, diameter_mm: float, kind: str, rng) -> tuple[np.ndarray, dict]:
-    """Linear RGB reflectance of the burned card at 2 samples per card pixel, and the truth."""
+def render_card(card, diameter_mm: float, kind: str, rng, surface=None) -> tuple[np.ndarray, dict]:
+    """Linear RGB reflectance of the burned card at 2 samples per card pixel, and the truth.
+
+    `surface(burn, diameter_px, dark, px_mm)` → (coverage, darkness) replaces `burn_coverage` for a surface whose
+    darkness does not follow the marked area (bench/calibration_loop.py); by default darkness is marked area × the
+    marks' darkness.
+    """
     layout = card.layout
     px = layout["line_interval_mm"]
     burn = card.burn
@@ -82,7 +87,10 @@ def render_card(card, diameter_mm: float, kind: str, rng) -> tuple[np.ndarray, d
         d = float(response(e))
         dark[y : y + h, x : x + w] = d
         grid_truth.append(d)
-    coverage, darkness = burn_coverage(burn, diameter_mm / px, dark)
+    if surface is None:
+        coverage, darkness = burn_coverage(burn, diameter_mm / px, dark)
+    else:
+        coverage, darkness = surface(burn, diameter_mm / px, dark, px)
     wedge_truth = []
     for wdg in layout["wedge"]:
         x, y, w, h = (v / px for v in wdg["rect_mm"])
