@@ -124,3 +124,33 @@ def calibration_match(*, owner, settings, machine: MachineProfile | None = None)
         .filter(line_interval_mm=round(settings.line_interval(), 4))
         .first()
     )
+
+
+def card_jobs(*, owner) -> QuerySet[Job]:
+    """The owner's material test cards (engrave.card jobs), newest first, with their files."""
+    return (
+        Job.objects.filter(owner=owner, kind="engrave.card").prefetch_related("outputs").order_by("-created_at", "-pk")
+    )
+
+
+def card_job_get(*, owner, job_id: int) -> Job | None:
+    return card_jobs(owner=owner).filter(pk=job_id).first()
+
+
+def card_readings(*, owner, card: Job) -> QuerySet[Job]:
+    """The readings (engrave.card_read jobs) of photos of one of the owner's cards, newest first."""
+    return (
+        Job.objects.filter(owner=owner, kind="engrave.card_read", inputs__produced_by=card, inputs__role="card-json")
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def card_reading_get(*, owner, job_id: int) -> Job | None:
+    return Job.objects.filter(owner=owner, kind="engrave.card_read", pk=job_id).first()
+
+
+def reading_card(reading: Job) -> Job | None:
+    """The card a reading was of."""
+    layout = reading.inputs.filter(role="card-json").select_related("produced_by").first()
+    return layout.produced_by if layout is not None else None
