@@ -159,3 +159,20 @@ def test_E11_declining_everything_still_gives_the_report(user, version):
         consent_withdraw(user=user, scope=scope, source="privacy_page")
     report = measured(user, version, photo_of(version))
     assert report.job.state == JobState.SUCCEEDED and report.advice
+
+
+def test_J24_J21_export_holds_the_reports_and_closure_deletes_them(user, version):
+    from intaglio.privacy import rights
+    from tests.factories import PASSWORD
+    from tests.privacy.test_export import open_export, records, schema_errors
+
+    report = measured(user, version, photo_of(version))
+    _, manifest = open_export(rights.data_export(user=user))
+    assert schema_errors(manifest) == []
+    (row,) = records(manifest, "burn_reports")
+    assert row["version_id"] == version.pk and row["metrics"] == report.metrics and row["advice"] == report.advice
+    assert manifest["sections"]["burn_reports"]["retention_class"] == "private_feedback"
+    rights.user_close(user=user, password=PASSWORD)
+    rights.account_content_delete(user=user)
+    assert not BurnReport.objects.filter(owner=user).exists()
+    assert not Asset.objects.filter(owner=user, kind=AssetKind.ENGRAVED_RESULT).exists()
