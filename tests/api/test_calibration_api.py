@@ -297,6 +297,8 @@ def test_a_burn_report_needs_a_version_with_its_files(api, version):
     photo = jpeg_bytes()
     unknown = f"/engrave/artworks/{artwork}/versions/{version['number'] + 1}/burn-reports"
     assert_refused(post_photo(api, unknown, photo, mime="image/jpeg"), 404, "not_found")
+    beyond_any_id = f"/engrave/artworks/{2**70}/versions/1/burn-reports"  # larger than the database's integers
+    assert_refused(post_photo(api, beyond_any_id, photo, mime="image/jpeg"), 404, "not_found")
     api.post(f"/engrave/artworks/{artwork}/versions", {"settings": version["settings"]})  # queued: no files yet
     waiting = f"/engrave/artworks/{artwork}/versions/{version['number'] + 1}/burn-reports"
     assert_refused(post_photo(api, waiting, photo, mime="image/jpeg"), 409, "version_not_ready")

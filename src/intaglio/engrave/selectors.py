@@ -161,4 +161,4 @@ def reading_card(reading: Job) -> Job | None:
 
 def artwork_version_get(*, owner, artwork_id: int, number: int) -> ArtworkVersion | None:
     """Version `number` (1, 2, 3…) of one of the owner's artworks, with its files."""
-    return artwork_versions_query().filter(artwork__owner=owner, artwork_id=artwork_id, number=number).first()
+    return artwork_versions_query().filter(artwork__owner=owner, artwork__pk=artwork_id, number=number).first()
