@@ -192,6 +192,22 @@ def test_a_script_calibrates_from_card_to_checked_calibration(api, photo_id_fact
     assert api.get("/engrave/calibrations").json()["count"] == 0
 
 
+def test_the_command_line_makes_a_card_then_reads_a_photo_of_it_as_readme_shows(tmp_path):
+    made = subprocess.run(  # noqa: S603 (our own command, fixed arguments)
+        [str(INTAGLIO), "calibrate", "card", "--material", "birch-plywood", "--machine", "diode-10w", "--mode",
+         "floyd-steinberg", "--interval", "0.1", "--out", str(tmp_path / "card")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    files = {name: (tmp_path / "card" / name) for name in ("card.png", "card.gcode", "card.svg", "card.json")}
+    assert all(path.stat().st_size > 0 for path in files.values())
+    photo = photo_of_card({"card-json": files["card.json"].read_bytes(), "png": files["card.png"].read_bytes()})
+    (tmp_path / "photo.png").write_bytes(photo)
+    printed = calibrate_read(tmp_path / "photo.png", files["card.json"])
+    assert printed["card_id"] == json.loads(files["card.json"].read_text())["card_id"]
+    assert printed["mark_diameter_mm"] == pytest.approx(MARK_MM, abs=0.01)
+
+
 @pytest.fixture
 def photo_id_factory(api):
     return lambda: upload_photo(api)
