@@ -335,6 +335,13 @@ def test_another_account_gets_404_for_every_studio_id(api, client, other_user, p
     assert intruder.get("/engrave/artworks").json()["count"] == 0
     assert intruder.get("/engrave/machines/mine").json()["count"] == 0
     assert intruder.get("/engrave/presets").json()["count"] == 0
+    assert intruder.get("/engrave/cards").json()["count"] == 0
+    assert intruder.get("/engrave/calibrations").json()["count"] == 0
+    assert_refused(intruder.get(f"{path}/burn-reports"), 404, "not_found")
+    # A test card for someone else's machine is refused like one for an unknown machine (every calibration and
+    # burn-report id: tests/api/test_calibration_api.py).
+    their_card = {"material": "maple", "machine_profile": machine["id"]}
+    assert_refused(intruder.post("/engrave/cards", their_card), 422, "invalid_settings")
     # Naming someone else's machine in one's own settings is refused like an unknown one.
     own_photo = upload_photo(intruder)
     theirs = {"material": "maple", "machine_profile": machine["id"], "width_mm": 50}

@@ -52,6 +52,19 @@ STATE_DEPENDENT |= {
 }
 
 
+# A card must fit its machine (and a verify card name one of your calibrations); a reading, a calibration's check and
+# a burn report need a finished card, reading or version of yours, and a photo judged by its content; guidance can be
+# adopted only where enough makers measured it.
+STATE_DEPENDENT |= {
+    ("POST", "/api/v1/engrave/cards"),
+    ("POST", "/api/v1/engrave/cards/{card_id}/readings"),
+    ("POST", "/api/v1/engrave/calibrations"),
+    ("POST", "/api/v1/engrave/calibrations/{calibration_id}/checks"),
+    ("POST", "/api/v1/engrave/artworks/{artwork_id}/versions/{number}/burn-reports"),
+    ("POST", "/api/v1/engrave/guidance/adopt"),
+}
+
+
 # A piece's prompt and generations need its attributes confirmed first, with one shot type per reference image; a
 # reference file is judged by its content (the fuzzer's multipart parts are rarely images).
 STATE_DEPENDENT |= {

@@ -8,7 +8,17 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from intaglio.api.auth import BearerToken, BrowserSession
 from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
-from intaglio.api.routers import accounts, assets, credits, engrave, jewellery, jobs, privacy, uploads
+from intaglio.api.routers import (
+    accounts,
+    assets,
+    calibration,
+    credits,
+    engrave,
+    jewellery,
+    jobs,
+    privacy,
+    uploads,
+)
 
 
 class IntaglioAPI(NinjaAPI):
@@ -54,5 +64,6 @@ api.add_router("/", jobs.router)
 api.add_router("/", assets.router)
 api.add_router("/", credits.router)
 api.add_router("/", engrave.router)
+api.add_router("/", calibration.router)
 api.add_router("/", jewellery.router)
 api.add_router("/", privacy.router)

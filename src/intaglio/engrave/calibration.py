@@ -43,11 +43,6 @@ def card(ctx) -> None:
         ctx.save_output(kind=AssetKind.ARTWORK, role=role, data=data, mime=mime, download_name=name, **pixels)
 
 
-def tone_error(tone_response: list[list[float]]) -> float:
-    """The largest gap between a wedge step's target and its measured coverage, 0–1 of the range."""
-    return max((abs(effective - nominal) for nominal, effective in tone_response), default=0.0)
-
-
 def card_read(ctx) -> None:
     """Inputs: the photo (an upload) and the card's card.json and PNG (outputs of its engrave.card job). The result
     is the reading; a photo that cannot be read fails the job with the reason, and nothing is kept of it."""
@@ -61,10 +56,8 @@ def card_read(ctx) -> None:
     except CardRefused as refused:
         raise PermanentJobError(refused.message) from None
     ctx.progress(90)
-    result = reading.as_json()
-    result["tone"] = [list(pair) for pair in reading.calibration().tone]
-    result["tone_error"] = round(tone_error(reading.tone_response), 5)
-    ctx.save_result(result)
+    # The same JSON `intaglio calibrate read --json` prints (tone and tone_error included).
+    ctx.save_result(reading.as_json())
 
 
 register(JobKind(name="engrave.card", label="Material test card", run=card, params=CardSettings))

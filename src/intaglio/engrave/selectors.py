@@ -154,3 +154,11 @@ def reading_card(reading: Job) -> Job | None:
     """The card a reading was of."""
     layout = reading.inputs.filter(role="card-json").select_related("produced_by").first()
     return layout.produced_by if layout is not None else None
+
+
+# --- API
+
+
+def artwork_version_get(*, owner, artwork_id: int, number: int) -> ArtworkVersion | None:
+    """Version `number` (1, 2, 3…) of one of the owner's artworks, with its files."""
+    return artwork_versions_query().filter(artwork__owner=owner, artwork__pk=artwork_id, number=number).first()

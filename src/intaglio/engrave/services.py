@@ -27,7 +27,7 @@ from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
-from intaglio.engrave.selectors import calibration_match, machine_key
+from intaglio.engrave.selectors import calibration_match, machine_key, reading_card
 from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
@@ -543,3 +543,16 @@ def calibration_profile_verify(*, owner, read_job: Job) -> CalibrationProfile:
 
 def calibration_profile_delete(*, profile: CalibrationProfile) -> None:
     profile.delete()
+
+
+# --- API
+
+
+def calibration_profile_check(*, owner, profile: CalibrationProfile, read_job: Job | None) -> CalibrationProfile:
+    """Records the reading of a verify card on `profile` (see calibration_profile_verify); refused, with nothing
+    recorded, when the card was not made with that very profile."""
+    card = reading_card(read_job) if read_job is not None and read_job.owner_id == owner.pk else None
+    made_with = (card.params.get("calibration") or {}).get("profile") if card is not None else None
+    if card is not None and made_with != profile.pk:
+        raise StudioRefused("not_a_verify_card", "That reading is not of a verify card made with this calibration.")
+    return calibration_profile_verify(owner=owner, read_job=read_job)

@@ -11,10 +11,11 @@ from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import ArtworkVersion, CalibrationProfile
-from intaglio.engrave.selectors import version_files
+from intaglio.engrave.selectors import machine_key, machine_profile_get, version_files
 from intaglio.engrave.services import card_read_start
 from intaglio.feedback.models import BurnReport
-from intaglio.feedback.selectors import SharedGuidance
+from intaglio.feedback.selectors import SharedGuidance, shared_guidance
+from intaglio.imaging.artwork import get_machine, get_material, machines, materials
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create
 from intaglio.privacy.consent import engraved_result_expiry
@@ -111,3 +112,51 @@ def guidance_adopt(
         },
     )
     return profile
+
+
+# --- API
+
+
+def guidance_start(
+    *,
+    owner,
+    material: str,
+    mode: str,
+    machine: str | None = None,
+    machine_profile: int | None = None,
+    line_interval_mm: float | None = None,
+) -> CalibrationProfile:
+    """Starts the owner's calibration for a machine (a library name, or the id of one of their machines) from the
+    shared guidance for the material, that machine's kind and the mode (see guidance_adopt). The line interval
+    defaults to the coarser of the material's and the machine's. Refused as `no_guidance` (404) while fewer than
+    GUIDANCE_MIN_ACCOUNTS makers measured that setup."""
+    if (machine is None) == (machine_profile is None):
+        raise StudioRefused(
+            "invalid_settings", "Give exactly one of machine (a library name) or machine_profile (your machine's id)."
+        )
+    if machine_profile is not None:
+        mine = machine_profile_get(owner=owner, profile_id=machine_profile)
+        if mine is None:
+            raise StudioRefused("invalid_settings", "That machine profile does not exist.")
+        kind, label, machine_interval = mine.kind, mine.name, mine.line_interval_mm
+    else:
+        if machine not in machines():
+            raise StudioRefused("invalid_settings", f"Unknown machine {machine!r}.")
+        library = get_machine(machine)
+        kind, label, machine_interval = library.kind, library.label, library.line_interval_mm
+    if material not in materials():
+        raise StudioRefused("invalid_settings", f"Unknown material {material!r}.")
+    guidance = shared_guidance(material=material, machine_kind=kind, mode=mode)
+    if not guidance:
+        raise StudioRefused(
+            "no_guidance",
+            f"Not enough makers have measured {material} on a {kind} laser in {mode} yet; burn a test card instead.",
+            status=404,
+        )
+    return guidance_adopt(
+        owner=owner,
+        guidance=guidance[0],
+        machine=machine_key(machine_name=machine, machine_profile=machine_profile),
+        machine_label=label,
+        line_interval_mm=line_interval_mm or max(get_material(material).line_interval_mm, machine_interval),
+    )

@@ -95,8 +95,15 @@ class CardReading:
             tone=tuple((a, e) for a, e in zip(self.wedge_area, self.wedge_coverage, strict=True) if a > 0),
         )
 
+    @property
+    def tone_error(self) -> float:
+        """The largest gap between a wedge step's target and its measured coverage, 0–1 of the range (what a
+        verify card, prepared with a calibration, reports as the error that calibration leaves)."""
+        return max((abs(effective - nominal) for nominal, effective in self.tone_response), default=0.0)
+
     def as_json(self) -> dict[str, Any]:
-        """The reading as plain JSON values."""
+        """The reading as plain JSON values: what `intaglio calibrate read --json` prints and what the
+        engrave.card_read job keeps as its result, so both give the same numbers."""
         return {
             "card_id": self.card_id,
             "registration_rms_px": round(self.registration_rms_px, 4),
@@ -111,6 +118,8 @@ class CardReading:
             "tilt_deg": round(self.tilt_deg, 2),
             "corners": self.corners,
             "lighting_span": round(self.lighting_span, 4),
+            "tone": [[float(area), float(effective)] for area, effective in self.calibration().tone],
+            "tone_error": round(self.tone_error, 5),
         }
 
 
