@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset, AssetKind
+from intaglio.assets.storage import blob_open
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job
@@ -154,3 +157,15 @@ def reading_card(reading: Job) -> Job | None:
     """The card a reading was of."""
     layout = reading.inputs.filter(role="card-json").select_related("produced_by").first()
     return layout.produced_by if layout is not None else None
+
+
+# --- calibrate web pages
+
+
+def card_layout(card: Job) -> dict:
+    """A made card's card.json (docs/card-format.md) as a dict; empty while the card is not made."""
+    layout = next((asset for asset in card.outputs.all() if asset.role == "card-json"), None)
+    if layout is None:
+        return {}
+    with blob_open(layout.storage_key) as handle:
+        return json.loads(handle.read())
