@@ -90,7 +90,9 @@ def card_new(request):
         if form.is_valid():
             with refusal_kept() as refused:
                 card = services.card_create(
-                    owner=request.user, values=form.values(), idempotency_key=request.POST.get("idempotency_key") or None
+                    owner=request.user,
+                    values=form.values(),
+                    idempotency_key=request.POST.get("idempotency_key") or None,
                 )
             if not refused:
                 messages.success(request, "Your test card is being made. Its files appear here in a moment.")
@@ -98,7 +100,9 @@ def card_new(request):
             form.add_error(None, refused.message)
     else:
         start = {name: request.GET[name] for name in ("material", "machine", "mode") if request.GET.get(name)}
-        form = CardForm(initial={"material": "birch-plywood", "machine": "diode-10w", **start}, machine_profiles=profiles)
+        form = CardForm(
+            initial={"material": "birch-plywood", "machine": "diode-10w", **start}, machine_profiles=profiles
+        )
     key = request.POST.get("idempotency_key") or uuid.uuid4().hex
     return render(request, "web/calibrate_new.html", {"section": "cards", "form": form, "idempotency_key": key})
 
@@ -123,7 +127,9 @@ def card_verify(request, profile_id: int):
 @login_required
 def card_detail(request, card_id: int):
     card = _owned_card(request, card_id)
-    return render(request, "web/calibrate_card.html", {"section": "cards", **card_context(owner=request.user, card=card)})
+    return render(
+        request, "web/calibrate_card.html", {"section": "cards", **card_context(owner=request.user, card=card)}
+    )
 
 
 @fragment_login_required
