@@ -139,8 +139,18 @@ class GridPlot:
         return (self.top + self.height) / 2
 
 
+def metres(mm_per_min: float) -> str:
+    """mm/min as m/min to two figures: 4242 → "4.2", 1500 → "1.5", 120000 → "120"."""
+    value = mm_per_min / 1000
+    return f"{round(value, 1):g}" if value < 10 else f"{value:.0f}"
+
+
 def speed_label(speed_mm_min: float | None) -> str:
-    return "—" if speed_mm_min is None else f"{speed_mm_min / 1000:g} m/min"
+    return "—" if speed_mm_min is None else f"{metres(speed_mm_min)} m/min"
+
+
+def power_label(power_pct: float | None) -> str:
+    return "—" if power_pct is None else f"{power_pct:.0f} %"
 
 
 def grid_plot(grid: list[dict], chosen: tuple[float | None, float | None]) -> GridPlot | None:
@@ -174,14 +184,14 @@ def grid_plot(grid: list[dict], chosen: tuple[float | None, float | None]) -> Gr
                 fill=shade(dark),
                 dark_text=dark < 0.45,
                 label=f"{dark * 100:.0f}",
-                title=f"{power:g} % at {speed_label(speed)}: {dark:.0%} dark" + (" (chosen)" if is_chosen else ""),
+                title=f"{power_label(power)} at {speed_label(speed)}: {dark:.0%} dark" + (" (chosen)" if is_chosen else ""),
                 chosen=is_chosen,
             )
         )
     return GridPlot(
         cells=cells,
-        powers=[(GRID_HEAD_H + i * step + GRID_CELL / 2, f"{p:g} %") for i, p in enumerate(powers)],
-        speeds=[(GRID_LABEL_W + i * step + GRID_CELL / 2, f"{s / 1000:g}") for i, s in enumerate(speeds)],
+        powers=[(GRID_HEAD_H + i * step + GRID_CELL / 2, power_label(p)) for i, p in enumerate(powers)],
+        speeds=[(GRID_LABEL_W + i * step + GRID_CELL / 2, metres(s)) for i, s in enumerate(speeds)],
         width=GRID_LABEL_W + len(speeds) * step - GRID_GAP + 2,
         height=GRID_HEAD_H + len(powers) * step - GRID_GAP + 2,
     )
@@ -357,7 +367,7 @@ def reading_report(result: dict, card: Job | None) -> dict:
         "tone_plot": tone_plot(result.get("tone_response") or []),
         "tone_error": percent(result.get("tone_error"), 1),
         "grid_plot": grid_plot(grid, (best.get("power_pct"), best.get("speed_mm_min"))),
-        "power": f"{best['power_pct']:g} %" if best.get("power_pct") is not None else "—",
+        "power": power_label(best.get("power_pct")),
         "speed": speed_label(best.get("speed_mm_min")),
         "residual": percent(residual, 1),
         "residual_ok": residual is not None and residual < 0.1,
@@ -410,7 +420,7 @@ def profile_row(profile: CalibrationProfile) -> dict:
         "kind": KIND_SHORT.get(profile.machine_kind, profile.machine_kind),
         "source": profile.get_source_display(),
         "mark": mm(profile.mark_diameter_mm),
-        "power": f"{profile.power_pct:g} %" if profile.power_pct is not None else "—",
+        "power": power_label(profile.power_pct),
         "speed": speed_label(profile.speed_mm_min),
         "tone_plot": tone_plot(profile.tone_response),
         "grid_plot": grid_plot(profile.grid, (profile.power_pct, profile.speed_mm_min)),
