@@ -122,6 +122,8 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
         badge = page.locator(".cal-badge")
         assert "from your card" in badge.inner_text()
         assert page.locator("#use_calibration").is_checked()
+        # The first preview first: a change while it renders would replace (abort) it.
+        page.wait_for_function("() => document.querySelector('#preview-artwork')?.getAttribute('src')")
         page.locator("#width_mm").fill("50")
         page.wait_for_function("() => document.querySelector('#preview-artwork')?.naturalWidth === 500")
         page.get_by_role("button", name="Prepare files").click()
@@ -136,7 +138,7 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
         piece = tmp_path / "piece.jpg"
         piece.write_bytes(piece_photo(context.request.get(png_href).body(), 0.1))
         page.locator(".burn-upload input[type=file]").set_input_files(str(piece))
-        page.locator(".burn-upload").get_by_role("button").click()
+        page.locator(".burn-upload").get_by_role("button", name="Upload photo").click()
         page.wait_for_url("**/burns/*/")
         page.wait_for_selector("#burn-panel[data-state=succeeded]", timeout=60_000)
         page.wait_for_function("() => [...document.querySelectorAll('.burn-pictures img')].every(i => i.naturalWidth)")

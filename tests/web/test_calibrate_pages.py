@@ -264,7 +264,9 @@ def test_shared_guidance_is_offered_in_the_studio_and_shown_on_the_material_page
     assert "Measured by 5 makers" in words and "0.17 mm" in words and "70 %" in words and "3 m/min" in words
 
     source = asset_ingest_upload(owner=user, upload=jpeg_upload(jpeg_bytes()))
-    artwork = services.artwork_create(owner=user, source=source, settings={**SETUP, "material": "maple", "width_mm": 60})
+    artwork = services.artwork_create(
+        owner=user, source=source, settings={**SETUP, "material": "maple", "width_mm": 60}
+    )
     studio = reverse("artwork-studio", args=[artwork.pk])
     assert "Start from 5 makers’ measurements" in text(maker.get(studio))
     adopted = maker.post(

@@ -184,7 +184,8 @@ def grid_plot(grid: list[dict], chosen: tuple[float | None, float | None]) -> Gr
                 fill=shade(dark),
                 dark_text=dark < 0.45,
                 label=f"{dark * 100:.0f}",
-                title=f"{power_label(power)} at {speed_label(speed)}: {dark:.0%} dark" + (" (chosen)" if is_chosen else ""),
+                title=f"{power_label(power)} at {speed_label(speed)}: {dark:.0%} dark"
+                + (" (chosen)" if is_chosen else ""),
                 chosen=is_chosen,
             )
         )

@@ -101,7 +101,8 @@ def card_new(request):
     else:
         start = {name: request.GET[name] for name in ("material", "machine", "mode") if request.GET.get(name)}
         form = CardForm(
-            initial={"material": "birch-plywood", "machine": "diode-10w", "mode": "floyd-steinberg", **start}, machine_profiles=profiles
+            initial={"material": "birch-plywood", "machine": "diode-10w", "mode": "floyd-steinberg", **start},
+            machine_profiles=profiles,
         )
     key = request.POST.get("idempotency_key") or uuid.uuid4().hex
     return render(request, "web/calibrate_new.html", {"section": "cards", "form": form, "idempotency_key": key})
