@@ -223,12 +223,12 @@ def test_the_studio_shows_the_calibration_badge_and_the_choice_to_use_it(maker, 
     assert re.search(r"Calibrated \d+ \w+ \d{4} from your card", text(page))
     assert f'data-profile="{profile.pk}"' in body and 'name="use_calibration" value="on"' in body
     assert 'id="use_calibration" checked' in body
-    # The note follows the form: another mode has no calibration; the box unticked stays unticked.
-    fragment = reverse("artwork-calibration", args=[artwork.pk])
+    # Each live preview brings the note for the form: another mode has no calibration; the box unticked stays unticked.
+    fragment = reverse("artwork-preview", args=[artwork.pk])
     other = maker.post(fragment, {**SETUP, "mode": "atkinson", "width_mm": "60", "use_calibration": "on"})
     assert "Burn a test card for this material" in text(other) and "data-profile" not in other.content.decode()
     off = maker.post(fragment, {**SETUP, "width_mm": "60", "use_calibration": "off"})
-    assert 'id="use_calibration">' in off.content.decode()
+    assert 'id="use_calibration">' in off.content.decode() and 'hx-swap-oob="true"' in off.content.decode()
     # The choice reaches the settings the studio validates.
     from intaglio.web.engrave.forms import settings_from_form
 

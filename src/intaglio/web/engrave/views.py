@@ -73,7 +73,7 @@ def artwork_live_preview(request, artwork_id: int):
     """The studio's live preview, re-rendered (debounced by the page) whenever a setting changes."""
     artwork = _owned_artwork(request, artwork_id)
     settings = settings_from_form(request.POST)
-    context = {"artwork": artwork}
+    context = {"artwork": artwork, "calibration": calibration_note(request.user, request.POST)}
     try:
         preview = services.artwork_live_preview(artwork=artwork, settings=settings)
     except services.StudioRefused as refused:
@@ -158,15 +158,6 @@ def artwork_delete(request, artwork_id: int):
 
 
 # --- calibration and How did it burn? ----------------------------------------------------------------------------
-
-
-@fragment_login_required
-@require_POST
-def artwork_calibration(request, artwork_id: int):
-    """The calibration note by the material and machine, again for the form's current values."""
-    artwork = _owned_artwork(request, artwork_id)
-    note = calibration_note(request.user, request.POST)
-    return render(request, "web/_studio_calibration.html", {"artwork": artwork, "calibration": note})
 
 
 @login_required
