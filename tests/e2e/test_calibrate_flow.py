@@ -122,6 +122,7 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
         badge = page.locator(".cal-badge")
         assert "from your card" in badge.inner_text()
         assert page.locator("#use_calibration").is_checked()
+        page.locator(".studio-group").first.screenshot(path=str(SCREENS / "calibrate-studio-badge.png"))
         # The first preview first: a change while it renders would replace (abort) it.
         page.wait_for_function("() => document.querySelector('#preview-artwork')?.getAttribute('src')")
         page.locator("#width_mm").fill("50")

@@ -180,16 +180,17 @@ def test_every_page_is_the_owners_alone(maker, client, user, other_user, reading
     maker.post(reverse("calibrate-reading-save", args=[reading.pk]))
     profile = CalibrationProfile.objects.get(owner=user)
     card = Job.objects.get(owner=user, kind="engrave.card")
-    for name in ("calibrate-list", "calibrate-card-new"):
-        assert maker.get(reverse(name)).status_code == 200
-    client.force_login(other_user)
-    for name, args in (
+    pages = (
         ("calibrate-card", [card.pk]),
         ("calibrate-card-panel", [card.pk]),
         ("calibrate-reading", [reading.pk]),
         ("calibrate-reading-panel", [reading.pk]),
         ("calibrate-delete", [profile.pk]),
-    ):
+    )
+    for name, args in (("calibrate-list", []), ("calibrate-card-new", []), *pages):
+        assert maker.get(reverse(name, args=args)).status_code == 200, name
+    client.force_login(other_user)
+    for name, args in pages:
         assert client.get(reverse(name, args=args)).status_code == 404, name
     for name, args in (
         ("calibrate-card-photo", [card.pk]),
