@@ -122,9 +122,12 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
         badge = page.locator(".cal-badge")
         assert "from your card" in badge.inner_text()
         assert page.locator("#use_calibration").is_checked()
-        page.locator(".studio-group").first.screenshot(path=str(SCREENS / "calibrate-studio-badge.png"))
-        # The first preview first: a change while it renders would replace (abort) it.
         page.wait_for_function("() => document.querySelector('#preview-artwork')?.getAttribute('src')")
+        page.wait_for_function("() => !document.querySelector('#studio-form').classList.contains('htmx-request')")
+        watch.check("the studio with the calibration badge")
+        page.screenshot(path=str(SCREENS / "calibrate-studio-badge.png"), caret="initial")
+        watch.check("the studio with the calibration badge (screenshot)")
+        # (The first preview came before the change: a change while it renders would replace, so abort, it.)
         page.locator("#width_mm").fill("50")
         page.wait_for_function("() => document.querySelector('#preview-artwork')?.naturalWidth === 500")
         page.get_by_role("button", name="Prepare files").click()
@@ -133,6 +136,7 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
             "() => document.querySelector('.version-row')?.dataset.state === 'succeeded'", timeout=60_000
         )
         watch.check("the studio with a calibrated version")
+        page.screenshot(path=str(SCREENS / "calibrate-studio.png"))
 
         # How did it burn? with a photo of the finished piece.
         png_href = page.locator('.version-row [data-role="png"]').get_attribute("href")
