@@ -51,8 +51,9 @@ from intaglio.credits.services import (
     credits_reserve,
 )
 from intaglio.engrave import services as engrave
-from intaglio.engrave.models import Artwork, MachineProfile, MaterialPreset
+from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.params import STYLES
+from intaglio.feedback.models import BurnReport
 from intaglio.jewellery import services as jewellery
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jobs import kinds
@@ -517,6 +518,21 @@ WEB_CASES = [
     Case("web", "POST", "library-preset-edit", "preset", PRESET),
     Case("web", "GET", "library-preset-delete", "preset"),
     Case("web", "POST", "library-preset-delete", "preset"),
+    Case("web", "GET", "calibrate-card", "card"),
+    Case("web", "GET", "calibrate-card-panel", "card"),
+    Case("web", "POST", "calibrate-card-photo", "card"),
+    Case("web", "GET", "calibrate-reading", "reading"),
+    Case("web", "GET", "calibrate-reading-panel", "reading"),
+    Case("web", "POST", "calibrate-reading-save", "reading"),
+    Case("web", "POST", "calibrate-reading-verify", "reading"),
+    Case("web", "POST", "calibrate-verify-card", "calibration"),
+    Case("web", "GET", "calibrate-delete", "calibration"),
+    Case("web", "POST", "calibrate-delete", "calibration"),
+    Case("web", "POST", "artwork-burn-photo", "artwork+version"),
+    Case("web", "GET", "artwork-burn-report", "artwork+burn"),
+    Case("web", "GET", "artwork-burn-panel", "artwork+burn"),
+    Case("web", "GET", "artwork-burn-delete", "artwork+burn"),
+    Case("web", "POST", "artwork-burn-delete", "artwork+burn"),
     Case("web", "POST", "privacy-gallery-set", "made", {"granted": "1"}),
     Case("web", "POST", "account-token-revoke", "token"),
     Case("web", "GET", "jewellery-piece", "piece"),
@@ -589,6 +605,27 @@ class World:
     owner_token: str
 
 
+def calibration_world(user) -> tuple[CalibrationProfile, Job, Job]:
+    """A calibration, a verify card made with it and a reading of that card (as the jobs leave them, not run)."""
+    tone = [[0.25, 0.3], [0.5, 0.6], [0.75, 0.85], [1.0, 1.0]]
+    setup = {"material": "birch-plywood", "machine": "diode-10w", "mode": "floyd-steinberg"}
+    calibration = CalibrationProfile.objects.create(
+        owner=user, **setup, machine_label="Diode", machine_kind="diode", line_interval_mm=0.1,
+        mark_diameter_mm=0.19, tone=tone,
+    )  # fmt: skip
+    spec = {"profile": calibration.pk, "label": "", "mark_diameter_mm": 0.19, "tone": tone}
+    card = Job.objects.create(
+        owner=user, kind="engrave.card", state=JobState.SUCCEEDED, params={**setup, "card_id": 7, "calibration": spec}
+    )
+    layout = {"width_mm": 108.6, "height_mm": 108.6, "line_interval_mm": 0.1, "grid": []}
+    card_json = stored(json.dumps(layout).encode(), owner=user, name="card.json")
+    Asset.objects.filter(pk=card_json.pk).update(role="card-json", produced_by=card, mime="application/json")
+    result = {"mark_diameter_mm": 0.19, "tone": tone, "tone_response": [], "best_cell": {}, "tone_error": 0.02}
+    reading = Job.objects.create(owner=user, kind="engrave.card_read", state=JobState.SUCCEEDED, result=result)
+    reading.inputs.add(card_json)
+    return calibration, card, reading
+
+
 @pytest.fixture
 def world(user) -> World:
     """One account with one of everything another account might try to reach."""
@@ -604,7 +641,16 @@ def world(user) -> World:
     )
     jewellery.piece_confirm(piece=piece, attributes=ATTRIBUTES)
     generation = jewellery.generation_create(piece=piece, brief=jewellery.brief_validate(BRIEF))
+    calibration, card, reading = calibration_world(user)
+    # A version as its files' job leaves it deleted: enough for the routes that name it.
+    version = ArtworkVersion.objects.create(artwork=artwork, number=1, settings=SLATE)
+    burn = BurnReport.objects.create(owner=user, version=version, photo=stored(b"photo", owner=user))
     ids = {
+        "calibration": calibration.pk,
+        "card": card.pk,
+        "reading": reading.pk,
+        "version": version.number,
+        "burn": burn.pk,
         "job": job.pk,
         "photo": photo.pk,
         "made": made.pk,
@@ -628,6 +674,8 @@ def snapshot(user) -> dict:
         "artworks": list(Artwork.objects.filter(owner=user).order_by("pk").values()),
         "machines": list(MachineProfile.objects.filter(owner=user).order_by("pk").values()),
         "presets": list(MaterialPreset.objects.filter(owner=user).order_by("pk").values()),
+        "calibrations": list(CalibrationProfile.objects.filter(owner=user).order_by("pk").values()),
+        "burn_reports": list(BurnReport.objects.filter(owner=user).order_by("pk").values()),
         "pieces": list(Piece.objects.filter(owner=user).order_by("pk").values()),
         "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
@@ -653,7 +701,9 @@ def send(case: Case, world: World, *, as_user=None, token: str | None = None):
         client = Client()
         client.force_login(as_user)
         # artwork-new takes the photo in its form body; every other route takes the id in its path.
-        url = reverse(case.route) if case.route == "artwork-new" else reverse(case.route, args=[ids[case.target]])
+        # A target "artwork+burn" names two of them, in the path's order.
+        args = [ids[name] for name in case.target.split("+")]
+        url = reverse(case.route) if case.route == "artwork-new" else reverse(case.route, args=args)
         return client.get(url) if case.method == "GET" else client.post(url, body or {})
     path = re.sub(r"\{\w+\}", str(ids[case.target]), case.route)
     kwargs = {"content_type": "application/json"} if body is not None else {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset, AssetKind
+from intaglio.assets.storage import blob_open
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.jobs.models import Job
@@ -156,9 +159,15 @@ def reading_card(reading: Job) -> Job | None:
     return layout.produced_by if layout is not None else None
 
 
-# --- API
-
-
 def artwork_version_get(*, owner, artwork_id: int, number: int) -> ArtworkVersion | None:
     """Version `number` (1, 2, 3…) of one of the owner's artworks, with its files."""
     return artwork_versions_query().filter(artwork__owner=owner, artwork__pk=artwork_id, number=number).first()
+
+
+def card_layout(card: Job) -> dict:
+    """A made card's card.json (docs/card-format.md) as a dict; empty while the card is not made."""
+    layout = next((asset for asset in card.outputs.all() if asset.role == "card-json"), None)
+    if layout is None:
+        return {}
+    with blob_open(layout.storage_key) as handle:
+        return json.loads(handle.read())

@@ -27,7 +27,7 @@ from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
-from intaglio.engrave.selectors import calibration_match, machine_key, reading_card
+from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
@@ -472,9 +472,9 @@ def card_read_start(*, owner, card: Job, photo: Asset) -> Job:
     return job_create(owner=owner, kind="engrave.card_read", inputs=[photo, files["card-json"], files["png"]])
 
 
-def _reading(read_job: Job, owner) -> tuple[dict, CardSettings]:
-    card = read_job.inputs.filter(role="card-json").select_related("produced_by").first() if read_job else None
-    card_job = card.produced_by if card is not None else None
+def _reading(read_job: Job | None, owner) -> tuple[dict, Job]:
+    """A finished reading of the owner's, and the card it was of."""
+    card_job = reading_card(read_job) if read_job is not None else None
     if (
         read_job is None
         or read_job.owner_id != owner.pk
@@ -483,16 +483,15 @@ def _reading(read_job: Job, owner) -> tuple[dict, CardSettings]:
         or card_job is None
     ):
         raise StudioRefused("reading_not_ready", "That card reading does not exist or has no result.", status=404)
-    return read_job.result, CardSettings.model_validate(card_job.params)
+    return read_job.result, card_job
 
 
 def calibration_profile_save(*, owner, read_job: Job) -> CalibrationProfile:
     """Makes (or, for the same material, machine, mode and interval, replaces) the owner's calibration profile
     from a card reading."""
-    result, card = _reading(read_job, owner)
+    result, card_job = _reading(read_job, owner)
+    card, layout = CardSettings.model_validate(card_job.params), card_layout(card_job)
     machine = card.engine_machine()
-    with blob_open(read_job.inputs.get(role="card-json").storage_key) as handle:
-        layout = json.loads(handle.read())
     grid = [
         {"power_pct": cell["power_pct"], "speed_mm_min": cell["speed_mm_min"], "darkness": round(dark, 4)}
         for cell, dark in zip(layout.get("grid", []), result.get("grid_darkness", []), strict=False)
@@ -528,13 +527,23 @@ def calibration_profile_save(*, owner, read_job: Job) -> CalibrationProfile:
     return profile
 
 
-def calibration_profile_verify(*, owner, read_job: Job) -> CalibrationProfile:
-    """Records what a verify card (made with a profile) measured: the largest tone error the profile leaves."""
-    result, card = _reading(read_job, owner)
+def calibration_profile_verify(
+    *, owner, read_job: Job | None, profile: CalibrationProfile | None = None
+) -> CalibrationProfile:
+    """Records what a verify card (made with a profile) measured: the largest tone error the profile leaves. Given
+    `profile`, the card must have been made with that very profile; nothing is recorded otherwise."""
+    result, card_job = _reading(read_job, owner)
+    card = CardSettings.model_validate(card_job.params)
     profile_id = card.calibration.profile if card.calibration else None
-    profile = CalibrationProfile.objects.filter(owner=owner, pk=profile_id).first() if profile_id else None
-    if profile is None:
-        raise StudioRefused("not_a_verify_card", "That reading is not of a verify card for one of your calibrations.")
+    made_with = CalibrationProfile.objects.filter(owner=owner, pk=profile_id).first() if profile_id else None
+    if made_with is None or (profile is not None and made_with.pk != profile.pk):
+        raise StudioRefused(
+            "not_a_verify_card",
+            "That reading is not of a verify card made with this calibration."
+            if profile is not None
+            else "That reading is not of a verify card for one of your calibrations.",
+        )
+    profile = made_with
     profile.verify_error = float(result.get("tone_error", 0.0))
     profile.verified_at = timezone.now()
     profile.save(update_fields=["verify_error", "verified_at"])
@@ -543,16 +552,3 @@ def calibration_profile_verify(*, owner, read_job: Job) -> CalibrationProfile:
 
 def calibration_profile_delete(*, profile: CalibrationProfile) -> None:
     profile.delete()
-
-
-# --- API
-
-
-def calibration_profile_check(*, owner, profile: CalibrationProfile, read_job: Job | None) -> CalibrationProfile:
-    """Records the reading of a verify card on `profile` (see calibration_profile_verify); refused, with nothing
-    recorded, when the card was not made with that very profile."""
-    card = reading_card(read_job) if read_job is not None and read_job.owner_id == owner.pk else None
-    made_with = (card.params.get("calibration") or {}).get("profile") if card is not None else None
-    if card is not None and made_with != profile.pk:
-        raise StudioRefused("not_a_verify_card", "That reading is not of a verify card made with this calibration.")
-    return calibration_profile_verify(owner=owner, read_job=read_job)

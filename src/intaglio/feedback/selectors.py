@@ -108,9 +108,6 @@ def shared_guidance(*, material: str, machine_kind: str | None = None, mode: str
     return guidance
 
 
-# --- API
-
-
 def artwork_burn_reports(*, owner, artwork_id: int) -> QuerySet[BurnReport]:
     """The owner's reports on every version of one of their artworks, newest first."""
     return burn_reports(owner=owner).filter(version__artwork_id=artwork_id).prefetch_related("job__outputs")

@@ -114,9 +114,6 @@ def guidance_adopt(
     return profile
 
 
-# --- API
-
-
 def guidance_start(
     *,
     owner,

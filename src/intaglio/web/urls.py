@@ -9,6 +9,7 @@ urlpatterns = [
     path("credits/", include("intaglio.web.credits.urls")),
     path("engrave/", include("intaglio.web.engrave.urls")),
     path("engrave/", include("intaglio.web.library.urls")),
+    path("studio/calibrate/", include("intaglio.web.calibrate.urls")),
     path("jewellery/", include("intaglio.web.jewellery.urls")),
     path("", include("intaglio.web.consent.urls")),
     path("", include("intaglio.web.rights.urls")),

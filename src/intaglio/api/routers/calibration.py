@@ -360,7 +360,7 @@ def delete_calibration(request, calibration_id: int):
     ),
 )
 def check_calibration(request, calibration_id: int, payload: ReadingRef):
-    return services.calibration_profile_check(
+    return services.calibration_profile_verify(
         owner=request.auth,
         profile=owned_calibration(request, calibration_id),
         read_job=selectors.card_reading_get(owner=request.auth, job_id=payload.reading),

@@ -45,6 +45,9 @@ def settings_from_form(data) -> dict:
     adjustments.update(invert="invert" in data, isolate_subject="isolate_subject" in data)
     settings["adjustments"] = adjustments
     settings["serpentine"] = "serpentine" in data
+    # "Use my calibration": a hidden "off" comes before the box, so the last value is the choice; while no
+    # calibration matches, the hidden field alone keeps it. A form without either (the API's shape) keeps it on.
+    settings["use_calibration"] = data.get("use_calibration", "on") == "on"
     for name, parse in MODE_OPTIONS.items():
         if (value := form_number(data.get(name), parse)) is not None:
             settings[name] = value

@@ -3,17 +3,21 @@ the studio form's choices, and each version's row."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 
 from intaglio.assets.models import Asset
 from intaglio.credits.selectors import credit_balance
 from intaglio.engrave import selectors, services
+from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, LaserKind
 from intaglio.engrave.params import STYLES
+from intaglio.feedback.selectors import shared_guidance, version_burn_reports
 from intaglio.imaging.artwork import ADJUSTMENT_LIMITS, CATEGORIES, DIFFUSION_KERNELS, MODES, machines, materials
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES
+from intaglio.web.engrave.forms import form_number
 from intaglio.web.jobs.presenters import STATE_DISPLAY
 
 # Display order of the library's categories; a category added to the library later is shown after these.
@@ -161,6 +165,7 @@ def studio_context(request, artwork: Artwork) -> dict:
     ]
     return {
         "artwork": artwork,
+        "calibration": calibration_note(request.user, {**current, "machine": chosen_machine}),
         "current": current,
         "adjustments": adjustments,
         "sliders": sliders,
@@ -196,6 +201,7 @@ class VersionRow:
     thumbnail: Asset | None
     downloads: list[dict]
     summary: str
+    burns: list = dataclasses.field(default_factory=list)  # its How did it burn? reports, newest first
 
 
 # The files of a version, in the order the download buttons show them.
@@ -235,6 +241,9 @@ def version_row(version: ArtworkVersion) -> VersionRow:
 
 def versions_context(artwork: Artwork) -> dict:
     rows = [version_row(v) for v in artwork.versions.all()]
+    reports = version_burn_reports(owner=artwork.owner, version_ids=[row.version.pk for row in rows])
+    for row in rows:
+        row.burns = reports.get(row.version.pk, [])
     return {"versions": rows, "versions_active": any(row.state not in (*TERMINAL_STATES, "deleted") for row in rows)}
 
 
@@ -252,3 +261,45 @@ def styles_context(request, artwork: Artwork) -> dict:
         "cost": get_kind("engrave.styles").cost,
         "balance": credit_balance(user=request.user),
     }
+
+
+# --- calibration in the studio --------------------------------------------------------------------------------------
+
+
+def calibration_note(owner, values: dict) -> dict:
+    """What the studio says about calibration for the form's material, machine, mode and interval: the matching
+    calibration (with the "use my calibration" choice), or a card to burn and, when other makers measured this
+    setup, their guidance to start from.
+
+    Parameters
+    ----------
+    owner : User
+    values : dict
+        The studio form's values (a machine as "mine:<id>" or a library name), or the artwork's saved settings.
+    """
+    use = values.get("use_calibration", True)
+    use = use == "on" if isinstance(use, str) else bool(use)
+    raw = {key: values.get(key) for key in ("material", "mode", "line_interval_mm", "machine_spec") if values.get(key)}
+    machine = values.get("machine") or ""
+    if machine.startswith("mine:"):
+        raw["machine_profile"] = form_number(machine.removeprefix("mine:"), int)
+        raw.pop("machine_spec", None)
+    elif machine:
+        raw["machine"] = machine
+        raw.pop("machine_spec", None)
+    raw.update(width_mm=100.0, use_calibration=True)  # the size does not choose the calibration
+    try:
+        clean = services.settings_validate(raw, owner=owner)
+    except StudioRefused:
+        return {"use": use}
+    note = {"use": use, "calibration": clean.calibration, "material": clean.material, "machine": machine}
+    if clean.calibration is None:
+        kind = clean.engine_machine().kind
+        guidance = shared_guidance(material=clean.material, machine_kind=kind, mode=clean.mode)
+        note.update(
+            mode=clean.mode,
+            line_interval_mm=clean.line_interval(),
+            guidance=guidance[0] if guidance else None,
+            card_query=f"material={clean.material}&machine={machine}&mode={clean.mode}",
+        )
+    return note

@@ -17,9 +17,14 @@ from intaglio.assets.selectors import asset_get
 from intaglio.engrave import selectors, services
 from intaglio.engrave.models import Artwork
 from intaglio.engrave.params import STYLES
+from intaglio.feedback import selectors as feedback_selectors
+from intaglio.feedback import services as feedback_services
+from intaglio.feedback.models import BurnReport
 from intaglio.jobs.services import JobRefused
+from intaglio.web.calibrate.presenters import burn_report_context
 from intaglio.web.engrave.forms import form_number, settings_from_form
-from intaglio.web.engrave.presenters import studio_context, styles_context, versions_context
+from intaglio.web.engrave.presenters import calibration_note, studio_context, styles_context, versions_context
+from intaglio.web.refusals import refusal_as_message
 from intaglio.web.shared import fragment_login_required
 
 
@@ -68,7 +73,7 @@ def artwork_live_preview(request, artwork_id: int):
     """The studio's live preview, re-rendered (debounced by the page) whenever a setting changes."""
     artwork = _owned_artwork(request, artwork_id)
     settings = settings_from_form(request.POST)
-    context = {"artwork": artwork}
+    context = {"artwork": artwork, "calibration": calibration_note(request.user, request.POST)}
     try:
         preview = services.artwork_live_preview(artwork=artwork, settings=settings)
     except services.StudioRefused as refused:
@@ -150,3 +155,55 @@ def artwork_delete(request, artwork_id: int):
         return redirect("artwork-list")
     files = sum(len(row.downloads) for row in versions_context(artwork)["versions"])
     return render(request, "web/studio_delete.html", {"artwork": artwork, "file_count": files})
+
+
+# --- calibration and How did it burn? ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def version_burn_photo(request, artwork_id: int, number: int):
+    """*How did it burn?*: a photo of the piece burned from this version, measured against it."""
+    artwork = _owned_artwork(request, artwork_id)
+    version = artwork.versions.filter(number=number).first()
+    if version is None:
+        raise Http404("No such version")
+    upload = request.FILES.get("photo")
+    if upload is None:
+        messages.error(request, "Choose a photo of the burned piece first.")
+        return redirect(reverse("artwork-studio", args=[artwork.pk]) + "#versions")
+    with refusal_as_message(request):
+        report = feedback_services.burn_photo_report(owner=request.user, version=version, upload=upload)
+        return redirect("artwork-burn-report", artwork.pk, report.pk)
+    return redirect(reverse("artwork-studio", args=[artwork.pk]) + "#versions")
+
+
+def _owned_report(request, artwork_id: int, report_id: int) -> BurnReport:
+    report = feedback_selectors.burn_report_get(owner=request.user, report_id=report_id)
+    if report is None or report.version.artwork_id != artwork_id:
+        raise Http404("No such report")
+    return report
+
+
+@login_required
+def burn_report(request, artwork_id: int, report_id: int):
+    report = _owned_report(request, artwork_id, report_id)
+    return render(request, "web/studio_burn_report.html", burn_report_context(report))
+
+
+@fragment_login_required
+def burn_report_panel(request, artwork_id: int, report_id: int):
+    """The report alone, polled while the photo is being measured."""
+    report = _owned_report(request, artwork_id, report_id)
+    return render(request, "web/_studio_burn_panel.html", burn_report_context(report))
+
+
+@login_required
+def burn_report_delete(request, artwork_id: int, report_id: int):
+    """GET asks for confirmation; POST deletes the report with its photo and pictures."""
+    report = _owned_report(request, artwork_id, report_id)
+    if request.method == "POST":
+        feedback_services.burn_report_delete(report=report)
+        messages.success(request, "The photo and its report are deleted.")
+        return redirect(reverse("artwork-studio", args=[artwork_id]) + "#versions")
+    return render(request, "web/studio_burn_delete.html", {"report": report, "artwork": report.version.artwork})

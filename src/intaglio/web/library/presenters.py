@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from intaglio.engrave.models import MachineProfile, MaterialPreset
+from intaglio.feedback.selectors import shared_guidance
 from intaglio.imaging.artwork import Machine, Material, linear_to_srgb, machines, materials, srgb_to_linear
 from intaglio.web.engrave.presenters import (
     ADJUSTMENT_ORDER,
@@ -325,3 +326,28 @@ def machine_row(machine: Machine, profile: MachineProfile | None = None) -> Mach
         min_power=f"{machine.min_power_pct:g}%",
         profile=profile,
     )
+
+
+# --- shared guidance ------------------------------------------------------------------------------------------------
+
+
+def guidance_rows(material: Material) -> list[dict]:
+    """What other makers measured on this material, one row per machine kind × mode (only setups at least
+    GUIDANCE_MIN_ACCOUNTS accounts measured): their median mark width beside the library's assumption for that
+    kind's reference machine, and the power and speed they chose."""
+    library = machines()
+    rows = []
+    for guidance in shared_guidance(material=material.name):
+        reference = library.get(REFERENCE_MACHINES.get(guidance.machine_kind, ""))
+        rows.append(
+            {
+                "kind_label": KIND_SHORT.get(guidance.machine_kind, guidance.machine_kind),
+                "mode": mode_label(guidance.mode),
+                "accounts": guidance.accounts,
+                "mark": f"{guidance.mark_diameter_mm:.2f} mm",
+                "assumed": f"{reference.spot_mm + material.spread_mm:.2f} mm" if reference else "—",
+                "power": f"{guidance.power_pct:g} %" if guidance.power_pct is not None else "—",
+                "speed": f"{guidance.speed_mm_min / 1000:g} m/min" if guidance.speed_mm_min else "—",
+            }
+        )
+    return rows

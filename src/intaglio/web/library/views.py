@@ -20,6 +20,7 @@ from intaglio.web.engrave.presenters import KIND_LABELS, REFERENCE_MACHINES
 from intaglio.web.library.forms import MachineForm, PresetForm, preset_initial
 from intaglio.web.library.presenters import (
     curve_plot,
+    guidance_rows,
     machine_row,
     material_card,
     material_groups,
@@ -45,6 +46,7 @@ def material_detail(request, name: str):
         "card": material_card(material),
         "curve": curve_plot(material),
         "rows": suggestion_rows(material),
+        "measured": guidance_rows(material),
         "reference_machines": reference_machines(),
         "presets": preset_rows(selectors.material_presets(owner=request.user, material=material.name)),
         "example_spot": f"{example.spot_mm:g}" if example else "",

@@ -1,0 +1,1 @@
+"""Calibration pages: test cards, their readings, the maker's calibration profiles."""
