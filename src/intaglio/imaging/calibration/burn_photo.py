@@ -49,17 +49,17 @@ Refusals (`BurnPhotoRefused.code`)
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
 _FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
-_PHOTO_WORK_EDGE = 1400  # features are found on copies this long
-_ART_WORK_EDGE = 1000
-_ECC_EDGE = 900  # ECC runs on the artwork at most this long
+_PHOTO_WORK_EDGE = 1200  # features are found on copies this long
+_ART_WORK_EDGE = 900
+_ECC_EDGE = 600  # ECC runs on the artwork at most this long (the tiles then refine at full scale)
 _GRID_EDGE = 1600  # photometry on the artwork grid at most this long
 _MIN_PHOTO_SIDE = 480
 _MIN_PX_PER_MM = 3.0
@@ -76,6 +76,7 @@ _MAX_BLUR_MM = 0.3
 _SOFT_PHOTO_MM = 0.12
 _BLOCK_MM = 1.0
 _MAX_BLOCKS = 700
+_MIN_BLOCKS = 24
 _SUPERSAMPLE = 4
 _GAIN_ADVICE_MM = 0.02
 _TONE_ADVICE_LSTAR = 4.0
@@ -352,6 +353,8 @@ def _as_simulated(simulated: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    if k1 == 0.0:
+        return p
     c = np.asarray(centre)
     q = (p - c) / norm
     r2 = (q * q).sum(axis=1, keepdims=True)
@@ -359,6 +362,8 @@ def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
 
 
 def _undistort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    if k1 == 0.0:
+        return p
     c = np.asarray(centre)
     q = (p - c) / norm
     u = q.copy()
@@ -563,13 +568,17 @@ def _tile_refine(
     art, pho = [], []
     centres = [(x, y) for y in ys for x in xs]
     # All tiles' sample points through the mapping at once.
-    pts = np.concatenate(
-        [np.stack([local[0] + x - half, local[1] + y - half], -1).reshape(-1, 2) for x, y in centres]
-    )
+    pts = np.concatenate([np.stack([local[0] + x - half, local[1] + y - half], -1).reshape(-1, 2) for x, y in centres])
     where = ((mapping.to_decoded(pts) + 0.5) * shrink - 0.5).reshape(len(centres), tile, tile, 2).astype(np.float32)
     for k, (x, y) in enumerate(centres):
-        photo = cv2.remap(photo_grey, where[k, ..., 0], where[k, ..., 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+        photo = cv2.remap(
+            photo_grey,
+            where[k, ..., 0],
+            where[k, ..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=np.nan,
+        )
         if not np.isfinite(photo).all():
             continue
         sim = sim_grey[y - half : y - half + tile, x - half : x - half + tile]
@@ -623,8 +632,8 @@ def _refine_by_tiles(gray: np.ndarray, sim_rgb: np.ndarray, mapping: Mapping, px
 def _match_histogram(image: np.ndarray, sample: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """`image` through the monotone map that takes `sample`'s distribution onto `reference`'s."""
     qs = np.linspace(0.0, 100.0, 257)
-    src = np.percentile(sample, qs)
-    ref = np.percentile(reference, qs)
+    src = np.percentile(sample.ravel()[::3], qs)  # a third of the pixels fix the distribution well enough
+    ref = np.percentile(reference.ravel()[::3], qs)
     src = src + np.arange(src.size) * 1e-6 * max(float(src[-1] - src[0]), 1.0)  # strictly increasing for interp
     return np.interp(image, src, ref).astype(np.float32)
 
@@ -654,11 +663,12 @@ def _fit_lighting(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.broadcast_to(level, image.shape).astype(np.float32)
     extent = min((xs.max() - xs.min()) / w, (ys.max() - ys.min()) / h)
     order = 2 if xs.size >= 2000 and extent > 0.6 else 1 if xs.size >= 200 and extent > 0.25 else 0
-    step = max(1, xs.size // 40000)
+    step = max(1, xs.size // 10000)
     ys, xs = ys[::step], xs[::step]
     terms = _poly_terms(xs / w - 0.5, ys / h - 0.5, order)
-    gy, gx = np.mgrid[0:h, 0:w]
-    full_terms = _poly_terms(gx / w - 0.5, gy / h - 0.5, order)
+    gx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+    gy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+    powers = [(i, j) for i in range(order + 1) for j in range(order + 1 - i)]  # as in _poly_terms
     surface = np.empty(image.shape, np.float32)
     for c in range(image.shape[2]):
         v = image[ys, xs, c].astype(np.float64)
@@ -669,7 +679,10 @@ def _fit_lighting(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
             res = v - terms @ coef
             mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
             keep = np.isfinite(v) & (np.abs(res) < 2.5 * mad)
-        surface[:, :, c] = (full_terms @ coef).astype(np.float32)
+        plane = np.zeros((h, w), np.float32)
+        for (i, j), a in zip(powers, coef, strict=True):
+            plane += np.float32(a) * (gx**i * gy**j)
+        surface[:, :, c] = plane
     return surface
 
 
@@ -697,7 +710,7 @@ def _lowpass(image: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
 def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: float) -> float:
     """Gaussian sigma (mm) that makes the simulation's edges best match the photo's, on a central crop."""
     h, w = photo_y.shape
-    ch, cw = min(h, 700), min(w, 700)
+    ch, cw = min(h, 500), min(w, 500)
     y0, x0 = (h - ch) // 2, (w - cw) // 2
     crop = np.s_[y0 : y0 + ch, x0 : x0 + cw]
     photo, sim, ok = photo_y[crop], sim_y[crop], mask[crop]
@@ -726,97 +739,171 @@ def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: 
 # The stroke model for the mark width
 
 
-def _row_distances(burn: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """For each row and each sample x (artwork px): distance along the row to the nearest fired stretch."""
-    h, w = burn.shape
-    idx = np.arange(w)
-    left = np.maximum.accumulate(np.where(burn, idx, -(10**6)), axis=1)
-    right = np.minimum.accumulate(np.where(burn, idx, 10**6)[:, ::-1], axis=1)[:, ::-1]
-    j = np.clip(np.rint(xs).astype(int), 0, w - 1)
-    fired = burn[:, j]
-    to_left = xs[None, :] - (left[:, j] + 0.5)
-    to_right = (right[:, j] - 0.5) - xs[None, :]
-    d = np.minimum(to_left, to_right).astype(np.float32)
-    d[fired] = 0.0
-    return d
+def _block_coverage(
+    burn: np.ndarray, blocks: np.ndarray, b: int, px_mm: float, diameters: np.ndarray, blur_px: float = 0.0
+) -> np.ndarray:
+    """Coverage of each block (x0, y0 in artwork px, b px square) by strokes of each diameter (rows: blocks).
 
-
-def _block_coverage(burn: np.ndarray, blocks: np.ndarray, b: int, px_mm: float, diameters: np.ndarray) -> np.ndarray:
-    """Coverage of each block (x0, y0 in artwork px, b px square) by strokes of each diameter (rows: blocks)."""
+    A fired pixel (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½ of its scan line, widened by a disc.
+    Each block is sampled on a jittered grid of `_SUPERSAMPLE`² points per pixel; a point's distance to the nearest
+    stretch is exact (along each row, to the row's nearest fired stretch; across rows, Pythagoras), so a stroke of
+    diameter d covers the points within d / 2. With `blur_px` (the photo's blur, artwork pixels) the block's
+    window is blurred the same way — a photographed block's mean takes in a little of its surroundings — and the
+    points are weighted by it.
+    """
     s = _SUPERSAMPLE
     h, w = burn.shape
     rng = np.random.default_rng(0)  # a fixed jitter: the same answer each time
-    n = b * s
-    offsets_x = (np.arange(n) + rng.random(n)) / s - 0.5
-    offsets_y = (np.arange(n) + rng.random(n)) / s - 0.5
-    xs = (blocks[:, 0][:, None] + offsets_x[None, :]).ravel()  # sample columns of all blocks
-    dx = _row_distances(burn, xs).reshape(h, len(blocks), n)
-    ys = blocks[:, 1][:, None] + offsets_y[None, :]  # (blocks, n)
+    m = int(np.ceil(3 * blur_px)) if blur_px >= 0.2 else 0
+    n = (b + 2 * m) * s
+    offsets_x = (np.arange(n) + rng.random(n)) / s - 0.5 - m
+    offsets_y = (np.arange(n) + rng.random(n)) / s - 0.5 - m
+    if m:
+        edges = (np.array([-0.5, b - 0.5]) - 0.0) / (blur_px * np.sqrt(2.0))
+        erf = np.vectorize(math.erf)
+        weight_x = 0.5 * (
+            erf(offsets_x / (blur_px * np.sqrt(2.0)) - edges[0]) - erf(offsets_x / (blur_px * np.sqrt(2.0)) - edges[1])
+        )
+        weight_y = 0.5 * (
+            erf(offsets_y / (blur_px * np.sqrt(2.0)) - edges[0]) - erf(offsets_y / (blur_px * np.sqrt(2.0)) - edges[1])
+        )
+    else:
+        weight_x = weight_y = np.ones(n)
+    weights = (weight_y[:, None] * weight_x[None, :]).ravel()
+    weights = weights / weights.sum()
     reach = int(np.ceil(diameters[-1] / 2 / px_mm)) + 1
-    base = np.rint(ys).astype(int)
+    idx = np.arange(w)
+    left = np.maximum.accumulate(np.where(burn, idx, -(10**6)), axis=1)  # nearest fired column at or left of j
+    right = np.minimum.accumulate(np.where(burn, idx, 10**6)[:, ::-1], axis=1)[:, ::-1]  # … at or right of j
+    xs = blocks[:, 0][:, None] + offsets_x[None, :]  # (blocks, n)
+    j = np.clip(np.rint(xs).astype(int), 0, w - 1)
+    rows = blocks[:, 1][:, None] - m - reach + np.arange(b + 2 * m + 2 * reach + 1)[None, :]  # (blocks, R)
+    rows_ok = (rows >= 0) & (rows < h)
+    rows_c = np.clip(rows, 0, h - 1)
+    r_idx, c_idx = rows_c[:, :, None], j[:, None, :]
+    x3 = xs[:, None, :]
+    along = np.minimum(x3 - (left[r_idx, c_idx] + 0.5), (right[r_idx, c_idx] - 0.5) - x3).astype(np.float32)
+    along[burn[r_idx, c_idx]] = 0.0
+    along[~np.broadcast_to(rows_ok[:, :, None], along.shape)] = np.inf
+    ys = blocks[:, 1][:, None] + offsets_y[None, :]  # (blocks, n)
+    base = np.rint(ys).astype(int) - (blocks[:, 1][:, None] - m - reach)  # index of the nearest row in `rows`
     best = np.full((len(blocks), n, n), np.inf, np.float32)
-    block_index = np.arange(len(blocks))[:, None, None]
+    block_index = np.arange(len(blocks))[:, None]
     for k in range(-reach, reach + 1):
-        rows = base + k
-        valid = (rows >= 0) & (rows < h)
-        dy2 = np.where(valid, (ys - rows) ** 2, np.inf).astype(np.float32)
-        across = dx[np.clip(rows, 0, h - 1)[:, :, None], block_index, np.arange(n)[None, None, :]]
-        np.minimum(best, dy2[:, :, None] + across**2, out=best)
+        ri = base + k
+        dy2 = ((ys - (rows[block_index, ri])) ** 2).astype(np.float32)  # (blocks, n)
+        np.minimum(best, dy2[:, :, None] + along[block_index, ri] ** 2, out=best)
     dist_mm = np.sqrt(best.reshape(len(blocks), -1)) * px_mm
     radii = diameters / 2
     bins = np.searchsorted(radii, dist_mm, side="left")  # covered by diameters[bins:]
-    counts = np.zeros((len(blocks), len(radii) + 1), np.int64)
-    np.add.at(counts, (np.repeat(np.arange(len(blocks)), dist_mm.shape[1]), bins.ravel()), 1)
-    return np.cumsum(counts[:, :-1], axis=1) / dist_mm.shape[1]
+    nb = len(radii) + 1
+    flat = (np.arange(len(blocks))[:, None] * nb + bins).ravel()
+    counts = np.bincount(flat, weights=np.tile(weights, len(blocks)), minlength=len(blocks) * nb)
+    return np.cumsum(counts.reshape(len(blocks), nb)[:, :-1], axis=1)
 
 
-def _fit_mark(darkness: np.ndarray, curves: np.ndarray, diameters: np.ndarray) -> tuple[float, float, float]:
-    """Diameter, mark darkness and RMS misfit for darkness ≈ D · coverage(diameter); curves: blocks × diameters."""
-    num = curves.T @ darkness
-    den = (curves**2).sum(axis=0)
-    dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-    sse = ((darkness[:, None] - curves * dark[None, :]) ** 2).sum(axis=0)
-    i = int(np.argmin(sse))
-    d = float(diameters[i])
-    if 0 < i < len(sse) - 1:
-        a, b_, c = sse[i - 1], sse[i], sse[i + 1]
-        denom = a - 2 * b_ + c
-        if denom > 0:
-            d += 0.5 * (a - c) / denom * float(diameters[1] - diameters[0])
-    return d, float(dark[i]), float(np.sqrt(sse[i] / max(darkness.size, 1)))
+@dataclass
+class _Blocks:
+    """Even-toned blocks of about `_BLOCK_MM` on the photometry grid, and their place on the artwork."""
+
+    iy: np.ndarray
+    ix: np.ndarray
+    size: int  # grid pixels
+    artwork: np.ndarray  # (x0, y0) in artwork pixels
+    artwork_size: int
+    terms: np.ndarray  # lighting polynomial terms at each block's centre
 
 
-def _mark_width(burn, darkness, valid, f, px_mm, assumed_mm):
-    """Fit the stroke diameter to the photographed darkness of even-toned ~1 mm blocks."""
-    gh, gw = darkness.shape
+def _choose_blocks(burn: np.ndarray, valid: np.ndarray, f: float, px_mm: float, order: int) -> _Blocks | None:
+    gh, gw = valid.shape
     bg = max(4, int(round(_BLOCK_MM / (px_mm / f))))
     ny, nx = gh // bg, gw // bg
-    if ny < 1 or nx < 1:
-        return float("nan"), float("nan")
+    if ny < 2 or nx < 2:
+        return None
     fired = cv2.resize(burn.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA) if f < 1 else burn
     fired = np.asarray(fired, np.float32)[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).mean(axis=(1, 3))
-    dark = np.where(valid, darkness, 0.0)[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).mean(axis=(1, 3))
     ok = valid[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).all(axis=(1, 3))
     # Even tone: the block's share of fired pixels is close to its neighbours' (blur moves little light across).
     around = cv2.blur(fired, (3, 3), borderType=cv2.BORDER_REPLICATE)
     even = np.abs(fired - around) < 0.08
-    chosen = ok & even & (fired > 0.03)
-    iy, ix = np.nonzero(chosen)
-    if iy.size < 8:
-        return float("nan"), float("nan")
+    iy, ix = np.nonzero(ok & even)
     if iy.size > _MAX_BLOCKS:  # evenly through the tones: sort by share fired, take every k-th
-        order = np.argsort(fired[iy, ix], kind="stable")
-        pick = order[np.linspace(0, order.size - 1, _MAX_BLOCKS).astype(int)]
+        order_ = np.argsort(fired[iy, ix], kind="stable")
+        pick = order_[np.linspace(0, order_.size - 1, _MAX_BLOCKS).astype(int)]
         iy, ix = iy[pick], ix[pick]
     b = max(1, int(round(bg / f)))
-    blocks = np.stack([np.rint(ix * bg / f).astype(int), np.rint(iy * bg / f).astype(int)], axis=1)
-    blocks = blocks[(blocks[:, 0] + b <= burn.shape[1]) & (blocks[:, 1] + b <= burn.shape[0])]
-    top = max(0.4, 2.5 * assumed_mm, assumed_mm + 0.2)
-    diameters = np.arange(0.01, top + 1e-9, 0.0025)
-    curves = _block_coverage(burn, blocks, b, px_mm, diameters)
-    measured = dark[np.rint(blocks[:, 1] * f / bg).astype(int), np.rint(blocks[:, 0] * f / bg).astype(int)]
-    d, mark_dark, _ = _fit_mark(measured, curves, diameters)
-    return d, mark_dark
+    art = np.stack([np.rint(ix * bg / f).astype(int), np.rint(iy * bg / f).astype(int)], axis=1)
+    inside = (art[:, 0] + b <= burn.shape[1]) & (art[:, 1] + b <= burn.shape[0])
+    iy, ix, art = iy[inside], ix[inside], art[inside]
+    if iy.size < _MIN_BLOCKS:
+        return None
+    terms = _poly_terms((ix + 0.5) * bg / gw - 0.5, (iy + 0.5) * bg / gh - 0.5, order)
+    return _Blocks(iy, ix, bg, art, b, terms)
+
+
+def _block_means(image: np.ndarray, blocks: _Blocks) -> np.ndarray:
+    bg = blocks.size
+    out = np.empty((blocks.iy.size,) + image.shape[2:], np.float64)
+    for k, (y, x) in enumerate(zip(blocks.iy, blocks.ix, strict=True)):
+        out[k] = image[y * bg : (y + 1) * bg, x * bg : (x + 1) * bg].reshape(bg * bg, -1).mean(axis=0)
+    return out
+
+
+def _joint_scan(values: np.ndarray, terms: np.ndarray, curves: np.ndarray) -> np.ndarray:
+    """For each diameter: the misfit of value ≈ W(x) · (1 − k · coverage), W a smooth surface (the lit bare surface).
+
+    Linear in (W's coefficients, k · W's coefficients), so each diameter is one least-squares solve.
+    """
+    sse = np.empty(curves.shape[1])
+    for i in range(curves.shape[1]):
+        design = np.hstack([terms, -terms * curves[:, i : i + 1]])
+        _, res, rank, _ = np.linalg.lstsq(design, values, rcond=None)
+        if res.size and rank == design.shape[1]:
+            sse[i] = float(res[0])
+        else:
+            fitted = design @ np.linalg.lstsq(design, values, rcond=None)[0]
+            sse[i] = float(((values - fitted) ** 2).sum())
+    return sse
+
+
+def _joint_fit(values: np.ndarray, terms: np.ndarray, curves: np.ndarray, diameters: np.ndarray):
+    """Best diameter (refined between grid steps), with the block weights of the fit's inliers.
+
+    Returns (diameter, index of the nearest grid diameter, inlier mask).
+    """
+    keep = np.ones(values.size, bool)
+    for _ in range(2):  # a refit without outlying blocks (dust, knots, a stray reflection)
+        sse = _joint_scan(values[keep], terms[keep], curves[keep])
+        i = int(np.argmin(sse))
+        design = np.hstack([terms, -terms * curves[:, i : i + 1]])
+        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        res = values - design @ coef
+        mad = float(np.median(np.abs(res[keep]))) * 1.4826 + 1e-9
+        keep = np.abs(res) < 3.5 * mad
+    d = float(diameters[i])
+    if 0 < i < len(sse) - 1:  # a parabola through the three best
+        a, b, c = sse[i - 1], sse[i], sse[i + 1]
+        denom = a - 2 * b + c
+        if denom > 0:
+            d += float(np.clip(0.5 * (a - c) / denom, -1, 1)) * float(diameters[1] - diameters[0])
+    return d, i, keep
+
+
+def _surface_at(terms: np.ndarray, curves_i: np.ndarray, values: np.ndarray, keep: np.ndarray):
+    """Coefficients of W and of k·W for one diameter's coverage (per column of `values`)."""
+    design = np.hstack([terms, -terms * curves_i[:, None]])
+    return np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+
+
+def _evaluate_poly(coef: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray:
+    h, w = shape
+    gx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+    gy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+    powers = [(i, j) for i in range(order + 1) for j in range(order + 1 - i)]  # as in _poly_terms
+    plane = np.zeros((h, w), np.float32)
+    for (i, j), a in zip(powers, coef, strict=True):
+        plane += np.float32(a) * (gx**i * gy**j)
+    return plane
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -844,27 +931,32 @@ def _advice(r: BurnReport, polarity: str) -> list[str]:
     gain = r.mark_gain_mm
     if np.isfinite(gain) and gain > _GAIN_ADVICE_MM:
         where = "Shadows" if polarity == "dark" else "Fine detail"
-        out.append(
-            f"{where} ran together: your marks are about {gain:.2f} mm wider than assumed; burn a test card."
-        )
+        out.append(f"{where} ran together: your marks are about {gain:.2f} mm wider than assumed; burn a test card.")
     elif np.isfinite(gain) and gain < -_GAIN_ADVICE_MM:
         out.append(
-            f"Your marks are about {-gain:.2f} mm narrower than assumed, so tones came out lighter; "
-            "burn a test card."
+            f"Your marks are about {-gain:.2f} mm narrower than assumed, so tones came out lighter; burn a test card."
         )
     tones = (
         ("Shadows", r.tone_error_shadows),
         ("Mid-tones", r.tone_error_midtones),
         ("Highlights", r.tone_error_highlights),
     )
+    # Wider marks darken (on a light-marking surface: lighten) the tones; that is said once, by the line above.
+    wider = np.isfinite(gain) and gain > _GAIN_ADVICE_MM
+    narrower = np.isfinite(gain) and gain < -_GAIN_ADVICE_MM
     for name, err in tones:
         if not np.isfinite(err) or abs(err) <= _TONE_ADVICE_LSTAR:
             continue
         # On a dark-marking surface, more power darkens; on a light-marking one it lightens.
         lighter = err > 0
+        toward_marks = lighter != (polarity == "dark")  # the way wider marks move this tone
+        if (wider and toward_marks) or (narrower and not toward_marks):
+            continue
         more = lighter == (polarity == "dark")
         change = "raise power a little" if more else "lower power a little"
-        out.append(f"{name} came out {'lighter' if lighter else 'darker'} than the preview: {change} or burn a test card.")
+        out.append(
+            f"{name} came out {'lighter' if lighter else 'darker'} than the preview: {change} or burn a test card."
+        )
     if np.isfinite(r.contrast_achieved) and r.contrast_achieved < _LOW_CONTRAST:
         out.append(
             f"The burn has {1 - r.contrast_achieved:.0%} less contrast than the preview: "
@@ -986,31 +1078,50 @@ def read_burn_photo(
     interior = np.zeros((gh, gw), bool)
     interior[inset:-inset, inset:-inset] = True
     interior &= valid
+    sim_y = sim_lin @ _LUMA
     r = max(1, int(round(_WHITE_MARGIN_MM / grid_mm)))
     near = cv2.dilate(fired_grid.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
     bare = interior & (near == 0)
-    if bare.any():
-        clipped = float((photo_lin[bare].max(axis=1) >= _SRGB_TO_LINEAR[_CLIP_LEVEL]).mean())
+    # Clipping is judged on the bare surface, or where there is little of it, on the preview's lightest 5 %.
+    light = bare if bare.sum() >= 200 else interior & (sim_y >= np.percentile(sim_y[interior], 95))
+    if light.any():
+        clipped = float((photo_lin[light].max(axis=1) >= _SRGB_TO_LINEAR[_CLIP_LEVEL]).mean())
         if clipped > _MAX_CLIPPED:
             raise BurnPhotoRefused(
                 "clipped",
-                f"The photo is overexposed: {clipped:.0%} of the bare surface is clipped white. Expose darker.",
+                f"The photo is overexposed: {clipped:.0%} of the lightest parts are clipped white. Expose darker.",
             )
-    lighting = _fit_lighting(photo_lin, bare)
-    if bare.sum() >= 20:
-        sim_white = np.median(sim_lin[bare], axis=0)
-    else:
-        sim_white = np.percentile(sim_lin.reshape(-1, 3), 99, axis=0)
-    relative = photo_lin / np.maximum(lighting, 1e-6)  # 1.0 = bare surface
-    corrected = relative * sim_white
-    photo_y = corrected @ _LUMA
-    sim_y = sim_lin @ _LUMA
-
-    blur = _blur_mm(photo_y, sim_y, interior, grid_mm)
+    blur = _blur_mm(photo_lin @ _LUMA, sim_y, interior, grid_mm)
     if np.isfinite(blur) and blur > _MAX_BLUR_MM:
         raise BurnPhotoRefused(
             "blurred", f"The photo is too blurred to judge the burn (edges spread {blur:.2f} mm): hold still and focus."
         )
+
+    # Lighting and marks together: each even-toned block's colour ≈ W(x) · (1 − k · coverage by strokes of d).
+    # Most pictures leave little bare surface to fit the lighting on, but every block tells it, once d is known.
+    order = 2
+    blocks = _choose_blocks(burn, interior, f, px_mm, order)
+    if blocks is None:
+        raise BurnPhotoRefused("too_small", "The piece is too small to judge its tones: it needs at least 1 cm².")
+    top = max(0.4, 2.5 * mark_diameter_mm, mark_diameter_mm + 0.2)
+    diameters = np.arange(0.01, top + 1e-9, 0.0025)
+    blur_px = float(np.clip(np.nan_to_num(blur, nan=0.0) / px_mm, 0.0, 3.0))
+    curves = _block_coverage(burn, blocks.artwork, blocks.artwork_size, px_mm, diameters, blur_px)
+    photo_blocks = _block_means(photo_lin, blocks)
+    d, i, keep = _joint_fit(photo_blocks @ _LUMA, blocks.terms, curves, diameters)
+    coef = _surface_at(blocks.terms, curves[:, i], photo_blocks, keep)
+    n_terms = blocks.terms.shape[1]
+    lighting = np.stack([_evaluate_poly(coef[:n_terms, c], (gh, gw), order) for c in range(3)], axis=-1)
+    white_y = blocks.terms @ (coef[:n_terms] @ _LUMA)
+    mark_dark = float(np.median(blocks.terms @ (coef[n_terms:] @ _LUMA) / np.maximum(white_y, 1e-9)))
+    # The preview's bare colour, found the same way (a constant: the preview has no lighting).
+    sim_blocks = _block_means(sim_lin, blocks)
+    flat = blocks.terms[:, :1]
+    _, i_sim, keep_sim = _joint_fit(sim_blocks @ _LUMA, flat, curves, diameters)
+    sim_white = _surface_at(flat, curves[:, i_sim], sim_blocks, keep_sim)[0].astype(np.float32)
+    relative = photo_lin / np.maximum(lighting, 1e-6)  # 1.0 = bare surface
+    corrected = relative * sim_white
+    photo_y = corrected @ _LUMA
 
     sigma = _LOWPASS_MM / grid_mm
     photo_l = _lstar(_lowpass(photo_y, interior, sigma))
@@ -1029,9 +1140,6 @@ def read_burn_photo(
     contrast = float((p_hi - p_lo) / max(s_hi - s_lo, 1e-6))
     sharp = _gradient_rms(photo_l, both) / max(_gradient_rms(sim_l, both), 1e-9) / max(contrast, 1e-6)
 
-    darkness = 1.0 - photo_y / max(float(sim_white @ _LUMA), 1e-6)  # 0 bare … 1 black (negative: lighter marks)
-    d, mark_dark = _mark_width(burn, darkness, interior, f, px_mm, mark_diameter_mm)
-
     report = BurnReport(
         inliers=float(n_in),
         inlier_ratio=float(n_in / max(matched, 1)),
@@ -1046,7 +1154,7 @@ def read_burn_photo(
         photo_blur_mm=float(blur),
         mark_diameter_mm=float(d),
         mark_gain_mm=float(d - mark_diameter_mm),
-        mark_darkness=float(mark_dark),
+        mark_darkness=mark_dark,
         assumed_mark_mm=float(mark_diameter_mm),
         mapping=mapping,
         simulated_rgb=_linear_to_srgb_u8(sim_lin),
