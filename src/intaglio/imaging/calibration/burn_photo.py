@@ -49,7 +49,6 @@ Refusals (`BurnPhotoRefused.code`)
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -57,13 +56,14 @@ import numpy as np
 from PIL import Image
 
 _FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
-_PHOTO_WORK_EDGE = 1200  # features are found on copies this long
-_ART_WORK_EDGE = 900
+_PHOTO_WORK_EDGE = 1000  # features are found on copies this long
+_ART_WORK_EDGE = 800
 _ECC_EDGE = 600  # ECC runs on the artwork at most this long (the tiles then refine at full scale)
 _GRID_EDGE = 1600  # photometry on the artwork grid at most this long
+_PICTURE_EDGE = 796  # each half of the side-by-side picture
 _MIN_PHOTO_SIDE = 480
 _MIN_PX_PER_MM = 3.0
-_MIN_INLIERS = 20
+_MIN_INLIERS = 15
 _MIN_ECC = 0.5
 _LOWPASS_MM = 0.25
 _TILE_RESPONSE = 0.05
@@ -392,13 +392,16 @@ def _match(photo_rgb: np.ndarray, sim_rgb: np.ndarray, px_mm: float):
     # The simulation is smoothed over about a dot so its dither does not count as texture.
     photo_grey = _smooth_grey(photo_rgb, b, 1.0)
     sim_grey = _smooth_grey(sim_rgb, a, max(1.0, 1.2 * a))
-    sift = cv2.SIFT_create(nfeatures=4000)
+    # Local contrast equalised: a burn photographed soft or dim still gives features where the preview does.
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    photo_grey, sim_grey = clahe.apply(photo_grey), clahe.apply(sim_grey)
+    sift = cv2.SIFT_create(nfeatures=1500)
     kp_p, des_p = sift.detectAndCompute(photo_grey, None)
     kp_s, des_s = sift.detectAndCompute(sim_grey, None)
     if des_p is None or des_s is None or len(kp_p) < 8 or len(kp_s) < 8:
         return np.zeros((0, 2)), np.zeros((0, 2)), 0
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(des_s, des_p, k=2)
-    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.85 * n.distance]
     art = np.array([kp_s[m.queryIdx].pt for m in good], dtype=np.float64).reshape(-1, 2)
     pho = np.array([kp_p[m.trainIdx].pt for m in good], dtype=np.float64).reshape(-1, 2)
     art = (art + 0.5) / a - 0.5
@@ -698,6 +701,14 @@ def _linear_to_srgb_u8(linear: np.ndarray) -> np.ndarray:
     return np.round(s * 255).astype(np.uint8)
 
 
+def _shrink_linear(image: np.ndarray, edge: int) -> np.ndarray:
+    """Linear-light image area-averaged so its long side is at most `edge` (for the report's pictures)."""
+    scale = edge / max(image.shape[:2])
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
 def _lowpass(image: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian low-pass that ignores invalid samples (normalised convolution)."""
     v = np.where(valid, image, 0.0).astype(np.float32)
@@ -739,67 +750,49 @@ def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: 
 # The stroke model for the mark width
 
 
-def _block_coverage(
-    burn: np.ndarray, blocks: np.ndarray, b: int, px_mm: float, diameters: np.ndarray, blur_px: float = 0.0
-) -> np.ndarray:
+def _block_coverage(burn: np.ndarray, blocks: np.ndarray, b: int, px_mm: float, diameters: np.ndarray) -> np.ndarray:
     """Coverage of each block (x0, y0 in artwork px, b px square) by strokes of each diameter (rows: blocks).
 
     A fired pixel (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½ of its scan line, widened by a disc.
     Each block is sampled on a jittered grid of `_SUPERSAMPLE`² points per pixel; a point's distance to the nearest
     stretch is exact (along each row, to the row's nearest fired stretch; across rows, Pythagoras), so a stroke of
-    diameter d covers the points within d / 2. With `blur_px` (the photo's blur, artwork pixels) the block's
-    window is blurred the same way — a photographed block's mean takes in a little of its surroundings — and the
-    points are weighted by it.
+    diameter d covers the points within d / 2. `diameters` are evenly spaced.
     """
     s = _SUPERSAMPLE
     h, w = burn.shape
     rng = np.random.default_rng(0)  # a fixed jitter: the same answer each time
-    m = int(np.ceil(3 * blur_px)) if blur_px >= 0.2 else 0
-    n = (b + 2 * m) * s
-    offsets_x = (np.arange(n) + rng.random(n)) / s - 0.5 - m
-    offsets_y = (np.arange(n) + rng.random(n)) / s - 0.5 - m
-    if m:
-        edges = (np.array([-0.5, b - 0.5]) - 0.0) / (blur_px * np.sqrt(2.0))
-        erf = np.vectorize(math.erf)
-        weight_x = 0.5 * (
-            erf(offsets_x / (blur_px * np.sqrt(2.0)) - edges[0]) - erf(offsets_x / (blur_px * np.sqrt(2.0)) - edges[1])
-        )
-        weight_y = 0.5 * (
-            erf(offsets_y / (blur_px * np.sqrt(2.0)) - edges[0]) - erf(offsets_y / (blur_px * np.sqrt(2.0)) - edges[1])
-        )
-    else:
-        weight_x = weight_y = np.ones(n)
-    weights = (weight_y[:, None] * weight_x[None, :]).ravel()
-    weights = weights / weights.sum()
+    n = b * s
+    offsets_x = (np.arange(n) + rng.random(n)) / s - 0.5
+    offsets_y = (np.arange(n) + rng.random(n)) / s - 0.5
     reach = int(np.ceil(diameters[-1] / 2 / px_mm)) + 1
     idx = np.arange(w)
     left = np.maximum.accumulate(np.where(burn, idx, -(10**6)), axis=1)  # nearest fired column at or left of j
     right = np.minimum.accumulate(np.where(burn, idx, 10**6)[:, ::-1], axis=1)[:, ::-1]  # … at or right of j
     xs = blocks[:, 0][:, None] + offsets_x[None, :]  # (blocks, n)
     j = np.clip(np.rint(xs).astype(int), 0, w - 1)
-    rows = blocks[:, 1][:, None] - m - reach + np.arange(b + 2 * m + 2 * reach + 1)[None, :]  # (blocks, R)
+    rows = blocks[:, 1][:, None] - reach + np.arange(b + 2 * reach + 1)[None, :]  # (blocks, R)
     rows_ok = (rows >= 0) & (rows < h)
-    rows_c = np.clip(rows, 0, h - 1)
-    r_idx, c_idx = rows_c[:, :, None], j[:, None, :]
+    r_idx, c_idx = np.clip(rows, 0, h - 1)[:, :, None], j[:, None, :]
     x3 = xs[:, None, :]
     along = np.minimum(x3 - (left[r_idx, c_idx] + 0.5), (right[r_idx, c_idx] - 0.5) - x3).astype(np.float32)
     along[burn[r_idx, c_idx]] = 0.0
     along[~np.broadcast_to(rows_ok[:, :, None], along.shape)] = np.inf
     ys = blocks[:, 1][:, None] + offsets_y[None, :]  # (blocks, n)
-    base = np.rint(ys).astype(int) - (blocks[:, 1][:, None] - m - reach)  # index of the nearest row in `rows`
+    base = np.rint(ys).astype(int) - (blocks[:, 1][:, None] - reach)  # index of the nearest row in `rows`
     best = np.full((len(blocks), n, n), np.inf, np.float32)
     block_index = np.arange(len(blocks))[:, None]
     for k in range(-reach, reach + 1):
         ri = base + k
-        dy2 = ((ys - (rows[block_index, ri])) ** 2).astype(np.float32)  # (blocks, n)
+        dy2 = ((ys - rows[block_index, ri]) ** 2).astype(np.float32)  # (blocks, n)
         np.minimum(best, dy2[:, :, None] + along[block_index, ri] ** 2, out=best)
     dist_mm = np.sqrt(best.reshape(len(blocks), -1)) * px_mm
-    radii = diameters / 2
-    bins = np.searchsorted(radii, dist_mm, side="left")  # covered by diameters[bins:]
-    nb = len(radii) + 1
-    flat = (np.arange(len(blocks))[:, None] * nb + bins).ravel()
-    counts = np.bincount(flat, weights=np.tile(weights, len(blocks)), minlength=len(blocks) * nb)
-    return np.cumsum(counts.reshape(len(blocks), nb)[:, :-1], axis=1)
+    # Point i is covered by diameters[bins[i]:].
+    step = float(diameters[1] - diameters[0])
+    bins = np.clip(np.ceil((2 * dist_mm - diameters[0]) / step - 1e-9), 0, len(diameters)).astype(np.int64)
+    slots = len(diameters) + 1
+    flat = (np.arange(len(blocks))[:, None] * slots + bins).ravel()
+    counts = np.bincount(flat, minlength=len(blocks) * slots).reshape(len(blocks), slots)
+    return np.cumsum(counts[:, :-1], axis=1) / dist_mm.shape[1]
 
 
 @dataclass
@@ -1104,9 +1097,8 @@ def read_burn_photo(
     if blocks is None:
         raise BurnPhotoRefused("too_small", "The piece is too small to judge its tones: it needs at least 1 cm².")
     top = max(0.4, 2.5 * mark_diameter_mm, mark_diameter_mm + 0.2)
-    diameters = np.arange(0.01, top + 1e-9, 0.0025)
-    blur_px = float(np.clip(np.nan_to_num(blur, nan=0.0) / px_mm, 0.0, 3.0))
-    curves = _block_coverage(burn, blocks.artwork, blocks.artwork_size, px_mm, diameters, blur_px)
+    diameters = np.arange(max(0.01, 0.3 * mark_diameter_mm), top + 1e-9, 0.0025)
+    curves = _block_coverage(burn, blocks.artwork, blocks.artwork_size, px_mm, diameters)
     photo_blocks = _block_means(photo_lin, blocks)
     d, i, keep = _joint_fit(photo_blocks @ _LUMA, blocks.terms, curves, diameters)
     coef = _surface_at(blocks.terms, curves[:, i], photo_blocks, keep)
@@ -1157,8 +1149,8 @@ def read_burn_photo(
         mark_darkness=mark_dark,
         assumed_mark_mm=float(mark_diameter_mm),
         mapping=mapping,
-        simulated_rgb=_linear_to_srgb_u8(sim_lin),
-        photo_rgb=_linear_to_srgb_u8(np.where(valid[..., None], corrected, np.nan)),
+        simulated_rgb=_linear_to_srgb_u8(_shrink_linear(sim_lin, _PICTURE_EDGE)),
+        photo_rgb=_linear_to_srgb_u8(_shrink_linear(np.where(valid[..., None], corrected, 0.8), _PICTURE_EDGE)),
         delta_lstar=delta,
     )
     report.advice = _advice(report, polarity)
