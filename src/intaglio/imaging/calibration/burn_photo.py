@@ -3,19 +3,29 @@
 No fiducials: the photo is aligned to the artwork by its own content.
 
 Registration
-    SIFT features on a grey working copy of the photo (long side ≤ 1400 px) and of the simulated burn (≤ 1000 px,
-    smoothed so the dither's dots do not count as features), ratio-tested matches, a RANSAC homography, one radial
-    lens term fitted to the inliers, then ECC (``cv2.findTransformECC``, homography) between the smoothed
-    simulated burn and the photo resampled into artwork coordinates. The photo's pixels are mapped by
-    ``BurnReport.mapping`` (artwork pixel centres → pixels of the photo as given).
+    SIFT features on grey working copies of the photo (long side ≤ 1000 px) and of the simulated burn (≤ 800 px,
+    smoothed over about a dot so the dither does not count as texture), both with local contrast equalised
+    (CLAHE); ratio-tested matches, a RANSAC homography and one radial lens term fitted to the inliers. Then ECC
+    (``cv2.findTransformECC``, homography motion) between the smoothed simulation and the photo resampled into
+    artwork coordinates (lighting divided out, tones histogram-matched), which brings the two within a few pixels.
+    A single ECC over the whole piece is not the last word: where the burn's tones differ from the preview's
+    (wider marks darken a soft edge's middle) its weakly held terms drift by pixels. So the last step is per tile
+    (64 artwork px): phase correlation of the photo's fine detail against the simulation's — the dither is a
+    fingerprint, and wider marks are larger but not moved — and the homography and radial term are fitted through
+    the tiles that agree (RANSAC), twice. Where the photo cannot resolve the dots, tiles of 128 px at the
+    low-pass scale are used instead. ``BurnReport.mapping`` maps artwork pixel centres to pixels of the photo as
+    given.
 
 Photometry
-    The photo is resampled onto the artwork's pixel grid (at most 1600 px long) in linear light. Lighting: a smooth
-    surface (per channel, up to 2nd order, trimmed refits) is fitted to the unburned surface — at least
-    ``_WHITE_MARGIN_MM`` from every fired pixel and ``_EDGE_INSET_MM`` inside the piece's edge — and divided out,
-    and the bare surface is scaled to the simulation's bare colour (so white balance and exposure drop out; the
-    bare surface's own shade cannot be judged). Both are then low-passed (Gaussian, sigma ``_LOWPASS_MM`` = 0.25 mm,
-    in linear light, which hides the dither) and compared in CIE L* (D65 white = 1.0).
+    The photo is resampled onto the artwork's pixel grid (at most 1600 px long) in linear light. Lighting and the
+    marks are fitted together: each even-toned block of about 1 mm photographs as W(x) · (1 − k · coverage), with
+    W a smooth surface (2nd order, per channel: the lit bare surface, whatever the lighting and white balance), k
+    the mark's darkness and coverage that of strokes of diameter d (below). Most pictures leave too little bare
+    surface to fit the lighting on alone; every block constrains it once d is known, and the fit is linear for
+    each d. The photo is divided by W and scaled to the simulation's bare colour (found the same way on the
+    simulation), so exposure and white balance drop out — and the bare surface's own shade cannot be judged. Both
+    are then low-passed (Gaussian, sigma ``_LOWPASS_MM`` = 0.25 mm, in linear light, which hides the dither) and
+    compared in CIE L* (white = 1.0).
 
 Report (all plain floats)
     ``inliers``, ``inlier_ratio``, ``registration_rms_px`` (inliers' RMS reprojection, artwork pixels),
@@ -28,13 +38,17 @@ Report (all plain floats)
     edges); ``mark_diameter_mm`` and ``mark_gain_mm`` (fitted minus assumed), ``mark_darkness``.
 
 Mark gain
-    Blocks of about 1 mm with an even tone are sampled (stratified jitter, ``_SUPERSAMPLE``² points per artwork
-    pixel); each point's distance to the nearest fired stretch of a scan line is exact, so a stroke of diameter d
-    covers the points within d / 2. The photographed darkness (1 − reflectance against the bare surface) of every
-    block is fitted as mark darkness × coverage(d) and d is the best fit.
+    Blocks of about 1 mm whose tone is even (their share of fired pixels within 0.08 of their neighbours', so the
+    photo's blur moves little light in or out) are sampled on a jittered grid, ``_SUPERSAMPLE``² points per
+    artwork pixel. A fired pixel burns its one-pixel stretch of the scan line widened by a disc (the engine's
+    model); each point's distance to the nearest stretch is exact, so strokes of diameter d cover the points
+    within d / 2. The d (0.0025 mm steps, refined by a parabola) whose coverage best explains all blocks' colours
+    in the joint fit above is the mark diameter; ``mark_gain_mm`` is d minus the diameter the engine assumed. Mid-
+    tones carry d; bare and solid blocks pin the lighting and k.
 
 Advice (plain sentences), with thresholds
-    Mark gain beyond ±``_GAIN_ADVICE_MM`` (0.02 mm); a tone band off by more than ``_TONE_ADVICE_LSTAR`` (4 ΔL*);
+    Mark gain beyond ±``_GAIN_ADVICE_MM`` (0.02 mm); a tone band off by more than ``_TONE_ADVICE_LSTAR``
+    (4 ΔL*), unless the marks' width already explains it (wider marks: darker tones on a dark-marking surface);
     contrast under ``_LOW_CONTRAST`` (0.85); a photo blur over ``_SOFT_PHOTO_MM`` (0.12 mm) makes sharpness
     unjudgeable, otherwise sharpness under ``_LOW_SHARPNESS`` (0.8) is reported; nothing off: "Burn looks as
     previewed."
@@ -42,8 +56,9 @@ Advice (plain sentences), with thresholds
 Refusals (`BurnPhotoRefused.code`)
     ``too_small`` (photo under 480 px on its short side, or the piece under 3 photo pixels per millimetre),
     ``no_match`` (under ``_MIN_INLIERS`` consistent matches, or ECC correlation under ``_MIN_ECC``: not this
-    artwork), ``blurred`` (edges spread more than ``_MAX_BLUR_MM``), ``clipped`` (more than 2 % of the bare
-    surface at the top of the range).
+    artwork), ``blurred`` (edges spread more than ``_MAX_BLUR_MM`` = 0.3 mm, or no match and every edge in the
+    photo wide), ``clipped`` (more than 2 % of the bare surface — or, with little of it, of the preview's lightest
+    5 % — at the top of the range).
 """
 
 from __future__ import annotations
@@ -55,7 +70,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
+_FULL_DECODE_MP = 16.0  # larger JPEGs are decoded at half (or quarter) size
 _PHOTO_WORK_EDGE = 1000  # features are found on copies this long
 _ART_WORK_EDGE = 800
 _ECC_EDGE = 600  # ECC runs on the artwork at most this long (the tiles then refine at full scale)
@@ -65,6 +80,7 @@ _MIN_PHOTO_SIDE = 480
 _MIN_PX_PER_MM = 3.0
 _MIN_INLIERS = 15
 _MIN_ECC = 0.5
+_ECC_MAX_MOVE_PX = 6.0
 _LOWPASS_MM = 0.25
 _TILE_RESPONSE = 0.05
 _MIN_TILES = 12
@@ -543,7 +559,15 @@ def _ecc_refine(photo_rgb: np.ndarray, sim_rgb: np.ndarray, burn: np.ndarray, ma
     into_template = np.array([[1, 0, -crop], [0, 1, -crop], [0, 0, 1]], dtype=np.float64)
     out_of_moving = np.array([[1, 0, -margin], [0, 1, -margin], [0, 0, 1]], dtype=np.float64)
     hom = mapping.homography @ np.linalg.inv(s) @ out_of_moving @ warp.astype(np.float64) @ into_template @ s
-    return hom / hom[2, 2], float(rho)
+    hom = hom / hom[2, 2]
+    # The features already place the piece within a pixel or two: a refinement that moves a corner further has
+    # run off (a flat picture, a soft photo), and is not taken.
+    h, w = burn.shape
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    moved = mapping.to_artwork(Mapping(hom, mapping.k1, mapping.centre, mapping.norm).to_photo(corners)) - corners
+    if float(np.hypot(*moved.T).max()) > max(_ECC_MAX_MOVE_PX, 0.01 * np.hypot(w, h)):
+        return mapping.homography, start
+    return hom, float(rho)
 
 
 def _tile_refine(
@@ -620,10 +644,20 @@ def _refine_by_tiles(gray: np.ndarray, sim_rgb: np.ndarray, mapping: Mapping, px
             art, pho = _tile_refine(photo_grey, shrink, sim_grey, mapping, sigma, tile)
             if len(art) < _MIN_TILES:
                 break
-            _, keep = cv2.findHomography(art, pho, cv2.RANSAC, max(0.5 * per_px, 0.3))
+            # Gross outliers first (loose: the lens bends the tiles off any one homography), then the tiles
+            # that disagree with the fitted mapping.
+            _, keep = cv2.findHomography(art, pho, cv2.RANSAC, max(3.0 * per_px, 1.0))
             if keep is None or keep.sum() < _MIN_TILES:
                 break
             keep = keep.ravel().astype(bool)
+            for _ in range(2):
+                hom, k1, centre, norm = _fit_radial(art[keep], pho[keep], gray.shape)
+                fitted = Mapping(hom, k1, centre, norm)
+                miss = np.hypot(*(fitted.to_decoded(art) - pho).T)
+                limit = max(3.0 * 1.4826 * float(np.median(miss[keep])), 0.5 * per_px)
+                keep = miss < limit
+            if keep.sum() < _MIN_TILES:
+                break
             hom, k1, centre, norm = _fit_radial(art[keep], pho[keep], gray.shape)
             mapping = Mapping(hom, k1, centre, norm)
             used = int(keep.sum())
@@ -719,7 +753,11 @@ def _lowpass(image: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: float) -> float:
-    """Gaussian sigma (mm) that makes the simulation's edges best match the photo's, on a central crop."""
+    """Gaussian sigma (mm) that makes the simulation's detail best match the photo's, on a central crop.
+
+    Both are high-passed first (less their 1 mm blur): the slow shading — the preview's invented grain, the
+    lighting — would otherwise decide the match and favour any blur at all.
+    """
     h, w = photo_y.shape
     ch, cw = min(h, 500), min(w, 500)
     y0, x0 = (h - ch) // 2, (w - cw) // 2
@@ -729,11 +767,15 @@ def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: 
         return float("nan")
     fill = float(np.nanmean(photo[ok]))
     photo = np.where(ok, photo, fill).astype(np.float32)
+    slow = 1.0 / grid_mm
+    photo = photo - cv2.GaussianBlur(photo, (0, 0), slow)
+    sim = sim.astype(np.float32)
     sigmas = np.array([0.0, 0.03, 0.06, 0.09, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7])
     scores = []
     for s in sigmas:
         px = s / grid_mm
         r = sim if px < 0.3 else cv2.GaussianBlur(sim, (0, 0), px)
+        r = r - cv2.GaussianBlur(r, (0, 0), slow)
         scores.append(_correlation(photo[ok], r[ok]))
     i = int(np.argmax(scores))
     best = float(sigmas[i])
@@ -1044,12 +1086,14 @@ def read_burn_photo(
         )
     hom, rho = _ecc_refine(rgb, sim, burn, mapping, px_mm)
     mapping = Mapping(hom, k1, centre, norm)
-    if rho < _MIN_ECC:
+    per_px = px_per_mm * px_mm / decode_scale  # decoded photo pixels per artwork pixel
+    mapping, n_tiles = _refine_by_tiles(gray, sim, mapping, px_mm, per_px)
+    # Not this artwork: neither the smoothed tones nor the tiles' detail line up (a strongly textured preview can
+    # correlate weakly over its tones while every tile agrees).
+    if rho < _MIN_ECC and n_tiles == 0:
         raise _global_refusal(gray) or BurnPhotoRefused(
             "no_match", "The photo does not line up with this artwork: is it a photo of this piece?"
         )
-    per_px = px_per_mm * px_mm / decode_scale  # decoded photo pixels per artwork pixel
-    mapping, n_tiles = _refine_by_tiles(gray, sim, mapping, px_mm, per_px)
     back = mapping.to_artwork(pho_in) - art_in
     registration_rms = float(np.sqrt((back**2).sum(axis=1).mean()))
     mapping.scale = decode_scale
