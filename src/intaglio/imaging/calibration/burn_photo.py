@@ -401,7 +401,7 @@ def _smooth_grey(rgb: np.ndarray, scale: float, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(grey, (0, 0), sigma) if sigma > 0 else grey
 
 
-def _match(photo_rgb: np.ndarray, sim_rgb: np.ndarray, px_mm: float):
+def _match(photo_rgb: np.ndarray, sim_rgb: np.ndarray):
     """Matched points (artwork px, decoded photo px) from SIFT on working copies, and the ratio-tested count."""
     b = min(1.0, _PHOTO_WORK_EDGE / max(photo_rgb.shape[:2]))
     a = min(1.0, _ART_WORK_EDGE / max(sim_rgb.shape[:2]))
@@ -462,8 +462,8 @@ def _fit_radial(art: np.ndarray, pho: np.ndarray, shape: tuple[int, int]) -> tup
     return hom, float(k1), centre, norm
 
 
-def _register(photo_rgb: np.ndarray, sim_rgb: np.ndarray, px_mm: float):
-    art, pho, matched = _match(photo_rgb, sim_rgb, px_mm)
+def _register(photo_rgb: np.ndarray, sim_rgb: np.ndarray):
+    art, pho, matched = _match(photo_rgb, sim_rgb)
     if len(art) < _MIN_INLIERS:
         return None, 0, matched, art, pho
     # RANSAC threshold: about a millimetre-scale feature's localisation in the photo's working copy.
@@ -1065,7 +1065,7 @@ def read_burn_photo(
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
     # --- registration
-    hom, n_in, matched, art_in, pho_in = _register(rgb, sim, px_mm)
+    hom, n_in, matched, art_in, pho_in = _register(rgb, sim)
     if hom is None or n_in < _MIN_INLIERS:
         raise _global_refusal(gray) or BurnPhotoRefused(
             "no_match", "This artwork was not found in the photo: is it a photo of this piece?"
@@ -1103,7 +1103,7 @@ def read_burn_photo(
     gh, gw = max(1, int(round(h * f))), max(1, int(round(w * f)))
     f = gw / w
     grid_mm = px_mm / f
-    photo_lin, _ = _rectify(rgb, Mapping(hom, k1, centre, norm), (gh, gw), 1.0 / f, lut=_SRGB_TO_LINEAR)
+    photo_lin, _ = _rectify(rgb, mapping, (gh, gw), 1.0 / f, lut=_SRGB_TO_LINEAR)  # in decoded pixels
     sim_lin = cv2.LUT(sim, _SRGB_TO_LINEAR)
     if f < 1.0:
         sim_lin = cv2.resize(sim_lin, (gw, gh), interpolation=cv2.INTER_AREA)
