@@ -3,19 +3,29 @@
 No fiducials: the photo is aligned to the artwork by its own content.
 
 Registration
-    SIFT features on a grey working copy of the photo (long side ≤ 1400 px) and of the simulated burn (≤ 1000 px,
-    smoothed so the dither's dots do not count as features), ratio-tested matches, a RANSAC homography, one radial
-    lens term fitted to the inliers, then ECC (``cv2.findTransformECC``, homography) between the smoothed
-    simulated burn and the photo resampled into artwork coordinates. The photo's pixels are mapped by
-    ``BurnReport.mapping`` (artwork pixel centres → pixels of the photo as given).
+    SIFT features on grey working copies of the photo (long side ≤ 1000 px) and of the simulated burn (≤ 800 px,
+    smoothed over about a dot so the dither does not count as texture), both with local contrast equalised
+    (CLAHE); ratio-tested matches, a RANSAC homography and one radial lens term fitted to the inliers. Then ECC
+    (``cv2.findTransformECC``, homography motion) between the smoothed simulation and the photo resampled into
+    artwork coordinates (lighting divided out, tones histogram-matched), which brings the two within a few pixels.
+    A single ECC over the whole piece is not the last word: where the burn's tones differ from the preview's
+    (wider marks darken a soft edge's middle) its weakly held terms drift by pixels. So the last step is per tile
+    (64 artwork px): phase correlation of the photo's fine detail against the simulation's — the dither is a
+    fingerprint, and wider marks are larger but not moved — and the homography and radial term are fitted through
+    the tiles that agree (RANSAC), twice. Where the photo cannot resolve the dots, tiles of 128 px at the
+    low-pass scale are used instead. ``BurnReport.mapping`` maps artwork pixel centres to pixels of the photo as
+    given.
 
 Photometry
-    The photo is resampled onto the artwork's pixel grid (at most 1600 px long) in linear light. Lighting: a smooth
-    surface (per channel, up to 2nd order, trimmed refits) is fitted to the unburned surface — at least
-    ``_WHITE_MARGIN_MM`` from every fired pixel and ``_EDGE_INSET_MM`` inside the piece's edge — and divided out,
-    and the bare surface is scaled to the simulation's bare colour (so white balance and exposure drop out; the
-    bare surface's own shade cannot be judged). Both are then low-passed (Gaussian, sigma ``_LOWPASS_MM`` = 0.25 mm,
-    in linear light, which hides the dither) and compared in CIE L* (D65 white = 1.0).
+    The photo is resampled onto the artwork's pixel grid (at most 1600 px long) in linear light. Lighting and the
+    marks are fitted together: each even-toned block of about 1 mm photographs as W(x) · (1 − k · coverage), with
+    W a smooth surface (2nd order, per channel: the lit bare surface, whatever the lighting and white balance), k
+    the mark's darkness and coverage that of strokes of diameter d (below). Most pictures leave too little bare
+    surface to fit the lighting on alone; every block constrains it once d is known, and the fit is linear for
+    each d. The photo is divided by W and scaled to the simulation's bare colour (found the same way on the
+    simulation), so exposure and white balance drop out — and the bare surface's own shade cannot be judged. Both
+    are then low-passed (Gaussian, sigma ``_LOWPASS_MM`` = 0.25 mm, in linear light, which hides the dither) and
+    compared in CIE L* (white = 1.0).
 
 Report (all plain floats)
     ``inliers``, ``inlier_ratio``, ``registration_rms_px`` (inliers' RMS reprojection, artwork pixels),
@@ -28,13 +38,17 @@ Report (all plain floats)
     edges); ``mark_diameter_mm`` and ``mark_gain_mm`` (fitted minus assumed), ``mark_darkness``.
 
 Mark gain
-    Blocks of about 1 mm with an even tone are sampled (stratified jitter, ``_SUPERSAMPLE``² points per artwork
-    pixel); each point's distance to the nearest fired stretch of a scan line is exact, so a stroke of diameter d
-    covers the points within d / 2. The photographed darkness (1 − reflectance against the bare surface) of every
-    block is fitted as mark darkness × coverage(d) and d is the best fit.
+    Blocks of about 1 mm whose tone is even (their share of fired pixels within 0.08 of their neighbours', so the
+    photo's blur moves little light in or out) are sampled on a jittered grid, ``_SUPERSAMPLE``² points per
+    artwork pixel. A fired pixel burns its one-pixel stretch of the scan line widened by a disc (the engine's
+    model); each point's distance to the nearest stretch is exact, so strokes of diameter d cover the points
+    within d / 2. The d (0.0025 mm steps, refined by a parabola) whose coverage best explains all blocks' colours
+    in the joint fit above is the mark diameter; ``mark_gain_mm`` is d minus the diameter the engine assumed. Mid-
+    tones carry d; bare and solid blocks pin the lighting and k.
 
 Advice (plain sentences), with thresholds
-    Mark gain beyond ±``_GAIN_ADVICE_MM`` (0.02 mm); a tone band off by more than ``_TONE_ADVICE_LSTAR`` (4 ΔL*);
+    Mark gain beyond ±``_GAIN_ADVICE_MM`` (0.02 mm); a tone band off by more than ``_TONE_ADVICE_LSTAR``
+    (4 ΔL*), unless the marks' width already explains it (wider marks: darker tones on a dark-marking surface);
     contrast under ``_LOW_CONTRAST`` (0.85); a photo blur over ``_SOFT_PHOTO_MM`` (0.12 mm) makes sharpness
     unjudgeable, otherwise sharpness under ``_LOW_SHARPNESS`` (0.8) is reported; nothing off: "Burn looks as
     previewed."
@@ -42,29 +56,31 @@ Advice (plain sentences), with thresholds
 Refusals (`BurnPhotoRefused.code`)
     ``too_small`` (photo under 480 px on its short side, or the piece under 3 photo pixels per millimetre),
     ``no_match`` (under ``_MIN_INLIERS`` consistent matches, or ECC correlation under ``_MIN_ECC``: not this
-    artwork), ``blurred`` (edges spread more than ``_MAX_BLUR_MM``), ``clipped`` (more than 2 % of the bare
-    surface at the top of the range).
+    artwork), ``blurred`` (edges spread more than ``_MAX_BLUR_MM`` = 0.3 mm, or no match and every edge in the
+    photo wide), ``clipped`` (more than 2 % of the bare surface — or, with little of it, of the preview's lightest
+    5 % — at the top of the range).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
-_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
-_PHOTO_WORK_EDGE = 1400  # features are found on copies this long
-_ART_WORK_EDGE = 1000
-_ECC_EDGE = 900  # ECC runs on the artwork at most this long
+_FULL_DECODE_MP = 16.0  # larger JPEGs are decoded at half (or quarter) size
+_PHOTO_WORK_EDGE = 1000  # features are found on copies this long
+_ART_WORK_EDGE = 800
+_ECC_EDGE = 600  # ECC runs on the artwork at most this long (the tiles then refine at full scale)
 _GRID_EDGE = 1600  # photometry on the artwork grid at most this long
+_PICTURE_EDGE = 796  # each half of the side-by-side picture
 _MIN_PHOTO_SIDE = 480
 _MIN_PX_PER_MM = 3.0
-_MIN_INLIERS = 20
+_MIN_INLIERS = 15
 _MIN_ECC = 0.5
+_ECC_MAX_MOVE_PX = 6.0
 _LOWPASS_MM = 0.25
 _TILE_RESPONSE = 0.05
 _MIN_TILES = 12
@@ -76,6 +92,7 @@ _MAX_BLUR_MM = 0.3
 _SOFT_PHOTO_MM = 0.12
 _BLOCK_MM = 1.0
 _MAX_BLOCKS = 700
+_MIN_BLOCKS = 24
 _SUPERSAMPLE = 4
 _GAIN_ADVICE_MM = 0.02
 _TONE_ADVICE_LSTAR = 4.0
@@ -352,6 +369,8 @@ def _as_simulated(simulated: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    if k1 == 0.0:
+        return p
     c = np.asarray(centre)
     q = (p - c) / norm
     r2 = (q * q).sum(axis=1, keepdims=True)
@@ -359,6 +378,8 @@ def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
 
 
 def _undistort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
+    if k1 == 0.0:
+        return p
     c = np.asarray(centre)
     q = (p - c) / norm
     u = q.copy()
@@ -380,20 +401,23 @@ def _smooth_grey(rgb: np.ndarray, scale: float, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(grey, (0, 0), sigma) if sigma > 0 else grey
 
 
-def _match(photo_rgb: np.ndarray, sim_rgb: np.ndarray, px_mm: float):
+def _match(photo_rgb: np.ndarray, sim_rgb: np.ndarray):
     """Matched points (artwork px, decoded photo px) from SIFT on working copies, and the ratio-tested count."""
     b = min(1.0, _PHOTO_WORK_EDGE / max(photo_rgb.shape[:2]))
     a = min(1.0, _ART_WORK_EDGE / max(sim_rgb.shape[:2]))
     # The simulation is smoothed over about a dot so its dither does not count as texture.
     photo_grey = _smooth_grey(photo_rgb, b, 1.0)
     sim_grey = _smooth_grey(sim_rgb, a, max(1.0, 1.2 * a))
-    sift = cv2.SIFT_create(nfeatures=4000)
+    # Local contrast equalised: a burn photographed soft or dim still gives features where the preview does.
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    photo_grey, sim_grey = clahe.apply(photo_grey), clahe.apply(sim_grey)
+    sift = cv2.SIFT_create(nfeatures=1500)
     kp_p, des_p = sift.detectAndCompute(photo_grey, None)
     kp_s, des_s = sift.detectAndCompute(sim_grey, None)
     if des_p is None or des_s is None or len(kp_p) < 8 or len(kp_s) < 8:
         return np.zeros((0, 2)), np.zeros((0, 2)), 0
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(des_s, des_p, k=2)
-    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.85 * n.distance]
     art = np.array([kp_s[m.queryIdx].pt for m in good], dtype=np.float64).reshape(-1, 2)
     pho = np.array([kp_p[m.trainIdx].pt for m in good], dtype=np.float64).reshape(-1, 2)
     art = (art + 0.5) / a - 0.5
@@ -438,8 +462,8 @@ def _fit_radial(art: np.ndarray, pho: np.ndarray, shape: tuple[int, int]) -> tup
     return hom, float(k1), centre, norm
 
 
-def _register(photo_rgb: np.ndarray, sim_rgb: np.ndarray, px_mm: float):
-    art, pho, matched = _match(photo_rgb, sim_rgb, px_mm)
+def _register(photo_rgb: np.ndarray, sim_rgb: np.ndarray):
+    art, pho, matched = _match(photo_rgb, sim_rgb)
     if len(art) < _MIN_INLIERS:
         return None, 0, matched, art, pho
     # RANSAC threshold: about a millimetre-scale feature's localisation in the photo's working copy.
@@ -535,7 +559,15 @@ def _ecc_refine(photo_rgb: np.ndarray, sim_rgb: np.ndarray, burn: np.ndarray, ma
     into_template = np.array([[1, 0, -crop], [0, 1, -crop], [0, 0, 1]], dtype=np.float64)
     out_of_moving = np.array([[1, 0, -margin], [0, 1, -margin], [0, 0, 1]], dtype=np.float64)
     hom = mapping.homography @ np.linalg.inv(s) @ out_of_moving @ warp.astype(np.float64) @ into_template @ s
-    return hom / hom[2, 2], float(rho)
+    hom = hom / hom[2, 2]
+    # The features already place the piece within a pixel or two: a refinement that moves a corner further has
+    # run off (a flat picture, a soft photo), and is not taken.
+    h, w = burn.shape
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    moved = mapping.to_artwork(Mapping(hom, mapping.k1, mapping.centre, mapping.norm).to_photo(corners)) - corners
+    if float(np.hypot(*moved.T).max()) > max(_ECC_MAX_MOVE_PX, 0.01 * np.hypot(w, h)):
+        return mapping.homography, start
+    return hom, float(rho)
 
 
 def _tile_refine(
@@ -563,13 +595,17 @@ def _tile_refine(
     art, pho = [], []
     centres = [(x, y) for y in ys for x in xs]
     # All tiles' sample points through the mapping at once.
-    pts = np.concatenate(
-        [np.stack([local[0] + x - half, local[1] + y - half], -1).reshape(-1, 2) for x, y in centres]
-    )
+    pts = np.concatenate([np.stack([local[0] + x - half, local[1] + y - half], -1).reshape(-1, 2) for x, y in centres])
     where = ((mapping.to_decoded(pts) + 0.5) * shrink - 0.5).reshape(len(centres), tile, tile, 2).astype(np.float32)
     for k, (x, y) in enumerate(centres):
-        photo = cv2.remap(photo_grey, where[k, ..., 0], where[k, ..., 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+        photo = cv2.remap(
+            photo_grey,
+            where[k, ..., 0],
+            where[k, ..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=np.nan,
+        )
         if not np.isfinite(photo).all():
             continue
         sim = sim_grey[y - half : y - half + tile, x - half : x - half + tile]
@@ -608,10 +644,20 @@ def _refine_by_tiles(gray: np.ndarray, sim_rgb: np.ndarray, mapping: Mapping, px
             art, pho = _tile_refine(photo_grey, shrink, sim_grey, mapping, sigma, tile)
             if len(art) < _MIN_TILES:
                 break
-            _, keep = cv2.findHomography(art, pho, cv2.RANSAC, max(0.5 * per_px, 0.3))
+            # Gross outliers first (loose: the lens bends the tiles off any one homography), then the tiles
+            # that disagree with the fitted mapping.
+            _, keep = cv2.findHomography(art, pho, cv2.RANSAC, max(3.0 * per_px, 1.0))
             if keep is None or keep.sum() < _MIN_TILES:
                 break
             keep = keep.ravel().astype(bool)
+            for _ in range(2):
+                hom, k1, centre, norm = _fit_radial(art[keep], pho[keep], gray.shape)
+                fitted = Mapping(hom, k1, centre, norm)
+                miss = np.hypot(*(fitted.to_decoded(art) - pho).T)
+                limit = max(3.0 * 1.4826 * float(np.median(miss[keep])), 0.5 * per_px)
+                keep = miss < limit
+            if keep.sum() < _MIN_TILES:
+                break
             hom, k1, centre, norm = _fit_radial(art[keep], pho[keep], gray.shape)
             mapping = Mapping(hom, k1, centre, norm)
             used = int(keep.sum())
@@ -623,8 +669,8 @@ def _refine_by_tiles(gray: np.ndarray, sim_rgb: np.ndarray, mapping: Mapping, px
 def _match_histogram(image: np.ndarray, sample: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """`image` through the monotone map that takes `sample`'s distribution onto `reference`'s."""
     qs = np.linspace(0.0, 100.0, 257)
-    src = np.percentile(sample, qs)
-    ref = np.percentile(reference, qs)
+    src = np.percentile(sample.ravel()[::3], qs)  # a third of the pixels fix the distribution well enough
+    ref = np.percentile(reference.ravel()[::3], qs)
     src = src + np.arange(src.size) * 1e-6 * max(float(src[-1] - src[0]), 1.0)  # strictly increasing for interp
     return np.interp(image, src, ref).astype(np.float32)
 
@@ -654,11 +700,12 @@ def _fit_lighting(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.broadcast_to(level, image.shape).astype(np.float32)
     extent = min((xs.max() - xs.min()) / w, (ys.max() - ys.min()) / h)
     order = 2 if xs.size >= 2000 and extent > 0.6 else 1 if xs.size >= 200 and extent > 0.25 else 0
-    step = max(1, xs.size // 40000)
+    step = max(1, xs.size // 10000)
     ys, xs = ys[::step], xs[::step]
     terms = _poly_terms(xs / w - 0.5, ys / h - 0.5, order)
-    gy, gx = np.mgrid[0:h, 0:w]
-    full_terms = _poly_terms(gx / w - 0.5, gy / h - 0.5, order)
+    gx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+    gy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+    powers = [(i, j) for i in range(order + 1) for j in range(order + 1 - i)]  # as in _poly_terms
     surface = np.empty(image.shape, np.float32)
     for c in range(image.shape[2]):
         v = image[ys, xs, c].astype(np.float64)
@@ -669,7 +716,10 @@ def _fit_lighting(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
             res = v - terms @ coef
             mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
             keep = np.isfinite(v) & (np.abs(res) < 2.5 * mad)
-        surface[:, :, c] = (full_terms @ coef).astype(np.float32)
+        plane = np.zeros((h, w), np.float32)
+        for (i, j), a in zip(powers, coef, strict=True):
+            plane += np.float32(a) * (gx**i * gy**j)
+        surface[:, :, c] = plane
     return surface
 
 
@@ -685,6 +735,14 @@ def _linear_to_srgb_u8(linear: np.ndarray) -> np.ndarray:
     return np.round(s * 255).astype(np.uint8)
 
 
+def _shrink_linear(image: np.ndarray, edge: int) -> np.ndarray:
+    """Linear-light image area-averaged so its long side is at most `edge` (for the report's pictures)."""
+    scale = edge / max(image.shape[:2])
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
 def _lowpass(image: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian low-pass that ignores invalid samples (normalised convolution)."""
     v = np.where(valid, image, 0.0).astype(np.float32)
@@ -695,9 +753,13 @@ def _lowpass(image: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: float) -> float:
-    """Gaussian sigma (mm) that makes the simulation's edges best match the photo's, on a central crop."""
+    """Gaussian sigma (mm) that makes the simulation's detail best match the photo's, on a central crop.
+
+    Both are high-passed first (less their 1 mm blur): the slow shading — the preview's invented grain, the
+    lighting — would otherwise decide the match and favour any blur at all.
+    """
     h, w = photo_y.shape
-    ch, cw = min(h, 700), min(w, 700)
+    ch, cw = min(h, 500), min(w, 500)
     y0, x0 = (h - ch) // 2, (w - cw) // 2
     crop = np.s_[y0 : y0 + ch, x0 : x0 + cw]
     photo, sim, ok = photo_y[crop], sim_y[crop], mask[crop]
@@ -705,11 +767,15 @@ def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: 
         return float("nan")
     fill = float(np.nanmean(photo[ok]))
     photo = np.where(ok, photo, fill).astype(np.float32)
+    slow = 1.0 / grid_mm
+    photo = photo - cv2.GaussianBlur(photo, (0, 0), slow)
+    sim = sim.astype(np.float32)
     sigmas = np.array([0.0, 0.03, 0.06, 0.09, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7])
     scores = []
     for s in sigmas:
         px = s / grid_mm
         r = sim if px < 0.3 else cv2.GaussianBlur(sim, (0, 0), px)
+        r = r - cv2.GaussianBlur(r, (0, 0), slow)
         scores.append(_correlation(photo[ok], r[ok]))
     i = int(np.argmax(scores))
     best = float(sigmas[i])
@@ -726,97 +792,153 @@ def _blur_mm(photo_y: np.ndarray, sim_y: np.ndarray, mask: np.ndarray, grid_mm: 
 # The stroke model for the mark width
 
 
-def _row_distances(burn: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """For each row and each sample x (artwork px): distance along the row to the nearest fired stretch."""
-    h, w = burn.shape
-    idx = np.arange(w)
-    left = np.maximum.accumulate(np.where(burn, idx, -(10**6)), axis=1)
-    right = np.minimum.accumulate(np.where(burn, idx, 10**6)[:, ::-1], axis=1)[:, ::-1]
-    j = np.clip(np.rint(xs).astype(int), 0, w - 1)
-    fired = burn[:, j]
-    to_left = xs[None, :] - (left[:, j] + 0.5)
-    to_right = (right[:, j] - 0.5) - xs[None, :]
-    d = np.minimum(to_left, to_right).astype(np.float32)
-    d[fired] = 0.0
-    return d
-
-
 def _block_coverage(burn: np.ndarray, blocks: np.ndarray, b: int, px_mm: float, diameters: np.ndarray) -> np.ndarray:
-    """Coverage of each block (x0, y0 in artwork px, b px square) by strokes of each diameter (rows: blocks)."""
+    """Coverage of each block (x0, y0 in artwork px, b px square) by strokes of each diameter (rows: blocks).
+
+    A fired pixel (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½ of its scan line, widened by a disc.
+    Each block is sampled on a jittered grid of `_SUPERSAMPLE`² points per pixel; a point's distance to the nearest
+    stretch is exact (along each row, to the row's nearest fired stretch; across rows, Pythagoras), so a stroke of
+    diameter d covers the points within d / 2. `diameters` are evenly spaced.
+    """
     s = _SUPERSAMPLE
     h, w = burn.shape
     rng = np.random.default_rng(0)  # a fixed jitter: the same answer each time
     n = b * s
     offsets_x = (np.arange(n) + rng.random(n)) / s - 0.5
     offsets_y = (np.arange(n) + rng.random(n)) / s - 0.5
-    xs = (blocks[:, 0][:, None] + offsets_x[None, :]).ravel()  # sample columns of all blocks
-    dx = _row_distances(burn, xs).reshape(h, len(blocks), n)
-    ys = blocks[:, 1][:, None] + offsets_y[None, :]  # (blocks, n)
     reach = int(np.ceil(diameters[-1] / 2 / px_mm)) + 1
-    base = np.rint(ys).astype(int)
+    idx = np.arange(w)
+    left = np.maximum.accumulate(np.where(burn, idx, -(10**6)), axis=1)  # nearest fired column at or left of j
+    right = np.minimum.accumulate(np.where(burn, idx, 10**6)[:, ::-1], axis=1)[:, ::-1]  # … at or right of j
+    xs = blocks[:, 0][:, None] + offsets_x[None, :]  # (blocks, n)
+    j = np.clip(np.rint(xs).astype(int), 0, w - 1)
+    rows = blocks[:, 1][:, None] - reach + np.arange(b + 2 * reach + 1)[None, :]  # (blocks, R)
+    rows_ok = (rows >= 0) & (rows < h)
+    r_idx, c_idx = np.clip(rows, 0, h - 1)[:, :, None], j[:, None, :]
+    x3 = xs[:, None, :]
+    along = np.minimum(x3 - (left[r_idx, c_idx] + 0.5), (right[r_idx, c_idx] - 0.5) - x3).astype(np.float32)
+    along[burn[r_idx, c_idx]] = 0.0
+    along[~np.broadcast_to(rows_ok[:, :, None], along.shape)] = np.inf
+    ys = blocks[:, 1][:, None] + offsets_y[None, :]  # (blocks, n)
+    base = np.rint(ys).astype(int) - (blocks[:, 1][:, None] - reach)  # index of the nearest row in `rows`
     best = np.full((len(blocks), n, n), np.inf, np.float32)
-    block_index = np.arange(len(blocks))[:, None, None]
+    block_index = np.arange(len(blocks))[:, None]
     for k in range(-reach, reach + 1):
-        rows = base + k
-        valid = (rows >= 0) & (rows < h)
-        dy2 = np.where(valid, (ys - rows) ** 2, np.inf).astype(np.float32)
-        across = dx[np.clip(rows, 0, h - 1)[:, :, None], block_index, np.arange(n)[None, None, :]]
-        np.minimum(best, dy2[:, :, None] + across**2, out=best)
+        ri = base + k
+        dy2 = ((ys - rows[block_index, ri]) ** 2).astype(np.float32)  # (blocks, n)
+        np.minimum(best, dy2[:, :, None] + along[block_index, ri] ** 2, out=best)
     dist_mm = np.sqrt(best.reshape(len(blocks), -1)) * px_mm
-    radii = diameters / 2
-    bins = np.searchsorted(radii, dist_mm, side="left")  # covered by diameters[bins:]
-    counts = np.zeros((len(blocks), len(radii) + 1), np.int64)
-    np.add.at(counts, (np.repeat(np.arange(len(blocks)), dist_mm.shape[1]), bins.ravel()), 1)
+    # Point i is covered by diameters[bins[i]:].
+    step = float(diameters[1] - diameters[0])
+    bins = np.clip(np.ceil((2 * dist_mm - diameters[0]) / step - 1e-9), 0, len(diameters)).astype(np.int64)
+    slots = len(diameters) + 1
+    flat = (np.arange(len(blocks))[:, None] * slots + bins).ravel()
+    counts = np.bincount(flat, minlength=len(blocks) * slots).reshape(len(blocks), slots)
     return np.cumsum(counts[:, :-1], axis=1) / dist_mm.shape[1]
 
 
-def _fit_mark(darkness: np.ndarray, curves: np.ndarray, diameters: np.ndarray) -> tuple[float, float, float]:
-    """Diameter, mark darkness and RMS misfit for darkness ≈ D · coverage(diameter); curves: blocks × diameters."""
-    num = curves.T @ darkness
-    den = (curves**2).sum(axis=0)
-    dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-    sse = ((darkness[:, None] - curves * dark[None, :]) ** 2).sum(axis=0)
-    i = int(np.argmin(sse))
-    d = float(diameters[i])
-    if 0 < i < len(sse) - 1:
-        a, b_, c = sse[i - 1], sse[i], sse[i + 1]
-        denom = a - 2 * b_ + c
-        if denom > 0:
-            d += 0.5 * (a - c) / denom * float(diameters[1] - diameters[0])
-    return d, float(dark[i]), float(np.sqrt(sse[i] / max(darkness.size, 1)))
+@dataclass
+class _Blocks:
+    """Even-toned blocks of about `_BLOCK_MM` on the photometry grid, and their place on the artwork."""
+
+    iy: np.ndarray
+    ix: np.ndarray
+    size: int  # grid pixels
+    artwork: np.ndarray  # (x0, y0) in artwork pixels
+    artwork_size: int
+    terms: np.ndarray  # lighting polynomial terms at each block's centre
 
 
-def _mark_width(burn, darkness, valid, f, px_mm, assumed_mm):
-    """Fit the stroke diameter to the photographed darkness of even-toned ~1 mm blocks."""
-    gh, gw = darkness.shape
+def _choose_blocks(burn: np.ndarray, valid: np.ndarray, f: float, px_mm: float, order: int) -> _Blocks | None:
+    gh, gw = valid.shape
     bg = max(4, int(round(_BLOCK_MM / (px_mm / f))))
     ny, nx = gh // bg, gw // bg
-    if ny < 1 or nx < 1:
-        return float("nan"), float("nan")
+    if ny < 2 or nx < 2:
+        return None
     fired = cv2.resize(burn.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA) if f < 1 else burn
     fired = np.asarray(fired, np.float32)[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).mean(axis=(1, 3))
-    dark = np.where(valid, darkness, 0.0)[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).mean(axis=(1, 3))
     ok = valid[: ny * bg, : nx * bg].reshape(ny, bg, nx, bg).all(axis=(1, 3))
     # Even tone: the block's share of fired pixels is close to its neighbours' (blur moves little light across).
     around = cv2.blur(fired, (3, 3), borderType=cv2.BORDER_REPLICATE)
     even = np.abs(fired - around) < 0.08
-    chosen = ok & even & (fired > 0.03)
-    iy, ix = np.nonzero(chosen)
-    if iy.size < 8:
-        return float("nan"), float("nan")
+    iy, ix = np.nonzero(ok & even)
     if iy.size > _MAX_BLOCKS:  # evenly through the tones: sort by share fired, take every k-th
-        order = np.argsort(fired[iy, ix], kind="stable")
-        pick = order[np.linspace(0, order.size - 1, _MAX_BLOCKS).astype(int)]
+        order_ = np.argsort(fired[iy, ix], kind="stable")
+        pick = order_[np.linspace(0, order_.size - 1, _MAX_BLOCKS).astype(int)]
         iy, ix = iy[pick], ix[pick]
     b = max(1, int(round(bg / f)))
-    blocks = np.stack([np.rint(ix * bg / f).astype(int), np.rint(iy * bg / f).astype(int)], axis=1)
-    blocks = blocks[(blocks[:, 0] + b <= burn.shape[1]) & (blocks[:, 1] + b <= burn.shape[0])]
-    top = max(0.4, 2.5 * assumed_mm, assumed_mm + 0.2)
-    diameters = np.arange(0.01, top + 1e-9, 0.0025)
-    curves = _block_coverage(burn, blocks, b, px_mm, diameters)
-    measured = dark[np.rint(blocks[:, 1] * f / bg).astype(int), np.rint(blocks[:, 0] * f / bg).astype(int)]
-    d, mark_dark, _ = _fit_mark(measured, curves, diameters)
-    return d, mark_dark
+    art = np.stack([np.rint(ix * bg / f).astype(int), np.rint(iy * bg / f).astype(int)], axis=1)
+    inside = (art[:, 0] + b <= burn.shape[1]) & (art[:, 1] + b <= burn.shape[0])
+    iy, ix, art = iy[inside], ix[inside], art[inside]
+    if iy.size < _MIN_BLOCKS:
+        return None
+    terms = _poly_terms((ix + 0.5) * bg / gw - 0.5, (iy + 0.5) * bg / gh - 0.5, order)
+    return _Blocks(iy, ix, bg, art, b, terms)
+
+
+def _block_means(image: np.ndarray, blocks: _Blocks) -> np.ndarray:
+    bg = blocks.size
+    out = np.empty((blocks.iy.size,) + image.shape[2:], np.float64)
+    for k, (y, x) in enumerate(zip(blocks.iy, blocks.ix, strict=True)):
+        out[k] = image[y * bg : (y + 1) * bg, x * bg : (x + 1) * bg].reshape(bg * bg, -1).mean(axis=0)
+    return out
+
+
+def _joint_scan(values: np.ndarray, terms: np.ndarray, curves: np.ndarray) -> np.ndarray:
+    """For each diameter: the misfit of value ≈ W(x) · (1 − k · coverage), W a smooth surface (the lit bare surface).
+
+    Linear in (W's coefficients, k · W's coefficients), so each diameter is one least-squares solve.
+    """
+    sse = np.empty(curves.shape[1])
+    for i in range(curves.shape[1]):
+        design = np.hstack([terms, -terms * curves[:, i : i + 1]])
+        _, res, rank, _ = np.linalg.lstsq(design, values, rcond=None)
+        if res.size and rank == design.shape[1]:
+            sse[i] = float(res[0])
+        else:
+            fitted = design @ np.linalg.lstsq(design, values, rcond=None)[0]
+            sse[i] = float(((values - fitted) ** 2).sum())
+    return sse
+
+
+def _joint_fit(values: np.ndarray, terms: np.ndarray, curves: np.ndarray, diameters: np.ndarray):
+    """Best diameter (refined between grid steps), with the block weights of the fit's inliers.
+
+    Returns (diameter, index of the nearest grid diameter, inlier mask).
+    """
+    keep = np.ones(values.size, bool)
+    for _ in range(2):  # a refit without outlying blocks (dust, knots, a stray reflection)
+        sse = _joint_scan(values[keep], terms[keep], curves[keep])
+        i = int(np.argmin(sse))
+        design = np.hstack([terms, -terms * curves[:, i : i + 1]])
+        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        res = values - design @ coef
+        mad = float(np.median(np.abs(res[keep]))) * 1.4826 + 1e-9
+        keep = np.abs(res) < 3.5 * mad
+    d = float(diameters[i])
+    if 0 < i < len(sse) - 1:  # a parabola through the three best
+        a, b, c = sse[i - 1], sse[i], sse[i + 1]
+        denom = a - 2 * b + c
+        if denom > 0:
+            d += float(np.clip(0.5 * (a - c) / denom, -1, 1)) * float(diameters[1] - diameters[0])
+    return d, i, keep
+
+
+def _surface_at(terms: np.ndarray, curves_i: np.ndarray, values: np.ndarray, keep: np.ndarray):
+    """Coefficients of W and of k·W for one diameter's coverage (per column of `values`)."""
+    design = np.hstack([terms, -terms * curves_i[:, None]])
+    return np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+
+
+def _evaluate_poly(coef: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray:
+    h, w = shape
+    gx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+    gy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+    powers = [(i, j) for i in range(order + 1) for j in range(order + 1 - i)]  # as in _poly_terms
+    plane = np.zeros((h, w), np.float32)
+    for (i, j), a in zip(powers, coef, strict=True):
+        plane += np.float32(a) * (gx**i * gy**j)
+    return plane
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -844,27 +966,32 @@ def _advice(r: BurnReport, polarity: str) -> list[str]:
     gain = r.mark_gain_mm
     if np.isfinite(gain) and gain > _GAIN_ADVICE_MM:
         where = "Shadows" if polarity == "dark" else "Fine detail"
-        out.append(
-            f"{where} ran together: your marks are about {gain:.2f} mm wider than assumed; burn a test card."
-        )
+        out.append(f"{where} ran together: your marks are about {gain:.2f} mm wider than assumed; burn a test card.")
     elif np.isfinite(gain) and gain < -_GAIN_ADVICE_MM:
         out.append(
-            f"Your marks are about {-gain:.2f} mm narrower than assumed, so tones came out lighter; "
-            "burn a test card."
+            f"Your marks are about {-gain:.2f} mm narrower than assumed, so tones came out lighter; burn a test card."
         )
     tones = (
         ("Shadows", r.tone_error_shadows),
         ("Mid-tones", r.tone_error_midtones),
         ("Highlights", r.tone_error_highlights),
     )
+    # Wider marks darken (on a light-marking surface: lighten) the tones; that is said once, by the line above.
+    wider = np.isfinite(gain) and gain > _GAIN_ADVICE_MM
+    narrower = np.isfinite(gain) and gain < -_GAIN_ADVICE_MM
     for name, err in tones:
         if not np.isfinite(err) or abs(err) <= _TONE_ADVICE_LSTAR:
             continue
         # On a dark-marking surface, more power darkens; on a light-marking one it lightens.
         lighter = err > 0
+        toward_marks = lighter != (polarity == "dark")  # the way wider marks move this tone
+        if (wider and toward_marks) or (narrower and not toward_marks):
+            continue
         more = lighter == (polarity == "dark")
         change = "raise power a little" if more else "lower power a little"
-        out.append(f"{name} came out {'lighter' if lighter else 'darker'} than the preview: {change} or burn a test card.")
+        out.append(
+            f"{name} came out {'lighter' if lighter else 'darker'} than the preview: {change} or burn a test card."
+        )
     if np.isfinite(r.contrast_achieved) and r.contrast_achieved < _LOW_CONTRAST:
         out.append(
             f"The burn has {1 - r.contrast_achieved:.0%} less contrast than the preview: "
@@ -938,7 +1065,7 @@ def read_burn_photo(
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
     # --- registration
-    hom, n_in, matched, art_in, pho_in = _register(rgb, sim, px_mm)
+    hom, n_in, matched, art_in, pho_in = _register(rgb, sim)
     if hom is None or n_in < _MIN_INLIERS:
         raise _global_refusal(gray) or BurnPhotoRefused(
             "no_match", "This artwork was not found in the photo: is it a photo of this piece?"
@@ -959,12 +1086,14 @@ def read_burn_photo(
         )
     hom, rho = _ecc_refine(rgb, sim, burn, mapping, px_mm)
     mapping = Mapping(hom, k1, centre, norm)
-    if rho < _MIN_ECC:
+    per_px = px_per_mm * px_mm / decode_scale  # decoded photo pixels per artwork pixel
+    mapping, n_tiles = _refine_by_tiles(gray, sim, mapping, px_mm, per_px)
+    # Not this artwork: neither the smoothed tones nor the tiles' detail line up (a strongly textured preview can
+    # correlate weakly over its tones while every tile agrees).
+    if rho < _MIN_ECC and n_tiles == 0:
         raise _global_refusal(gray) or BurnPhotoRefused(
             "no_match", "The photo does not line up with this artwork: is it a photo of this piece?"
         )
-    per_px = px_per_mm * px_mm / decode_scale  # decoded photo pixels per artwork pixel
-    mapping, n_tiles = _refine_by_tiles(gray, sim, mapping, px_mm, per_px)
     back = mapping.to_artwork(pho_in) - art_in
     registration_rms = float(np.sqrt((back**2).sum(axis=1).mean()))
     mapping.scale = decode_scale
@@ -974,7 +1103,7 @@ def read_burn_photo(
     gh, gw = max(1, int(round(h * f))), max(1, int(round(w * f)))
     f = gw / w
     grid_mm = px_mm / f
-    photo_lin, _ = _rectify(rgb, Mapping(hom, k1, centre, norm), (gh, gw), 1.0 / f, lut=_SRGB_TO_LINEAR)
+    photo_lin, _ = _rectify(rgb, mapping, (gh, gw), 1.0 / f, lut=_SRGB_TO_LINEAR)  # in decoded pixels
     sim_lin = cv2.LUT(sim, _SRGB_TO_LINEAR)
     if f < 1.0:
         sim_lin = cv2.resize(sim_lin, (gw, gh), interpolation=cv2.INTER_AREA)
@@ -986,31 +1115,49 @@ def read_burn_photo(
     interior = np.zeros((gh, gw), bool)
     interior[inset:-inset, inset:-inset] = True
     interior &= valid
+    sim_y = sim_lin @ _LUMA
     r = max(1, int(round(_WHITE_MARGIN_MM / grid_mm)))
     near = cv2.dilate(fired_grid.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
     bare = interior & (near == 0)
-    if bare.any():
-        clipped = float((photo_lin[bare].max(axis=1) >= _SRGB_TO_LINEAR[_CLIP_LEVEL]).mean())
+    # Clipping is judged on the bare surface, or where there is little of it, on the preview's lightest 5 %.
+    light = bare if bare.sum() >= 200 else interior & (sim_y >= np.percentile(sim_y[interior], 95))
+    if light.any():
+        clipped = float((photo_lin[light].max(axis=1) >= _SRGB_TO_LINEAR[_CLIP_LEVEL]).mean())
         if clipped > _MAX_CLIPPED:
             raise BurnPhotoRefused(
                 "clipped",
-                f"The photo is overexposed: {clipped:.0%} of the bare surface is clipped white. Expose darker.",
+                f"The photo is overexposed: {clipped:.0%} of the lightest parts are clipped white. Expose darker.",
             )
-    lighting = _fit_lighting(photo_lin, bare)
-    if bare.sum() >= 20:
-        sim_white = np.median(sim_lin[bare], axis=0)
-    else:
-        sim_white = np.percentile(sim_lin.reshape(-1, 3), 99, axis=0)
-    relative = photo_lin / np.maximum(lighting, 1e-6)  # 1.0 = bare surface
-    corrected = relative * sim_white
-    photo_y = corrected @ _LUMA
-    sim_y = sim_lin @ _LUMA
-
-    blur = _blur_mm(photo_y, sim_y, interior, grid_mm)
+    blur = _blur_mm(photo_lin @ _LUMA, sim_y, interior, grid_mm)
     if np.isfinite(blur) and blur > _MAX_BLUR_MM:
         raise BurnPhotoRefused(
             "blurred", f"The photo is too blurred to judge the burn (edges spread {blur:.2f} mm): hold still and focus."
         )
+
+    # Lighting and marks together: each even-toned block's colour ≈ W(x) · (1 − k · coverage by strokes of d).
+    # Most pictures leave little bare surface to fit the lighting on, but every block tells it, once d is known.
+    order = 2
+    blocks = _choose_blocks(burn, interior, f, px_mm, order)
+    if blocks is None:
+        raise BurnPhotoRefused("too_small", "The piece is too small to judge its tones: it needs at least 1 cm².")
+    top = max(0.4, 2.5 * mark_diameter_mm, mark_diameter_mm + 0.2)
+    diameters = np.arange(max(0.01, 0.3 * mark_diameter_mm), top + 1e-9, 0.0025)
+    curves = _block_coverage(burn, blocks.artwork, blocks.artwork_size, px_mm, diameters)
+    photo_blocks = _block_means(photo_lin, blocks)
+    d, i, keep = _joint_fit(photo_blocks @ _LUMA, blocks.terms, curves, diameters)
+    coef = _surface_at(blocks.terms, curves[:, i], photo_blocks, keep)
+    n_terms = blocks.terms.shape[1]
+    lighting = np.stack([_evaluate_poly(coef[:n_terms, c], (gh, gw), order) for c in range(3)], axis=-1)
+    white_y = blocks.terms @ (coef[:n_terms] @ _LUMA)
+    mark_dark = float(np.median(blocks.terms @ (coef[n_terms:] @ _LUMA) / np.maximum(white_y, 1e-9)))
+    # The preview's bare colour, found the same way (a constant: the preview has no lighting).
+    sim_blocks = _block_means(sim_lin, blocks)
+    flat = blocks.terms[:, :1]
+    _, i_sim, keep_sim = _joint_fit(sim_blocks @ _LUMA, flat, curves, diameters)
+    sim_white = _surface_at(flat, curves[:, i_sim], sim_blocks, keep_sim)[0].astype(np.float32)
+    relative = photo_lin / np.maximum(lighting, 1e-6)  # 1.0 = bare surface
+    corrected = relative * sim_white
+    photo_y = corrected @ _LUMA
 
     sigma = _LOWPASS_MM / grid_mm
     photo_l = _lstar(_lowpass(photo_y, interior, sigma))
@@ -1029,9 +1176,6 @@ def read_burn_photo(
     contrast = float((p_hi - p_lo) / max(s_hi - s_lo, 1e-6))
     sharp = _gradient_rms(photo_l, both) / max(_gradient_rms(sim_l, both), 1e-9) / max(contrast, 1e-6)
 
-    darkness = 1.0 - photo_y / max(float(sim_white @ _LUMA), 1e-6)  # 0 bare … 1 black (negative: lighter marks)
-    d, mark_dark = _mark_width(burn, darkness, interior, f, px_mm, mark_diameter_mm)
-
     report = BurnReport(
         inliers=float(n_in),
         inlier_ratio=float(n_in / max(matched, 1)),
@@ -1046,11 +1190,11 @@ def read_burn_photo(
         photo_blur_mm=float(blur),
         mark_diameter_mm=float(d),
         mark_gain_mm=float(d - mark_diameter_mm),
-        mark_darkness=float(mark_dark),
+        mark_darkness=mark_dark,
         assumed_mark_mm=float(mark_diameter_mm),
         mapping=mapping,
-        simulated_rgb=_linear_to_srgb_u8(sim_lin),
-        photo_rgb=_linear_to_srgb_u8(np.where(valid[..., None], corrected, np.nan)),
+        simulated_rgb=_linear_to_srgb_u8(_shrink_linear(sim_lin, _PICTURE_EDGE)),
+        photo_rgb=_linear_to_srgb_u8(_shrink_linear(np.where(valid[..., None], corrected, 0.8), _PICTURE_EDGE)),
         delta_lstar=delta,
     )
     report.advice = _advice(report, polarity)
