@@ -1,5 +1,6 @@
 import ipaddress
 import socket
+import time
 
 import pytest
 from django.test import Client
@@ -48,11 +49,15 @@ def _rate_limit_file(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings, _rate_limit_file):
+def _fresh_rate_limits(settings, _rate_limit_file, monkeypatch):
     """Every test starts with no rate-limit counts. The database store (PostgreSQL) is reset by each test's
-    rollback or flush; the local store is a file of the suite's own, emptied here."""
+    rollback or flush; the local store is a file of the suite's own, emptied here. The counters' clock stands still
+    one second into a day, so no test straddles a window boundary (a test that needs time to pass moves it)."""
+    from intaglio.core import ratelimit
     from intaglio.core.ratelimit import LocalCounterStore, rate_store
 
+    today = time.time() // 86400 * 86400
+    monkeypatch.setattr(ratelimit, "_clock", lambda: today + 1)
     settings.RATE_LIMIT_FILE = _rate_limit_file
     store = rate_store()
     if isinstance(store, LocalCounterStore):

@@ -163,7 +163,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared by every process (web and workers) so throttles hold across them.
+# Shared by every process (web and workers). Rate limits count in their own atomic store (RATE_LIMIT_STORE below).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
