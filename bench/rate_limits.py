@@ -47,7 +47,10 @@ def _per_hit_costs(hits: int) -> None:
     # What Ninja's throttle did per request before: read the history from the database cache and write it back.
     from django.conf import settings
 
-    settings.CACHES["bench-db"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "intaglio_cache"}
+    settings.CACHES["bench-db"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "intaglio_cache",
+    }
     cache = caches["bench-db"]
     started = time.perf_counter()
     for i in range(hits):
