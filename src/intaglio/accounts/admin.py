@@ -19,5 +19,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["digest", "prefix", "created_at", "last_used_at"]
     search_fields = ["user__email", "name"]
 
+
 # The admin's login form counts attempts against the same limits as the site's.
 admin.site.login_form = AdminLoginForm
