@@ -1,9 +1,8 @@
 import ipaddress
 import socket
+import time
 
 import pytest
-
-# Throttle counters live in the database cache, so each test's transaction rollback also resets them.
 from django.test import Client
 
 from tests import job_kinds  # noqa: F401  registers the test-only job kinds
@@ -42,6 +41,27 @@ def _light_argon2():
     )
     yield
     Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.time_cost, Argon2PasswordHasher.parallelism = saved
+
+
+@pytest.fixture(scope="session")
+def _rate_limit_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("ratelimit") / "ratelimit.bin"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings, _rate_limit_file, monkeypatch):
+    """Every test starts with no rate-limit counts. The database store (PostgreSQL) is reset by each test's
+    rollback or flush; the local store is a file of the suite's own, emptied here. The counters' clock stands still
+    one second into a day, so no test straddles a window boundary (a test that needs time to pass moves it)."""
+    from intaglio.core import ratelimit
+    from intaglio.core.ratelimit import LocalCounterStore, rate_store
+
+    today = time.time() // 86400 * 86400
+    monkeypatch.setattr(ratelimit, "_clock", lambda: today + 1)
+    settings.RATE_LIMIT_FILE = _rate_limit_file
+    store = rate_store()
+    if isinstance(store, LocalCounterStore):
+        store.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -163,7 +163,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared by every process (web and workers) so throttles hold across them.
+# Shared by every process (web and workers). Rate limits count in their own atomic store (RATE_LIMIT_STORE below).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -186,12 +186,25 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 PASSWORD_RESET_TIMEOUT = env_int("INTAGLIO_EMAIL_LINK_TTL", 60 * 60 * 24)
 
-LOGIN_FAILURES_PER_ACCOUNT = env_int("INTAGLIO_LOGIN_FAILURES_PER_ACCOUNT", 10)
+# Password attempts per window: per (account, client) pair, per client address, and per account from everywhere.
+# The account-wide limit is looser and pauses only password sign-in: its owner can still get an e-mailed link.
+LOGIN_FAILURES_PER_ACCOUNT_CLIENT = env_int("INTAGLIO_LOGIN_FAILURES_PER_ACCOUNT_CLIENT", 10)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("INTAGLIO_LOGIN_FAILURES_PER_ACCOUNT", 30)
 LOGIN_FAILURES_PER_IP = env_int("INTAGLIO_LOGIN_FAILURES_PER_IP", 50)
 LOGIN_THROTTLE_WINDOW = env_int("INTAGLIO_LOGIN_THROTTLE_WINDOW", 60)
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use the peer address).
 TRUSTED_PROXY_HOPS = env_int("INTAGLIO_TRUSTED_PROXY_HOPS", 0)
 API_RATE = env_str("INTAGLIO_API_RATE", "600/m")
+# Rate-limit counters (intaglio.core.ratelimit): "auto" is a memory-mapped file on SQLite (shared by every process of
+# the machine, no database write per request) and the counter table on PostgreSQL (shared by every machine).
+RATE_LIMIT_STORE = env_str("INTAGLIO_RATE_LIMIT_STORE", "auto")
+RATE_LIMIT_FILE = DATA_DIR / "ratelimit.bin"
+RATE_LIMIT_SLOTS = env_int("INTAGLIO_RATE_LIMIT_SLOTS", 65536)
+# E-mails a sign-up, reset, verification, address change or sign-in link request may send one address per hour.
+EMAILS_PER_ADDRESS_PER_HOUR = env_int("INTAGLIO_EMAILS_PER_ADDRESS_PER_HOUR", 5)
+# One-time sign-in links: how long one works, and how many one network address may ask for per hour.
+SIGN_IN_LINK_SECONDS = env_int("INTAGLIO_SIGN_IN_LINK_SECONDS", 15 * 60)
+SIGN_IN_LINKS_PER_IP_PER_HOUR = env_int("INTAGLIO_SIGN_IN_LINKS_PER_IP_PER_HOUR", 20)
 
 # --- Plans and credits ------------------------------------------------------------------------------
 # Monthly credit allowance and limits per plan. A JSON object in INTAGLIO_PLANS replaces this table.

@@ -133,12 +133,8 @@ def test_list_limit_is_capped(client, user, token):
     assert len(default["items"]) == 20
 
 
-@override_settings()
-def test_api_rate_limit_answers_429_with_retry_after(client, token, monkeypatch):
-    from intaglio.api import api as api_module
-
-    for throttle in api_module.api.throttle:
-        monkeypatch.setattr(throttle, "num_requests", 3)
+@override_settings(API_RATE="3/m")
+def test_api_rate_limit_answers_429_with_retry_after(client, token):
     statuses = [client.get("/api/v1/me", **bearer(token)).status_code for _ in range(4)]
     assert statuses[:3] == [200, 200, 200]
     response = client.get("/api/v1/me", **bearer(token))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from intaglio.accounts.forms import AdminLoginForm
 from intaglio.accounts.models import ApiToken, User
 
 
@@ -17,3 +18,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["digest", "prefix", "created_at", "last_used_at"]
     search_fields = ["user__email", "name"]
+
+
+# The admin's login form counts attempts against the same limits as the site's.
+admin.site.login_form = AdminLoginForm

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.utils import timezone
 
+from intaglio.accounts.emails import account_email_allowed
 from intaglio.accounts.models import User, normalize_email
 from intaglio.accounts.throttle import (
     LoginThrottled,
+    login_attempt_begin,
     login_failure_record,
     login_success_record,
-    login_throttle_check,
 )
 from intaglio.ops.middleware import client_ip
 
@@ -52,8 +54,27 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form with per-account and per-address throttling of failures."""
+class ThrottledLoginMixin:
+    """Counts each attempt before its password is checked (see accounts.throttle); a refused one is not checked."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request else ""
+        try:
+            login_attempt_begin(email=email, ip=ip)
+        except LoginThrottled as throttled:
+            raise forms.ValidationError(str(throttled), code="throttled") from None
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failure_record(email=email)
+            raise
+        login_success_record(email=email, ip=ip)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """Django's login form with per-(account, address), per-address and per-account throttling of attempts."""
 
     username = EmailField(widget=forms.EmailInput(attrs={"autofocus": True}))
     error_messages = {
@@ -62,25 +83,27 @@ class LoginForm(AuthenticationForm):
         "unverified": "Please confirm your e-mail address first: follow the link we sent you, or ask for a new one.",
     }
 
-    def clean(self):
-        email = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request) if self.request else ""
-        try:
-            login_throttle_check(email=email, ip=ip)
-        except LoginThrottled as throttled:
-            raise forms.ValidationError(str(throttled), code="throttled") from None
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_failure_record(email=email, ip=ip)
-            raise
-        login_success_record(email=email)
-        return cleaned
-
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not user.email_verified:
             raise forms.ValidationError(self.error_messages["unverified"], code="unverified")
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form, throttled exactly like the site's."""
+
+
+class CappedPasswordResetForm(PasswordResetForm):
+    """Django's reset form; an address that has had its hourly share of account e-mails gets no more, and the
+    page says the same either way."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        if account_email_allowed(to=to_email):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, **kwargs)
+
+
+class SignInLinkForm(forms.Form):
+    email = EmailField()
 
 
 class ResendVerificationForm(forms.Form):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -19,13 +20,15 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from intaglio.accounts.emails import send_account_email
-from intaglio.accounts.models import ApiToken, User, normalize_email
+from intaglio.accounts.models import ApiToken, SignInLink, User, normalize_email
 from intaglio.accounts.tokens import (
     address_fingerprint,
     email_verification_tokens,
     make_email_change_token,
     read_email_change_token,
 )
+from intaglio.core.audit import audit_record
+from intaglio.core.ratelimit import rate_hit
 from intaglio.credits.services import credits_grant_monthly
 
 log = logging.getLogger("intaglio.accounts")
@@ -120,6 +123,67 @@ def user_confirm_email_change(*, token: str) -> User:
         raise AccountError("That e-mail address now belongs to another account.") from None
     send_account_email(to=old_email, template="email_changed", context={})
     log.info("account.email_changed", extra={"user_id": user.pk})
+    return user
+
+
+def sign_in_link_send(*, email: str, ip: str) -> None:
+    """E-mails a one-time sign-in link to an active account's address: the way in for the owner while password
+    sign-in to the account is paused by attempts from elsewhere.
+
+    The caller answers the same whatever happens (no account, capped, throttled), so it reveals nothing. Links are
+    throttled per network address (SIGN_IN_LINKS_PER_IP_PER_HOUR) and share the address's hourly e-mail cap.
+    """
+    email = normalize_email(email)
+    client = hashlib.sha256(ip.encode()).hexdigest()[:24]
+    if not rate_hit(f"sign-in-link:ip:{client}", limit=settings.SIGN_IN_LINKS_PER_IP_PER_HOUR, window=3600).allowed:
+        log.warning("sign_in_link.throttled", extra={"subject": client})
+        return
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None:
+        return
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    SignInLink.objects.filter(user=user, expires_at__lt=now).delete()  # spent history is in the audit log
+    link = SignInLink.objects.create(
+        user=user,
+        digest=_token_digest(raw),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SIGN_IN_LINK_SECONDS),
+    )
+    audit_record(
+        action="account.sign_in_link_sent", target_type="sign_in_link", target_id=link.pk, subject_user_id=user.pk
+    )
+    send_account_email(
+        to=user.email,
+        template="sign_in_link",
+        context={
+            "link": _absolute(reverse("sign-in-link-use", kwargs={"token": raw})),
+            "minutes": settings.SIGN_IN_LINK_SECONDS // 60,
+        },
+    )
+
+
+def sign_in_link_use(*, token: str) -> User:
+    """Spends a sign-in link (once, before it expires) and returns its account; raises AccountError otherwise.
+
+    Following the link proves the address, so an unconfirmed one is confirmed, as with a password reset.
+    """
+    now = timezone.now()
+    link = SignInLink.objects.select_related("user").filter(digest=_token_digest(token)).first()
+    # The conditional update is the single use: of two simultaneous clicks only one changes the row.
+    spent = (
+        link is not None
+        and link.user.is_active
+        and SignInLink.objects.filter(pk=link.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now) == 1
+    )
+    if not spent:
+        raise AccountError("This log-in link is invalid, has expired or was already used. Ask for a new one below.")
+    user = link.user
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+        user.save(update_fields=["email_verified_at"])
+    audit_record(action="account.sign_in_link_used", actor=user, target_type="sign_in_link", target_id=link.pk)
+    log.info("account.sign_in_link_used", extra={"user_id": user.pk})
     return user
 
 

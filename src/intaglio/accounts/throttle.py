@@ -1,38 +1,46 @@
-"""Failed-login throttling per account and per client address, shared by every web process (cache in DB).
+"""Password sign-in throttling, for the site's login form and the admin's alike.
 
-Each key keeps the times of its recent failures (a sliding window), so "10 failures in a minute" means
-exactly that whatever the clock boundary.
+Every attempt is counted before its password is checked, in one atomic step (intaglio.core.ratelimit), so
+simultaneous attempts cannot slip past the limit. Three fixed-window limits apply:
+
+- per (account, client address): the tight one, which stops one client guessing one account;
+- per client address: one client trying many accounts;
+- per account from everywhere: looser, and it pauses only password sign-in. An attacker spread over many
+  addresses cannot lock the owner out: the owner can still sign in with an e-mailed one-time link.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from intaglio.core.ratelimit import rate_hit, rate_reset
 
 log = logging.getLogger("intaglio.security")
+
+_MESSAGES = {
+    "account-client": "Too many failed log-in attempts for this account from your network address.",
+    "ip": "Too many failed log-in attempts for your network address.",
+    "account": (
+        "Too many failed log-in attempts for this account from elsewhere, so password log-in is paused for it. "
+        "If it is yours, ask for a one-time log-in link by e-mail below."
+    ),
+}
 
 
 class LoginThrottled(Exception):
     def __init__(self, *, scope: str, retry_after: int):
         super().__init__(scope, retry_after)
-        self.scope = scope  # "account" or "ip"
+        self.scope = scope  # "account-client", "ip" or "account"
         self.retry_after = retry_after  # seconds
 
     def __str__(self) -> str:
-        who = "this account" if self.scope == "account" else "your network address"
         return (
-            f"Too many failed log-in attempts for {who}. "
-            f"For your security, try again in {self.retry_after} seconds, or reset your password."
+            f"{_MESSAGES[self.scope]} For your security, try again in {self.retry_after} seconds, "
+            "or reset your password."
         )
-
-
-def _clock() -> float:
-    return time.time()
 
 
 def _digest(value: str) -> str:
@@ -40,39 +48,39 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
+def _account(email: str) -> str:
+    return _digest(email.strip().lower())
+
+
 def _keys(*, email: str, ip: str) -> list[tuple[str, str, int]]:
+    account, client = _account(email), _digest(ip)
+    # In this order: an attempt the pair limit refuses is not counted against the account as a whole.
     return [
-        ("account", f"login-fail:acct:{_digest(email.strip().lower())}", settings.LOGIN_FAILURES_PER_ACCOUNT),
-        ("ip", f"login-fail:ip:{_digest(ip)}", settings.LOGIN_FAILURES_PER_IP),
+        ("account-client", f"login:pair:{account}:{client}", settings.LOGIN_FAILURES_PER_ACCOUNT_CLIENT),
+        ("ip", f"login:ip:{client}", settings.LOGIN_FAILURES_PER_IP),
+        ("account", f"login:acct:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
     ]
 
 
-def _recent(key: str, now: float) -> list[float]:
-    window = settings.LOGIN_THROTTLE_WINDOW
-    return [t for t in cache.get(key, []) if t > now - window]
+def login_attempt_begin(*, email: str, ip: str) -> None:
+    """Counts one password attempt; raises LoginThrottled (and logs it) if a limit is used up.
 
-
-def login_throttle_check(*, email: str, ip: str) -> None:
-    """Raises LoginThrottled (and logs it) when the account or the address has used up its failures."""
-    now = _clock()
+    Call it before checking the password: only attempts it lets through may be checked.
+    """
     for scope, key, limit in _keys(email=email, ip=ip):
-        recent = _recent(key, now)
-        if len(recent) >= limit:
-            retry_after = max(1, math.ceil(recent[-limit] + settings.LOGIN_THROTTLE_WINDOW - now))
+        hit = rate_hit(key, limit=limit, window=settings.LOGIN_THROTTLE_WINDOW)
+        if not hit.allowed:
+            retry_after = hit.retry_after()
             log.warning(
-                "login.throttled",
-                extra={"scope": scope, "subject": key.rsplit(":", 1)[1], "retry_after": retry_after},
+                "login.throttled", extra={"scope": scope, "subject": _account(email), "retry_after": retry_after}
             )
             raise LoginThrottled(scope=scope, retry_after=retry_after)
 
 
-def login_failure_record(*, email: str, ip: str) -> None:
-    now = _clock()
-    for _scope, key, limit in _keys(email=email, ip=ip):
-        recent = _recent(key, now)[-limit:] + [now]
-        cache.set(key, recent, timeout=settings.LOGIN_THROTTLE_WINDOW)
-    log.info("login.failed", extra={"subject": _digest(email.strip().lower())})
+def login_failure_record(*, email: str) -> None:
+    log.info("login.failed", extra={"subject": _account(email)})
 
 
-def login_success_record(*, email: str) -> None:
-    cache.delete(_keys(email=email, ip="")[0][1])
+def login_success_record(*, email: str, ip: str) -> None:
+    """The owner got in from this client: its own failed attempts are forgotten (the account-wide count stays)."""
+    rate_reset(_keys(email=email, ip=ip)[0][1])

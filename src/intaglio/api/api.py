@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from ninja import NinjaAPI
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from intaglio.api.auth import BearerToken, BrowserSession
 from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
@@ -19,6 +17,7 @@ from intaglio.api.routers import (
     privacy,
     uploads,
 )
+from intaglio.api.throttling import ExactRateThrottle
 
 
 class IntaglioAPI(NinjaAPI):
@@ -55,7 +54,7 @@ api = IntaglioAPI(
     ),
     urls_namespace="api-v1",
     auth=[BearerToken(), BrowserSession()],
-    throttle=[AnonRateThrottle(settings.API_RATE), AuthRateThrottle(settings.API_RATE)],
+    throttle=[ExactRateThrottle()],
 )
 install_error_handlers(api)
 api.add_router("/", accounts.router)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from ninja.security import HttpBearer, SessionAuth
 
 from intaglio.accounts.services import api_token_authenticate
+from intaglio.api.throttling import TOKEN_SUBJECT_ATTR
 
 
 class BearerToken(HttpBearer):
@@ -14,6 +17,8 @@ class BearerToken(HttpBearer):
         user = api_token_authenticate(raw=token)
         if user is not None:
             request.user = user
+            # Each token has its own rate budget, as documented, not one shared by the user's tokens.
+            setattr(request, TOKEN_SUBJECT_ATTR, hashlib.sha256(token.encode()).hexdigest()[:32])
         return user
 
 

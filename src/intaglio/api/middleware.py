@@ -1,17 +1,26 @@
 from django.http import JsonResponse
 
 from intaglio.api.errors import DEFAULT_CODES
+from intaglio.api.throttling import rate_limit_headers
 from intaglio.core.errors import error_body
 
 
 class ApiErrorShapeMiddleware:
-    """Errors answered below the API's own handlers (e.g. a 405 for an unsupported method) get the error shape too."""
+    """Errors answered below the API's own handlers (e.g. a 405 for an unsupported method) get the error shape too,
+    and every API answer whose request was counted carries the rate-limit headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        response = self._shaped(request, self.get_response(request))
+        hit = getattr(request, "rate_limit", None)
+        if hit is not None:
+            for name, value in rate_limit_headers(hit).items():
+                response[name] = value
+        return response
+
+    def _shaped(self, request, response):
         if (
             request.path.startswith("/api/")
             and response.status_code >= 400

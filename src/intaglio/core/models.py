@@ -60,3 +60,15 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.period}"
+
+
+class RateCounter(models.Model):
+    """One rate-limit counter (intaglio.core.ratelimit's "database" store, used on PostgreSQL)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    window_number = models.BigIntegerField()
+    count = models.IntegerField()
+    window_end = models.BigIntegerField(db_index=True, help_text="Epoch seconds; ended windows are swept.")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

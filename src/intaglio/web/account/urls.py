@@ -11,6 +11,8 @@ urlpatterns = [
     path("verify-email/resend/", views.resend_verification, name="verify-email-resend"),
     path("verify-email/<uidb64>/<token>/", views.verify_email, name="verify-email"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/link/", views.sign_in_link, name="sign-in-link"),
+    path("login/link/<str:token>/", views.sign_in_link_use, name="sign-in-link-use"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(

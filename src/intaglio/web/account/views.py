@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
@@ -16,15 +15,18 @@ from django.views.decorators.http import require_POST
 from intaglio.accounts import selectors, services
 from intaglio.accounts.forms import (
     ApiTokenForm,
+    CappedPasswordResetForm,
     ChangePasswordForm,
     CloseAccountForm,
     EmailChangeForm,
     LoginForm,
     ResendVerificationForm,
+    SignInLinkForm,
     SignUpForm,
     VerifyingSetPasswordForm,
 )
 from intaglio.core.access import owned
+from intaglio.ops.middleware import client_ip
 from intaglio.privacy import rights
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
@@ -80,8 +82,31 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def sign_in_link(request):
+    form = SignInLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.sign_in_link_send(email=form.cleaned_data["email"], ip=client_ip(request))
+        messages.info(request, "If that address has an account, a log-in link is on its way. It works once.")
+        return redirect("login")
+    return render(request, "web/sign_in_link.html", {"form": form})
+
+
+def sign_in_link_use(request, token: str):
+    # Opening the link only shows a button: mail scanners that fetch links must not spend it.
+    if request.method != "POST":
+        return render(request, "web/sign_in_link_confirm.html")
+    try:
+        user = services.sign_in_link_use(token=token)
+    except services.AccountError as error:
+        messages.error(request, str(error))
+        return redirect("sign-in-link")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, "You are logged in.")
+    return redirect("dashboard")
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    form_class = PasswordResetForm
+    form_class = CappedPasswordResetForm
     template_name = "web/password_reset.html"
     email_template_name = "accounts/email/password_reset_body.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
