@@ -19,7 +19,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
+# Larger JPEGs are decoded at half (or quarter) size. Decoding reduced averages in sRGB, which darkens the
+# halftone's texture (the mean of the encoded values decodes darker than the mean light), so only huge photos are.
+_FULL_DECODE_MP = 50.0
 _DETECT_EDGE = 2000  # the board is found on a copy this long; corners are then refined on the full photo
 _SAMPLE_MM = 0.1  # card-space sampling for the photometric read
 _MIN_CORNERS = 6
@@ -65,6 +67,9 @@ class CardReading:
         ``{"power_pct", "speed_mm_min"}`` of the grid cell to use.
     residual : float
         RMS misfit of the stroke model over the wedge and full patches, in coverage units.
+    wedge_area : list of float
+        The stroke model's area coverage of each wedge patch at the fitted mark diameter (what the burn map's strokes
+        of that width cover, whatever the photo shows).
     """
 
     card_id: str
@@ -75,6 +80,7 @@ class CardReading:
     residual: float
     mark_darkness: float = 0.0
     wedge_coverage: list[float] = field(default_factory=list)
+    wedge_area: list[float] = field(default_factory=list)
     grid_darkness: list[float] = field(default_factory=list)
     blur_mm: float = 0.0
     tilt_deg: float = 0.0
@@ -93,6 +99,7 @@ class CardReading:
             "best_cell": self.best_cell,
             "residual": round(self.residual, 5),
             "mark_darkness": round(self.mark_darkness, 4),
+            "wedge_area": [round(v, 4) for v in self.wedge_area],
             "grid_darkness": [round(v, 4) for v in self.grid_darkness],
             "blur_mm": round(self.blur_mm, 4),
             "tilt_deg": round(self.tilt_deg, 2),
@@ -115,7 +122,7 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
                 megapixels = probe.size[0] * probe.size[1] / 1e6
         except (OSError, ValueError):
             megapixels = 0.0
-        # A phone photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
+        # A huge photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
         # stay well within a tenth of a card pixel.
         if megapixels > _FULL_DECODE_MP:
             flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
@@ -283,6 +290,7 @@ def _tilt_deg(mapping: Mapping, card_shape: tuple[int, int]) -> float:
 _SRGB_TO_LINEAR = np.array(
     [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
 )
+_SRGB_TO_LINEAR16 = np.round(_SRGB_TO_LINEAR.astype(np.float64) * 65535).astype(np.uint16)
 
 
 def _rect_px(rect_mm, px_mm: float) -> tuple[float, float, float, float]:
@@ -302,13 +310,22 @@ def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int]
     centre = np.array([[cw / 2, ch / 2], [cw / 2 + step, ch / 2]], dtype=np.float64)
     pc = mapping.to_photo(centre)
     per_sample = float(np.hypot(*(pc[1] - pc[0])))
-    linear = cv2.LUT(photo, _SRGB_TO_LINEAR)
+    # Only the card's part of the photo, in 16-bit linear light (a quarter of the work of float over the photo).
+    finite = np.isfinite(photo_xy).all(axis=-1)
+    lo = np.floor(np.nanmin(photo_xy[finite], axis=0)).astype(int) - 4 if finite.any() else np.zeros(2, int)
+    hi = np.ceil(np.nanmax(photo_xy[finite], axis=0)).astype(int) + 5 if finite.any() else np.zeros(2, int)
+    x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+    x1, y1 = min(int(hi[0]), photo.shape[1]), min(int(hi[1]), photo.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return np.full((gh, gw, 3), np.nan, np.float32), per_sample
+    linear = cv2.LUT(photo[y0:y1, x0:x1], _SRGB_TO_LINEAR16)
     scale = 1.0
     if per_sample > 1.5:
         scale = 1.0 / per_sample
         linear = cv2.resize(linear, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    mx = ((photo_xy[..., 0] + 0.5) * scale - 0.5).astype(np.float32)
-    my = ((photo_xy[..., 1] + 0.5) * scale - 0.5).astype(np.float32)
+    mx = ((photo_xy[..., 0] - x0 + 0.5) * scale - 0.5).astype(np.float32)
+    my = ((photo_xy[..., 1] - y0 + 0.5) * scale - 0.5).astype(np.float32)
+    linear = linear.astype(np.float32) * np.float32(1 / 65535)
     out = cv2.remap(linear, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(np.nan,) * 3)
     return out, per_sample
 
@@ -383,6 +400,34 @@ def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0
     return _trimmed_mean(blocks.ravel(), trim)
 
 
+def _unburned_rects(layout: dict) -> list:
+    """The card's unburned patches: the bare ones and any wedge step that fires nothing."""
+    wedge = [w["rect_mm"] for w in layout["wedge"] if float(w.get("burned_fraction", w["nominal"])) == 0.0]
+    return list(layout.get("bare", [])) + wedge
+
+
+def _patch_darkness(reflectance: np.ndarray, rects: list, references: list, inset_mm: float, light: bool) -> np.ndarray:
+    """Each patch's darkness against the unburned card in the same rows.
+
+    The white surface is smooth, but the surface under it is not: wood grain, a stain or a lighting bump a few
+    millimetres across shifts every patch in a band of rows alike. So each patch's reflectance is divided by that of
+    the unburned patches beside it (sharing at least half its rows), falling back to the white surface (1) alone.
+    """
+    own = np.array([_patch_mean(reflectance, r, inset_mm) for r in rects])
+    ref_values = [_patch_mean(reflectance, r, inset_mm) for r in references]
+    out = np.empty(len(rects))
+    for i, rect in enumerate(rects):
+        y0, y1 = float(rect[1]), float(rect[1]) + float(rect[3])
+        near = [
+            v
+            for r, v in zip(references, ref_values, strict=True)
+            if np.isfinite(v) and min(y1, r[1] + r[3]) - max(y0, r[1]) >= 0.5 * (y1 - y0)
+        ]
+        reference = float(np.mean(near)) if near else 1.0
+        out[i] = 1.0 - own[i] / max(reference, 1e-6)
+    return -out if light else out
+
+
 def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
     v = np.sort(values[np.isfinite(values)])
     if v.size == 0:
@@ -430,9 +475,11 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     return np.sort(np.sqrt(best).ravel())
 
 
-def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> np.ndarray:
-    """Coverage of each rect's inset region by strokes of each diameter in `_DIAMETERS` (rows: rects)."""
-    reach = int(np.ceil(_DIAMETERS[-1] / 2 / px_mm)) + 1
+def _coverage_curves(
+    burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float, diameters: np.ndarray = _DIAMETERS
+) -> np.ndarray:
+    """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects)."""
+    reach = int(np.ceil(float(np.max(diameters)) / 2 / px_mm)) + 1
     margin = reach + 1
     curves = []
     for rect in rects:
@@ -444,7 +491,7 @@ def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: 
         bx1, by1 = min(rx1 + margin, burn_map.shape[1]), min(ry1 + margin, burn_map.shape[0])
         bits = burn_map[by0:by1, bx0:bx1]
         d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach)
-        radius_px = _DIAMETERS / 2.0 / px_mm
+        radius_px = np.asarray(diameters) / 2.0 / px_mm
         curves.append(np.searchsorted(d, radius_px, side="right") / max(d.size, 1))
     return np.asarray(curves)
 
@@ -639,9 +686,9 @@ def read_card(
         )
 
     white = _fit_white(rectified, white_mask)
-    reflectance = rectified / np.maximum(white, 1e-6)
+    reflectance = (rectified / np.maximum(white, 1e-6)) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
     # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
-    darkness = 1.0 - reflectance @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    darkness = 1.0 - reflectance
     if light_marking:
         darkness = -darkness
     span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
@@ -649,14 +696,14 @@ def read_card(
     inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
     wedge = layout["wedge"]
     full = layout.get("full", [])
-    measured = np.array([_patch_mean(darkness, w["rect_mm"], inset) for w in wedge])
-    measured_full = np.array([_patch_mean(darkness, r, inset) for r in full])
     rects = [w["rect_mm"] for w in wedge] + list(full)
+    values = _patch_darkness(reflectance, rects, _unburned_rects(layout), inset, light_marking)
+    measured = values[: len(wedge)]
     curves = _coverage_curves(burn_map, rects, px_mm, inset)
-    values = np.concatenate([measured, measured_full])
     ok = np.isfinite(values)
     diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
+    area = _coverage_curves(burn_map, [w["rect_mm"] for w in wedge], px_mm, inset, np.array([diameter]))[:, 0]
 
     grid = layout.get("grid", [])
     grid_dark = [_patch_mean(darkness, g["rect_mm"], inset) for g in grid]
@@ -669,6 +716,7 @@ def read_card(
         residual=residual,
         mark_darkness=mark_dark,
         wedge_coverage=[float(e) for e in effective],
+        wedge_area=[float(a) for a in area],
         grid_darkness=[float(v) for v in grid_dark],
         blur_mm=blur,
         tilt_deg=tilt,
