@@ -475,13 +475,11 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     return np.sort(np.sqrt(best).ravel())
 
 
-def _coverage_curves(
-    burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float, diameters: np.ndarray = _DIAMETERS
-) -> np.ndarray:
-    """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects)."""
-    reach = int(np.ceil(float(np.max(diameters)) / 2 / px_mm)) + 1
+def _stroke_distance_sets(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> list[np.ndarray]:
+    """For each rect's inset region, the sorted distances (card pixels) of its sample points to the strokes."""
+    reach = int(np.ceil(_DIAMETERS[-1] / 2 / px_mm)) + 1
     margin = reach + 1
-    curves = []
+    sets = []
     for rect in rects:
         x, y, w, h = _rect_px(rect, px_mm)
         inset = inset_mm / px_mm
@@ -490,10 +488,26 @@ def _coverage_curves(
         bx0, by0 = max(rx0 - margin, 0), max(ry0 - margin, 0)
         bx1, by1 = min(rx1 + margin, burn_map.shape[1]), min(ry1 + margin, burn_map.shape[0])
         bits = burn_map[by0:by1, bx0:bx1]
-        d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach)
-        radius_px = np.asarray(diameters) / 2.0 / px_mm
-        curves.append(np.searchsorted(d, radius_px, side="right") / max(d.size, 1))
-    return np.asarray(curves)
+        sets.append(_stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach))
+    return sets
+
+
+def _coverage_curves(
+    burn_map: np.ndarray,
+    rects: list,
+    px_mm: float,
+    inset_mm: float,
+    diameters: np.ndarray = _DIAMETERS,
+    distances: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects).
+
+    `distances` (from `_stroke_distance_sets` for the same rects) saves working them out again.
+    """
+    if distances is None:
+        distances = _stroke_distance_sets(burn_map, rects, px_mm, inset_mm)
+    radius_px = np.asarray(diameters, dtype=np.float64) / 2.0 / px_mm
+    return np.asarray([np.searchsorted(d, radius_px, side="right") / max(d.size, 1) for d in distances])
 
 
 def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, float, float]:
@@ -699,11 +713,12 @@ def read_card(
     rects = [w["rect_mm"] for w in wedge] + list(full)
     values = _patch_darkness(reflectance, rects, _unburned_rects(layout), inset, light_marking)
     measured = values[: len(wedge)]
-    curves = _coverage_curves(burn_map, rects, px_mm, inset)
+    distances = _stroke_distance_sets(burn_map, rects, px_mm, inset)
+    curves = _coverage_curves(burn_map, rects, px_mm, inset, distances=distances)
     ok = np.isfinite(values)
     diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
-    area = _coverage_curves(burn_map, [w["rect_mm"] for w in wedge], px_mm, inset, np.array([diameter]))[:, 0]
+    area = _coverage_curves(burn_map, rects, px_mm, inset, [diameter], distances)[: len(wedge), 0]
 
     grid = layout.get("grid", [])
     grid_dark = [_patch_mean(darkness, g["rect_mm"], inset) for g in grid]
