@@ -445,15 +445,20 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
 
     `bits` is the burn map round the region with a margin; `region` (x0, y0, x1, y1) indexes it. A fired pixel
     (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SUPERSAMPLE` columns by
-    `_SUPERSAMPLE` rows in each pixel (a separable grid, jittered within each stratum).
+    `_SUPERSAMPLE` rows in each pixel (a separable grid): the columns jittered within each stratum, the rows at the
+    strata's centres, each standing for its stratum (see `_coverage_curves`).
     """
     s = _SUPERSAMPLE
     x0, y0, x1, y1 = region
     h, w = bits.shape
-    # Stratified, jittered positions (a fixed seed): no quantisation of thin strokes, and the same answer each time.
+    # Along the lines, jittered positions (a fixed seed): the caps of thin strokes do not all fall on the same
+    # sub-pixel phase, and the answer is the same each time.
     jitter = np.random.default_rng(0)
     xs = (np.arange(x0, x1)[:, None] + (np.arange(s) + jitter.random((x1 - x0, s))) / s - 0.5).ravel()
-    ys = (np.arange(y0, y1)[:, None] + (np.arange(s) + jitter.random((y1 - y0, s))) / s - 0.5).ravel()
+    # Across the lines every row of pixels is alike, so jitter would not average out there: a thin stroke's
+    # coverage would be off by a few per cent (and so the marks' darkness and every step of the tone response).
+    # Regular rows, each spreading its sample over its stratum, measure a stroke's width exactly.
+    ys = (np.arange(y0, y1)[:, None] + (np.arange(s)[None, :] + 0.5) / s - 0.5).ravel()
     # Along each row: how far each sample x is from that row's nearest fired stretch.
     dx = np.full((h, xs.size), np.inf, dtype=np.float32)
     for r in range(h):
@@ -502,12 +507,25 @@ def _coverage_curves(
 ) -> np.ndarray:
     """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects).
 
-    `distances` (from `_stroke_distance_sets` for the same rects) saves working them out again.
+    `distances` (from `_stroke_distance_sets` for the same rects) saves working them out again. Each sample stands
+    for its stratum across the lines (1 / `_SUPERSAMPLE` of a pixel, over which its distance changes about as
+    fast as across a stroke's side): it counts as covered in the share of that stratum within the radius.
     """
     if distances is None:
         distances = _stroke_distance_sets(burn_map, rects, px_mm, inset_mm)
     radius_px = np.asarray(diameters, dtype=np.float64) / 2.0 / px_mm
-    return np.asarray([np.searchsorted(d, radius_px, side="right") / max(d.size, 1) for d in distances])
+    half = 0.5 / _SUPERSAMPLE
+    curves = []
+    for d in distances:
+        if d.size == 0:
+            curves.append(np.zeros(radius_px.size))
+            continue
+        cumulative = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(d), d, 0.0), dtype=np.float64)])
+        inside = np.searchsorted(d, radius_px - half, side="right")  # wholly within the radius
+        edge = np.searchsorted(d, radius_px + half, side="right")  # partly
+        partial = ((radius_px + half) * (edge - inside) - (cumulative[edge] - cumulative[inside])) / (2 * half)
+        curves.append((inside + partial) / d.size)
+    return np.asarray(curves)
 
 
 def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, float, float]:
