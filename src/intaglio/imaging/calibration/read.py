@@ -386,54 +386,81 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return white
 
 
-def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0.5, trim: float = 0.1) -> float:
-    """Trimmed mean of a patch's interior over blocks of `block_mm`: the blocks average the halftone's texture
-    (trimming single samples would cut the dots of a light patch), and trimming blocks drops dust and knots."""
+def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 1.0, reject: float = 5.0) -> float:
+    """Mean of a patch's interior, leaving out blocks of `block_mm` far from the rest (dust, a knot, a flare).
+
+    A plain mean of everything else: the blocks of a light halftone patch hold zero, one or two dots, so their
+    spread is lopsided, and trimming the same share off either end would cut more of the dots than of the bare
+    wood (a light patch read up to a fifth lighter). A block is left out only when it lies more than `reject`
+    robust deviations from the median block, the deviation never counted below a tenth of the median (plus a
+    little), which no halftone's dot count reaches.
+    """
     patch = image[_rect_slices(image.shape[:2], rect_mm, inset_mm)]
     if patch.size == 0:
         return float("nan")
     b = max(1, int(round(block_mm / _SAMPLE_MM)))
-    h, w = (patch.shape[0] // b) * b, (patch.shape[1] // b) * b
-    if h == 0 or w == 0:
-        return _trimmed_mean(patch.ravel(), trim)
-    blocks = patch[:h, :w].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
-    return _trimmed_mean(blocks.ravel(), trim)
-
-
-def _unburned_rects(layout: dict) -> list:
-    """The card's unburned patches: the bare ones and any wedge step that fires nothing."""
-    wedge = [w["rect_mm"] for w in layout["wedge"] if float(w.get("burned_fraction", w["nominal"])) == 0.0]
-    return list(layout.get("bare", [])) + wedge
-
-
-def _patch_darkness(reflectance: np.ndarray, rects: list, references: list, inset_mm: float, light: bool) -> np.ndarray:
-    """Each patch's darkness against the unburned card in the same rows.
-
-    The white surface is smooth, but the surface under it is not: wood grain, a stain or a lighting bump a few
-    millimetres across shifts every patch in a band of rows alike. So each patch's reflectance is divided by that of
-    the unburned patches beside it (sharing at least half its rows), falling back to the white surface (1) alone.
-    """
-    own = np.array([_patch_mean(reflectance, r, inset_mm) for r in rects])
-    ref_values = [_patch_mean(reflectance, r, inset_mm) for r in references]
-    out = np.empty(len(rects))
-    for i, rect in enumerate(rects):
-        y0, y1 = float(rect[1]), float(rect[1]) + float(rect[3])
-        near = [
-            v
-            for r, v in zip(references, ref_values, strict=True)
-            if np.isfinite(v) and min(y1, r[1] + r[3]) - max(y0, r[1]) >= 0.5 * (y1 - y0)
-        ]
-        reference = float(np.mean(near)) if near else 1.0
-        out[i] = 1.0 - own[i] / max(reference, 1e-6)
-    return -out if light else out
-
-
-def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
-    v = np.sort(values[np.isfinite(values)])
-    if v.size == 0:
+    # Blocks tile the whole interior (the last ones in a row or column a little larger), so every sample counts.
+    row_groups = np.array_split(np.arange(patch.shape[0]), max(1, patch.shape[0] // b))
+    col_groups = np.array_split(np.arange(patch.shape[1]), max(1, patch.shape[1] // b))
+    sums, counts = [], []
+    for rows in row_groups:
+        for cols in col_groups:
+            block = patch[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            finite = np.isfinite(block)
+            sums.append(float(block[finite].sum()))
+            counts.append(int(finite.sum()))
+    sums_a, counts_a = np.asarray(sums), np.asarray(counts)
+    has = counts_a > 0
+    if not has.any():
         return float("nan")
-    k = int(v.size * trim)
-    return float(v[k : v.size - k].mean()) if v.size - 2 * k > 0 else float(v.mean())
+    means = sums_a[has] / counts_a[has]
+    centre = float(np.median(means))
+    spread = max(1.4826 * float(np.median(np.abs(means - centre))), 0.1 * abs(centre) + 0.005)
+    keep = np.abs(means - centre) <= reject * spread
+    return float(sums_a[has][keep].sum() / counts_a[has][keep].sum())
+
+
+def _patch_darkness(
+    reflectance: np.ndarray, white_mask: np.ndarray, rects: list, inset_mm: float, light: bool
+) -> np.ndarray:
+    """Each patch's darkness against the unburned card in exactly its rows.
+
+    The white surface is smooth, but the surface under it is not: wood grain along the rows, a stain or a lighting
+    bump shifts every patch in a band of rows alike, and the smooth surface follows it only in part, differently
+    along the band. So each patch's reflectance is divided by that of the unburned card in the same rows (the
+    columns of them that are unburned in every one of those rows, so grain weighs alike): a straight line across
+    the band through the unburned columns either side of the patch, or their mean when they lie on one side.
+    """
+    out = np.full(len(rects), np.nan)
+    for i, rect in enumerate(rects):
+        rows, cols = _rect_slices(reflectance.shape, rect, inset_mm)
+        own = _patch_mean(reflectance, rect, inset_mm)
+        band = reflectance[rows]
+        if band.shape[0] == 0 or not np.isfinite(own):
+            continue
+        clear = white_mask[rows].all(axis=0) & np.isfinite(band).all(axis=0)
+        xs = np.flatnonzero(clear).astype(np.float64)
+        reference = 1.0
+        if xs.size:
+            values = band[:, clear].mean(axis=0).astype(np.float64)
+            centre = 0.5 * (cols.start + cols.stop - 1)
+            keep = np.ones(xs.size, dtype=bool)
+            both_sides = (xs < centre).sum() >= 5 and (xs > centre).sum() >= 5
+            for _ in range(3):  # trimmed refits: dust, a knot or a stray mark in the margin
+                if both_sides:
+                    coef = np.polyfit(xs[keep] - centre, values[keep], 1)
+                    fit = np.polyval(coef, xs - centre)
+                else:
+                    fit = np.full(xs.size, np.median(values[keep]))
+                res = values - fit
+                mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
+                trimmed = np.abs(res) < 2.5 * mad
+                if trimmed.sum() < 3:
+                    break
+                keep = trimmed
+            reference = float(np.polyval(coef, 0.0)) if both_sides else float(np.median(values[keep]))
+        out[i] = 1.0 - own / max(reference, 1e-6)
+    return -out if light else out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -591,8 +618,11 @@ def _edge_blur_mm(rectified_gray: np.ndarray, burn_map: np.ndarray, px_mm: float
 
 def _global_refusal(gray: np.ndarray) -> CardRefused | None:
     """Why no board was found, when the whole photo says so: clipped white, or every edge spread wide."""
-    clipped = float((gray >= _CLIP_LEVEL).mean())
-    if clipped > 0.25:
+    # Judged on the bright part of the photo (the card, not the table round it): a small card in a clipped photo
+    # still has most of its bare surface at the top of the range.
+    bright = gray >= 128
+    clipped = float((gray >= _CLIP_LEVEL).sum() / max(int(bright.sum()), 1))
+    if bright.mean() > 0.05 and clipped > 0.25:
         return CardRefused("clipped", "The photo is overexposed: the card's highlights are clipped. Expose darker.")
     factor = min(1.0, 1000 / max(gray.shape))
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -729,12 +759,12 @@ def read_card(
     wedge = layout["wedge"]
     full = layout.get("full", [])
     rects = [w["rect_mm"] for w in wedge] + list(full)
-    values = _patch_darkness(reflectance, rects, _unburned_rects(layout), inset, light_marking)
-    measured = values[: len(wedge)]
+    values = _patch_darkness(reflectance, white_mask, rects, inset, light_marking)
     distances = _stroke_distance_sets(burn_map, rects, px_mm, inset)
     curves = _coverage_curves(burn_map, rects, px_mm, inset, distances=distances)
     ok = np.isfinite(values)
     diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
+    measured = values[: len(wedge)]
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
     area = _coverage_curves(burn_map, rects, px_mm, inset, [diameter], distances)[: len(wedge), 0]
 
