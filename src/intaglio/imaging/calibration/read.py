@@ -4,9 +4,9 @@ The card (``card.json`` plus its PNG, which is the burn map: black pixels fire) 
 reader finds the board, maps card millimetres into the photo (a homography with one radial-distortion term, fitted
 to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
 smooth white surface fitted to the unburned margin and bare patches, and measures each patch's mean against the
-unburned card in the same rows (grain and stains run along them). The mark
-diameter is the stroke width that makes the card's own wedge bits, burned as strokes (each fired pixel's stretch of
-the scan line widened by a disc), best explain the measured wedge darkness.
+unburned card in the same rows (grain and stains run along them). The mark diameter is the stroke width that makes
+the card's own wedge bits, burned as strokes (each fired pixel's stretch of the scan line widened by a disc), best
+explain the measured wedge darkness.
 """
 
 from __future__ import annotations
