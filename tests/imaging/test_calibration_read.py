@@ -116,7 +116,34 @@ def test_thin_marks_are_measured_too(card):
     # Marks narrower than the line interval: even the full patch leaves gaps, and the strokes' ends tell the width.
     reading = read_card(photograph(burned(card, 0.075), card.layout["width_mm"], angle_deg=-140, seed=3), card)
     assert abs(reading.mark_diameter_mm - 0.075) <= 0.01
-    assert reading.tone_response[-1][1] == pytest.approx(0.75, abs=0.04)
+    # The full patch's lines cover 0.075 / 0.1 of it: read, and as the stroke model counts it at the fitted width.
+    assert reading.tone_response[-1][1] == pytest.approx(0.75, abs=0.02)
+    assert reading.wedge_area[-1] == pytest.approx(0.75, abs=0.02)
+
+
+def test_wedge_area_is_the_stroke_models_coverage_at_the_fitted_width(card, reflect_015):
+    reading = read_card(photograph(reflect_015, card.layout["width_mm"], angle_deg=35, seed=8), card)
+    body = reading.as_json()
+    assert len(body["wedge_area"]) == len(card.layout["wedge"])
+    assert body["wedge_area"][0] == 0.0
+    assert body["wedge_area"][-1] == pytest.approx(1.0, abs=1e-6)  # 0.15 mm strokes close a 0.1 mm line interval
+    assert all(b >= a - 0.01 for a, b in zip(body["wedge_area"], body["wedge_area"][1:], strict=False))
+    # The photo is simulated with exactly such strokes, so what the photo shows agrees with the model's area.
+    for (_, effective), area in zip(body["tone_response"], body["wedge_area"], strict=True):
+        assert effective == pytest.approx(area, abs=0.02)
+
+
+def test_a_darker_band_of_surface_across_the_wedge_leaves_its_tones_alone(card, reflect_015):
+    # Wood grain or a stain along the wedge's rows: the wedge is read against the bare card in the same rows.
+    stained = reflect_015.copy()
+    samples_mm = reflect_015.shape[0] / card.layout["height_mm"]
+    top, bottom = (round(v * samples_mm) for v in (32.0, 41.0))  # the wedge's rows and a little more
+    stained[top:bottom] *= 0.95
+    plain = read_card(photograph(reflect_015, card.layout["width_mm"], seed=9), card)
+    banded = read_card(photograph(stained, card.layout["width_mm"], seed=9), card)
+    assert banded.tone_response[0][1] == pytest.approx(0.0, abs=0.01)
+    for (_, a), (_, b) in zip(plain.tone_response, banded.tone_response, strict=True):
+        assert b == pytest.approx(a, abs=0.015)
 
 
 def test_light_marks_on_a_dark_material_are_read_as_a_negative():

@@ -3,9 +3,10 @@
 The card (``card.json`` plus its PNG, which is the burn map: black pixels fire) carries a ChArUco board. The
 reader finds the board, maps card millimetres into the photo (a homography with one radial-distortion term, fitted
 to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
-smooth white surface fitted to the unburned margin and bare patches, and measures trimmed patch means. The mark
-diameter is the stroke width that makes the card's own wedge bits, burned as strokes (each fired pixel's stretch of
-the scan line widened by a disc), best explain the measured wedge darkness.
+smooth white surface fitted to the unburned margin and bare patches, and measures each patch's mean against the
+unburned card in the same rows (grain and stains run along them). The mark diameter is the stroke width that makes
+the card's own wedge bits, burned as strokes (each fired pixel's stretch of the scan line widened by a disc), best
+explain the measured wedge darkness.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from PIL import Image
 
 from intaglio.imaging.artwork import Calibration
 
-_FULL_DECODE_MP = 7.0  # larger JPEGs are decoded at half (or quarter) size
+# Larger JPEGs are decoded at half (or quarter) size. Decoding reduced averages in sRGB, which darkens the
+# halftone's texture (the mean of the encoded values decodes darker than the mean light), so only huge photos are.
+_FULL_DECODE_MP = 50.0
 _DETECT_EDGE = 2000  # the board is found on a copy this long; corners are then refined on the full photo
 _SAMPLE_MM = 0.1  # card-space sampling for the photometric read
 _MIN_CORNERS = 6
@@ -67,6 +70,9 @@ class CardReading:
         ``{"power_pct", "speed_mm_min"}`` of the grid cell to use.
     residual : float
         RMS misfit of the stroke model over the wedge and full patches, in coverage units.
+    wedge_area : list of float
+        The stroke model's area coverage of each wedge patch at the fitted mark diameter (what the burn map's strokes
+        of that width cover, whatever the photo shows).
     """
 
     card_id: str
@@ -112,8 +118,8 @@ class CardReading:
             "best_cell": self.best_cell,
             "residual": round(self.residual, 5),
             "mark_darkness": round(self.mark_darkness, 4),
-            "grid_darkness": [round(v, 4) for v in self.grid_darkness],
             "wedge_area": [round(v, 4) for v in self.wedge_area],
+            "grid_darkness": [round(v, 4) for v in self.grid_darkness],
             "blur_mm": round(self.blur_mm, 4),
             "tilt_deg": round(self.tilt_deg, 2),
             "corners": self.corners,
@@ -137,7 +143,7 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
                 megapixels = probe.size[0] * probe.size[1] / 1e6
         except (OSError, ValueError):
             megapixels = 0.0
-        # A phone photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
+        # A huge photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
         # stay well within a tenth of a card pixel.
         if megapixels > _FULL_DECODE_MP:
             flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
@@ -305,6 +311,7 @@ def _tilt_deg(mapping: Mapping, card_shape: tuple[int, int]) -> float:
 _SRGB_TO_LINEAR = np.array(
     [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
 )
+_SRGB_TO_LINEAR16 = np.round(_SRGB_TO_LINEAR.astype(np.float64) * 65535).astype(np.uint16)
 
 
 def _rect_px(rect_mm, px_mm: float) -> tuple[float, float, float, float]:
@@ -324,13 +331,22 @@ def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int]
     centre = np.array([[cw / 2, ch / 2], [cw / 2 + step, ch / 2]], dtype=np.float64)
     pc = mapping.to_photo(centre)
     per_sample = float(np.hypot(*(pc[1] - pc[0])))
-    linear = cv2.LUT(photo, _SRGB_TO_LINEAR)
+    # Only the card's part of the photo, in 16-bit linear light (a quarter of the work of float over the photo).
+    finite = np.isfinite(photo_xy).all(axis=-1)
+    lo = np.floor(np.nanmin(photo_xy[finite], axis=0)).astype(int) - 4 if finite.any() else np.zeros(2, int)
+    hi = np.ceil(np.nanmax(photo_xy[finite], axis=0)).astype(int) + 5 if finite.any() else np.zeros(2, int)
+    x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+    x1, y1 = min(int(hi[0]), photo.shape[1]), min(int(hi[1]), photo.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return np.full((gh, gw, 3), np.nan, np.float32), per_sample
+    linear = cv2.LUT(photo[y0:y1, x0:x1], _SRGB_TO_LINEAR16)
     scale = 1.0
     if per_sample > 1.5:
         scale = 1.0 / per_sample
         linear = cv2.resize(linear, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    mx = ((photo_xy[..., 0] + 0.5) * scale - 0.5).astype(np.float32)
-    my = ((photo_xy[..., 1] + 0.5) * scale - 0.5).astype(np.float32)
+    mx = ((photo_xy[..., 0] - x0 + 0.5) * scale - 0.5).astype(np.float32)
+    my = ((photo_xy[..., 1] - y0 + 0.5) * scale - 0.5).astype(np.float32)
+    linear = linear.astype(np.float32) * np.float32(1 / 65535)
     out = cv2.remap(linear, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(np.nan,) * 3)
     return out, per_sample
 
@@ -391,26 +407,81 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return white
 
 
-def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 0.5, trim: float = 0.1) -> float:
-    """Trimmed mean of a patch's interior over blocks of `block_mm`: the blocks average the halftone's texture
-    (trimming single samples would cut the dots of a light patch), and trimming blocks drops dust and knots."""
+def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 1.0, reject: float = 5.0) -> float:
+    """Mean of a patch's interior, leaving out blocks of `block_mm` far from the rest (dust, a knot, a flare).
+
+    A plain mean of everything else: the blocks of a light halftone patch hold zero, one or two dots, so their
+    spread is lopsided, and trimming the same share off either end would cut more of the dots than of the bare
+    wood (a light patch read up to a fifth lighter). A block is left out only when it lies more than `reject`
+    robust deviations from the median block, the deviation never counted below a tenth of the median (plus a
+    little), which no halftone's dot count reaches.
+    """
     patch = image[_rect_slices(image.shape[:2], rect_mm, inset_mm)]
     if patch.size == 0:
         return float("nan")
     b = max(1, int(round(block_mm / _SAMPLE_MM)))
-    h, w = (patch.shape[0] // b) * b, (patch.shape[1] // b) * b
-    if h == 0 or w == 0:
-        return _trimmed_mean(patch.ravel(), trim)
-    blocks = patch[:h, :w].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
-    return _trimmed_mean(blocks.ravel(), trim)
-
-
-def _trimmed_mean(values: np.ndarray, trim: float = 0.1) -> float:
-    v = np.sort(values[np.isfinite(values)])
-    if v.size == 0:
+    # Blocks tile the whole interior (the last ones in a row or column a little larger), so every sample counts.
+    row_groups = np.array_split(np.arange(patch.shape[0]), max(1, patch.shape[0] // b))
+    col_groups = np.array_split(np.arange(patch.shape[1]), max(1, patch.shape[1] // b))
+    sums, counts = [], []
+    for rows in row_groups:
+        for cols in col_groups:
+            block = patch[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            finite = np.isfinite(block)
+            sums.append(float(block[finite].sum()))
+            counts.append(int(finite.sum()))
+    sums_a, counts_a = np.asarray(sums), np.asarray(counts)
+    has = counts_a > 0
+    if not has.any():
         return float("nan")
-    k = int(v.size * trim)
-    return float(v[k : v.size - k].mean()) if v.size - 2 * k > 0 else float(v.mean())
+    means = sums_a[has] / counts_a[has]
+    centre = float(np.median(means))
+    spread = max(1.4826 * float(np.median(np.abs(means - centre))), 0.1 * abs(centre) + 0.005)
+    keep = np.abs(means - centre) <= reject * spread
+    return float(sums_a[has][keep].sum() / counts_a[has][keep].sum())
+
+
+def _patch_darkness(
+    reflectance: np.ndarray, white_mask: np.ndarray, rects: list, inset_mm: float, light: bool
+) -> np.ndarray:
+    """Each patch's darkness against the unburned card in exactly its rows.
+
+    The white surface is smooth, but the surface under it is not: wood grain along the rows, a stain or a lighting
+    bump shifts every patch in a band of rows alike, and the smooth surface follows it only in part, differently
+    along the band. So each patch's reflectance is divided by that of the unburned card in the same rows (the
+    columns of them that are unburned in every one of those rows, so grain weighs alike): a straight line across
+    the band through the unburned columns either side of the patch, or their mean when they lie on one side.
+    """
+    out = np.full(len(rects), np.nan)
+    for i, rect in enumerate(rects):
+        rows, cols = _rect_slices(reflectance.shape, rect, inset_mm)
+        own = _patch_mean(reflectance, rect, inset_mm)
+        band = reflectance[rows]
+        if band.shape[0] == 0 or not np.isfinite(own):
+            continue
+        clear = white_mask[rows].all(axis=0) & np.isfinite(band).all(axis=0)
+        xs = np.flatnonzero(clear).astype(np.float64)
+        reference = 1.0
+        if xs.size:
+            values = band[:, clear].mean(axis=0).astype(np.float64)
+            centre = 0.5 * (cols.start + cols.stop - 1)
+            keep = np.ones(xs.size, dtype=bool)
+            both_sides = (xs < centre).sum() >= 5 and (xs > centre).sum() >= 5
+            for _ in range(3):  # trimmed refits: dust, a knot or a stray mark in the margin
+                if both_sides:
+                    coef = np.polyfit(xs[keep] - centre, values[keep], 1)
+                    fit = np.polyval(coef, xs - centre)
+                else:
+                    fit = np.full(xs.size, np.median(values[keep]))
+                res = values - fit
+                mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
+                trimmed = np.abs(res) < 2.5 * mad
+                if trimmed.sum() < 3:
+                    break
+                keep = trimmed
+            reference = float(np.polyval(coef, 0.0)) if both_sides else float(np.median(values[keep]))
+        out[i] = 1.0 - own / max(reference, 1e-6)
+    return -out if light else out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -422,15 +493,20 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
 
     `bits` is the burn map round the region with a margin; `region` (x0, y0, x1, y1) indexes it. A fired pixel
     (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SUPERSAMPLE` columns by
-    `_SUPERSAMPLE` rows in each pixel (a separable grid, jittered within each stratum).
+    `_SUPERSAMPLE` rows in each pixel (a separable grid): the columns jittered within each stratum, the rows at the
+    strata's centres, each standing for its stratum (see `_coverage_curves`).
     """
     s = _SUPERSAMPLE
     x0, y0, x1, y1 = region
     h, w = bits.shape
-    # Stratified, jittered positions (a fixed seed): no quantisation of thin strokes, and the same answer each time.
+    # Along the lines, jittered positions (a fixed seed): the caps of thin strokes do not all fall on the same
+    # sub-pixel phase, and the answer is the same each time.
     jitter = np.random.default_rng(0)
     xs = (np.arange(x0, x1)[:, None] + (np.arange(s) + jitter.random((x1 - x0, s))) / s - 0.5).ravel()
-    ys = (np.arange(y0, y1)[:, None] + (np.arange(s) + jitter.random((y1 - y0, s))) / s - 0.5).ravel()
+    # Across the lines every row of pixels is alike, so jitter would not average out there: a thin stroke's
+    # coverage would be off by a few per cent (and so the marks' darkness and every step of the tone response).
+    # Regular rows, each spreading its sample over its stratum, measure a stroke's width exactly.
+    ys = (np.arange(y0, y1)[:, None] + (np.arange(s)[None, :] + 0.5) / s - 0.5).ravel()
     # Along each row: how far each sample x is from that row's nearest fired stretch.
     dx = np.full((h, xs.size), np.inf, dtype=np.float32)
     for r in range(h):
@@ -452,11 +528,11 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     return np.sort(np.sqrt(best).ravel())
 
 
-def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> np.ndarray:
-    """Coverage of each rect's inset region by strokes of each diameter in `_DIAMETERS` (rows: rects)."""
+def _stroke_distance_sets(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: float) -> list[np.ndarray]:
+    """For each rect's inset region, the sorted distances (card pixels) of its sample points to the strokes."""
     reach = int(np.ceil(_DIAMETERS[-1] / 2 / px_mm)) + 1
     margin = reach + 1
-    curves = []
+    sets = []
     for rect in rects:
         x, y, w, h = _rect_px(rect, px_mm)
         inset = inset_mm / px_mm
@@ -465,9 +541,38 @@ def _coverage_curves(burn_map: np.ndarray, rects: list, px_mm: float, inset_mm: 
         bx0, by0 = max(rx0 - margin, 0), max(ry0 - margin, 0)
         bx1, by1 = min(rx1 + margin, burn_map.shape[1]), min(ry1 + margin, burn_map.shape[0])
         bits = burn_map[by0:by1, bx0:bx1]
-        d = _stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach)
-        radius_px = _DIAMETERS / 2.0 / px_mm
-        curves.append(np.searchsorted(d, radius_px, side="right") / max(d.size, 1))
+        sets.append(_stroke_distances(bits, (rx0 - bx0, ry0 - by0, rx1 - bx0, ry1 - by0), reach))
+    return sets
+
+
+def _coverage_curves(
+    burn_map: np.ndarray,
+    rects: list,
+    px_mm: float,
+    inset_mm: float,
+    diameters: np.ndarray = _DIAMETERS,
+    distances: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects).
+
+    `distances` (from `_stroke_distance_sets` for the same rects) saves working them out again. Each sample stands
+    for its stratum across the lines (1 / `_SUPERSAMPLE` of a pixel, over which its distance changes about as
+    fast as across a stroke's side): it counts as covered in the share of that stratum within the radius.
+    """
+    if distances is None:
+        distances = _stroke_distance_sets(burn_map, rects, px_mm, inset_mm)
+    radius_px = np.asarray(diameters, dtype=np.float64) / 2.0 / px_mm
+    half = 0.5 / _SUPERSAMPLE
+    curves = []
+    for d in distances:
+        if d.size == 0:
+            curves.append(np.zeros(radius_px.size))
+            continue
+        cumulative = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(d), d, 0.0), dtype=np.float64)])
+        inside = np.searchsorted(d, radius_px - half, side="right")  # wholly within the radius
+        edge = np.searchsorted(d, radius_px + half, side="right")  # partly
+        partial = ((radius_px + half) * (edge - inside) - (cumulative[edge] - cumulative[inside])) / (2 * half)
+        curves.append((inside + partial) / d.size)
     return np.asarray(curves)
 
 
@@ -534,8 +639,11 @@ def _edge_blur_mm(rectified_gray: np.ndarray, burn_map: np.ndarray, px_mm: float
 
 def _global_refusal(gray: np.ndarray) -> CardRefused | None:
     """Why no board was found, when the whole photo says so: clipped white, or every edge spread wide."""
-    clipped = float((gray >= _CLIP_LEVEL).mean())
-    if clipped > 0.25:
+    # Judged on the bright part of the photo (the card, not the table round it): a small card in a clipped photo
+    # still has most of its bare surface at the top of the range.
+    bright = gray >= 128
+    clipped = float((gray >= _CLIP_LEVEL).sum() / max(int(bright.sum()), 1))
+    if bright.mean() > 0.05 and clipped > 0.25:
         return CardRefused("clipped", "The photo is overexposed: the card's highlights are clipped. Expose darker.")
     factor = min(1.0, 1000 / max(gray.shape))
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -661,9 +769,9 @@ def read_card(
         )
 
     white = _fit_white(rectified, white_mask)
-    reflectance = rectified / np.maximum(white, 1e-6)
+    reflectance = (rectified / np.maximum(white, 1e-6)) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
     # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
-    darkness = 1.0 - reflectance @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    darkness = 1.0 - reflectance
     if light_marking:
         darkness = -darkness
     span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
@@ -671,14 +779,15 @@ def read_card(
     inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
     wedge = layout["wedge"]
     full = layout.get("full", [])
-    measured = np.array([_patch_mean(darkness, w["rect_mm"], inset) for w in wedge])
-    measured_full = np.array([_patch_mean(darkness, r, inset) for r in full])
     rects = [w["rect_mm"] for w in wedge] + list(full)
-    curves = _coverage_curves(burn_map, rects, px_mm, inset)
-    values = np.concatenate([measured, measured_full])
+    values = _patch_darkness(reflectance, white_mask, rects, inset, light_marking)
+    distances = _stroke_distance_sets(burn_map, rects, px_mm, inset)
+    curves = _coverage_curves(burn_map, rects, px_mm, inset, distances=distances)
     ok = np.isfinite(values)
     diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
+    measured = values[: len(wedge)]
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
+    area = _coverage_curves(burn_map, rects, px_mm, inset, [diameter], distances)[: len(wedge), 0]
 
     grid = layout.get("grid", [])
     grid_dark = [_patch_mean(darkness, g["rect_mm"], inset) for g in grid]
@@ -691,7 +800,7 @@ def read_card(
         residual=residual,
         mark_darkness=mark_dark,
         wedge_coverage=[float(e) for e in effective],
-        wedge_area=[float(np.interp(diameter, _DIAMETERS, curve)) for curve in curves[: len(wedge)]],
+        wedge_area=[float(a) for a in area],
         grid_darkness=[float(v) for v in grid_dark],
         blur_mm=blur,
         tilt_deg=tilt,
