@@ -608,6 +608,7 @@ WEB_EXEMPT = {
     "verify-email": "a signed one-time link from an e-mail",
     "password-reset-confirm": "a signed one-time link from an e-mail",
     "email-change-confirm": "a signed one-time link from an e-mail",
+    "sign-in-link-use": "a one-time sign-in link from an e-mail (only its digest is stored)",
     "privacy-consent-set": "a consent scope name, always of the signed-in account",
     "library-material": "the public material library",
     "webhook-provider": "a provider name; each delivery is authenticated by its signature, not an account",
