@@ -9,6 +9,7 @@ FULL = 4080  # coverage 1.0 in integer steps (255 × 16)
 HALF = FULL // 2
 SCALE = np.float32(FULL)
 ROUND = np.float32(0.5)
+FADE = FULL // 20  # threshold modulation at full strength from 5 % inside 0–1
 
 
 @njit(cache=True, nogil=True)
@@ -67,20 +68,22 @@ def diffuse_floyd_steinberg(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
-    """floyd-steinberg, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_floyd_steinberg_spill(coverage, serpentine, table, threshold):
+    """floyd-steinberg, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -88,28 +91,34 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = 0
@@ -130,28 +139,34 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = 0
@@ -173,12 +188,8 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -241,20 +252,22 @@ def diffuse_atkinson(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
-    """atkinson, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_atkinson_spill(coverage, serpentine, table, threshold):
+    """atkinson, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -263,28 +276,34 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 3)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 1
                 c2 = e * 1
@@ -316,28 +335,34 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 3)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 1
                 c2 = e * 1
@@ -370,12 +395,8 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -438,20 +459,22 @@ def diffuse_jarvis(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
-    """jarvis, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_jarvis_spill(coverage, serpentine, table, threshold):
+    """jarvis, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -460,28 +483,34 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = e * 5
@@ -519,28 +548,34 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = e * 5
@@ -579,12 +614,8 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -647,20 +678,22 @@ def diffuse_stucki(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
-    """stucki, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_stucki_spill(coverage, serpentine, table, threshold):
+    """stucki, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -669,28 +702,34 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -728,28 +767,34 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -788,12 +833,8 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -853,20 +894,22 @@ def diffuse_burkes(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
-    """burkes, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_burkes_spill(coverage, serpentine, table, threshold):
+    """burkes, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -874,28 +917,34 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -918,28 +967,34 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -963,12 +1018,8 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -1031,20 +1082,22 @@ def diffuse_sierra3(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra3, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra3_spill(coverage, serpentine, table, threshold):
+    """sierra3, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1053,28 +1106,34 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 5
                 c2 = e * 3
@@ -1110,28 +1169,34 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 5
                 c2 = e * 3
@@ -1168,12 +1233,8 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -1233,20 +1294,22 @@ def diffuse_sierra2(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra2, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra2_spill(coverage, serpentine, table, threshold):
+    """sierra2, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1254,28 +1317,34 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 4
                 c2 = e * 3
@@ -1298,28 +1367,34 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 4
                 c2 = e * 3
@@ -1343,12 +1418,8 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
@@ -1408,20 +1479,22 @@ def diffuse_sierra_lite(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra-lite, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra_lite_spill(coverage, serpentine, table, threshold):
+    """sierra-lite, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    above_b = np.zeros(width + 2, dtype=np.uint8)
-    here_b = np.zeros(width + 2, dtype=np.uint8)
-    above_seen = np.full(width + 2, FULL, dtype=np.int64)
-    here_seen = np.full(width + 2, FULL, dtype=np.int64)
+    w2 = np.zeros(width + 4, dtype=np.int64)
+    w1 = np.zeros(width + 4, dtype=np.int64)
+    w0 = np.zeros(width + 4, dtype=np.int64)
+    inside = np.zeros(width + 4, dtype=np.int64)
+    inside[2 : width + 2] = 1
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1429,28 +1502,34 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 2)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - -1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 3] | (w0[x + 3] << 5)
+                added += inside[x + 3] * (table[k | 64] - table[k])
+                k = w1[x + 4] | (w0[x + 4] << 5)
+                added += inside[x + 4] * (table[k | 32] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - -1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 2
                 c2 = 0
@@ -1470,28 +1549,34 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 2)
-                a_l = np.int64(above_b[x])
-                a_c = np.int64(above_b[x + 1])
-                a_r = np.int64(above_b[x + 2])
-                b_h = np.int64(here_b[x + 1 - 1])
-                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
-                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
-                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
-                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
-                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
-                added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                k = w1[x + 2] | (w0[x + 2] << 5)
+                received = table[k]
+                added = table[k | 128]
+                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
+                added += inside[x + 0] * (table[k | 16384] - table[k])
+                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
+                added += inside[x + 1] * (table[k | 8192] - table[k])
+                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
+                added += inside[x + 2] * (table[k | 4096] - table[k])
+                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
+                added += inside[x + 3] * (table[k | 2048] - table[k])
+                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
+                added += inside[x + 4] * (table[k | 1024] - table[k])
+                k = w1[x + 1] | (w0[x + 1] << 5)
+                added += inside[x + 1] * (table[k | 256] - table[k])
+                k = w1[x + 0] | (w0[x + 0] << 5)
+                added += inside[x + 0] * (table[k | 512] - table[k])
+                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
-                here_b[x + 1] = burn
                 if burn:
-                    here_seen[x + 1] = FULL
-                    here_seen[x + 1 - 1] += g_h
-                    above_seen[x + 1] += g_c
-                    above_seen[x] += g_l
-                    above_seen[x + 2] += g_r
+                    w0[x] |= 16
+                    w0[x + 1] |= 8
+                    w0[x + 2] |= 4
+                    w0[x + 3] |= 2
+                    w0[x + 4] |= 1
                     e = value - added
                 else:
-                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 2
                 c2 = 0
@@ -1512,12 +1597,8 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        above_b, here_b = here_b, above_b
-        above_seen, here_seen = here_seen, above_seen
-        here_b[:] = 0
-        here_seen[:] = 0
-        here_seen[0] = FULL
-        here_seen[width + 1] = FULL
+        w2, w1, w0 = w1, w0, w2
+        w0[:] = 0
     return out
 
 
