@@ -235,10 +235,10 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
     from intaglio.imaging.artwork import dotgain, get_machine, get_material
 
     spill = None
-    if "mark_px" in inspect.signature(halftone.error_diffusion).parameters:
+    if hasattr(dotgain, "neighbour_spill") and "spill" in inspect.signature(halftone.error_diffusion).parameters:
         material, machine = get_material(MATERIAL), get_machine(MACHINE)
-        spill = dotgain.mark_diameter_px(
-            spot_mm=machine.spot_mm, spread_mm=material.spread_mm, px_mm=interval, ideal=False
+        spill = dotgain.neighbour_spill(
+            dotgain.mark_diameter_px(spot_mm=machine.spot_mm, spread_mm=material.spread_mm, px_mm=interval, ideal=False)
         )
 
     start = time.perf_counter()
@@ -253,7 +253,7 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
 
     if spill is not None:
         print(
-            f"'ours+spill' = error_diffusion(..., mark_px={spill:.3f}), the variant the "
+            f"'ours+spill' = error_diffusion(..., spill={tuple(round(v, 3) for v in spill)}), the variant the "
             f"engine runs on {MATERIAL} with the {MACHINE} (marks wider than a pixel); plain = reference surface."
         )
     print(
@@ -304,7 +304,7 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
                 summary[f"ours {label} {name} raster"] = t_raster / n * 1e9
             if spill is not None and name in halftone.DIFFUSION_KERNELS:
                 t_spill = median_time(
-                    lambda: halftone.error_diffusion(coverage, name, mark_px=spill), runs=runs, warmup=0 if big else 1
+                    lambda: halftone.error_diffusion(coverage, name, spill=spill), runs=runs, warmup=0 if big else 1
                 )
                 spill_ns = f"{t_spill / n * 1e9:.1f}"
                 summary[f"ours {label} {name} spill"] = t_spill / n * 1e9

@@ -202,10 +202,10 @@ def _halftoner(mode: str, options: ModeOptions, *, px_mm: float, spot_px: float,
     """The halftoning function for a mode, and a hashable key describing it (for the compensation cache)."""
     if mode in halftone.DIFFUSION_KERNELS:
         # Where marks are wider than pixels, diffuse the error against what the surface will show.
-        mark = dotgain.quantise_mark(mark_px)
+        spill = dotgain.neighbour_spill(mark_px)
         return (
-            partial(halftone.error_diffusion, kernel=mode, serpentine=options.serpentine, mark_px=mark),
-            (mode, options.serpentine, mark),
+            partial(halftone.error_diffusion, kernel=mode, serpentine=options.serpentine, spill=spill),
+            (mode, options.serpentine, spill),
         )
     if mode in halftone.ORDERED_SIZES:
         return partial(halftone.ordered, n=halftone.ORDERED_SIZES[mode]), (mode,)

@@ -68,17 +68,16 @@ def diffuse_floyd_steinberg(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_floyd_steinberg_spill(coverage, serpentine, table, threshold):
-    """floyd-steinberg, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """floyd-steinberg, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -91,34 +90,31 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = 0
@@ -139,34 +135,31 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = 0
@@ -188,8 +181,12 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -252,17 +249,16 @@ def diffuse_atkinson(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_atkinson_spill(coverage, serpentine, table, threshold):
-    """atkinson, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """atkinson, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -276,34 +272,31 @@ def diffuse_atkinson_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 3)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 1
                 c2 = e * 1
@@ -335,34 +328,31 @@ def diffuse_atkinson_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 3)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 1
                 c2 = e * 1
@@ -395,8 +385,12 @@ def diffuse_atkinson_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -459,17 +453,16 @@ def diffuse_jarvis(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_jarvis_spill(coverage, serpentine, table, threshold):
-    """jarvis, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """jarvis, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -483,34 +476,31 @@ def diffuse_jarvis_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = e * 5
@@ -548,34 +538,31 @@ def diffuse_jarvis_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 21845) >> 20)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 7
                 c2 = e * 5
@@ -614,8 +601,12 @@ def diffuse_jarvis_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -678,17 +669,16 @@ def diffuse_stucki(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_stucki_spill(coverage, serpentine, table, threshold):
-    """stucki, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """stucki, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -702,34 +692,31 @@ def diffuse_stucki_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -767,34 +754,31 @@ def diffuse_stucki_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + (((cur[x + PAD] + c1) * 24966) >> 20)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -833,8 +817,12 @@ def diffuse_stucki_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -894,17 +882,16 @@ def diffuse_burkes(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_burkes_spill(coverage, serpentine, table, threshold):
-    """burkes, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """burkes, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -917,34 +904,31 @@ def diffuse_burkes_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -967,34 +951,31 @@ def diffuse_burkes_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 8
                 c2 = e * 4
@@ -1018,8 +999,12 @@ def diffuse_burkes_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -1082,17 +1067,16 @@ def diffuse_sierra3(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra3_spill(coverage, serpentine, table, threshold):
-    """sierra3, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra3, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1106,34 +1090,31 @@ def diffuse_sierra3_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 5
                 c2 = e * 3
@@ -1169,34 +1150,31 @@ def diffuse_sierra3_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 5)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 5
                 c2 = e * 3
@@ -1233,8 +1211,12 @@ def diffuse_sierra3_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -1294,17 +1276,16 @@ def diffuse_sierra2(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra2_spill(coverage, serpentine, table, threshold):
-    """sierra2, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra2, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1317,34 +1298,31 @@ def diffuse_sierra2_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 4
                 c2 = e * 3
@@ -1367,34 +1345,31 @@ def diffuse_sierra2_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 4)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 4
                 c2 = e * 3
@@ -1418,8 +1393,12 @@ def diffuse_sierra2_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 
@@ -1479,17 +1458,16 @@ def diffuse_sierra_lite(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra_lite_spill(coverage, serpentine, table, threshold):
-    """sierra-lite, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."""
+def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra-lite, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)
-    w2 = np.zeros(width + 4, dtype=np.int64)
-    w1 = np.zeros(width + 4, dtype=np.int64)
-    w0 = np.zeros(width + 4, dtype=np.int64)
-    inside = np.zeros(width + 4, dtype=np.int64)
-    inside[2 : width + 2] = 1
+    above_b = np.zeros(width + 2, dtype=np.uint8)
+    here_b = np.zeros(width + 2, dtype=np.uint8)
+    above_seen = np.full(width + 2, FULL, dtype=np.int64)
+    here_seen = np.full(width + 2, FULL, dtype=np.int64)
     out = np.empty((h, width), dtype=np.bool_)
     for y in range(h):
         row = coverage[y]
@@ -1502,34 +1480,31 @@ def diffuse_sierra_lite_spill(coverage, serpentine, table, threshold):
             for x in range(width - 1, -1, -1):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 2)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 3] | (w0[x + 3] << 5)
-                added += inside[x + 3] * (table[k | 64] - table[k])
-                k = w1[x + 4] | (w0[x + 4] << 5)
-                added += inside[x + 4] * (table[k | 32] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - -1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - -1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 2
                 c2 = 0
@@ -1549,34 +1524,31 @@ def diffuse_sierra_lite_spill(coverage, serpentine, table, threshold):
             for x in range(width):
                 level = np.int64(row[x] * SCALE + ROUND)
                 value = level + ((cur[x + PAD] + c1) >> 2)
-                k = w1[x + 2] | (w0[x + 2] << 5)
-                received = table[k]
-                added = table[k | 128]
-                k = w2[x + 0] | (w1[x + 0] << 5) | (w0[x + 0] << 10)
-                added += inside[x + 0] * (table[k | 16384] - table[k])
-                k = w2[x + 1] | (w1[x + 1] << 5) | (w0[x + 1] << 10)
-                added += inside[x + 1] * (table[k | 8192] - table[k])
-                k = w2[x + 2] | (w1[x + 2] << 5) | (w0[x + 2] << 10)
-                added += inside[x + 2] * (table[k | 4096] - table[k])
-                k = w2[x + 3] | (w1[x + 3] << 5) | (w0[x + 3] << 10)
-                added += inside[x + 3] * (table[k | 2048] - table[k])
-                k = w2[x + 4] | (w1[x + 4] << 5) | (w0[x + 4] << 10)
-                added += inside[x + 4] * (table[k | 1024] - table[k])
-                k = w1[x + 1] | (w0[x + 1] << 5)
-                added += inside[x + 1] * (table[k | 256] - table[k])
-                k = w1[x + 0] | (w0[x + 0] << 5)
-                added += inside[x + 0] * (table[k | 512] - table[k])
-                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE
+                a_l = np.int64(above_b[x])
+                a_c = np.int64(above_b[x + 1])
+                a_r = np.int64(above_b[x + 2])
+                b_h = np.int64(here_b[x + 1 - 1])
+                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)
+                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])
+                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])
+                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
+                g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
+                added = FULL + g_c + g_l + g_r + g_h
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
                 burn = 2 * value >= added + received + shake
                 out_row[x] = burn
+                here_b[x + 1] = burn
                 if burn:
-                    w0[x] |= 16
-                    w0[x + 1] |= 8
-                    w0[x + 2] |= 4
-                    w0[x + 3] |= 2
-                    w0[x + 4] |= 1
+                    here_seen[x + 1] = FULL
+                    here_seen[x + 1 - 1] += g_h
+                    above_seen[x + 1] += g_c
+                    above_seen[x] += g_l
+                    above_seen[x + 2] += g_r
                     e = value - added
                 else:
+                    here_seen[x + 1] = received
                     e = value - received
                 c1 = c2 + e * 2
                 c2 = 0
@@ -1597,8 +1569,12 @@ def diffuse_sierra_lite_spill(coverage, serpentine, table, threshold):
         nxt1[width + PAD :] = 0
         cur, nxt1, nxt2 = nxt1, nxt2, cur
         nxt2[:] = 0
-        w2, w1, w0 = w1, w0, w2
-        w0[:] = 0
+        above_b, here_b = here_b, above_b
+        above_seen, here_seen = here_seen, above_seen
+        here_b[:] = 0
+        here_seen[:] = 0
+        here_seen[0] = FULL
+        here_seen[width + 1] = FULL
     return out
 
 

@@ -109,29 +109,14 @@ def _half_heights(distance: np.ndarray, radius: float) -> np.ndarray:
     return np.sqrt(np.maximum(0.0, radius * radius - distance * distance))
 
 
-def coverage_table(mark_px: float) -> np.ndarray:
-    """Coverage of a pixel for each of the 2¹⁵ patterns of the 3 × 5 burned pixels around it (read-only).
-
-    Index bits: 0–4 the row above (columns −2 … +2), 5–9 the pixel's own row, 10–14 the row below. A radius
-    of at most 1.5 px (marks up to 3 px) reaches no further: rows two away stop at the pixel's edge, and columns
-    three away end their strokes 2 px from it; for wider marks the table leaves out what reaches further.
-
-    Parameters
-    ----------
-    mark_px : float
-        Mark diameter in pixels, over 0 (taken to 1/64 px, see `quantise_mark`).
-
-    Returns
-    -------
-    numpy.ndarray
-        32768 float32 in 0–1.
-    """
-    return _coverage_table(quantise_mark(mark_px))
-
-
 @lru_cache(maxsize=64)
 def _coverage_table(mark: float) -> np.ndarray:
-    """`coverage_table` for a quantised mark."""
+    """Coverage of a pixel for each of the 2¹⁵ patterns of the 3 × 5 burned pixels around it.
+
+    Index bits: 0–4 the row above (columns −2 … +2), 5–9 the pixel's own row, 10–14 the row below. A radius
+    of at most 1.5 px reaches no further: rows two away stop at the pixel's edge, and columns three away end
+    their strokes 2 px from it.
+    """
     radius = mark / 2
     x = (np.arange(_TABLE_SAMPLES, dtype=np.float64) + 0.5) / _TABLE_SAMPLES - 0.5  # midpoints along the row
     offsets = np.arange(-2, 3)
@@ -145,9 +130,7 @@ def _coverage_table(mark: float) -> np.ndarray:
     table = np.empty((32, 32, 32), dtype=np.float32)  # [below, own, above]
     for own in patterns:
         table[:, own, :] = _covered_length(reach[None, :, :], height[own], reach[:, None, :]).mean(axis=-1)
-    table = table.reshape(-1)
-    table.flags.writeable = False
-    return table
+    return table.reshape(-1)
 
 
 def _coverage_by_table(burn: np.ndarray, mark: float) -> np.ndarray:
@@ -349,7 +332,7 @@ def _texture(kind: str, shape: tuple[int, int], strength: float, px_mm: float, s
     return texture
 
 
-def neighbour_spill(mark_px: float) -> tuple[float, float, float, float, float]:
+def neighbour_spill(mark_px: float) -> tuple[float, float, float]:
     """How much one isolated mark covers of its unburned neighbours, by the same exact-area model.
 
     Parameters
@@ -359,13 +342,12 @@ def neighbour_spill(mark_px: float) -> tuple[float, float, float, float, float]:
 
     Returns
     -------
-    (float, float, float, float, float)
-        Covered fraction of the neighbour above (or below), beside, and diagonal, and of the pixels two along the
-        row (marks over 2 px reach them): beside, and one row up or down.
+    (float, float, float)
+        Covered fraction of the neighbour above (or below), beside, and diagonal.
     """
     if mark_px <= 0:
-        return (0.0, 0.0, 0.0, 0.0, 0.0)
+        return (0.0, 0.0, 0.0)
     single = np.zeros((5, 5), dtype=bool)
     single[2, 2] = True
     seen = effective_coverage(single, mark_px)
-    return (float(seen[1, 2]), float(seen[2, 1]), float(seen[1, 1]), float(seen[2, 0]), float(seen[1, 0]))
+    return (float(seen[1, 2]), float(seen[2, 1]), float(seen[1, 1]))

@@ -11,8 +11,6 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from intaglio.imaging.artwork import dotgain
-
 # Error-diffusion kernels: (dy, dx, weight) with weights summing to the divisor.
 DIFFUSION_KERNELS: dict[str, tuple[tuple[tuple[int, int, int], ...], int]] = {
     "floyd-steinberg": (((0, 1, 7), (1, -1, 3), (1, 0, 5), (1, 1, 1)), 16),
@@ -44,18 +42,20 @@ def error_diffusion(
     kernel: str = "floyd-steinberg",
     *,
     serpentine: bool = True,
-    mark_px: float | None = None,
+    spill: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
     """Error diffusion (generated kernels, see kernelgen.py).
 
-    With `mark_px` (marks wider than their pixel) the diffusion is model-based, after Pappas and Neuhoff: each
-    decision compares the picture with what the surface will show given the marks already decided, by the exact
-    area of the union of strokes (dotgain's model, read from its 3 × 5 table), so each pixel's area is counted
-    once however strokes overlap, the pixels two along a row that marks of 2–3 px reach included, and the error
-    carried is the surface's. The decisions' thresholds are modulated by a little blue noise (`_THRESHOLD_JITTER`)
-    and the input too (zero mean, both fading out towards 0 and 1): with wide marks the three-row kernels
-    otherwise lock into long stripes of marks whose coverage varies from place to place by 1–2 %. Atkinson, which
-    drops a quarter of its error, is given its light and dark ends as a dither of single marks and holes instead
+    With `spill` (how much a mark darkens a clear neighbour above/below, beside and diagonally, as a fraction of a
+    pixel) the diffusion is model-based, after Pappas and Neuhoff: each decision compares the picture with what
+    the surface will show given the marks already decided, each pair of neighbours is accounted once (by the one
+    decided second), and no pixel counts as more than fully covered. The input is then modulated by a little blue
+    noise, and the decisions' thresholds too (`_THRESHOLD_JITTER`; both zero mean, fading out towards 0 and 1):
+    with wide marks, diffusion otherwise locks into periodic patterns at some levels whose dot gain differs from
+    their neighbours' by up to 2.5 % of the area, and the three-row kernels into long stripes whose coverage varies
+    from place to place by 1–2 %, so a flat area's tone would depend on where it landed rather than on the
+    calibration. Atkinson, which drops a
+    quarter of its error, is given its light and dark ends as a dither of single marks and holes instead
     (`_atkinson_input`): flat, they would fire nothing or go solid.
 
     Parameters
@@ -66,21 +66,21 @@ def error_diffusion(
         One of `DIFFUSION_KERNELS`.
     serpentine : bool
         Alternate the scan direction per row.
-    mark_px : float, optional
-        Mark diameter in pixels (dotgain.quantise_mark); None or 0 for marks that are exactly their pixel.
+    spill : (float, float, float), optional
+        Coverage a mark adds to a clear neighbour above/below, beside and diagonally (dotgain.neighbour_spill).
 
     Returns
     -------
     numpy.ndarray
         H×W bool, True where the laser fires.
     """
-    from intaglio.imaging.artwork.diffusion_kernels import KERNELS, SPILL_KERNELS
+    from intaglio.imaging.artwork.diffusion_kernels import FULL, KERNELS, SPILL_KERNELS
 
     coverage = np.ascontiguousarray(coverage, dtype=np.float32)
-    if mark_px is not None and dotgain.quantise_mark(mark_px) > 0:
-        mark = dotgain.quantise_mark(mark_px)
-        modulated = _atkinson_input(coverage, mark) if kernel == "atkinson" else _modulated(coverage)
-        return SPILL_KERNELS[kernel](modulated, serpentine, _area_table(mark), _threshold_noise())
+    if spill is not None and max(spill) > 0:
+        s_v, s_h, s_d = (round(value * FULL) for value in spill)
+        modulated = _atkinson_input(coverage, spill) if kernel == "atkinson" else _modulated(coverage)
+        return SPILL_KERNELS[kernel](modulated, serpentine, s_v, s_h, s_d, _threshold_noise())
     return KERNELS[kernel](coverage, serpentine)
 
 
@@ -101,16 +101,6 @@ def _threshold_noise() -> np.ndarray:
     return jitter
 
 
-@lru_cache(maxsize=16)
-def _area_table(mark: float) -> np.ndarray:
-    """dotgain's exact-area table in the kernels' integer steps (FULL = one pixel)."""
-    from intaglio.imaging.artwork.diffusion_kernels import FULL
-
-    table = np.rint(dotgain.coverage_table(mark).astype(np.float64) * FULL).astype(np.int64)
-    table.flags.writeable = False
-    return table
-
-
 _MODULATION = np.float32(0.1)  # peak to peak; half of it left streaks of locked patterns at 3 px marks
 _MODULATION_FADE = np.float32(0.05)  # full strength from this far inside 0–1, so solid and clear stay exact
 
@@ -127,7 +117,7 @@ _ATKINSON_SPIKES = np.float32(0.15)
 _ATKINSON_DIPS = np.float32(0.05)
 
 
-def _atkinson_input(coverage: np.ndarray, mark: float) -> np.ndarray:
+def _atkinson_input(coverage: np.ndarray, spill: tuple[float, float, float]) -> np.ndarray:
     """Atkinson's input with wide marks: a blue-noise dither of spikes and dips over a flat, modulated remainder.
 
     Atkinson passes on only 6/8 of its error, so a flat area builds up at most 4 times its level, and a mark
@@ -140,8 +130,8 @@ def _atkinson_input(coverage: np.ndarray, mark: float) -> np.ndarray:
     the same way. The response is not linear in the nominal coverage, nor need it be: the dot-gain compensation
     measures it (dotgain.compensate), and it rises from clear to solid in steps of about 1 % of the area.
     """
-    s_v, s_h, s_d, s_h2, s_d2 = dotgain.neighbour_spill(mark)
-    cost = np.float32(1 + s_v + s_h + 2 * s_d + s_h2 + 2 * s_d2)
+    s_v, s_h, s_d = spill
+    cost = np.float32(1 + s_v + s_h + 2 * s_d)
     rank = _blue_noise_thresholds(coverage.shape)  # uniform in 0–1, blue-noise arranged
     spikes = np.minimum(coverage, _ATKINSON_SPIKES) / cost
     dips = np.minimum(1 - coverage, _ATKINSON_DIPS) / cost

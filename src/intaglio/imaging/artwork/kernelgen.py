@@ -20,7 +20,7 @@ starts where the one before ended, so the whole image is one chain; a wavefront 
 
 Model-based (spill) kernels (diffuse_<name>_spill) run row by row in both directions, keeping the error of the
 rows below in registers (a sliding window per row: each pixel stores one value per row below instead of one per
-tap), with the decision of _spill_decision against dotgain's exact-area table.
+tap), with the decision of _spill_decision and its blue-noise threshold modulation.
 """
 
 from __future__ import annotations
@@ -191,52 +191,48 @@ def _direction(taps, divisor, reverse: bool) -> list[str]:
 def _spill_decision(sign: int) -> list[str]:
     """The model-based decision: compare with what the surface shows, given the decided neighbours' marks.
 
-    A pixel's covered area is read from `table` (dotgain's exact-area table, in FULL units), indexed by the marks
-    of the 3 × 5 pixels around it; w2, w1 and w0 hold, per column, the 5-bit window of marks in the rows two
-    above, above and this one (undecided pixels are clear). `received` is what the decided marks already cover
-    of this pixel; a mark here adds its own pixel and what it newly covers of the decided pixels it reaches (the
-    row above from x − 2 to x + 2 and the two behind in this row), each pixel's area counted once and exactly,
-    however the strokes overlap. Pixels beyond the sides (pads, `inside` 0) are not counted.
+    Rows of decisions and of covered area are padded by one pixel each side (pads: not burned, fully covered),
+    so there are no bounds checks. b_* are 0/1; covered areas and spills are in FULL units. The threshold is
+    modulated by `jitter` (this row of the caller's 64 × 64 blue noise, FULL units), fading out over the last FADE
+    steps of the pixel's level towards clear and solid so those stay exact.
     """
-    lines = [
-        "                k = w1[x + 2] | (w0[x + 2] << 5)",
-        "                received = table[k]",
-        "                added = table[k | 128]",  # its own pixel: all of it, unless marks are narrower than a line
-    ]
-    for d in range(-SPAN, SPAN + 1):  # the row above, at column x + d: this pixel is bit 10 + (2 − d) of its code
-        lines += [
-            f"                k = w2[x + {2 + d}] | (w1[x + {2 + d}] << 5) | (w0[x + {2 + d}] << 10)",
-            f"                added += inside[x + {2 + d}] * (table[k | {1 << (10 + 2 - d)}] - table[k])",
-        ]
-    for d in (-sign, -2 * sign):  # behind in this row: this pixel is bit 5 + (2 − d) of its code
-        lines += [
-            f"                k = w1[x + {2 + d}] | (w0[x + {2 + d}] << 5)",
-            f"                added += inside[x + {2 + d}] * (table[k | {1 << (5 + 2 - d)}] - table[k])",
-        ]
-    lines += [
-        # Blue-noise threshold modulation, fading out over the last FADE steps towards clear and solid.
-        "                shake = jitter[x & 63] * max(0, min(FADE, level, FULL - level)) // FADE",
+    behind = f"x + 1 - {sign}"
+    return [
+        "                a_l = np.int64(above_b[x])",
+        "                a_c = np.int64(above_b[x + 1])",
+        "                a_r = np.int64(above_b[x + 2])",
+        f"                b_h = np.int64(here_b[{behind}])",
+        "                received = min(FULL, s_v * a_c + s_d * (a_l + a_r) + s_h * b_h)",
+        "                g_c = (1 - a_c) * min(s_v, FULL - above_seen[x + 1])",
+        "                g_l = (1 - a_l) * min(s_d, FULL - above_seen[x])",
+        "                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])",
+        f"                g_h = (1 - b_h) * min(s_h, FULL - here_seen[{behind}])",
+        "                added = FULL + g_c + g_l + g_r + g_h",
+        "                shake = jitter[x & 63]",
+        "                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path",
+        "                    shake = shake * max(0, min(level, FULL - level)) // FADE",
         "                burn = 2 * value >= added + received + shake",
         "                out_row[x] = burn",
+        "                here_b[x + 1] = burn",
         "                if burn:",
-        "                    w0[x] |= 16",
-        "                    w0[x + 1] |= 8",
-        "                    w0[x + 2] |= 4",
-        "                    w0[x + 3] |= 2",
-        "                    w0[x + 4] |= 1",
+        "                    here_seen[x + 1] = FULL",
+        f"                    here_seen[{behind}] += g_h",
+        "                    above_seen[x + 1] += g_c",
+        "                    above_seen[x] += g_l",
+        "                    above_seen[x + 2] += g_r",
         "                    e = value - added",
         "                else:",
+        "                    here_seen[x + 1] = received",
         "                    e = value - received",
     ]
-    return lines
 
 
 def _spill_function(kernel: str, taps, divisor: int) -> list[str]:
-    """One kernel's model-based variant: it also keeps windows of the last three rows' marks (_spill_decision)."""
+    """One kernel's spill variant: it also keeps rows of decisions and covered area (see _spill_decision)."""
     rows = sorted({dy for dy, _, _ in taps if dy > 0})
     name = _function_name(kernel) + "_spill"
-    signature = "coverage, serpentine, table, threshold"
-    doc = f"{kernel}, model-based: `table` is each pixel's covered area by its 3 × 5 marks (FULL units)."
+    signature = "coverage, serpentine, s_v, s_h, s_d, threshold"
+    doc = f"{kernel}, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."
     lines = [
         "",
         "@njit(cache=True, nogil=True)",
@@ -246,11 +242,10 @@ def _spill_function(kernel: str, taps, divisor: int) -> list[str]:
         "    cur = np.zeros(width + 2 * PAD, dtype=np.int32)",
         "    nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)",
         "    nxt2 = np.zeros(width + 2 * PAD, dtype=np.int32)",
-        "    w2 = np.zeros(width + 4, dtype=np.int64)",
-        "    w1 = np.zeros(width + 4, dtype=np.int64)",
-        "    w0 = np.zeros(width + 4, dtype=np.int64)",
-        "    inside = np.zeros(width + 4, dtype=np.int64)",
-        "    inside[2 : width + 2] = 1",
+        "    above_b = np.zeros(width + 2, dtype=np.uint8)",
+        "    here_b = np.zeros(width + 2, dtype=np.uint8)",
+        "    above_seen = np.full(width + 2, FULL, dtype=np.int64)",
+        "    here_seen = np.full(width + 2, FULL, dtype=np.int64)",
         "    out = np.empty((h, width), dtype=np.bool_)",
         "    for y in range(h):",
         "        row = coverage[y]",
@@ -271,8 +266,12 @@ def _spill_function(kernel: str, taps, divisor: int) -> list[str]:
         "        nxt1[width + PAD :] = 0",
         "        cur, nxt1, nxt2 = nxt1, nxt2, cur",
         "        nxt2[:] = 0",
-        "        w2, w1, w0 = w1, w0, w2",
-        "        w0[:] = 0",
+        "        above_b, here_b = here_b, above_b",
+        "        above_seen, here_seen = here_seen, above_seen",
+        "        here_b[:] = 0",
+        "        here_seen[:] = 0",
+        "        here_seen[0] = FULL",
+        "        here_seen[width + 1] = FULL",
     ]
     return [*lines, "    return out", ""]
 
