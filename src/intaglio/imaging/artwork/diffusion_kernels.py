@@ -9,6 +9,7 @@ FULL = 4080  # coverage 1.0 in integer steps (255 × 16)
 HALF = FULL // 2
 SCALE = np.float32(FULL)
 ROUND = np.float32(0.5)
+FADE = FULL // 20  # threshold modulation at full strength from 5 % inside 0–1
 
 
 @njit(cache=True, nogil=True)
@@ -67,8 +68,8 @@ def diffuse_floyd_steinberg(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
-    """floyd-steinberg, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """floyd-steinberg, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -81,6 +82,7 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -98,7 +100,10 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -140,7 +145,10 @@ def diffuse_floyd_steinberg_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -241,8 +249,8 @@ def diffuse_atkinson(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
-    """atkinson, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """atkinson, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -255,6 +263,7 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -273,7 +282,10 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -326,7 +338,10 @@ def diffuse_atkinson_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -438,8 +453,8 @@ def diffuse_jarvis(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
-    """jarvis, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """jarvis, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -452,6 +467,7 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -470,7 +486,10 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -529,7 +548,10 @@ def diffuse_jarvis_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -647,8 +669,8 @@ def diffuse_stucki(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
-    """stucki, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """stucki, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -661,6 +683,7 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -679,7 +702,10 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -738,7 +764,10 @@ def diffuse_stucki_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -853,8 +882,8 @@ def diffuse_burkes(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
-    """burkes, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """burkes, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -867,6 +896,7 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -884,7 +914,10 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -928,7 +961,10 @@ def diffuse_burkes_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1031,8 +1067,8 @@ def diffuse_sierra3(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra3, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra3, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -1045,6 +1081,7 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1063,7 +1100,10 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1120,7 +1160,10 @@ def diffuse_sierra3_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1233,8 +1276,8 @@ def diffuse_sierra2(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra2, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra2, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -1247,6 +1290,7 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1264,7 +1308,10 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1308,7 +1355,10 @@ def diffuse_sierra2_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1408,8 +1458,8 @@ def diffuse_sierra_lite(coverage, serpentine):
 
 
 @njit(cache=True, nogil=True)
-def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
-    """sierra-lite, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."""
+def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d, threshold):
+    """sierra-lite, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."""
     h, width = coverage.shape
     cur = np.zeros(width + 2 * PAD, dtype=np.int32)
     nxt1 = np.zeros(width + 2 * PAD, dtype=np.int32)
@@ -1422,6 +1472,7 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
     for y in range(h):
         row = coverage[y]
         out_row = out[y]
+        jitter = threshold[y & 63]
         c1 = 0
         c2 = 0
         a1_0 = a1_1 = a1_2 = a1_3 = a1_4 = 0
@@ -1439,7 +1490,10 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - -1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:
@@ -1480,7 +1534,10 @@ def diffuse_sierra_lite_spill(coverage, serpentine, s_v, s_h, s_d):
                 g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])
                 g_h = (1 - b_h) * min(s_h, FULL - here_seen[x + 1 - 1])
                 added = FULL + g_c + g_l + g_r + g_h
-                burn = 2 * value >= added + received
+                shake = jitter[x & 63]
+                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path
+                    shake = shake * max(0, min(level, FULL - level)) // FADE
+                burn = 2 * value >= added + received + shake
                 out_row[x] = burn
                 here_b[x + 1] = burn
                 if burn:

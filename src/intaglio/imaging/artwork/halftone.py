@@ -50,9 +50,11 @@ def error_diffusion(
     pixel) the diffusion is model-based, after Pappas and Neuhoff: each decision compares the picture with what
     the surface will show given the marks already decided, each pair of neighbours is accounted once (by the one
     decided second), and no pixel counts as more than fully covered. The input is then modulated by a little blue
-    noise (zero mean, fading out towards 0 and 1): with wide marks, diffusion otherwise locks into periodic
-    patterns at some levels whose dot gain differs from their neighbours' by up to 2.5 % of the area, so a flat
-    area's tone would depend on which level it landed on rather than on the calibration. Atkinson, which drops a
+    noise, and the decisions' thresholds too (`_THRESHOLD_JITTER`; both zero mean, fading out towards 0 and 1):
+    with wide marks, diffusion otherwise locks into periodic patterns at some levels whose dot gain differs from
+    their neighbours' by up to 2.5 % of the area, and the three-row kernels into long stripes whose coverage varies
+    from place to place by 1–2 %, so a flat area's tone would depend on where it landed rather than on the
+    calibration. Atkinson, which drops a
     quarter of its error, is given its light and dark ends as a dither of single marks and holes instead
     (`_atkinson_input`): flat, they would fire nothing or go solid.
 
@@ -78,8 +80,25 @@ def error_diffusion(
     if spill is not None and max(spill) > 0:
         s_v, s_h, s_d = (round(value * FULL) for value in spill)
         modulated = _atkinson_input(coverage, spill) if kernel == "atkinson" else _modulated(coverage)
-        return SPILL_KERNELS[kernel](modulated, serpentine, s_v, s_h, s_d)
+        return SPILL_KERNELS[kernel](modulated, serpentine, s_v, s_h, s_d, _threshold_noise())
     return KERNELS[kernel](coverage, serpentine)
+
+
+# Peak to peak, in pixels of covered area: a decision's threshold moves by up to ±1 pixel. Threshold modulation
+# breaks the long stripes the three-row kernels lock into with wide marks (a flat area's coverage then varies
+# from place to place by about a third as much), and unlike input noise it leaves the error carried exact.
+_THRESHOLD_JITTER = 2.0
+
+
+@cache
+def _threshold_noise() -> np.ndarray:
+    """64 × 64 blue noise in the kernels' integer steps, as added to twice a pixel's value (see kernelgen)."""
+    from intaglio.imaging.artwork.diffusion_kernels import FULL
+
+    noise = (blue_noise().astype(np.float64) + 0.5) / blue_noise().size - 0.5
+    jitter = np.rint(noise * 2 * FULL * _THRESHOLD_JITTER).astype(np.int64)
+    jitter.flags.writeable = False
+    return jitter
 
 
 _MODULATION = np.float32(0.1)  # peak to peak; half of it left streaks of locked patterns at 3 px marks

@@ -20,7 +20,7 @@ starts where the one before ended, so the whole image is one chain; a wavefront 
 
 Model-based (spill) kernels (diffuse_<name>_spill) run row by row in both directions, keeping the error of the
 rows below in registers (a sliding window per row: each pixel stores one value per row below instead of one per
-tap), with the decision of _spill_decision.
+tap), with the decision of _spill_decision and its blue-noise threshold modulation.
 """
 
 from __future__ import annotations
@@ -192,7 +192,9 @@ def _spill_decision(sign: int) -> list[str]:
     """The model-based decision: compare with what the surface shows, given the decided neighbours' marks.
 
     Rows of decisions and of covered area are padded by one pixel each side (pads: not burned, fully covered),
-    so there are no bounds checks. b_* are 0/1; covered areas and spills are in FULL units.
+    so there are no bounds checks. b_* are 0/1; covered areas and spills are in FULL units. The threshold is
+    modulated by `jitter` (this row of the caller's 64 × 64 blue noise, FULL units), fading out over the last FADE
+    steps of the pixel's level towards clear and solid so those stay exact.
     """
     behind = f"x + 1 - {sign}"
     return [
@@ -206,7 +208,10 @@ def _spill_decision(sign: int) -> list[str]:
         "                g_r = (1 - a_r) * min(s_d, FULL - above_seen[x + 2])",
         f"                g_h = (1 - b_h) * min(s_h, FULL - here_seen[{behind}])",
         "                added = FULL + g_c + g_l + g_r + g_h",
-        "                burn = 2 * value >= added + received",
+        "                shake = jitter[x & 63]",
+        "                if level < FADE or level > FULL - FADE:  # the fade; a branch keeps its division off the path",
+        "                    shake = shake * max(0, min(level, FULL - level)) // FADE",
+        "                burn = 2 * value >= added + received + shake",
         "                out_row[x] = burn",
         "                here_b[x + 1] = burn",
         "                if burn:",
@@ -226,8 +231,8 @@ def _spill_function(kernel: str, taps, divisor: int) -> list[str]:
     """One kernel's spill variant: it also keeps rows of decisions and covered area (see _spill_decision)."""
     rows = sorted({dy for dy, _, _ in taps if dy > 0})
     name = _function_name(kernel) + "_spill"
-    signature = "coverage, serpentine, s_v, s_h, s_d"
-    doc = f"{kernel}, model-based: a mark darkens clear neighbours by s_v/s_h/s_d (FULL units)."
+    signature = "coverage, serpentine, s_v, s_h, s_d, threshold"
+    doc = f"{kernel}, model-based: marks darken clear neighbours by s_v/s_h/s_d, thresholds shaken (FULL units)."
     lines = [
         "",
         "@njit(cache=True, nogil=True)",
@@ -245,6 +250,7 @@ def _spill_function(kernel: str, taps, divisor: int) -> list[str]:
         "    for y in range(h):",
         "        row = coverage[y]",
         "        out_row = out[y]",
+        "        jitter = threshold[y & 63]",
         "        c1 = 0",
         "        c2 = 0",
     ]
@@ -283,6 +289,7 @@ def generate() -> str:
         "HALF = FULL // 2",
         "SCALE = np.float32(FULL)",
         "ROUND = np.float32(0.5)",
+        "FADE = FULL // 20  # threshold modulation at full strength from 5 % inside 0–1",
         "",
     ]
     for kernel, (taps, divisor) in DIFFUSION_KERNELS.items():
