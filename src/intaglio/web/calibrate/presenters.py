@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from intaglio.engrave import selectors, services
-from intaglio.engrave.errors import StudioRefused
+from intaglio.engrave import selectors
 from intaglio.engrave.models import CalibrationProfile
-from intaglio.engrave.params import ArtworkSettings, CardSettings
+from intaglio.engrave.params import CardSettings
 from intaglio.feedback.models import BurnReport
-from intaglio.feedback.selectors import shared_guidance
 from intaglio.imaging.artwork import machines, materials
 from intaglio.jobs import selectors as job_selectors
 from intaglio.jobs.kinds import get_kind
@@ -507,35 +505,15 @@ def burn_report_context(report: BurnReport) -> dict:
 # --- shared guidance ------------------------------------------------------------------------------------------------
 
 
-def _studio_setup(owner, data) -> ArtworkSettings | None:
-    """The studio form's material, machine, mode and line interval, validated as artwork settings."""
-    raw = {"material": data.get("material", ""), "mode": data.get("mode", ""), "width_mm": 100.0}
+def guidance_request(data) -> dict:
+    """guidance_start's arguments for the setup the studio form names: material, mode, machine (or one of yours,
+    "mine:<id>") and line interval."""
     machine = data.get("machine", "")
-    if machine.startswith("mine:"):
-        raw["machine_profile"] = form_number(machine.removeprefix("mine:"), int)
-    else:
-        raw["machine"] = machine
-    if (interval := form_number(data.get("line_interval_mm"))) is not None:
-        raw["line_interval_mm"] = interval
-    try:
-        return services.settings_validate(raw, owner=owner)
-    except StudioRefused:
-        return None
-
-
-def guidance_setup(*, owner, data) -> dict | None:
-    """guidance_adopt's arguments for the setup a studio form names, or None when no shared guidance covers it."""
-    clean = _studio_setup(owner, data)
-    if clean is None:
-        return None
-    machine = clean.engine_machine()
-    guidance = shared_guidance(material=clean.material, machine_kind=machine.kind, mode=clean.mode)
-    if not guidance:
-        return None
-    profile_id = form_number(data.get("machine", "").removeprefix("mine:"), int) if clean.machine_spec else None
+    mine = machine.startswith("mine:")
     return {
-        "guidance": guidance[0],
-        "machine": selectors.machine_key(machine_name=clean.machine, machine_profile=profile_id),
-        "machine_label": (clean.machine_spec.label if clean.machine_spec else machine.label)[:60],
-        "line_interval_mm": clean.line_interval(),
+        "material": data.get("material", ""),
+        "mode": data.get("mode", ""),
+        "machine": None if mine else machine,
+        "machine_profile": form_number(machine.removeprefix("mine:"), int) if mine else None,
+        "line_interval_mm": form_number(data.get("line_interval_mm")),
     }

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from intaglio.engrave import selectors, services
+from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import CalibrationProfile
 from intaglio.feedback import services as feedback_services
 from intaglio.jobs.models import Job
@@ -21,7 +22,7 @@ from intaglio.web.calibrate.forms import CardForm
 from intaglio.web.calibrate.presenters import (
     card_context,
     card_row,
-    guidance_setup,
+    guidance_request,
     material_label,
     profile_row,
     reading_context,
@@ -204,13 +205,13 @@ def reading_verify(request, reading_id: int):
 @require_POST
 def guidance_adopt(request):
     """Starts a calibration from other makers' measurements for the studio's material, machine, mode and interval."""
-    setup = guidance_setup(owner=request.user, data=request.POST)
-    if setup is None:
-        raise Http404("No shared guidance for that setup")
-    profile = feedback_services.guidance_adopt(owner=request.user, **setup)
+    try:
+        profile = feedback_services.guidance_start(owner=request.user, **guidance_request(request.POST))
+    except StudioRefused:
+        raise Http404("No shared guidance for that setup") from None
     messages.success(
         request,
-        f"Started from {setup['guidance'].accounts} makers' measurements for {material_label(profile.material)}. "
+        f"Started from other makers' measurements for {material_label(profile.material)}. "
         "Burn your own test card to replace them with yours.",
     )
     back = request.POST.get("next", "")
