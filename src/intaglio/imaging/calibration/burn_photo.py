@@ -70,6 +70,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from intaglio.imaging.calibration.lens import Mapping, distort, radial_search, undistort
+
 _FULL_DECODE_MP = 16.0  # larger JPEGs are decoded at half (or quarter) size
 _PHOTO_WORK_EDGE = 1000  # features are found on copies this long
 _ART_WORK_EDGE = 800
@@ -119,31 +121,6 @@ class BurnPhotoRefused(Exception):  # noqa: N818 - the house name for this refus
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass
-class Mapping:
-    """Artwork pixel centres → photo pixels: a homography, then one radial term about the photo's centre."""
-
-    homography: np.ndarray
-    k1: float
-    centre: tuple[float, float]
-    norm: float
-    scale: float = 1.0  # pixels of the photo as given per pixel of the decoded copy
-
-    def to_decoded(self, points: np.ndarray) -> np.ndarray:
-        p = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), self.homography).reshape(-1, 2)
-        return _distort(p, self.k1, self.centre, self.norm)
-
-    def to_photo(self, points: np.ndarray) -> np.ndarray:
-        """Artwork pixel (x, y) → pixel (x, y) of the photo as given."""
-        return (self.to_decoded(points) + 0.5) * self.scale - 0.5
-
-    def to_artwork(self, points: np.ndarray) -> np.ndarray:
-        """Pixel (x, y) of the photo as given → artwork pixel (x, y)."""
-        p = (points.reshape(-1, 2).astype(np.float64) + 0.5) / self.scale - 0.5
-        u = _undistort(p, self.k1, self.centre, self.norm)
-        return cv2.perspectiveTransform(u.reshape(-1, 1, 2), np.linalg.inv(self.homography)).reshape(-1, 2)
 
 
 @dataclass
@@ -368,27 +345,6 @@ def _as_simulated(simulated: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 # Geometry
 
 
-def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
-    if k1 == 0.0:
-        return p
-    c = np.asarray(centre)
-    q = (p - c) / norm
-    r2 = (q * q).sum(axis=1, keepdims=True)
-    return c + q * (1.0 + k1 * r2) * norm
-
-
-def _undistort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
-    if k1 == 0.0:
-        return p
-    c = np.asarray(centre)
-    q = (p - c) / norm
-    u = q.copy()
-    for _ in range(8):
-        r2 = (u * u).sum(axis=1, keepdims=True)
-        u = q / (1.0 + k1 * r2)
-    return c + u * norm
-
-
 def _scale_matrix(s: float) -> np.ndarray:
     """Pixel-centre coordinates at one scale → at `s` times that scale."""
     return np.array([[s, 0, 0.5 * s - 0.5], [0, s, 0.5 * s - 0.5], [0, 0, 1]], dtype=np.float64)
@@ -432,28 +388,15 @@ def _fit_radial(art: np.ndarray, pho: np.ndarray, shape: tuple[int, int]) -> tup
     norm = float(np.hypot(w, h) / 2.0)
 
     def fit(k1: float):
-        u = _undistort(pho, k1, centre, norm)
+        u = undistort(pho, k1, centre, norm)
         hom, _ = cv2.findHomography(art, u, 0)
         if hom is None:
             return None, np.inf
         p = cv2.perspectiveTransform(art.reshape(-1, 1, 2), hom).reshape(-1, 2)
-        err = _distort(p, k1, centre, norm) - pho
+        err = distort(p, k1, centre, norm) - pho
         return hom, float((err**2).sum())
 
-    lo, hi = -0.3, 0.3
-    golden = (np.sqrt(5) - 1) / 2
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    fa, fb = fit(a)[1], fit(b)[1]
-    for _ in range(24):
-        if fa < fb:
-            hi, b, fb = b, a, fa
-            a = hi - golden * (hi - lo)
-            fa = fit(a)[1]
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + golden * (hi - lo)
-            fb = fit(b)[1]
-    k1 = (lo + hi) / 2
+    k1 = radial_search(lambda k: fit(k)[1], bound=0.3, steps=24)
     hom, err = fit(k1)
     plain, err_plain = fit(0.0)
     # Keep the radial term only when it explains clearly more than a plain homography (feature noise is large).
@@ -564,7 +507,7 @@ def _ecc_refine(photo_rgb: np.ndarray, sim_rgb: np.ndarray, burn: np.ndarray, ma
     # run off (a flat picture, a soft photo), and is not taken.
     h, w = burn.shape
     corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
-    moved = mapping.to_artwork(Mapping(hom, mapping.k1, mapping.centre, mapping.norm).to_photo(corners)) - corners
+    moved = mapping.to_plane(Mapping(hom, mapping.k1, mapping.centre, mapping.norm).to_photo(corners)) - corners
     if float(np.hypot(*moved.T).max()) > max(_ECC_MAX_MOVE_PX, 0.01 * np.hypot(w, h)):
         return mapping.homography, start
     return hom, float(rho)
@@ -1094,7 +1037,7 @@ def read_burn_photo(
         raise _global_refusal(gray) or BurnPhotoRefused(
             "no_match", "The photo does not line up with this artwork: is it a photo of this piece?"
         )
-    back = mapping.to_artwork(pho_in) - art_in
+    back = mapping.to_plane(pho_in) - art_in
     registration_rms = float(np.sqrt((back**2).sum(axis=1).mean()))
     mapping.scale = decode_scale
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from intaglio.imaging.artwork import Calibration
+from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
 
 # Larger JPEGs are decoded at half (or quarter) size. Decoding reduced averages in sRGB, which darkens the
 # halftone's texture (the mean of the encoded values decodes darker than the mean light), so only huge photos are.
@@ -217,44 +218,6 @@ def _board(spec: dict):
 # Geometry: card pixel (x, y) ↔ photo pixel (x, y)
 
 
-@dataclass
-class Mapping:
-    """Card pixel centres → photo pixels: a homography, then one radial term about the photo's centre."""
-
-    homography: np.ndarray
-    k1: float
-    centre: tuple[float, float]
-    norm: float
-    scale: float = 1.0  # photo pixels per pixel of the (possibly reduced) image the mapping was fitted on
-
-    def to_photo(self, points: np.ndarray) -> np.ndarray:
-        p = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), self.homography).reshape(-1, 2)
-        return (_distort(p, self.k1, self.centre, self.norm) + 0.5) * self.scale - 0.5
-
-    def to_card(self, points: np.ndarray) -> np.ndarray:
-        points = (points.reshape(-1, 2).astype(np.float64) + 0.5) / self.scale - 0.5
-        u = _undistort(points, self.k1, self.centre, self.norm)
-        inverse = np.linalg.inv(self.homography)
-        return cv2.perspectiveTransform(u.reshape(-1, 1, 2), inverse).reshape(-1, 2)
-
-
-def _distort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
-    c = np.asarray(centre)
-    q = (p - c) / norm
-    r2 = (q * q).sum(axis=1, keepdims=True)
-    return c + q * (1.0 + k1 * r2) * norm
-
-
-def _undistort(p: np.ndarray, k1: float, centre, norm: float) -> np.ndarray:
-    c = np.asarray(centre)
-    q = (p - c) / norm
-    u = q.copy()
-    for _ in range(8):
-        r2 = (u * u).sum(axis=1, keepdims=True)
-        u = q / (1.0 + k1 * r2)
-    return c + u * norm
-
-
 def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, int], inlier_px: float):
     h, w = shape
     centre = ((w - 1) / 2.0, (h - 1) / 2.0)
@@ -266,7 +229,7 @@ def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, in
     card_in, photo_in = card_px[keep], photo_px[keep]
 
     def fit(k1: float):
-        u = _undistort(photo_in, k1, centre, norm)
+        u = undistort(photo_in, k1, centre, norm)
         hom, _ = cv2.findHomography(card_in, u, 0)
         if hom is None:
             return None, np.inf
@@ -275,23 +238,11 @@ def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, in
         return m, float((err**2).sum())
 
     # The radial term is found by a bracketing search: a handful of closed-form homography fits.
-    lo, hi = -0.35, 0.35
-    golden = (np.sqrt(5) - 1) / 2
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    fa, fb = fit(a)[1], fit(b)[1]
-    for _ in range(28):
-        if fa < fb:
-            hi, b, fb = b, a, fa
-            a = hi - golden * (hi - lo)
-            fa = fit(a)[1]
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + golden * (hi - lo)
-            fb = fit(b)[1]
-    best, err_best = fit((lo + hi) / 2)
+    k1 = radial_search(lambda k: fit(k)[1], bound=0.35, steps=28)
+    best, err_best = fit(k1)
     plain, err_plain = fit(0.0)
     mapping = best if err_best < err_plain * 0.9 else plain
-    back = mapping.to_card(photo_in) - card_in
+    back = mapping.to_plane(photo_in) - card_in
     rms = float(np.sqrt((back**2).sum(axis=1).mean()))
     return mapping, rms, int(keep.sum())
 
