@@ -23,8 +23,7 @@ from intaglio.engrave.models import CalibrationProfile
 from intaglio.engrave.services import artwork_create, artwork_prepare
 from intaglio.feedback.models import BurnReport
 from intaglio.feedback.services import card_photo_read, feedback_photo_store
-from intaglio.imaging.artwork import Calibration, get_machine, get_material
-from intaglio.imaging.calibration import make_card
+from intaglio.imaging.artwork import get_machine, get_material
 from intaglio.jobs.models import Job
 from intaglio.privacy.consent import consent_grant
 from tests.api.test_engrave_api import GARAGE_DIODE, Api, assert_refused, upload_photo
@@ -63,18 +62,9 @@ def card_files(api, card: dict) -> dict[str, bytes]:
 def photo_of_card(files: dict[str, bytes], mark_mm: float = MARK_MM, seed: int = 0) -> bytes:
     """A photo of the card these files describe, burned with strokes `mark_mm` wide (the same card remade by the
     engine from its layout: a verify card with its calibration)."""
-    layout = json.loads(files["card-json"])
-    card = make_card(
-        material=layout["material"],
-        machine="diode-10w",
-        mode=layout["mode"],
-        card_id=int(layout["card_id"], 16),
-        line_interval_mm=layout["line_interval_mm"],
-        calibration=Calibration.from_json(layout["calibration"]) if "calibration" in layout else None,
-    )
+    card, photo = test_calibration_read.photo_of_layout(json.loads(files["card-json"]), mark_mm, seed=seed)
     assert card.png() == files["png"]  # the card the photo shows is the one the job made
-    reflect = test_calibration_read.burned(card, mark_mm)
-    return png(test_calibration_read.photograph(reflect, layout["width_mm"], seed=seed))
+    return png(photo)
 
 
 def made_card(api, body: dict, **headers) -> dict:

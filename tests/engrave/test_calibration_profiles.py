@@ -23,10 +23,9 @@ from intaglio.engrave.services import (
     card_read_start,
     settings_validate,
 )
-from intaglio.imaging.calibration import make_card
 from intaglio.jobs.models import JobState
 from tests.factories import jpeg_bytes, run_queued_jobs
-from tests.imaging.test_calibration_read import burned, photograph
+from tests.imaging.test_calibration_read import photo_of_layout
 
 SETUP = {"material": "birch-plywood", "machine": "diode-10w", "mode": "floyd-steinberg"}
 MARK_MM = 0.19  # wider than the library's 0.13 mm for this material and machine
@@ -51,27 +50,7 @@ def layout_of(job) -> dict:
 
 def burned_card_photo(job, mark_mm: float = MARK_MM) -> bytes:
     """A photo of the card this job made, burned with marks `mark_mm` wide."""
-    layout = layout_of(job)
-    card = make_card(
-        material=layout["material"],
-        machine=job.params.get("machine") or "diode-10w",
-        mode=layout["mode"],
-        card_id=int(layout["card_id"], 16),
-        line_interval_mm=layout["line_interval_mm"],
-        calibration=None,
-    )
-    if "calibration" in layout:  # a verify card: the same card the job made
-        from intaglio.imaging.artwork import Calibration
-
-        card = make_card(
-            material=layout["material"],
-            machine="diode-10w",
-            mode=layout["mode"],
-            card_id=int(layout["card_id"], 16),
-            line_interval_mm=layout["line_interval_mm"],
-            calibration=Calibration.from_json(layout["calibration"]),
-        )
-    return photograph(burned(card, mark_mm), layout["width_mm"])
+    return photo_of_layout(layout_of(job), mark_mm)[1]
 
 
 def made_card(owner, **values):

@@ -216,3 +216,19 @@ def test_the_command_says_why_it_refuses(card, reflect_015, tmp_path, capsys):
     (tmp_path / "photo.jpg").write_bytes(photograph(reflect_015, card.layout["width_mm"], exposure=3.0))
     assert main(["read", str(tmp_path / "photo.jpg"), "--card", str(tmp_path / "card.json")]) == 2
     assert "refused (clipped)" in capsys.readouterr().out
+
+
+def photo_of_layout(layout: dict, mark_mm: float, *, seed: int = 0):
+    """The card a card.json describes (remade by the engine; a verify card with its calibration) and a JPEG photo of
+    it burned with strokes `mark_mm` wide. The tests' cards are made for the library's 10 W diode."""
+    from intaglio.imaging.artwork import Calibration
+
+    card = make_card(
+        material=layout["material"],
+        machine="diode-10w",
+        mode=layout["mode"],
+        card_id=int(layout["card_id"], 16),
+        line_interval_mm=layout["line_interval_mm"],
+        calibration=Calibration.from_json(layout["calibration"]) if "calibration" in layout else None,
+    )
+    return card, photograph(burned(card, mark_mm), layout["width_mm"], seed=seed)
