@@ -34,7 +34,10 @@ _MAX_BLUR_MM = 0.25  # Gaussian sigma of the edges on the card, in millimetres
 _INSET_MM = 0.8
 _CLIP_LEVEL = 250
 _MAX_CLIPPED = 0.02  # fraction of the unburned card that may sit at the top of the range
-_SUPERSAMPLE = 10  # sample points per card pixel, each way, for the stroke model
+# Sample points per card pixel for the stroke model: along the scan lines (jittered), and across them (strata whose
+# share inside a stroke is counted; a thin mark's rounded ends need fine strata, or its area reads ~0.5 % large).
+_SAMPLES_ALONG = 16
+_SAMPLES_ACROSS = 24
 _DIAMETERS = np.arange(0.01, 0.4005, 0.0005)
 
 
@@ -443,11 +446,11 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     """Sorted distances (card pixels) from sample points of `region` to the nearest fired scan-line stretch.
 
     `bits` is the burn map round the region with a margin; `region` (x0, y0, x1, y1) indexes it. A fired pixel
-    (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SUPERSAMPLE` columns by
-    `_SUPERSAMPLE` rows in each pixel (a separable grid): the columns jittered within each stratum, the rows at the
+    (row r, column j) burns the stretch y = r, j − ½ ≤ x ≤ j + ½; the samples are `_SAMPLES_ALONG` columns by
+    `_SAMPLES_ACROSS` rows in each pixel (a separable grid): the columns jittered within each stratum, the rows at the
     strata's centres, each standing for its stratum (see `_coverage_curves`).
     """
-    s = _SUPERSAMPLE
+    s, t = _SAMPLES_ALONG, _SAMPLES_ACROSS
     x0, y0, x1, y1 = region
     h, w = bits.shape
     # Along the lines, jittered positions (a fixed seed): the caps of thin strokes do not all fall on the same
@@ -457,7 +460,7 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     # Across the lines every row of pixels is alike, so jitter would not average out there: a thin stroke's
     # coverage would be off by a few per cent (and so the marks' darkness and every step of the tone response).
     # Regular rows, each spreading its sample over its stratum, measure a stroke's width exactly.
-    ys = (np.arange(y0, y1)[:, None] + (np.arange(s)[None, :] + 0.5) / s - 0.5).ravel()
+    ys = (np.arange(y0, y1)[:, None] + (np.arange(t)[None, :] + 0.5) / t - 0.5).ravel()
     # Along each row: how far each sample x is from that row's nearest fired stretch.
     dx = np.full((h, xs.size), np.inf, dtype=np.float32)
     for r in range(h):
@@ -507,13 +510,13 @@ def _coverage_curves(
     """Coverage of each rect's inset region by strokes of each of `diameters` (mm; rows: rects).
 
     `distances` (from `_stroke_distance_sets` for the same rects) saves working them out again. Each sample stands
-    for its stratum across the lines (1 / `_SUPERSAMPLE` of a pixel, over which its distance changes about as
+    for its stratum across the lines (1 / `_SAMPLES_ACROSS` of a pixel, over which its distance changes about as
     fast as across a stroke's side): it counts as covered in the share of that stratum within the radius.
     """
     if distances is None:
         distances = _stroke_distance_sets(burn_map, rects, px_mm, inset_mm)
     radius_px = np.asarray(diameters, dtype=np.float64) / 2.0 / px_mm
-    half = 0.5 / _SUPERSAMPLE
+    half = 0.5 / _SAMPLES_ACROSS
     curves = []
     for d in distances:
         if d.size == 0:
