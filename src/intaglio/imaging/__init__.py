@@ -2,7 +2,8 @@
 
 Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), so it can be reused on its own.
 
-The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
+The memory budget every decode draws from (`image_memory_bytes`, `reserve_image_memory` and friends) is in
+``memory``. The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
 friends, from ``previews``) are imported with the package: they need only Pillow. The artwork engine names
 (`PreparedArtwork`, `ArtworkError`, `prepare_artwork`, `check_fit`) are imported on first use. Jewellery
 imaging lives in the ``intaglio.imaging.jewellery`` subpackage.
@@ -17,7 +18,22 @@ from intaglio.imaging.ingest import (
     encode_jpeg,
     identify_non_image,
     ingest_image,
+    ingest_memory_bytes,
     sniff_format,
+)
+from intaglio.imaging.memory import (
+    DEFAULT_IMAGE_MEMORY_BYTES,
+    ImageHeader,
+    ImageMemoryBudget,
+    ImageMemoryBusy,
+    ImageMemoryRefused,
+    configure_image_memory,
+    decode_memory_bytes,
+    image_header,
+    image_memory_budget,
+    image_memory_bytes,
+    reserve_decode,
+    reserve_image_memory,
 )
 from intaglio.imaging.previews import (
     THUMBNAIL_EDGE,
@@ -32,6 +48,19 @@ _LAZY = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "DEFAULT_IMAGE_MEMORY_BYTES",
+    "ImageHeader",
+    "ImageMemoryBudget",
+    "ImageMemoryBusy",
+    "ImageMemoryRefused",
+    "configure_image_memory",
+    "decode_memory_bytes",
+    "image_header",
+    "image_memory_budget",
+    "image_memory_bytes",
+    "ingest_memory_bytes",
+    "reserve_decode",
+    "reserve_image_memory",
     "ACCEPTED_HUMAN",
     "THUMBNAIL_EDGE",
     "WEB_PREVIEW_EDGE",
