@@ -41,6 +41,8 @@ from intaglio.imaging.previews import (
     Rendition,
     open_clean_image,
     render_rendition,
+    render_renditions,
+    rendition_size,
 )
 
 # Imported on first use (see __getattr__).
@@ -73,6 +75,8 @@ __all__ = [
     "ingest_image",
     "open_clean_image",
     "render_rendition",
+    "render_renditions",
+    "rendition_size",
     "sniff_format",
     *_LAZY,
 ]
