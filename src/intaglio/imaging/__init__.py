@@ -2,9 +2,9 @@
 
 Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), so it can be reused on its own.
 
-The memory budget every decode draws from (`image_memory_bytes`, `reserve_image_memory` and friends) is in
-``memory``. The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
-friends, from ``previews``) are imported with the package: they need only Pillow. The artwork engine names
+The upload names (`ingest_image` and friends, from ``ingest``), the rendition names (`render_rendition` and friends,
+from ``previews``) and the memory budget every decode draws from (`image_memory_bytes`, `reserve_image_memory` and
+friends, from ``memory``) are imported with the package: they need only Pillow. The artwork engine names
 (`PreparedArtwork`, `ArtworkError`, `prepare_artwork`, `check_fit`) are imported on first use. Jewellery
 imaging lives in the ``intaglio.imaging.jewellery`` subpackage.
 """
@@ -28,6 +28,7 @@ from intaglio.imaging.memory import (
     ImageMemoryBusy,
     ImageMemoryRefused,
     configure_image_memory,
+    cv2_decode_bytes,
     decode_memory_bytes,
     image_header,
     image_memory_budget,
@@ -56,6 +57,7 @@ __all__ = [
     "ImageMemoryBusy",
     "ImageMemoryRefused",
     "configure_image_memory",
+    "cv2_decode_bytes",
     "decode_memory_bytes",
     "image_header",
     "image_memory_budget",

@@ -2,7 +2,8 @@
 
 Reached through the package: ``from intaglio.imaging import ingest_image, IngestError, IngestLimits``.
 
-Pure module: no Django, nothing from ``intaglio`` outside ``intaglio.imaging``. The contract (see DESIGN.md, "Security defaults"):
+Pure module: no Django, nothing from ``intaglio`` outside ``intaglio.imaging``. The contract (see DESIGN.md,
+"Security defaults"):
 
 1. **Bytes are capped before buffering.** A stream is read for at most ``max_bytes + 1`` bytes; one byte too many
    is ``too_large`` and the rest is never read.

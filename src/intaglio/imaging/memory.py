@@ -25,6 +25,7 @@ is meant to price the whole piece of work.
 from __future__ import annotations
 
 import io
+import math
 import re
 import threading
 import time
@@ -44,6 +45,7 @@ __all__ = [
     "ImageMemoryRefused",
     "Reservation",
     "configure_image_memory",
+    "cv2_decode_bytes",
     "decode_memory_bytes",
     "human_bytes",
     "image_header",
@@ -512,3 +514,29 @@ def reserve_decode(
     """
     with reserve_image_memory(decode_memory_bytes(data, into=into, draft=draft)) as reservation:
         yield reservation
+
+
+def cv2_decode_bytes(size: tuple[int, int], image_format: str | None, reduced: float = 1.0) -> int:
+    """What ``cv2.imdecode`` to BGR and one ``cv2.cvtColor`` copy need for an image of ``size`` (width, height).
+
+    OpenCV decodes a JPEG straight to 1/2 or 1/4 size with ``IMREAD_REDUCED_COLOR_*``; any other format is
+    decoded at full size and then shrunk.
+
+    Parameters
+    ----------
+    size : (int, int)
+        Width and height from the header.
+    image_format : str or None
+        Pillow's format name (``"JPEG"``, ``"PNG"``, ...); None when unknown (priced as a full-size decode).
+    reduced : float, optional
+        The reduction asked for (1, 2 or 4).
+
+    Returns
+    -------
+    int
+        The estimate in bytes.
+    """
+    width, height = size
+    small = image_memory_bytes(math.ceil(width / reduced), math.ceil(height / reduced), "uint8x3")
+    full = image_memory_bytes(width, height, "uint8x3") if image_format != "JPEG" else small
+    return full + 2 * small

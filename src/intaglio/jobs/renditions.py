@@ -10,7 +10,6 @@ from intaglio.assets.models import AssetKind, RetentionClass
 from intaglio.imaging import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, render_renditions
 from intaglio.jobs.kinds import JobKind, register
 
-
 # Each rendition: its role, longest edge, JPEG quality and name suffix.
 RENDITIONS = (
     ("web", WEB_PREVIEW_EDGE, 85, "preview"),
