@@ -149,8 +149,9 @@ def render_renditions(data: bytes, specs: Sequence[tuple[int, int]]) -> list[Ren
             image.close()
 
 
-# The downscale's reduced intermediate (a quarter of the pixels at most, four bytes each) per source pixel.
-_DOWNSCALE_BYTES = 1
+# Per source pixel: the downscale's reduced intermediate (a quarter of the pixels, four bytes each) and the decoder's
+# own buffers.
+_DOWNSCALE_BYTES = 2
 
 
 def open_clean_image(data: bytes, *, draft: tuple[str, tuple[int, int]] | None = None) -> Image.Image:
