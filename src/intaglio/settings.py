@@ -276,6 +276,10 @@ UPLOAD_MAX_PIXELS = env_int("INTAGLIO_UPLOAD_MAX_MEGAPIXELS", 100) * 1_000_000
 UPLOAD_MAX_FILES = env_int("INTAGLIO_UPLOAD_MAX_FILES", 10)
 FILE_UPLOAD_HANDLERS = ["intaglio.assets.uploads.CappedUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+# Decoded images each process (the web server, every worker) may hold at once, priced from each file's header before
+# decoding (intaglio.imaging.memory). A decode over it is refused; parallel ones wait for room, at most the wait.
+IMAGE_MEMORY_MB = env_int("INTAGLIO_IMAGE_MEMORY_MB", 768)
+IMAGE_MEMORY_WAIT_SECONDS = env_int("INTAGLIO_IMAGE_MEMORY_WAIT_SECONDS", 120)
 # An upload no job uses expires after this; an upload's expiry is set again when its last job ends.
 RETENTION_UNATTACHED_UPLOAD_HOURS = env_int("INTAGLIO_RETENTION_UNATTACHED_UPLOAD_HOURS", 24)
 RETENTION_UPLOAD_AFTER_JOB_DAYS = env_int("INTAGLIO_RETENTION_UPLOAD_AFTER_JOB_DAYS", 30)
@@ -386,6 +390,10 @@ if env_str("INTAGLIO_JOB_COSTS"):
 # Extra modules that register job kinds (each imported once at start-up).
 JOB_KIND_MODULES = env_list("INTAGLIO_JOB_KIND_MODULES", [])
 WORKER_PROCESSES = env_int("INTAGLIO_WORKER_PROCESSES", os.cpu_count() or 1)
+# A worker process is replaced after this many jobs, or after a job that left it above this many MB resident
+# (0 = never), so memory a big image left behind goes back to the system.
+WORKER_MAX_JOBS = env_int("INTAGLIO_WORKER_MAX_JOBS", 500)
+WORKER_MAX_RSS_MB = env_int("INTAGLIO_WORKER_MAX_RSS_MB", 400)
 # How often each scheduler process looks for periodic work that is due.
 SCHEDULER_TICK_SECONDS = env_int("INTAGLIO_SCHEDULER_TICK_SECONDS", 5)
 WHITENOISE_USE_FINDERS = True

@@ -34,7 +34,9 @@ REFUSAL_STATUS = {
     "unsupported_type": 415,
     "corrupt_image": 422,
     "too_many_pixels": 422,
+    "too_much_memory": 422,
     "decompression_bomb": 422,
+    "busy": 503,
     "quota_exceeded": 403,
     "too_many_files": 413,
 }

@@ -28,6 +28,7 @@ from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
+from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
 from intaglio.imaging.artwork import ArtworkError, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
@@ -292,9 +293,14 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
     kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
     try:
         art = prepare_artwork(photo, **kwargs)
+        height, width = art.burn.shape
+        original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit)
     except ArtworkError as refused:
         raise StudioRefused("cannot_render", str(refused)) from None
-    height, width = art.burn.shape
+    except ImageMemoryRefused as refused:
+        raise StudioRefused("too_much_memory", refused.message) from None
+    except ImageMemoryBusy as busy:
+        raise StudioRefused("busy", busy.message, status=503) from None
     burn = io.BytesIO()
     Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
     return LivePreview(
@@ -305,7 +311,7 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         height_mm=art.height_mm,
         dpi=25.4 / interval,
         preview_dpi=25.4 / preview_interval,
-        original_jpeg=_framed_photo(source.storage_key, (width, height), settings.fit),
+        original_jpeg=original_jpeg,
         artwork_png=art.png(),
         burn_jpeg=burn.getvalue(),
         warnings=tuple(warnings),
@@ -318,15 +324,19 @@ def _framed_photo(storage_key: str, size: tuple[int, int], fit: str) -> bytes:
     """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size.
     Cached by blob (keys are never reused), since most setting changes keep the size."""
     with blob_open(storage_key) as handle:
-        image = Image.open(io.BytesIO(handle.read()))
-    image.draft("RGB", size)
-    image = image.convert("RGB")
-    if fit == "crop":
-        framed = ImageOps.fit(image, size, Image.Resampling.BOX)
-    elif fit == "fit":
-        framed = ImageOps.pad(image, size, Image.Resampling.BOX, color=(255, 255, 255))
-    else:
-        framed = image.resize(size, Image.Resampling.BOX)
+        data = handle.read()
+    # Priced from the header (the drafted decode and its RGB copy) and held from the web process's image budget.
+    with reserve_decode(data, into=["RGB"], draft=("RGB", size)):
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", size)
+        image = image.convert("RGB")
+        if fit == "crop":
+            framed = ImageOps.fit(image, size, Image.Resampling.BOX)
+        elif fit == "fit":
+            framed = ImageOps.pad(image, size, Image.Resampling.BOX, color=(255, 255, 255))
+        else:
+            framed = image.resize(size, Image.Resampling.BOX)
+        del image
     buffer = io.BytesIO()
     framed.save(buffer, "JPEG", quality=88)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ from PIL import Image
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.engrave.params import ArtworkSettings
 from intaglio.feedback.models import BurnReport
+from intaglio.imaging import reserve_decode
 from intaglio.imaging.artwork import get_material
 from intaglio.imaging.calibration import BurnPhotoRefused, read_burn_photo
 from intaglio.jobs.kinds import JobKind, register
@@ -31,7 +32,8 @@ KEPT_METRICS = (
 
 
 def _decode(data: bytes, mode: str) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
+    # Priced from the header and held from the worker's image budget: the decode, its conversion and the array.
+    with reserve_decode(data, into=[mode, f"uint8x{len(mode)}"]), Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert(mode))
 
 

@@ -2,8 +2,9 @@
 
 Nothing here imports Django or the rest of ``intaglio`` (DESIGN.md, "Layout"), so it can be reused on its own.
 
-The upload names (`ingest_image` and friends, from ``ingest``) and the rendition names (`render_rendition` and
-friends, from ``previews``) are imported with the package: they need only Pillow. The artwork engine names
+The upload names (`ingest_image` and friends, from ``ingest``), the rendition names (`render_rendition` and friends,
+from ``previews``) and the memory budget every decode draws from (`image_memory_bytes`, `reserve_image_memory` and
+friends, from ``memory``) are imported with the package: they need only Pillow. The artwork engine names
 (`PreparedArtwork`, `ArtworkError`, `prepare_artwork`, `check_fit`) are imported on first use. Jewellery
 imaging lives in the ``intaglio.imaging.jewellery`` subpackage.
 """
@@ -17,7 +18,23 @@ from intaglio.imaging.ingest import (
     encode_jpeg,
     identify_non_image,
     ingest_image,
+    ingest_memory_bytes,
     sniff_format,
+)
+from intaglio.imaging.memory import (
+    DEFAULT_IMAGE_MEMORY_BYTES,
+    ImageHeader,
+    ImageMemoryBudget,
+    ImageMemoryBusy,
+    ImageMemoryRefused,
+    configure_image_memory,
+    cv2_decode_bytes,
+    decode_memory_bytes,
+    image_header,
+    image_memory_budget,
+    image_memory_bytes,
+    reserve_decode,
+    reserve_image_memory,
 )
 from intaglio.imaging.previews import (
     THUMBNAIL_EDGE,
@@ -25,6 +42,8 @@ from intaglio.imaging.previews import (
     Rendition,
     open_clean_image,
     render_rendition,
+    render_renditions,
+    rendition_size,
 )
 
 # Imported on first use (see __getattr__).
@@ -32,6 +51,20 @@ _LAZY = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "DEFAULT_IMAGE_MEMORY_BYTES",
+    "ImageHeader",
+    "ImageMemoryBudget",
+    "ImageMemoryBusy",
+    "ImageMemoryRefused",
+    "configure_image_memory",
+    "cv2_decode_bytes",
+    "decode_memory_bytes",
+    "image_header",
+    "image_memory_budget",
+    "image_memory_bytes",
+    "ingest_memory_bytes",
+    "reserve_decode",
+    "reserve_image_memory",
     "ACCEPTED_HUMAN",
     "THUMBNAIL_EDGE",
     "WEB_PREVIEW_EDGE",
@@ -44,6 +77,8 @@ __all__ = [
     "ingest_image",
     "open_clean_image",
     "render_rendition",
+    "render_renditions",
+    "rendition_size",
     "sniff_format",
     *_LAZY,
 ]

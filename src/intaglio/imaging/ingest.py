@@ -2,7 +2,8 @@
 
 Reached through the package: ``from intaglio.imaging import ingest_image, IngestError, IngestLimits``.
 
-Pure module: no Django, nothing from the rest of ``intaglio``. The contract (see DESIGN.md, "Security defaults"):
+Pure module: no Django, nothing from ``intaglio`` outside ``intaglio.imaging``. The contract (see DESIGN.md,
+"Security defaults"):
 
 1. **Bytes are capped before buffering.** A stream is read for at most ``max_bytes + 1`` bytes; one byte too many
    is ``too_large`` and the rest is never read.
@@ -30,9 +31,13 @@ Decisions:
 - **Polyglots.** A valid JPEG with a ZIP (or anything) appended is accepted as the JPEG: the decoder stops at the
   image data and the re-encode writes pixels only, so the trailing bytes are gone. A file that *starts* as a
   ZIP is rejected as a ZIP.
-- **Concurrency.** Pillow's limits are module globals. We set them under a module lock for the decode (open +
-  first-frame load) and restore them afterwards, so decodes are serialised within one process; conversion and
-  encoding run outside the lock.
+- **Memory.** Besides the pixel count, the memory the whole call needs is priced from the header before decoding
+  (`ingest_memory_bytes`: decoded mode, the 8-bit, RGB, sRGB and upright copies, the encoder's buffer; each stage
+  frees the one before it) and held from the process budget of ``imaging.memory`` while the call runs. Over the
+  budget is ``too_much_memory``; a budget spent by parallel uploads for longer than its wait is ``busy``.
+- **Concurrency.** Pillow's limits are module globals. We set them under a module lock for the header read and
+  the first-frame load and restore them afterwards, so decodes are serialised within one process; conversion and
+  encoding run outside the lock (bounded by the memory budget).
 """
 
 from __future__ import annotations
@@ -42,12 +47,17 @@ import io
 import re
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
+
+from intaglio.imaging.memory import ImageMemoryBusy, ImageMemoryRefused, image_memory_bytes, reserve_image_memory
 
 pillow_heif.register_heif_opener()
 
@@ -60,6 +70,7 @@ __all__ = [
     "encode_jpeg",
     "identify_non_image",
     "ingest_image",
+    "ingest_memory_bytes",
     "sniff_format",
 ]
 
@@ -116,7 +127,8 @@ class IngestError(Exception):
     ----------
     code : str
         Why the upload was refused: ``"empty_file"``, ``"too_large"``, ``"unsupported_type"``,
-        ``"too_many_pixels"``, ``"decompression_bomb"`` or ``"corrupt_image"``.
+        ``"too_many_pixels"``, ``"too_much_memory"``, ``"decompression_bomb"``, ``"corrupt_image"`` or ``"busy"``
+        (the process's image memory stayed in use by other uploads for too long; worth trying again).
     message : str
         A sentence for the person who uploaded; also the exception's ``str()``.
     detail : str, optional
@@ -391,29 +403,18 @@ def _too_many_pixels(size: tuple[int, int] | None, limits: IngestLimits, detail:
     )
 
 
-def _decode(raw: bytes, source_format: str, limits: IngestLimits) -> tuple[Image.Image, int]:
-    """Open (header only), check the pixel count, then decode the first frame.
-
-    Returns the loaded image and its EXIF orientation (1..8).
-    """
+@contextmanager
+def _decoder_errors(source_format: str, limits: IngestLimits, size: list) -> Iterator[None]:
+    """Pillow's limits pinned for the block, under the module lock, and its failures turned into IngestErrors."""
     with _DECODE_LOCK:
         saved = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
         Image.MAX_IMAGE_PIXELS = limits.max_pixels
         ImageFile.LOAD_TRUNCATED_IMAGES = False
-        size: tuple[int, int] | None = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # Pillow's chatter about corrupt EXIF and the like
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                im = Image.open(io.BytesIO(raw), formats=[_PIL_FORMATS[source_format]])
-                size = im.size
-                if size[0] <= 0 or size[1] <= 0:
-                    raise IngestError("corrupt_image", "This image has no pixels.", detail=f"size {size}")
-                if size[0] * size[1] > limits.max_pixels:  # header size, before any pixel is decoded
-                    im.close()
-                    raise _too_many_pixels(size, limits, "header check")
-                im.load()  # first frame only; later frames of animations / multipage files are never decoded
-                return im, _orientation(im)
+                yield
         except IngestError:
             raise
         except Image.DecompressionBombError as exc:
@@ -424,7 +425,7 @@ def _decode(raw: bytes, source_format: str, limits: IngestLimits) -> tuple[Image
                 detail=str(exc),
             ) from exc
         except Image.DecompressionBombWarning as exc:
-            raise _too_many_pixels(size, limits, str(exc)) from exc
+            raise _too_many_pixels(tuple(size) or None, limits, str(exc)) from exc
         except MemoryError:
             raise
         except ValueError as exc:
@@ -439,6 +440,77 @@ def _decode(raw: bytes, source_format: str, limits: IngestLimits) -> tuple[Image
             raise _corrupt(source_format, exc) from exc
         finally:
             Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+def _open_header(raw: bytes, source_format: str, limits: IngestLimits) -> Image.Image:
+    """Open the file (header only) and check its pixel count; no pixel is decoded yet."""
+    size: list[int] = []
+    with _decoder_errors(source_format, limits, size):
+        im = Image.open(io.BytesIO(raw), formats=[_PIL_FORMATS[source_format]])
+        size[:] = im.size
+        if im.size[0] <= 0 or im.size[1] <= 0:
+            raise IngestError("corrupt_image", "This image has no pixels.", detail=f"size {im.size}")
+        if im.size[0] * im.size[1] > limits.max_pixels:  # header size, before any pixel is decoded
+            im.close()
+            raise _too_many_pixels(im.size, limits, "header check")
+        return im
+
+
+def _load(im: Image.Image, source_format: str, limits: IngestLimits) -> int:
+    """Decode the first frame of an image `_open_header` opened; returns its EXIF orientation (1..8)."""
+    with _decoder_errors(source_format, limits, list(im.size)):
+        im.load()  # first frame only; later frames of animations / multipage files are never decoded
+        return _orientation(im)
+
+
+def _orientation_known(im: Image.Image) -> int | None:
+    """The EXIF orientation if the header already holds it (reading it must not decode pixels), else None."""
+    if im.format == "PNG" and "exif" not in im.info:
+        return None  # Pillow would decode the whole image to look for an eXIf chunk after the pixels
+    return _orientation(im)
+
+
+def ingest_memory_bytes(
+    width: int, height: int, mode: str, *, has_icc: bool = False, transposes: bool = True, source_bytes: int = 0
+) -> int:
+    """Peak memory of `ingest_image` for a decode of ``width`` × ``height`` pixels in ``mode``.
+
+    The pipeline keeps at most two full-size images alive at once (each stage frees the one before it): the
+    decoded pixels, the 8-bit copy of deep data, the RGB/RGBA conversion, the sRGB conversion of an embedded
+    profile, the upright copy, and the encoder's buffer (about a byte a pixel).
+
+    Parameters
+    ----------
+    width, height : int
+        Size from the header.
+    mode : str
+        Pillow mode of the decoded pixels.
+    has_icc : bool, optional
+        The file embeds a colour profile (one more conversion may be needed).
+    transposes : bool, optional
+        The EXIF orientation turns the image (or is not known before decoding).
+    source_bytes : int, optional
+        Size of the file: it is held, with the encoded output, for the whole call.
+
+    Returns
+    -------
+    int
+        The estimate in bytes.
+    """
+    stages = [mode]
+    if mode.startswith("I") or mode == "F":
+        stages.append("L")
+    if mode != "RGB":
+        stages.append("RGBA")  # to RGB or RGBA: both are four bytes a pixel in Pillow
+    if has_icc or mode == "LAB":
+        stages.append("RGBA")
+    if transposes:
+        stages.append("RGBA")
+    stages.append(1)  # the encoder's buffer beside the last image
+    pairs = [image_memory_bytes(width, height, a, into=[b]) for a, b in zip(stages, stages[1:], strict=False)]
+    if has_icc and mode in ("RGBA", "RGBa"):
+        pairs.append(image_memory_bytes(width, height, "RGBA", into=["RGB", "RGB"]))  # alpha dropped, then converted
+    return max(pairs) + 2 * source_bytes
 
 
 # --------------------------------------------------------------------------------------------------- converting
@@ -463,21 +535,47 @@ _TRANSPOSE = {
 }
 
 
+# Rows converted at a time by `_to_8bit`: its float work stays a few megabytes, whatever the image's size.
+_STRIP_PIXELS = 1 << 20
+
+
 def _to_8bit(im: Image.Image) -> Image.Image:
-    """Deep single-channel modes (I;16*, I, F) to 8-bit L, scaling rather than clipping."""
+    """Deep single-channel modes (I;16*, I, F) to 8-bit L, scaling rather than clipping.
+
+    Done in strips of rows, so the only full-size allocation is the 8-bit result."""
     if not (im.mode.startswith("I") or im.mode == "F"):
         return im
-    arr = np.asarray(im)
+    width, height = im.size
     if im.mode == "F":
-        arr = arr.astype(np.float64)
-        arr = np.nan_to_num(arr, nan=0.0, posinf=255.0, neginf=0.0)
-        if arr.size and float(arr.max()) <= 1.0:
-            arr = arr * 255.0
+        peak = max((float(np.nan_to_num(np.asarray(s), nan=0.0).max()) for s in _strips(im)), default=0.0)
+        scale = 255.0 if peak <= 1.0 else 1.0
     else:
-        arr = arr.astype(np.float64)
-        if im.mode.startswith("I;16") or (arr.size and float(arr.max()) > 255):
-            arr = arr / 257.0
-    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), mode="L")
+        deep = im.mode.startswith("I;16") or any(int(np.asarray(s).max(initial=0)) > 255 for s in _strips(im))
+        scale = 1 / 257.0 if deep else 1.0
+    out = np.empty((height, width), dtype=np.uint8)
+    row = 0
+    for strip in _strips(im):
+        arr = np.asarray(strip).astype(np.float64)
+        if im.mode == "F":
+            arr = np.nan_to_num(arr, nan=0.0, posinf=255.0, neginf=0.0)
+        arr *= scale
+        out[row : row + arr.shape[0]] = np.clip(np.rint(arr), 0, 255)
+        row += arr.shape[0]
+    return Image.fromarray(out, mode="L")
+
+
+def _strips(im: Image.Image) -> Iterator[Image.Image]:
+    rows = max(1, _STRIP_PIXELS // max(1, im.size[0]))
+    for top in range(0, im.size[1], rows):
+        yield im.crop((0, top, im.size[0], min(im.size[1], top + rows)))
+
+
+def _replace(old: Image.Image, new: Image.Image | None) -> Image.Image:
+    """``new``, with ``old``'s pixels freed at once when it is a different image (the caller holds no other)."""
+    if new is None or new is old:
+        return old
+    old.close()
+    return new
 
 
 def _has_alpha(im: Image.Image) -> bool:
@@ -491,7 +589,7 @@ def _to_srgb(im: Image.Image, icc: bytes | None, alpha: bool) -> Image.Image:
     """Convert to RGB/RGBA in sRGB. An embedded non-sRGB profile is honoured; an unusable one is ignored."""
     target = "RGBA" if alpha else "RGB"
     if im.mode == "LAB":  # CIELAB pixels (some TIFFs): the colour space is known without a profile
-        im = ImageCms.profileToProfile(im, ImageCms.createProfile("LAB"), _SRGB, outputMode="RGB") or im
+        im = _replace(im, ImageCms.profileToProfile(im, ImageCms.createProfile("LAB"), _SRGB, outputMode="RGB"))
         icc = None
     if icc and im.mode in ("RGB", "RGBA", "CMYK", "L"):
         try:
@@ -501,22 +599,26 @@ def _to_srgb(im: Image.Image, icc: bytes | None, alpha: bool) -> Image.Image:
                 converted = ImageCms.profileToProfile(
                     source, src, _SRGB, outputMode="RGBA" if source.mode == "RGBA" else "RGB"
                 )
-                if converted is not None:
-                    im = converted
+                if source is not im:
+                    source.close()
+                im = _replace(im, converted)
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # bad or mismatched profile (e.g. a Lab profile on RGB pixels): keep the pixels as they are
     if im.mode != target:
-        im = im.convert(target)
+        im = _replace(im, im.convert(target))
     return im
 
 
 def _normalise(im: Image.Image) -> tuple[Image.Image, bool]:
-    """Return (RGB or RGBA image in sRGB with no info, has_alpha)."""
+    """Return (RGB or RGBA image in sRGB, has_alpha).
+
+    Takes ``im`` over: each stage frees the image before it, so at most two full-size images are alive at once (as
+    `ingest_memory_bytes` prices it). The result may be ``im`` itself when nothing needed converting."""
     icc = im.info.get("icc_profile")
-    im = _to_8bit(im)
+    im = _replace(im, _to_8bit(im))
     alpha = _has_alpha(im)
     if im.mode in ("P", "PA", "LA", "La", "RGBa", "1", "YCbCr", "HSV", "I;16", "I", "F"):
-        im = im.convert("RGBA" if alpha else "RGB")
+        im = _replace(im, im.convert("RGBA" if alpha else "RGB"))
     if alpha and im.mode == "RGBA" and im.getchannel("A").getextrema() == (255, 255):
         alpha = False  # fully opaque alpha carries nothing
     im = _to_srgb(im, icc if isinstance(icc, bytes) else None, alpha)
@@ -613,20 +715,43 @@ def ingest_image(
             message = f"This looks like {_NON_IMAGE_LABELS[kind]}, not a photo. {_UPLOAD_HINT}"
         raise IngestError("unsupported_type", message, detected=kind, detail=f"magic {raw[:16]!r}")
 
-    im, orientation = _decode(raw, source_format, limits)
+    im = _open_header(raw, source_format, limits)
     try:
-        try:
-            clean, alpha = _normalise(im)
-        except MemoryError:
-            raise
-        except Exception as exc:  # exotic mode/plugin combinations: refuse rather than leak a stack trace
-            raise _corrupt(source_format, exc) from exc
-        if orientation in _TRANSPOSE:
-            clean = clean.transpose(_TRANSPOSE[orientation])
-        out_format = "png" if (source_format == "png" or alpha) else "jpeg"
-        if clean is im:
-            clean = im.copy()  # never re-save the decoded file object itself: it carries the source's info
-        encoded = _encode(clean, out_format)
+        # Priced from the header, before any pixel is decoded: over the budget is refused, and decodes running
+        # in other threads are waited for (imaging.memory).
+        price = partial(
+            ingest_memory_bytes,
+            *im.size,
+            im.mode,
+            has_icc=isinstance(im.info.get("icc_profile"), bytes),
+            source_bytes=len(raw),
+        )
+        needed = price(transposes=_orientation_known(im) in _TRANSPOSE)
+        with reserve_image_memory(needed) as reservation:
+            orientation = _load(im, source_format, limits)
+            if orientation in _TRANSPOSE:  # a PNG's eXIf chunk may come after the pixels: known only now
+                needed = price(transposes=True)
+                reservation.grow(needed)
+            try:
+                clean, alpha = _normalise(im)
+            except MemoryError:
+                raise
+            except Exception as exc:  # exotic mode/plugin combinations: refuse rather than leak a stack trace
+                raise _corrupt(source_format, exc) from exc
+            if clean is im:
+                # Never re-save the decoded file object itself (it carries the source's info and plugin state): a
+                # plain image on the same pixels, without copying them.
+                clean = im._new(im.im)
+                im.close()
+            if orientation in _TRANSPOSE:
+                clean = _replace(clean, clean.transpose(_TRANSPOSE[orientation]))
+            out_format = "png" if (source_format == "png" or alpha) else "jpeg"
+            encoded = _encode(clean, out_format)
+            clean.close()
+    except ImageMemoryRefused as refused:
+        raise IngestError("too_much_memory", refused.message, detail=f"{needed} > {refused.limit} bytes") from None
+    except ImageMemoryBusy as busy:
+        raise IngestError("busy", busy.message, detail=f"waited {busy.waited:.0f} s for {busy.needed} bytes") from None
     finally:
         im.close()
 

@@ -7,24 +7,25 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from intaglio.assets.models import AssetKind, RetentionClass
-from intaglio.imaging import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, open_clean_image, render_rendition
+from intaglio.imaging import THUMBNAIL_EDGE, WEB_PREVIEW_EDGE, render_renditions
 from intaglio.jobs.kinds import JobKind, register
+
+# Each rendition: its role, longest edge, JPEG quality and name suffix.
+RENDITIONS = (
+    ("web", WEB_PREVIEW_EDGE, 85, "preview"),
+    ("thumbnail", THUMBNAIL_EDGE, 82, "thumbnail"),
+)
 
 
 def make_previews(ctx) -> None:
     (source,) = ctx.inputs
-    image = open_clean_image(ctx.read_input(source))
+    data = ctx.read_input(source)
     ctx.progress(30)
     stem = PurePath(source.download_name).stem
-    # Each rendition: its role, longest edge, JPEG quality, name suffix, and progress once it is made.
-    made = []
-    for role, edge, quality, suffix, done in (
-        ("web", WEB_PREVIEW_EDGE, 85, "preview", 70),
-        ("thumbnail", THUMBNAIL_EDGE, 82, "thumbnail", 90),
-    ):
-        made.append((role, suffix, render_rendition(image, longest_edge=edge, quality=quality)))
-        ctx.progress(done)
-    for role, suffix, rendition in made:
+    # One decode for both, under the worker's image memory budget.
+    renditions = render_renditions(data, [(edge, quality) for _, edge, quality, _ in RENDITIONS])
+    ctx.progress(90)
+    for (role, _, _, suffix), rendition in zip(RENDITIONS, renditions, strict=True):
         ctx.save_output(
             kind=AssetKind.PREVIEW,
             role=role,

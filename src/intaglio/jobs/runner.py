@@ -23,6 +23,7 @@ from django.utils import timezone
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_delete_blobs
 from intaglio.assets.storage import blob_open, blob_write
+from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import Job, JobState
 
@@ -65,7 +66,7 @@ def _lease_until():
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TransientJobError | DatabaseError | ConnectionError | TimeoutError):
+    if isinstance(exc, TransientJobError | DatabaseError | ConnectionError | TimeoutError | ImageMemoryBusy):
         return True
     try:
         from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -260,6 +261,8 @@ def job_attempt(*, job_id: int) -> Attempt:
         outcome = "cancelled"
     except PermanentJobError as exc:
         outcome, message, detail = "failed", str(exc), traceback.format_exc()
+    except ImageMemoryRefused as exc:  # the image is too big to open here: another attempt would be no different
+        outcome, message, detail = "failed", exc.message, traceback.format_exc()
     except Exception as exc:
         outcome = "retry" if is_transient(exc) else "failed"
         message = str(exc) if isinstance(exc, JobError) else GENERIC_FAILURE

@@ -1,7 +1,9 @@
 """Worker processes: a supervisor that keeps N queue workers alive and ticks the scheduler.
 
 `intaglio worker` runs the supervisor; each child is `intaglio worker --child`, a django-tasks-db worker loop
-that stops on its own when its supervisor disappears (so a killed supervisor leaves no stray workers).
+that stops on its own when its supervisor disappears (so a killed supervisor leaves no stray workers). A child
+gives freed memory back after every job and stops after WORKER_MAX_JOBS jobs or when it stays above
+WORKER_MAX_RSS_MB; the supervisor starts a fresh one in its place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections
 
+from intaglio.assets.memory import release_memory, rss_bytes
 from intaglio.core.scheduler import scheduler_tick
 
 log = logging.getLogger("intaglio.workers")
@@ -26,7 +29,18 @@ log = logging.getLogger("intaglio.workers")
 def run_child(*, poll_interval: float) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
-    worker = Worker(
+    class RecyclingWorker(Worker):
+        """Gives memory back after every job, and stops (to be replaced by the supervisor) when it stays high."""
+
+        def run_task(self, db_task_result) -> None:
+            try:
+                super().run_task(db_task_result)
+            finally:
+                release_memory()
+                if recycle_after_job(self._run_tasks, rss_bytes()):
+                    self.running = False
+
+    worker = RecyclingWorker(
         queue_names=["*"],
         interval=poll_interval,
         batch=False,
@@ -47,6 +61,20 @@ def run_child(*, poll_interval: float) -> None:
     threading.Thread(target=orphan_watch, daemon=True, name="orphan-watch").start()
     log.info("worker.started", extra={"worker_id": worker.worker_id})
     worker.run()
+
+
+def recycle_after_job(jobs_run: int, rss: int) -> bool:
+    """Whether a worker that has run `jobs_run` jobs and holds `rss` bytes now should stop and be replaced.
+
+    After a job on a huge image, memory can stay fragmented even once freed and trimmed; a fresh process is the one
+    sure way back to its baseline. The counts are WORKER_MAX_JOBS and WORKER_MAX_RSS_MB (0 turns either off)."""
+    if settings.WORKER_MAX_JOBS and jobs_run >= settings.WORKER_MAX_JOBS:
+        log.info("worker.recycle", extra={"reason": "jobs", "jobs": jobs_run})
+        return True
+    if settings.WORKER_MAX_RSS_MB and rss > settings.WORKER_MAX_RSS_MB * 1024 * 1024:
+        log.info("worker.recycle", extra={"reason": "memory", "rss_mb": rss // (1024 * 1024), "jobs": jobs_run})
+        return True
+    return False
 
 
 class Supervisor:
@@ -87,7 +115,9 @@ class Supervisor:
                         log.exception("scheduler.tick_failed")
                 for index, child in enumerate(self.children):
                     if child.poll() is not None and not self.stopping:
-                        log.warning("worker.exited", extra={"pid": child.pid, "returncode": child.returncode})
+                        # 0 is a worker that recycled itself (recycle_after_job); anything else is a crash.
+                        level = logging.INFO if child.returncode == 0 else logging.WARNING
+                        log.log(level, "worker.exited", extra={"pid": child.pid, "returncode": child.returncode})
                         self.children[index] = self._spawn()
                 time.sleep(0.5)
         finally:

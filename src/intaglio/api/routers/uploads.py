@@ -82,7 +82,7 @@ def _request_files(request) -> list:
 @router.post(
     "/uploads",
     # 403 and 422 are documented on every operation (see api.py); adding them here would repeat them.
-    response={201: UploadOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={201: UploadOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut, 503: ErrorOut},
     openapi_extra={"requestBody": _upload_body()},
     summary="Upload photos (each starts a preview job)",
     description=(
@@ -94,9 +94,10 @@ def _request_files(request) -> list:
         "is an error with the first refused file's status and code, and `details` lists every file "
         '(`loc: ["files", index]`, `type`: the code).\n\n'
         "Statuses: 413 `too_large` (a file or the whole request) or `too_many_files`; 415 `unsupported_type`; "
-        "422 `empty_file` (also: no `files` part), `corrupt_image`, `too_many_pixels` or `decompression_bomb`; "
+        "422 `empty_file` (also: no `files` part), `corrupt_image`, `too_many_pixels`, `too_much_memory` (decoding "
+        "it would need more memory than the server gives one image) or `decompression_bomb`; "
         "403 `quota_exceeded` (your plan's storage is full); 402 `insufficient_credits`; 409 `plan_limit` "
-        "(too many jobs in progress for your plan)."
+        "(too many jobs in progress for your plan); 503 `busy` (other large images are being opened; try again)."
     ),
 )
 def upload(request):

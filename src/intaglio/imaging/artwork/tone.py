@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from intaglio.imaging.memory import image_memory_bytes, reserve_image_memory
+
 # sRGB code value → linear light, for 8-bit input.
 _SRGB_TO_LINEAR = np.where(
     (v := np.arange(256, dtype=np.float64) / 255.0) <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4
@@ -152,19 +154,41 @@ def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: b
     width, height = size
     if isinstance(image, Image.Image):
         image.draft("RGB" if keep_rgb else "L", (width, height))
-        image = ImageOps.exif_transpose(image)
-        rgb = np.asarray(image.convert("RGB")) if keep_rgb else None
-        grey = np.asarray(image if image.mode == "L" else image.convert("L"))
+        with reserve_image_memory(_load_memory_bytes(image, size, keep_rgb)):
+            return _load_image(image, width, height, fit, keep_rgb)
+    array = image
+    if array.dtype != np.uint8:
+        array = np.round(np.clip(np.asarray(array, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
+    if array.ndim == 3:
+        rgb = np.ascontiguousarray(array[..., :3])
+        grey = np.asarray(Image.fromarray(rgb).convert("L"))
     else:
-        array = image
-        if array.dtype != np.uint8:
-            array = np.round(np.clip(np.asarray(array, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
-        if array.ndim == 3:
-            rgb = np.ascontiguousarray(array[..., :3])
-            grey = np.asarray(Image.fromarray(rgb).convert("L"))
-        else:
-            rgb, grey = None, array
-        rgb = rgb if keep_rgb else None
+        rgb, grey = None, array
+    return _linear(grey, rgb if keep_rgb else None, width, height, fit, keep_rgb)
+
+
+def _load_memory_bytes(image: Image.Image, size: tuple[int, int], keep_rgb: bool) -> int:
+    """What `load_linear` holds for a (drafted, not yet decoded) image: priced before its pixels are decoded."""
+    # Decoded pixels, the upright copy, the grey image, its array and its linear float32 copy; with keep_rgb also
+    # the RGB image, its array and its linear copy. At the target size: the reframed luminance (and RGB) twice.
+    into = ["RGB", "L", "uint8", "float32"] + (["RGB", "uint8x3", "float32x3"] if keep_rgb else [])
+    source = image_memory_bytes(image.width, image.height, image.mode, into=into)
+    return source + image_memory_bytes(*size, "float32", into=["float32"] + (["float32x3"] * 2 if keep_rgb else []))
+
+
+def _load_image(image: Image.Image, width: int, height: int, fit: str, keep_rgb: bool):
+    # exif_transpose copies even an upright image: only turn one that needs it.
+    upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) in _TURNED else image
+    rgb = np.asarray(upright.convert("RGB")) if keep_rgb else None
+    grey = np.asarray(upright if upright.mode == "L" else upright.convert("L"))
+    del upright
+    return _linear(grey, rgb, width, height, fit, keep_rgb)
+
+
+_TURNED = frozenset(range(2, 9))  # EXIF orientations other than upright
+
+
+def _linear(grey, rgb, width: int, height: int, fit: str, keep_rgb: bool):
     luminance = _reframe(_SRGB_TO_LINEAR[grey], width, height, fit)
     if not keep_rgb:
         return luminance

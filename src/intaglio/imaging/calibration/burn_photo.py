@@ -71,6 +71,7 @@ import numpy as np
 from PIL import Image
 
 from intaglio.imaging.calibration.lens import Mapping, distort, radial_search, undistort
+from intaglio.imaging.memory import cv2_decode_bytes, reserve_image_memory
 
 _FULL_DECODE_MP = 16.0  # larger JPEGs are decoded at half (or quarter) size
 _PHOTO_WORK_EDGE = 1000  # features are found on copies this long
@@ -302,7 +303,7 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float, tuple[int,
         photo = bytes(photo)
         try:
             with Image.open(io.BytesIO(photo)) as probe:
-                size = (probe.size[1], probe.size[0])
+                size, image_format = (probe.size[1], probe.size[0]), probe.format
         except (OSError, ValueError):
             raise BurnPhotoRefused("no_match", "The photo could not be decoded as an image.") from None
         megapixels = size[0] * size[1] / 1e6
@@ -310,14 +311,16 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float, tuple[int,
         # A phone photo has more pixels than the read needs, and JPEG decodes at half size almost for free.
         if megapixels > _FULL_DECODE_MP:
             flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
-        decoded = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), flag)
-        if decoded is None:
-            raise BurnPhotoRefused("no_match", "The photo could not be decoded as an image.")
-        scale = float(np.mean([size[0] / decoded.shape[0], size[1] / decoded.shape[1]]))
-        if abs(scale - 1.0) < 0.01:
-            size = decoded.shape[:2]
-            scale = 1.0
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), scale, size
+        reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
+        with reserve_image_memory(cv2_decode_bytes(size[::-1], image_format, reduced)):
+            decoded = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), flag)
+            if decoded is None:
+                raise BurnPhotoRefused("no_match", "The photo could not be decoded as an image.")
+            scale = float(np.mean([size[0] / decoded.shape[0], size[1] / decoded.shape[1]]))
+            if abs(scale - 1.0) < 0.01:
+                size = decoded.shape[:2]
+                scale = 1.0
+            return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), scale, size
     array = np.asarray(photo)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)

@@ -22,6 +22,7 @@ from PIL import Image
 
 from intaglio.imaging.artwork import Calibration
 from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
+from intaglio.imaging.memory import cv2_decode_bytes, reserve_decode, reserve_image_memory
 
 # Larger JPEGs are decoded at half (or quarter) size. Decoding reduced averages in sRGB, which darkens the
 # halftone's texture (the mean of the encoded values decodes darker than the mean light), so only huge photos are.
@@ -144,18 +145,20 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
         flag = cv2.IMREAD_COLOR
         try:
             with Image.open(io.BytesIO(photo)) as probe:
-                megapixels = probe.size[0] * probe.size[1] / 1e6
+                size, image_format = probe.size, probe.format
         except (OSError, ValueError):
-            megapixels = 0.0
+            size, image_format = (0, 0), None
+        megapixels = size[0] * size[1] / 1e6
         # A huge photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
         # stay well within a tenth of a card pixel.
         if megapixels > _FULL_DECODE_MP:
             flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
-        decoded = cv2.imdecode(data, flag)
-        if decoded is None:
-            raise CardRefused("no_board", "The photo could not be decoded as an image.")
         reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced
+        with reserve_image_memory(cv2_decode_bytes(size, image_format, reduced)):
+            decoded = cv2.imdecode(data, flag)
+            if decoded is None:
+                raise CardRefused("no_board", "The photo could not be decoded as an image.")
+            return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced
     array = np.asarray(photo)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
@@ -182,7 +185,8 @@ def _layout_and_png(card: Any, card_png: bytes | np.ndarray | None) -> tuple[dic
     if card_png is None:
         raise TypeError("the card's PNG (its burn map) is needed: pass card_png or a TestCard")
     if isinstance(card_png, bytes | bytearray | memoryview):
-        burn_map = cv2.imdecode(np.frombuffer(card_png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+        with reserve_decode(bytes(card_png), into=["uint8"]):
+            burn_map = cv2.imdecode(np.frombuffer(card_png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     else:
         burn_map = np.asarray(card_png)
         if burn_map.ndim == 3:

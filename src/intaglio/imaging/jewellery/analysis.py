@@ -48,6 +48,7 @@ from intaglio.imaging.jewellery.vocabulary import (
     STONE_CUTS,
     UNKNOWN,
 )
+from intaglio.imaging.memory import ImageMemoryRefused, decode_memory_bytes, reserve_image_memory
 
 __all__ = [
     "ANALYSIS_EDGE",
@@ -94,20 +95,33 @@ def decode_image(data: bytes, long_edge: int | None = ANALYSIS_EDGE) -> np.ndarr
     ------
     ValueError
         If `data` is not a readable image.
+    ImageMemoryRefused
+        If decoding it would need more than the process's image memory budget (``imaging.memory``).
     """
+    draft = ("RGB", (long_edge, long_edge)) if long_edge else None
     try:
-        im = Image.open(io.BytesIO(data))
-        if long_edge and im.format == "JPEG":
-            im.draft("RGB", (long_edge, long_edge))
-        im.load()
+        # Priced from the header and held from the process's image budget: the decode, the RGBA and white
+        # images of a transparent one, the RGB image and its array.
+        needed = decode_memory_bytes(data, into=["RGBA", "RGBA", "RGB", "uint8x3"], draft=draft)
+    except ImageMemoryRefused:
+        raise
     except Exception as exc:  # Pillow raises many types for bad input
         raise ValueError(f"not a readable image: {exc}") from exc
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        im = im.convert("RGBA")
-        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(white, im)
-    rgb = np.asarray(im.convert("RGB"))
-    return downscale(rgb, long_edge) if long_edge else np.ascontiguousarray(rgb)
+    with reserve_image_memory(needed):
+        try:
+            im = Image.open(io.BytesIO(data))
+            if draft and im.format == "JPEG":
+                im.draft(*draft)
+            im.load()
+        except Exception as exc:  # Pillow raises many types for bad input
+            raise ValueError(f"not a readable image: {exc}") from exc
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            im = im.convert("RGBA")
+            white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(white, im)
+        rgb = np.asarray(im.convert("RGB"))
+        del im
+        return downscale(rgb, long_edge) if long_edge else np.ascontiguousarray(rgb)
 
 
 def downscale(rgb: np.ndarray, long_edge: int) -> np.ndarray:
