@@ -20,6 +20,40 @@ def job_get(*, owner, job_id: int) -> Job | None:
     return job_list(owner=owner).filter(pk=job_id).first()
 
 
+# The columns of a job's files that an API answer shows (api.routers.jobs.AssetOut), and the key that ties an output
+# to its job (the prefetch matches on it).
+_FILE_SUMMARY_FIELDS = ("id", "kind", "role", "mime", "bytes", "width", "height", "download_name", "created_at")
+
+
+def job_summaries(*, owner, state: str | None = None) -> QuerySet[Job]:
+    """The owner's jobs as the API answers them (GET /jobs, the poll GET /jobs/{id}): three queries for any number
+    of jobs, without the columns no answer shows. The job's internal result and error detail, which can be large,
+    stay in the database; each file brings only the columns its summary shows.
+
+    Parameters
+    ----------
+    owner : User
+        Whose jobs.
+    state : str, optional
+        Only the jobs in this state.
+
+    Returns
+    -------
+    QuerySet[Job]
+        With `inputs` and `outputs` prefetched in primary-key order, like `job_list`.
+    """
+    files = Asset.objects.only(*_FILE_SUMMARY_FIELDS).order_by("pk")
+    jobs = (
+        Job.objects.filter(owner=owner)
+        .defer("result", "error_detail")
+        .prefetch_related(
+            Prefetch("outputs", queryset=files.only(*_FILE_SUMMARY_FIELDS, "produced_by")),
+            Prefetch("inputs", queryset=files),
+        )
+    )
+    return jobs.filter(state=state) if state else jobs
+
+
 def job_output(job: Job, role: str) -> Asset | None:
     """The job's output with this role (e.g. "thumbnail"), from the prefetched outputs."""
     return next((asset for asset in job.outputs.all() if asset.role == role), None)

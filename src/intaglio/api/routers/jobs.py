@@ -1,11 +1,12 @@
 """Jobs: the work an upload (and later, a studio) starts; their progress, results, cancelling and deleting."""
 
 # No `from __future__ import annotations` here: @paginate resolves list_jobs's signature in its own module.
+import functools
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -43,7 +44,13 @@ class AssetOut(Schema):
 
 
 def asset_content_url(asset_id: int) -> str:
-    return f"{settings.BASE_URL}{reverse('api-v1:asset_content', kwargs={'asset_id': asset_id})}"
+    return f"{settings.BASE_URL}{_asset_content_path(get_script_prefix()).format(asset_id)}"
+
+
+@functools.cache
+def _asset_content_path(script_prefix: str) -> str:
+    # Reversed once per script prefix (reverse() reads it), not twice per file of every answer: "/…/assets/{}/content".
+    return reverse("api-v1:asset_content", kwargs={"asset_id": 2**31}).replace(str(2**31), "{}")
 
 
 class JobOut(Schema):
@@ -73,7 +80,7 @@ class JobOut(Schema):
 )
 @paginate(Paginated)
 def list_jobs(request, state: JobState | None = None):
-    return selectors.job_list(owner=request.auth, state=state)
+    return selectors.job_summaries(owner=request.auth, state=state)
 
 
 class JobKindOut(Schema):
@@ -100,7 +107,7 @@ def list_job_kinds(request):
     description="Poll this until `state` is final. Outputs carry the URLs their bytes are served from.",
 )
 def get_job(request, job_id: int):
-    return owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
+    return owned(selectors.job_summaries, owner=request.auth, pk=job_id, missing="No such job.")
 
 
 class JobIn(Schema):
