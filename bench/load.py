@@ -121,6 +121,14 @@ async def _health_sampler(port: int, raw: bytes, rate: float, start: float, end:
     connection.close()
 
 
+async def _server_cpu(pid: int, start: float, end: float) -> float:
+    """Cores the server's processes kept busy between `start` and `end` (perf_counter times)."""
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    before, started = _tree_cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(max(0.0, end - time.perf_counter()))
+    return (_tree_cpu_seconds(pid) - before) / (time.perf_counter() - started)
+
+
 async def _closed_loop(config: dict) -> dict:
     job, health = _Tally(), _Tally()
     warm_until = time.perf_counter() + config["warmup"]
@@ -133,8 +141,13 @@ async def _closed_loop(config: dict) -> dict:
         connection.close()
 
     sampler = _health_sampler(config["port"], config["health_request"], config["health_rate"], warm_until, end, health)
-    await asyncio.gather(sampler, *(client() for _ in range(config["clients"])))
-    return {"job": job.figures(config["seconds"]), "healthz": health.figures(config["seconds"])}
+    cpu = _server_cpu(config["server_pid"], warm_until, end)
+    server_cpu, *_ = await asyncio.gather(cpu, sampler, *(client() for _ in range(config["clients"])))
+    return {
+        "job": job.figures(config["seconds"]),
+        "healthz": health.figures(config["seconds"]),
+        "server_cpu": server_cpu,
+    }
 
 
 def _schedule(rate: float, clients: int, start: float, end: float, kind: str, seed: int) -> list[list[float]]:
@@ -166,8 +179,10 @@ async def _open_loop(config: dict) -> dict:
         connection.close()
 
     sampler = _health_sampler(config["port"], config["health_request"], config["health_rate"], start, end, health)
-    await asyncio.gather(sampler, *(client(c, t) for c, t in zip(connections, plan, strict=True)))
+    cpu = _server_cpu(config["server_pid"], start, end)
+    server_cpu, *_ = await asyncio.gather(cpu, sampler, *(client(c, t) for c, t in zip(connections, plan, strict=True)))
     return {
+        "server_cpu": server_cpu,
         "job": job.figures(config["seconds"]),
         "healthz": health.figures(config["seconds"]),
         "connect": {
@@ -188,7 +203,7 @@ def _generator_main() -> None:
     result = asyncio.run(run(config))
     after = resource.getrusage(resource.RUSAGE_SELF)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result["generator_cpu"] = used / (time.perf_counter() - wall)
+    result["generator_cpu"] = used / (time.perf_counter() - wall)  # over the whole phase, connecting included
     print(json.dumps(result))
 
 
@@ -281,15 +296,15 @@ def _request(path: str, token: str | None = None) -> str:
 
 
 def _phase(config: dict, server_pid: int) -> dict:
-    load_before, cpu_before, wall = os.getloadavg(), _tree_cpu_seconds(server_pid), time.perf_counter()
+    config, load_before = {**config, "server_pid": server_pid}, os.getloadavg()
     generator = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "--generator"], input=json.dumps(config), capture_output=True, text=True
     )
     if generator.returncode != 0:
         raise SystemExit(f"the load generator failed:\n{generator.stderr}")
     result = json.loads(generator.stdout)
-    result["server_cpu"] = (_tree_cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - wall)
     result["load"] = (load_before, os.getloadavg())
+    result["seconds"] = config["seconds"]
     return result
 
 
@@ -315,9 +330,12 @@ def _report(title: str, result: dict, target: str) -> None:
     if "connect" in result and result["connect"]["errors"]:
         print(f"  connections that never got a first answer: {result['connect']['errors']}")
     (before, after) = result["load"]
+    answered = job["per_second"] + health["answered"] / result["seconds"]
+    # CPU time per answer is the figure a busy shared machine disturbs least.
+    per_answer = 1000 * result["server_cpu"] / answered if answered else float("nan")
     print(
-        f"  CPU (cores busy): server {result['server_cpu']:.2f}, load generator {result['generator_cpu']:.2f};  "
-        f"load average {before[0]:.2f} before, {after[0]:.2f} after"
+        f"  CPU (cores busy): server {result['server_cpu']:.2f} ({per_answer:.2f} ms per answer), load generator "
+        f"{result['generator_cpu']:.2f};  load average {before[0]:.2f} before, {after[0]:.2f} after"
     )
     print(f"  target: {target}")
 

@@ -12,8 +12,8 @@ from intaglio.jobs.models import Job, JobState
 
 pytestmark = pytest.mark.django_db
 
-# The token with its user, the job, its outputs, its inputs.
-POLL_QUERIES = 4
+# The token with its user, the job, its files.
+POLL_QUERIES = 3
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
@@ -83,3 +83,17 @@ def test_job_list_reads_do_not_grow_with_jobs_or_files(client, user, token):
     assert len(body["items"]) == 4
     assert len(many) == len(few), many
     assert not [sql for sql in many if sql.lstrip().upper().startswith(WRITES)]
+
+
+def test_job_poll_tells_inputs_from_outputs_when_a_file_feeds_another_job(client, user, token):
+    first = finished_job(user, inputs=2, outputs=2)
+    made = list(first.outputs.order_by("pk"))
+    second = finished_job(user, inputs=0, outputs=1)
+    second.inputs.add(made[1])
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    first_body = client.get(f"/api/v1/jobs/{first.pk}", **headers).json()
+    second_body = client.get(f"/api/v1/jobs/{second.pk}", **headers).json()
+    assert [file["id"] for file in first_body["outputs"]] == [asset.pk for asset in made]
+    assert [file["id"] for file in first_body["inputs"]] == sorted(asset.pk for asset in first.inputs.all())
+    assert [file["id"] for file in second_body["inputs"]] == [made[1].pk]
+    assert [file["id"] for file in second_body["outputs"]] == [second.outputs.get().pk]

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.assets.selectors import asset_get
-from intaglio.core.access import owned
+from intaglio.core.access import NotOwned, owned
 from intaglio.jobs import selectors, services
 from intaglio.jobs.kinds import registered_kinds
 from intaglio.jobs.models import JobState
@@ -71,6 +71,17 @@ class JobOut(Schema):
     inputs: list[AssetOut]
     outputs: list[AssetOut] = Field(description="The files the job made (none until it succeeds).")
 
+    # The poll's selector (jobs.selectors.job_summary) brings the files along as lists; other jobs prefetch them.
+    @staticmethod
+    def resolve_inputs(obj) -> list:
+        listed = getattr(obj, "input_summaries", None)
+        return listed if listed is not None else list(obj.inputs.all())
+
+    @staticmethod
+    def resolve_outputs(obj) -> list:
+        listed = getattr(obj, "output_summaries", None)
+        return listed if listed is not None else list(obj.outputs.all())
+
 
 @router.get(
     "/jobs",
@@ -107,7 +118,10 @@ def list_job_kinds(request):
     description="Poll this until `state` is final. Outputs carry the URLs their bytes are served from.",
 )
 def get_job(request, job_id: int):
-    return owned(selectors.job_summaries, owner=request.auth, pk=job_id, missing="No such job.")
+    job = selectors.job_summary(owner=request.auth, job_id=job_id)
+    if job is None:
+        raise NotOwned("No such job.")
+    return job
 
 
 class JobIn(Schema):
