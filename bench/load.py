@@ -13,7 +13,8 @@ makes an account, a token and a finished job with an input and two outputs, then
   schedule; each latency counts from the request's scheduled time, so a server that falls behind is charged for
   the queue it builds (no coordinated omission).
 
-/healthz is sampled --health-rate times a second alongside, also from its scheduled time. The load comes from a
+/healthz is probed --health-rate times a second alongside, each probe on a new connection as a load balancer's, its
+latency also from its scheduled time. The load comes from a
 separate process (raw HTTP/1.1 on asyncio, no client library) whose own CPU use is printed with the server's and the
 load average, so the figures can be judged on a shared machine. The API rate limit is raised for the run so the
 counting still happens on every request but never refuses. Prints figures; never fails on time.
@@ -113,12 +114,13 @@ class _Tally:
 
 
 async def _health_sampler(port: int, raw: bytes, rate: float, start: float, end: float, tally: _Tally) -> None:
-    connection, due = _Connection(port), start
+    """Probes like a load balancer's: each on a new connection at its scheduled time, none waiting for another."""
+    probes, due = [], start
     while due < end:
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        await tally.one(connection, raw, since=due, count=True)
+        probes.append(asyncio.create_task(tally.one(_Connection(port), raw, since=due, count=True)))
         due += 1 / rate
-    connection.close()
+    await asyncio.gather(*probes)
 
 
 async def _server_cpu(pid: int, start: float, end: float) -> float:
@@ -140,7 +142,7 @@ async def _closed_loop(config: dict) -> dict:
             await job.one(connection, config["job_request"], since=sent, count=sent >= warm_until)
         connection.close()
 
-    sampler = _health_sampler(config["port"], config["health_request"], config["health_rate"], warm_until, end, health)
+    sampler = _health_sampler(config["port"], config["probe_request"], config["health_rate"], warm_until, end, health)
     cpu = _server_cpu(config["server_pid"], warm_until, end)
     server_cpu, *_ = await asyncio.gather(cpu, sampler, *(client() for _ in range(config["clients"])))
     return {
@@ -178,7 +180,7 @@ async def _open_loop(config: dict) -> dict:
             await job.one(connection, config["job_request"], since=due, count=True)
         connection.close()
 
-    sampler = _health_sampler(config["port"], config["health_request"], config["health_rate"], start, end, health)
+    sampler = _health_sampler(config["port"], config["probe_request"], config["health_rate"], start, end, health)
     cpu = _server_cpu(config["server_pid"], start, end)
     server_cpu, *_ = await asyncio.gather(cpu, sampler, *(client(c, t) for c, t in zip(connections, plan, strict=True)))
     return {
@@ -196,7 +198,7 @@ async def _open_loop(config: dict) -> dict:
 def _generator_main() -> None:
     """Reads one phase's configuration (JSON) on stdin, runs it, prints its figures (JSON) on stdout."""
     config = json.loads(sys.stdin.read())
-    for key in ("job_request", "health_request"):
+    for key in ("job_request", "health_request", "probe_request"):
         config[key] = config[key].encode("latin-1")
     before, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     run = _closed_loop if config["mode"] == "closed" else _open_loop
@@ -288,8 +290,9 @@ def _start_server(env: dict, workdir: Path, serve_args: list[str]) -> tuple[subp
     return server, port
 
 
-def _request(path: str, token: str | None = None) -> str:
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Accept: application/json", "Connection: keep-alive"]
+def _request(path: str, token: str | None = None, *, keep_alive: bool = True) -> str:
+    connection = "keep-alive" if keep_alive else "close"
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Accept: application/json", f"Connection: {connection}"]
     if token:
         lines.append(f"Authorization: Bearer {token}")
     return "\r\n".join(lines) + "\r\n\r\n"
@@ -374,6 +377,7 @@ def main() -> None:
                 "port": port,
                 "job_request": _request(f"/api/v1/jobs/{job_id}", token),
                 "health_request": _request("/healthz"),
+                "probe_request": _request("/healthz", keep_alive=False),
                 "health_rate": args.health_rate,
                 "warmup": args.warmup,
                 "seconds": args.seconds,
