@@ -52,10 +52,20 @@ class _Connection:
         self.reader = self.writer = None
 
     async def get(self, raw: bytes) -> int:
-        if self.writer is None:
+        reused = self.writer is not None
+        if not reused:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            self.writer.write(raw)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            # A server may close an idle keep-alive connection; like any HTTP client, send again on a new one.
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.write(raw)
+            head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         lowered = head.lower()
         at = lowered.find(b"\r\ncontent-length:")
