@@ -14,8 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class QueueEnv:
-    def __init__(self, *, db: str, lease_seconds: int = 30, extra_env: dict | None = None):
+    def __init__(
+        self, *, db: str, lease_seconds: int = 30, extra_env: dict | None = None, database_url: str | None = None
+    ):
         self.db = db
+        # A PostgreSQL database to use instead of a throwaway cluster (it is migrated, and left running).
+        self.database_url = database_url
         self.dir = Path(tempfile.mkdtemp(prefix=f"intaglio-bench-{db}-"))
         self.pg_dir = self.dir / "pg"
         self.env = {
@@ -42,7 +46,9 @@ class QueueEnv:
         self.workers: list[subprocess.Popen] = []
 
     def __enter__(self) -> QueueEnv:
-        if self.db == "postgres":
+        if self.db == "postgres" and self.database_url:
+            self.env["DATABASE_URL"] = self.database_url
+        elif self.db == "postgres":
             self.pg_dir.parent.chmod(0o755)
             started = subprocess.run(
                 [str(REPO / "script" / "postgres"), "start", str(self.pg_dir)], capture_output=True, text=True
@@ -68,7 +74,7 @@ class QueueEnv:
         from django.db import connections
 
         connections.close_all()
-        if self.db == "postgres":
+        if self.db == "postgres" and not self.database_url:
             subprocess.run([str(REPO / "script" / "postgres"), "stop", str(self.pg_dir)], capture_output=True)
         subprocess.run(["rm", "-rf", str(self.dir)])
 

@@ -222,10 +222,15 @@ def api_token_authenticate(*, raw: str) -> User | None:
     """The active user a token belongs to, or None; records when the token was last used."""
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=_token_digest(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    # One indexed lookup (the digest is unique) that brings the user along; only the token columns read below.
+    token = next(
+        iter(
+            ApiToken.objects.select_related("user")
+            .only("id", "last_used_at", "user")
+            .filter(digest=_token_digest(raw), revoked_at__isnull=True, user__is_active=True)
+            .order_by()[:1]
+        ),
+        None,
     )
     if token is None:
         return None

@@ -108,6 +108,9 @@ def _clean(value):
 
 class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        # Each handler filters the same record (the access log has two): redacting it once is enough.
+        if getattr(record, "_redacted", False):
+            return True
         record.msg = redact(record.getMessage())
         record.args = None
         for key in set(vars(record)) - _RESERVED:
@@ -119,6 +122,7 @@ class RedactFilter(logging.Filter):
             else:
                 value = _clean(value)
             setattr(record, key, value)
+        record._redacted = True
         return True
 
 

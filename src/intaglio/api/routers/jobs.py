@@ -1,18 +1,19 @@
 """Jobs: the work an upload (and later, a studio) starts; their progress, results, cancelling and deleting."""
 
 # No `from __future__ import annotations` here: @paginate resolves list_jobs's signature in its own module.
+import functools
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.assets.selectors import asset_get
-from intaglio.core.access import owned
+from intaglio.core.access import NotOwned, owned
 from intaglio.jobs import selectors, services
 from intaglio.jobs.kinds import registered_kinds
 from intaglio.jobs.models import JobState
@@ -43,7 +44,13 @@ class AssetOut(Schema):
 
 
 def asset_content_url(asset_id: int) -> str:
-    return f"{settings.BASE_URL}{reverse('api-v1:asset_content', kwargs={'asset_id': asset_id})}"
+    return f"{settings.BASE_URL}{_asset_content_path(get_script_prefix()).format(asset_id)}"
+
+
+@functools.cache
+def _asset_content_path(script_prefix: str) -> str:
+    # Reversed once per script prefix (reverse() reads it), not twice per file of every answer: "/…/assets/{}/content".
+    return reverse("api-v1:asset_content", kwargs={"asset_id": 2**31}).replace(str(2**31), "{}")
 
 
 class JobOut(Schema):
@@ -64,6 +71,17 @@ class JobOut(Schema):
     inputs: list[AssetOut]
     outputs: list[AssetOut] = Field(description="The files the job made (none until it succeeds).")
 
+    # The poll's selector (jobs.selectors.job_summary) brings the files along as lists; other jobs prefetch them.
+    @staticmethod
+    def resolve_inputs(obj) -> list:
+        listed = getattr(obj, "input_summaries", None)
+        return listed if listed is not None else list(obj.inputs.all())
+
+    @staticmethod
+    def resolve_outputs(obj) -> list:
+        listed = getattr(obj, "output_summaries", None)
+        return listed if listed is not None else list(obj.outputs.all())
+
 
 @router.get(
     "/jobs",
@@ -73,7 +91,7 @@ class JobOut(Schema):
 )
 @paginate(Paginated)
 def list_jobs(request, state: JobState | None = None):
-    return selectors.job_list(owner=request.auth, state=state)
+    return selectors.job_summaries(owner=request.auth, state=state)
 
 
 class JobKindOut(Schema):
@@ -100,7 +118,10 @@ def list_job_kinds(request):
     description="Poll this until `state` is final. Outputs carry the URLs their bytes are served from.",
 )
 def get_job(request, job_id: int):
-    return owned(selectors.job_list, owner=request.auth, pk=job_id, missing="No such job.")
+    job = selectors.job_summary(owner=request.auth, job_id=job_id)
+    if job is None:
+        raise NotOwned("No such job.")
+    return job
 
 
 class JobIn(Schema):
