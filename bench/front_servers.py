@@ -23,22 +23,83 @@ from bench.live_server import LiveServer, setup_data_dir  # noqa: E402
 PY = sys.executable
 CANDIDATES = {
     # What `intaglio serve` ran before: waitress with its defaults.
-    "waitress-default": [PY, "-c", "import sys; from waitress import serve; from intaglio.wsgi import application; "
-                         "serve(application, host='127.0.0.1', port={port}, threads=8)"],
+    "waitress-default": [
+        PY,
+        "-c",
+        "import sys; from waitress import serve; from intaglio.wsgi import application; "
+        "serve(application, host='127.0.0.1', port={port}, threads=8)",
+    ],
     # Waitress tuned: room for 2000 connections, idle channels dropped after 20 s, the body limit declared.
-    "waitress-tuned": [PY, "-c", "from waitress import serve; from intaglio.wsgi import application; "
-                       "from intaglio.assets.uploads import request_body_limit as l; "
-                       "serve(application, host='127.0.0.1', port={port}, threads=8, connection_limit=2000, "
-                       "channel_timeout=20, max_request_body_size=l())"],
-    "gunicorn-gthread": [PY, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-w", "2", "--timeout", "20",
-                         "-b", "127.0.0.1:{port}", "intaglio.wsgi:application"],
-    "granian-wsgi": [PY, "-m", "granian", "--interface", "wsgi", "--workers", "2", "--blocking-threads", "8",
-                     "--http", "1", "--http1-header-read-timeout", "10000", "--port", "{port}",
-                     "intaglio.wsgi:application"],
-    "uvicorn-asgi-front": [PY, "-m", "uvicorn", "--workers", "2", "--port", "{port}", "--http", "httptools",
-                           "intaglio.asgi:application"],
-    "granian-asgi-front": [PY, "-m", "granian", "--interface", "asgi", "--workers", "2", "--http", "1",
-                           "--http1-header-read-timeout", "10000", "--port", "{port}", "intaglio.asgi:application"],
+    "waitress-tuned": [
+        PY,
+        "-c",
+        "from waitress import serve; from intaglio.wsgi import application; "
+        "from intaglio.assets.uploads import request_body_limit as l; "
+        "serve(application, host='127.0.0.1', port={port}, threads=8, connection_limit=2000, "
+        "channel_timeout=20, max_request_body_size=l())",
+    ],
+    "gunicorn-gthread": [
+        PY,
+        "-m",
+        "gunicorn",
+        "-k",
+        "gthread",
+        "--threads",
+        "8",
+        "-w",
+        "2",
+        "--timeout",
+        "20",
+        "-b",
+        "127.0.0.1:{port}",
+        "intaglio.wsgi:application",
+    ],
+    "granian-wsgi": [
+        PY,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--workers",
+        "2",
+        "--blocking-threads",
+        "8",
+        "--http",
+        "1",
+        "--http1-header-read-timeout",
+        "10000",
+        "--port",
+        "{port}",
+        "intaglio.wsgi:application",
+    ],
+    "uvicorn-asgi-front": [
+        PY,
+        "-m",
+        "uvicorn",
+        "--workers",
+        "2",
+        "--port",
+        "{port}",
+        "--http",
+        "httptools",
+        "intaglio.asgi:application",
+    ],
+    "granian-asgi-front": [
+        PY,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--workers",
+        "2",
+        "--http",
+        "1",
+        "--http1-header-read-timeout",
+        "10000",
+        "--port",
+        "{port}",
+        "intaglio.asgi:application",
+    ],
 }
 
 
@@ -58,7 +119,8 @@ def measure(name: str, command: list[str], sockets: int, job_path: str, token: s
         f"worst {slow['health_worst']:.2f} s; dropped {slow['dropped']} (last after {slow['dropped_after']:.0f} s) | "
         f"500 MB declared, headers only: {status} in {seconds:.2f} s | chunked: {c_status} after "
         f"{c_sent / MB:.0f} MB sent (limit {limit / MB:.0f} MB), {c_seconds:.1f} s | GET job, 32 clients: "
-        f"{loop['per_second']:.0f}/s p50 {1000 * loop['p50']:.0f} ms p99 {1000 * loop['p99']:.0f} ms {loop['statuses']}",
+        f"{loop['per_second']:.0f}/s p50 {1000 * loop['p50']:.0f} ms p99 {1000 * loop['p99']:.0f} ms "
+        f"{loop['statuses']}",
         flush=True,
     )
 

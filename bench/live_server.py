@@ -6,6 +6,7 @@ Import it from a bench script after the script has put the repository's `src` on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -67,10 +68,8 @@ def process_tree_rss(pid: int) -> int:
     page = os.sysconf("SC_PAGE_SIZE")
     while todo:
         current = todo.pop()
-        try:
+        with contextlib.suppress(OSError):
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
-        except OSError:
-            pass
         todo.extend(children.get(current, []))
     return total
 

@@ -128,8 +128,10 @@ class Front:
         started = []
 
         def start_response(status, response_headers, exc_info=None):
-            started[:] = [int(status.split(" ", 1)[0]), [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                                                         for k, v in response_headers]]
+            started[:] = [
+                int(status.split(" ", 1)[0]),
+                [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers],
+            ]
 
         def push(message):
             asyncio.run_coroutine_threadsafe(send(message), loop).result()
