@@ -36,7 +36,7 @@ from intaglio.assets.uploads import request_body_limit, too_large_message  # noq
 from intaglio.core.errors import error_body  # noqa: E402
 from intaglio.ops.views import database_ok, health_body  # noqa: E402
 
-_SMALL_RESPONSE = 256 * 1024  # a response up to this size is sent in one piece, from the event loop
+_PART = 256 * 1024  # a response under this size is sent in one piece from the event loop; larger ones in such parts
 HEALTH_TIMEOUT = 2.0  # seconds; a database slower than this is reported unavailable (503)
 
 _PAGE = (
@@ -124,36 +124,34 @@ class Front:
 
     def _run(self, environ, send, loop):
         """Runs the WSGI application on a request thread. Returns (status, headers, body) for a small response;
-        a large or streamed one is sent from here part by part, waiting for each to be taken."""
+        a larger one is sent from here in parts of at least _PART bytes, each waited for (the client's pace)."""
         started = []
 
         def start_response(status, response_headers, exc_info=None):
-            started[:] = [
-                int(status.split(" ", 1)[0]),
-                [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers],
-            ]
+            headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response_headers]
+            started[:] = [int(status.split(" ", 1)[0]), headers]
+
+        async def sending(message):
+            await send(message)  # the server's send may return a plain awaitable, not a coroutine
 
         def push(message):
-            asyncio.run_coroutine_threadsafe(send(message), loop).result()
+            asyncio.run_coroutine_threadsafe(sending(message), loop).result()
 
         result = self.wsgi(environ, start_response)
         try:
             parts, size, streaming = [], 0, False
             for part in result:
-                if not part:
-                    continue
-                if not streaming:
-                    parts.append(part)
-                    size += len(part)
-                    if size < _SMALL_RESPONSE:
-                        continue
-                    streaming = True
-                    push({"type": "http.response.start", "status": started[0], "headers": started[1]})
-                    part = b"".join(parts)
-                push({"type": "http.response.body", "body": part, "more_body": True})
+                parts.append(part)
+                size += len(part)
+                if size >= _PART:
+                    if not streaming:
+                        push({"type": "http.response.start", "status": started[0], "headers": started[1]})
+                        streaming = True
+                    push({"type": "http.response.body", "body": b"".join(parts), "more_body": True})
+                    parts, size = [], 0
             if not streaming:
                 return started[0], started[1], b"".join(parts)
-            push({"type": "http.response.body", "body": b""})
+            push({"type": "http.response.body", "body": b"".join(parts)})
             return None
         finally:
             if hasattr(result, "close"):

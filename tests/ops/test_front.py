@@ -181,3 +181,32 @@ def test_the_front_hands_the_application_the_body_and_headers_it_read():
     assert seen["HTTP_X_FORWARDED_FOR"] == "203.0.113.9"
     assert seen["REMOTE_ADDR"] == "192.0.2.1"
     assert sent[0]["status"] == 201 and sent[1]["body"] == b"made"
+
+
+def test_a_large_response_is_sent_in_parts_and_in_full():
+    from intaglio.asgi import Front
+
+    payload = bytes(range(256)) * 4096  # 1 MB, handed over in 4 KB pieces as FileResponse does
+
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (payload[i : i + 4096] for i in range(0, len(payload), 4096))
+
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    def send(message):  # as granian's: returns an awaitable that is not a coroutine
+        sent.append(message)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    scope = {"type": "http", "method": "GET", "path": "/files/1/", "headers": [], "query_string": b""}
+    asyncio.run(Front(wsgi, threads=1)(scope, receive, send))
+    bodies = [message for message in sent if message["type"] == "http.response.body"]
+    assert sent[0]["status"] == 200
+    assert b"".join(message["body"] for message in bodies) == payload
+    assert 1 < len(bodies) <= 5  # in parts, not one message per 4 KB piece
+    assert not bodies[-1].get("more_body", False) and all(message["more_body"] for message in bodies[:-1])
