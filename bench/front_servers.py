@@ -84,22 +84,8 @@ CANDIDATES = {
         "httptools",
         "intaglio.asgi:application",
     ],
-    "granian-asgi-front": [
-        PY,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--workers",
-        "2",
-        "--http",
-        "1",
-        "--http1-header-read-timeout",
-        "10000",
-        "--port",
-        "{port}",
-        "intaglio.asgi:application",
-    ],
+    # What `intaglio serve` runs now: granian (2 processes, ASGI) with the front of intaglio/asgi.py.
+    "granian-asgi-front": [PY, "-m", "intaglio.cli", "serve", "--port", "{port}", "--workers", "0"],
 }
 
 

@@ -1,27 +1,30 @@
 """`intaglio serve`: the web server, job workers and the scheduler together, the embedded default.
 
 The web server is granian (HTTP in Rust, on tokio) running `intaglio.asgi:application`: a small front on the
-event loop that answers /healthz, enforces the body limits and reads bodies before Django runs on a bounded
-thread pool. Chosen by measurement (bench/front_servers.py, 2 cores, SQLite, 500 hostile sockets: half send
-upload headers and withhold the body, half drip one header line every 2 s):
+event loop that answers /healthz, enforces the body limits and reads bodies, then runs Django (WSGI) on a bounded
+thread pool. Chosen by measurement (bench/front_servers.py on 2 shared cores, SQLite; 500 hostile sockets, half
+sending authenticated upload headers and withholding the body, half dripping one header line every 2 s; then
+GET /api/v1/jobs/{id} from 32 keep-alive clients):
 
-==================  ======================  ================  =====================  ===========================
-server              /healthz under 500      500 MB declared   chunked past 401 MB    slow sockets dropped
-==================  ======================  ================  =====================  ===========================
-waitress (before)   0/2 answered, 5 s+      no answer (reads  no answer, 657 MB      none (100-connection cap)
-                                            it all first)     read
-waitress tuned      40/40, worst 0.02 s     413 at once       413 at 401 MB          250 of 500 (drips kept)
-gunicorn gthread    0/2, 5 s+               413 (view)        422 (chunked unseen)   none
-granian WSGI        0/2, 5 s+               413 after 0.4 s   422 (chunked unseen)   250 of 500
-uvicorn + front     40/40, worst 0.01 s     413 at once       413 at 401 MB          250 of 500 (no header
-                                                                                     timeout in uvicorn)
-granian + front     40/40, worst 0.03 s     413 at once       413 at 401 MB          500 of 500 (10 s headers,
-                                                                                     20 s body)
-==================  ======================  ================  =====================  ===========================
+=================  ===================  ===============  ==================  ===================  ==============
+server             /healthz under 500   500 MB declared  chunked, 401 MB     slow sockets         GET job
+                   slow sockets                          limit               dropped              (32 clients)
+=================  ===================  ===============  ==================  ===================  ==============
+waitress (before)  0/2, 5 s timeouts    no answer: reads no answer, 657 MB   0 of 500             122-194/s
+                                        the body first   read                (100-connection cap)
+waitress tuned     40/40, worst 0.02 s  413 at once      413 at the limit    250 (drips kept)     (1 process)
+gunicorn gthread   0/2, 5 s timeouts    413 (view)       chunked not seen    0
+granian WSGI       0/2, 5 s timeouts    413 after 0.4 s  chunked not seen    250                  298-309/s
+uvicorn + front    40/40, worst 0.01 s  413 at once      413 at the limit    250 (no header
+                                                                             timeout in uvicorn)
+granian + front    40/40, worst 0.05 s  413 at once      413 at the limit    500 (10 s headers,   354-372/s
+                                                         (+1.7 MB buffers)   20 s body)
+=================  ===================  ===============  ==================  ===================  ==============
 
 Blocking servers (gunicorn gthread, granian WSGI) give a thread to each withheld body, so /healthz starves;
-waitress buffers bodies on its event loop but keeps header drips forever and answers /healthz on the same
-threads as the requests. Granian plus the front is the only one that holds every figure.
+waitress reads bodies on its event loop but keeps header drips forever and answers /healthz on the request
+threads (a burst of image work delays it). Granian plus the front is the only one that holds every figure, and
+the fastest on the job poll: no thread waits on a client, and Django runs as plain WSGI.
 """
 
 import os
