@@ -4,7 +4,8 @@ then the hostile front checks of bench/hostile.py run against it.
     python bench/front_servers.py                       # all candidates
     python bench/front_servers.py --only granian-asgi   # one
 
-Prints figures; never fails. Loopback only; about a minute per candidate.
+Prints figures; never fails. Loopback only; about a minute per candidate. The other candidates are not
+dependencies of the product: `.venv/bin/pip install waitress gunicorn "uvicorn[standard]"` first.
 """
 
 from __future__ import annotations
