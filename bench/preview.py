@@ -3,7 +3,7 @@
     .venv/bin/python bench/preview.py            (about a minute; --material slate, --requests N to vary)
 
 A throwaway platform (bench/queue_env.py: SQLite data directory, migrations, one funded account) gets an API token,
-then `intaglio serve` runs as its own process (waitress, one job worker) on a free port. A 12 MP camera-like JPEG
+then `intaglio serve` runs as its own process (granian, one job worker) on a free port. A 12 MP camera-like JPEG
 (a skimage photo upscaled to 4000 × 3000 with noise σ=6, quality 92, as bench/engrave.py makes it) is uploaded with
 POST /api/v1/uploads; once its preview job succeeded, POST /api/v1/engrave/previews is timed at 100 mm wide on the
 10 W diode, each request with a different contrast (0.8 + 0.02·i) so none is answered from the preview cache. The
@@ -234,7 +234,7 @@ def run(client: Client, photo: bytes, args, log_path: Path) -> None:
         f"photo: {width} × {height} JPEG ({len(photo) / 1e6:.1f} MB, uploaded in {upload_s:.2f} s); "
         f"{args.material} on {MACHINE}, {WIDTH_MM:g} mm wide → {cold['width_px']} × {cold['height_px']} dots at "
         f"{cold['dpi']:.1f} DPI (full resolution: {cold['full_resolution']}); {os.cpu_count()} cores; "
-        "`intaglio serve` (waitress) + 1 worker, SQLite.\n"
+        "`intaglio serve` (granian) + 1 worker, SQLite.\n"
     )
     rows = [
         ["cold (first request)", f"{cold_s * 1000:.0f}", f"{cold['render_ms']:.0f}", f"{cold_size / 1024:.0f}", ""],

@@ -11,9 +11,7 @@ it measures the application's own cost per request and the database writes it ma
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,14 +22,10 @@ sys.path = [str(REPO / "src"), str(REPO)] + [p for p in sys.path if Path(p or ".
 
 
 def _setup() -> None:
-    os.environ.setdefault("INTAGLIO_DATA_DIR", tempfile.mkdtemp(prefix="intaglio-bench-rate-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intaglio.settings")
-    os.environ.setdefault("INTAGLIO_API_RATE", "100000000/m")  # the loop measures cost, not refusals
-    import django
-    from django.core.management import call_command
+    from bench.live_server import setup_data_dir
 
-    django.setup()
-    call_command("migrate", verbosity=0)
+    # The loop measures cost, not refusals.
+    setup_data_dir("intaglio-bench-rate-", INTAGLIO_API_RATE="100000000/m")
 
 
 def _per_hit_costs(hits: int) -> None:

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,15 @@ import pytest
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes, dict]:
-    """GET without cookies or proxies; returns (status, body, headers) for any status."""
+def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes, Message]:
+    """GET without cookies or proxies; returns (status, body, headers) for any status. Header names are looked up
+    regardless of case, as HTTP has them (the server sends them in lower case)."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with _direct.open(request, timeout=timeout) as response:
-            return response.status, response.read(), dict(response.headers)
+            return response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read(), dict(error.headers)
+        return error.code, error.read(), error.headers
 
 
 @dataclass

@@ -79,11 +79,16 @@ def check_upload_request(request) -> None:
     except ValueError:
         declared = 0
     if declared > request_body_limit():
-        raise UploadRefused(
-            "too_large",
-            f"This upload is {declared / (1024 * 1024):.0f} MB. Send at most {settings.UPLOAD_MAX_FILES} files of up "
-            f"to {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB each at a time.",
-        )
+        raise UploadRefused("too_large", too_large_message(declared))
+
+
+def too_large_message(size: int, *, streaming: bool = False) -> str:
+    """Why a request body of `size` bytes is refused (`streaming`: counted so far, its length was not declared)."""
+    amount = f"more than {size / (1024 * 1024):.0f} MB" if streaming else f"{size / (1024 * 1024):.0f} MB"
+    return (
+        f"This upload is {amount}. Send at most {settings.UPLOAD_MAX_FILES} files of up "
+        f"to {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB each at a time."
+    )
 
 
 def check_file_count(files: list) -> None:
