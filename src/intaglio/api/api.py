@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from intaglio.api.auth import BearerToken, BrowserSession
-from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
+from intaglio.api.errors import BODY_TOO_LARGE, ERROR_STATUSES, ErrorOut, install_error_handlers
 from intaglio.api.routers import (
     accounts,
     assets,
@@ -17,6 +17,7 @@ from intaglio.api.routers import (
     privacy,
     uploads,
 )
+from intaglio.api.schemas import ObjectBodyParser
 from intaglio.api.throttling import ExactRateThrottle
 
 
@@ -35,12 +36,31 @@ class IntaglioAPI(NinjaAPI):
         for path_item in schema["paths"].values():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
-                for status, description in ERROR_STATUSES.items():
+                statuses = dict(ERROR_STATUSES)
+                if "requestBody" in operation:
+                    statuses[413] = BODY_TOO_LARGE
+                    for content in operation["requestBody"]["content"].values():
+                        content["schema"] = _without_null(content["schema"])
+                for parameter in operation.get("parameters", []):
+                    parameter["schema"] = _without_null(parameter["schema"])
+                for status, description in statuses.items():
                     responses[str(status)] = {
                         "description": description,
                         "content": {"application/json": {"schema": error_ref}},
                     }
         return schema
+
+
+def _without_null(schema: dict) -> dict:
+    """An optional parameter or body is one that may be left out (`required: false`), not one that may be null: the
+    server refuses a null body (schemas.ObjectBodyParser), and a header or query value is never null."""
+    options = schema.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return schema
+    rest = [option for option in options if option != {"type": "null"}]
+    kept = {key: value for key, value in schema.items() if key != "anyOf"}
+    # OpenAPI 3.1 allows keywords beside a $ref, so a lone option is merged with the parameter's description.
+    return {**rest[0], **kept} if len(rest) == 1 else {"anyOf": rest, **kept}
 
 
 api = IntaglioAPI(
@@ -55,6 +75,7 @@ api = IntaglioAPI(
     urls_namespace="api-v1",
     auth=[BearerToken(), BrowserSession()],
     throttle=[ExactRateThrottle()],
+    parser=ObjectBodyParser(),
 )
 install_error_handlers(api)
 api.add_router("/", accounts.router)
