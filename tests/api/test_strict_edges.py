@@ -172,3 +172,24 @@ def test_an_unknown_form_part_is_refused_on_every_upload_operation(client, token
         response = client.post(path, data, **bearer(token))
         assert_error_shape(response, 422, "validation_error")
         assert response.json()["error"]["details"][0]["loc"] == ["body", "no_such_part"], (method, path)
+
+
+def test_a_number_without_a_fraction_is_an_integer_as_json_schema_says(client, token, uploaded_asset_id):
+    path = f"/api/v1/assets/{uploaded_asset_id}/signed-url"
+    ok = client.post(path, '{"seconds": 348.0}', content_type="application/json", **bearer(token))
+    assert ok.status_code == 200, ok.content
+    for refused in ('{"seconds": 348.5}', '{"seconds": "348"}', '{"seconds": true}'):
+        response = client.post(path, refused, content_type="application/json", **bearer(token))
+        assert_error_shape(response, 422, "validation_error")
+
+
+@pytest.fixture
+def uploaded_asset_id(client, token):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import jpeg_bytes
+
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(64, 48), content_type="image/jpeg")
+    response = client.post("/api/v1/uploads", {"files": [photo]}, **bearer(token))
+    assert response.status_code == 201, response.content
+    return response.json()["jobs"][0]["inputs"][0]["id"]
