@@ -193,3 +193,27 @@ def uploaded_asset_id(client, token):
     response = client.post("/api/v1/uploads", {"files": [photo]}, **bearer(token))
     assert response.status_code == 201, response.content
     return response.json()["jobs"][0]["inputs"][0]["id"]
+
+
+def test_the_rate_limit_is_documented_with_its_headers_and_the_429_carries_them(client, token, settings):
+    from intaglio.api.api import api
+
+    settings.API_RATE = "3/m"
+    openapi = api.get_openapi_schema()
+    for item in openapi["paths"].values():
+        for operation in item.values():
+            documented = operation["responses"]["429"]
+            assert "at most 3 per 60 s" in documented["description"]
+            assert set(documented["headers"]) == {
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            }
+    for _ in range(3):
+        assert client.get("/api/v1/me", **bearer(token)).status_code == 200
+    refused = client.get("/api/v1/me", **bearer(token))
+    assert_error_shape(refused, 429, "rate_limited")
+    assert int(refused["Retry-After"]) >= 1
+    assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("3", "0")
+    assert int(refused["X-RateLimit-Reset"]) > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja import NinjaAPI
 
 from intaglio.api.auth import BearerToken, BrowserSession
@@ -19,6 +20,7 @@ from intaglio.api.routers import (
 )
 from intaglio.api.schemas import ObjectBodyParser
 from intaglio.api.throttling import ExactRateThrottle
+from intaglio.core.ratelimit import rate_parse
 
 
 class IntaglioAPI(NinjaAPI):
@@ -48,7 +50,31 @@ class IntaglioAPI(NinjaAPI):
                         "description": description,
                         "content": {"application/json": {"schema": error_ref}},
                     }
+                responses["429"]["description"] = _rate_limited_description()
+                responses["429"]["headers"] = RATE_LIMITED_HEADERS
         return schema
+
+
+RATE_LIMITED_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until the window ends and requests are counted afresh.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "X-RateLimit-Limit": {"description": "Requests allowed per window.", "schema": {"type": "integer", "minimum": 1}},
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in this window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Reset": {"description": "When the window ends, in epoch seconds.", "schema": {"type": "integer"}},
+}
+
+
+def _rate_limited_description() -> str:
+    limit, window = rate_parse(settings.API_RATE)
+    return (
+        f"Too many requests: at most {limit} per {window} s for each token (each session from the web app, each "
+        "network address without credentials). Retry after the number of seconds in `Retry-After`."
+    )
 
 
 def _without_null(schema: dict) -> dict:
