@@ -402,12 +402,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG
+# Secure cookies follow whether the site is served over TLS (an https BASE_URL), not DEBUG: a local server on plain
+# http keeps working sign-in without development mode, and a deployment on https always marks them Secure.
+SERVED_OVER_TLS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = SERVED_OVER_TLS
 SESSION_COOKIE_AGE = env_int("INTAGLIO_SESSION_AGE", 60 * 60 * 24 * 14)
 # htmx sends the token from the page (hx-headers on <body>), so no script needs to read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = SERVED_OVER_TLS
 CSRF_FAILURE_VIEW = "intaglio.web.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -418,7 +421,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("INTAGLIO_HSTS_PRELOAD", not DEBUG)
 # An https BASE_URL means the site is served over TLS: plain-http requests are redirected. When TLS
 # ends at a trusted proxy, that proxy's X-Forwarded-Proto says which scheme the client used.
-SECURE_SSL_REDIRECT = BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = SERVED_OVER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_HOPS > 0 else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 CONTENT_SECURITY_POLICY = (

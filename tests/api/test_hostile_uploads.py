@@ -52,3 +52,40 @@ def test_the_stored_gps_photo_has_no_gps_and_no_exif(client, token):
     assert stored[:2] == b"\xff\xd8"
     for marker in (b"Exif\x00\x00", b"GPS", b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"ICC_PROFILE"):
         assert marker not in stored
+
+
+def _post_named(client, token, name: str):
+    # Built by hand: Django's test client (like UploadedFile) would cut a long name to 255 characters itself.
+    from tests.factories import jpeg_bytes
+
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name=files; filename="' + name.encode() + b'"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + jpeg_bytes(64, 48) + b"\r\n--xyz--\r\n"
+    )
+    return client.generic(
+        "POST",
+        "/api/v1/uploads",
+        body,
+        content_type="multipart/form-data; boundary=xyz",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.mark.parametrize("length", [256, 1000])
+def test_a_file_name_too_long_is_named_as_such(client, token, length):
+    # 1000 characters pass the 1 KiB Django reads of a part's headers; 256 fit there but are one past the limit.
+    from intaglio.assets.uploads import FILE_NAME_MAX
+
+    response = _post_named(client, token, "n" * (length - 4) + ".jpg")
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "name_too_long"
+    assert error["message"] == f"The file name is too long: at most {FILE_NAME_MAX} characters."
+    assert not Asset.objects.exists()
+
+
+def test_a_file_name_at_the_limit_is_stored(client, token):
+    from intaglio.assets.uploads import FILE_NAME_MAX
+
+    response = _post_named(client, token, "n" * (FILE_NAME_MAX - 4) + ".jpg")
+    assert response.status_code == 201, response.content

@@ -59,7 +59,9 @@ def test_pages_have_no_inline_script(client, logged_in):
         assert " style=" not in html and "onclick" not in html
 
 
-def test_session_and_csrf_cookies_are_httponly_lax_and_secure(client, user):
+def test_session_and_csrf_cookies_are_httponly_lax_and_secure(client, user, settings):
+    # What an https BASE_URL sets (privacy/test_clauses.py::test_J30_tls_protections_follow_an_https_base_url).
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
     client.get("/login/")
     response = client.post("/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
@@ -67,7 +69,7 @@ def test_session_and_csrf_cookies_are_httponly_lax_and_secure(client, user):
         cookie = client.cookies[name]
         assert cookie["httponly"] is True, name
         assert cookie["samesite"] == "Lax", name
-        assert cookie["secure"] is True, name  # tests run with DEBUG off
+        assert cookie["secure"] is True, name
     assert set(client.cookies) == {"sessionid", "csrftoken"}
 
 

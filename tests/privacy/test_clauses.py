@@ -858,8 +858,13 @@ def test_J17_a_job_in_flight_is_cancelled_by_the_delete_and_its_late_output_neve
 # In transit: TLS. Outside local development cookies are Secure and HSTS is sent.
 
 
-def test_J30_over_https_cookies_are_secure_and_hsts_is_sent(client, user):
-    """The test settings are production's (DEBUG off)."""
+def test_J30_over_https_cookies_are_secure_and_hsts_is_sent(client, user, settings, tmp_path):
+    """The test settings are production's (DEBUG off), with the cookie flags an https base URL gives."""
+    https = settings_under(tmp_path, INTAGLIO_BASE_URL="https://studio.example.com")
+    settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE = (
+        https["SESSION_COOKIE_SECURE"],
+        https["CSRF_COOKIE_SECURE"],
+    )
     client.get(reverse("login"), secure=True)
     response = client.post(reverse("login"), {"username": user.email, "password": PASSWORD}, secure=True)
     assert response.status_code == 302
@@ -891,13 +896,18 @@ def settings_under(tmp_path, **env) -> dict | subprocess.CompletedProcess:
     return json.loads(done.stdout) if done.returncode == 0 else done
 
 
-def test_J30_tls_protections_are_on_whenever_debug_is_off(tmp_path):
+def test_J30_tls_protections_follow_an_https_base_url(tmp_path):
     production = settings_under(tmp_path, INTAGLIO_DEBUG="0", INTAGLIO_BASE_URL="https://studio.example.com")
     assert production["SESSION_COOKIE_SECURE"] and production["CSRF_COOKIE_SECURE"]
     assert production["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
     assert production["SECURE_SSL_REDIRECT"] is True
-    default = settings_under(tmp_path)  # nothing set: production defaults
-    assert default["DEBUG"] is False and default["SESSION_COOKIE_SECURE"] and default["SECURE_HSTS_SECONDS"] > 0
+    # Debug does not loosen them: a site on https always marks its cookies Secure.
+    debugging = settings_under(tmp_path, INTAGLIO_DEBUG="1", INTAGLIO_BASE_URL="https://studio.example.com")
+    assert debugging["SESSION_COOKIE_SECURE"] and debugging["CSRF_COOKIE_SECURE"]
+    # Nothing set: a local server on plain http, out of debug, whose sign-in works without TLS.
+    default = settings_under(tmp_path)
+    assert default["DEBUG"] is False and default["SECURE_HSTS_SECONDS"] > 0
+    assert not default["SESSION_COOKIE_SECURE"] and not default["CSRF_COOKIE_SECURE"]
     local = settings_under(tmp_path, INTAGLIO_DEBUG="1")  # local development over plain http
     assert not local["SESSION_COOKIE_SECURE"] and local["SECURE_HSTS_SECONDS"] == 0
 

@@ -379,3 +379,52 @@ def test_J25_other_corrections_go_to_the_officer_as_rectify_requests(
     # A rectification without saying what is wrong is refused with a clear message.
     response = logged_in.post("/account/data/ask/", {"kind": "rectify", "details": " "})
     assert response.status_code == 400 and b"what is wrong" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_E15_simultaneous_code_checks_from_one_network_are_compared_exactly_up_to_the_limit(monkeypatch):
+    # The per-network limit is counted in the same step that admits a check, so 60 tries at once get exactly
+    # `limit` comparisons and the rest are refused before any code is looked at.
+    import contextlib
+    import threading
+    import types
+
+    from django.db import connections, transaction
+
+    limit, _window = rights.CODE_CHECKS_PER_IP
+    tries = limit * 3
+    start, outcomes, lock = threading.Barrier(tries), [], threading.Lock()
+    # The test database (SQLite in memory) refuses concurrent transactions ("table is locked"), so the code lookup
+    # takes turns; the throttle, which comes before it, still sees every try at once.
+    database_turn = threading.Lock()
+
+    @contextlib.contextmanager
+    def one_at_a_time():
+        with database_turn, transaction.atomic():
+            yield
+
+    monkeypatch.setattr(rights, "transaction", types.SimpleNamespace(atomic=one_at_a_time))
+
+    def check():
+        try:
+            start.wait()
+            try:
+                rights.access_code_check(email="someone@example.com", code="000000", ip="203.0.113.44")
+            except rights.RightsThrottled:
+                outcome = "throttled"
+            except rights.RightsError as refused:
+                outcome = refused.code
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=check) for _ in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == tries
+    assert outcomes.count("wrong_code") == limit
+    assert outcomes.count("throttled") == tries - limit

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja import NinjaAPI
 
 from intaglio.api.auth import BearerToken, BrowserSession
-from intaglio.api.errors import ERROR_STATUSES, ErrorOut, install_error_handlers
+from intaglio.api.errors import BODY_TOO_LARGE, ERROR_STATUSES, ErrorOut, install_error_handlers
 from intaglio.api.routers import (
     accounts,
     assets,
@@ -17,7 +18,9 @@ from intaglio.api.routers import (
     privacy,
     uploads,
 )
+from intaglio.api.schemas import ObjectBodyParser
 from intaglio.api.throttling import ExactRateThrottle
+from intaglio.core.ratelimit import rate_parse
 
 
 class IntaglioAPI(NinjaAPI):
@@ -35,12 +38,55 @@ class IntaglioAPI(NinjaAPI):
         for path_item in schema["paths"].values():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
-                for status, description in ERROR_STATUSES.items():
+                statuses = dict(ERROR_STATUSES)
+                if "requestBody" in operation:
+                    statuses[413] = BODY_TOO_LARGE
+                    for content in operation["requestBody"]["content"].values():
+                        content["schema"] = _without_null(content["schema"])
+                for parameter in operation.get("parameters", []):
+                    parameter["schema"] = _without_null(parameter["schema"])
+                for status, description in statuses.items():
                     responses[str(status)] = {
                         "description": description,
                         "content": {"application/json": {"schema": error_ref}},
                     }
+                responses["429"]["description"] = _rate_limited_description()
+                responses["429"]["headers"] = RATE_LIMITED_HEADERS
         return schema
+
+
+RATE_LIMITED_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until the window ends and requests are counted afresh.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "X-RateLimit-Limit": {"description": "Requests allowed per window.", "schema": {"type": "integer", "minimum": 1}},
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in this window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Reset": {"description": "When the window ends, in epoch seconds.", "schema": {"type": "integer"}},
+}
+
+
+def _rate_limited_description() -> str:
+    limit, window = rate_parse(settings.API_RATE)
+    return (
+        f"Too many requests: at most {limit} per {window} s for each token (each session from the web app, each "
+        "network address without credentials). Retry after the number of seconds in `Retry-After`."
+    )
+
+
+def _without_null(schema: dict) -> dict:
+    """An optional parameter or body is one that may be left out (`required: false`), not one that may be null: the
+    server refuses a null body (schemas.ObjectBodyParser), and a header or query value is never null."""
+    options = schema.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return schema
+    rest = [option for option in options if option != {"type": "null"}]
+    kept = {key: value for key, value in schema.items() if key != "anyOf"}
+    # OpenAPI 3.1 allows keywords beside a $ref, so a lone option is merged with the parameter's description.
+    return {**rest[0], **kept} if len(rest) == 1 else {"anyOf": rest, **kept}
 
 
 api = IntaglioAPI(
@@ -55,6 +101,7 @@ api = IntaglioAPI(
     urls_namespace="api-v1",
     auth=[BearerToken(), BrowserSession()],
     throttle=[ExactRateThrottle()],
+    parser=ObjectBodyParser(),
 )
 install_error_handlers(api)
 api.add_router("/", accounts.router)

@@ -24,6 +24,8 @@ ERROR_STATUSES = {
     422: "The request was read but its content is not valid; `details` names each field.",
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
 }
+# Documented on every operation that takes a body.
+BODY_TOO_LARGE = "The request body is larger than the server takes (`too_large`)."
 
 DEFAULT_CODES = {
     400: "bad_request",
@@ -90,6 +92,10 @@ def install_error_handlers(api) -> None:
         )
 
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, ValidationError):
+            # ninja answers any error of the body parser with 400; a body that parsed but is not an object
+            # (schemas.ObjectBodyParser) is content that is not valid, so it gets the 422 every such body gets.
+            return validation_error(request, exc.__cause__)
         status = exc.status_code
         code = getattr(exc, "code", None) or DEFAULT_CODES.get(status, "error")
         message = str(exc)

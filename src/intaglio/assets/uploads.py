@@ -19,6 +19,10 @@ from django.utils.datastructures import MultiValueDict
 
 # Room for multipart boundaries and headers around the files of one request.
 _MULTIPART_OVERHEAD = 1024 * 1024
+# The longest file name an upload may carry (what common file systems allow).
+FILE_NAME_MAX = 255
+# What Django's multipart parser says when a part's headers pass its 1 KiB: in practice a very long file name.
+_PART_HEADERS_TOO_LARGE = "Request max total header size exceeded."
 
 
 def request_body_limit() -> int:
@@ -26,11 +30,13 @@ def request_body_limit() -> int:
 
 
 class CappedUpload(UploadedFile):
-    """An uploaded file holding at most UPLOAD_MAX_BYTES; `declared_too_large` says more was sent."""
+    """An uploaded file holding at most UPLOAD_MAX_BYTES; `too_large` says more was sent, `name_too_long` that its
+    name was longer than FILE_NAME_MAX (Django would cut it to 255 characters silently)."""
 
-    def __init__(self, file, *, name, content_type, size, too_large):
+    def __init__(self, file, *, name, content_type, size, too_large, name_too_long=False):
         super().__init__(file, name=name, content_type=content_type, size=size)
         self.too_large = too_large
+        self.name_too_long = name_too_long
 
 
 class CappedUploadHandler(FileUploadHandler):
@@ -67,6 +73,7 @@ class CappedUploadHandler(FileUploadHandler):
             content_type=self.content_type,
             size=self.received,
             too_large=self.too_large,
+            name_too_long=len(self.file_name or "") > FILE_NAME_MAX,
         )
 
 
@@ -91,7 +98,22 @@ def too_large_message(size: int, *, streaming: bool = False) -> str:
     )
 
 
+def _name_too_long():
+    from intaglio.assets.services import UploadRefused
+
+    return UploadRefused("name_too_long", f"The file name is too long: at most {FILE_NAME_MAX} characters.")
+
+
+def unreadable_upload_refusal(error: Exception):
+    """The refusal to answer a multipart body Django could not read with, when its cause is known, else None.
+
+    A part whose headers pass Django's 1 KiB limit is one with a file name of hundreds of characters; saying so
+    beats calling the body malformed."""
+    return _name_too_long() if str(error) == _PART_HEADERS_TOO_LARGE else None
+
+
 def check_file_count(files: list) -> None:
+    """Refuses a request with no file, too many files, or a file whose name is longer than FILE_NAME_MAX."""
     from intaglio.assets.services import UploadRefused
 
     if not files:
@@ -100,3 +122,5 @@ def check_file_count(files: list) -> None:
         raise UploadRefused(
             "too_many_files", f"Upload at most {settings.UPLOAD_MAX_FILES} files at a time; you sent {len(files)}."
         )
+    if any(getattr(upload, "name_too_long", False) for upload in files):
+        raise _name_too_long()

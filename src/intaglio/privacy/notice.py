@@ -401,7 +401,7 @@ def cookie_rows() -> list[CookieRow]:
         else:
             http_only = entry.get("http_only", True)
             same_site = entry.get("same_site", "Lax")
-            secure = entry.get("secure", not settings.DEBUG)
+            secure = entry.get("secure", settings.SESSION_COOKIE_SECURE)
         rows.append(
             CookieRow(
                 name=name,

@@ -49,7 +49,6 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -70,6 +69,7 @@ from intaglio.core.personal_data import (
     iso,
     registered,
 )
+from intaglio.core.ratelimit import rate_hit
 from intaglio.privacy.models import AccessCode, DataRequest, PolicyVersion
 
 log = logging.getLogger("intaglio.privacy")
@@ -81,10 +81,12 @@ DUE_ALERT_DAYS = 7
 
 ACCESS_CODE_TTL = timedelta(minutes=15)
 ACCESS_CODE_MAX_ATTEMPTS = 5
-# Sliding-window limits of the request form: (how many, per seconds).
+# Fixed-window limits of the request form: (how many, per seconds). Counted atomically (core.ratelimit), so
+# simultaneous requests cannot slip past them.
 CODE_SENDS_PER_ADDRESS = (3, 15 * 60)
 CODE_SENDS_PER_IP = (10, 60 * 60)
-CODE_FAILURES_PER_IP = (20, 15 * 60)
+# Code checks per network address, counted before the code is compared: only checks within it are made at all.
+CODE_CHECKS_PER_IP = (20, 15 * 60)
 
 EXPORT_FORMAT = "intaglio-data-export"
 EXPORT_FORMAT_VERSION = 1
@@ -785,16 +787,11 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
-def _throttle(key: str, limit: tuple[int, int], *, record: bool = True) -> int | None:
-    """A sliding window in the shared cache: None if allowed (and counted), else seconds until it is."""
+def _throttle(key: str, limit: tuple[int, int]) -> int | None:
+    """Counts one try on `key` in one atomic step: None if it is within the limit, else seconds until it is."""
     count, window = limit
-    now = time.time()
-    recent = [t for t in cache.get(key, []) if t > now - window]
-    if len(recent) >= count:
-        return max(1, int(recent[-count] + window - now) + 1)
-    if record:
-        cache.set(key, recent + [now], timeout=window)
-    return None
+    hit = rate_hit(key, limit=count, window=window)
+    return None if hit.allowed else hit.retry_after()
 
 
 def _minutes(seconds: int) -> str:
@@ -845,11 +842,11 @@ def access_code_send(*, email: str, ip: str) -> None:
 
 def access_code_check(*, email: str, code: str, ip: str):
     """Spends a valid code and returns the account it was sent for; raises RightsError otherwise. A code allows
-    ACCESS_CODE_MAX_ATTEMPTS tries and lives ACCESS_CODE_TTL; failures are also throttled per network address."""
+    ACCESS_CODE_MAX_ATTEMPTS tries and lives ACCESS_CODE_TTL; checks are also throttled per network address, counted
+    before the code is compared, so simultaneous tries cannot pass the limit."""
     email = normalize_email(email)
     code = re.sub(r"\s+", "", code or "")
-    ip_key = f"rights-fail:ip:{_digest(ip)}"
-    wait = _throttle(ip_key, CODE_FAILURES_PER_IP, record=False)
+    wait = _throttle(f"rights-check:ip:{_digest(ip)}", CODE_CHECKS_PER_IP)
     if wait is not None:
         raise RightsThrottled(
             f"Too many wrong codes from your network. To keep accounts safe, try again in {_minutes(wait)}.",
@@ -875,7 +872,6 @@ def access_code_check(*, email: str, code: str, ip: str):
             if access is not None and not spent:
                 # Counted even though the caller gets an error: the block commits, the error is raised after it.
                 AccessCode.objects.filter(pk=access.pk).update(attempts=F("attempts") + 1)
-            _throttle(ip_key, CODE_FAILURES_PER_IP)
             failed = True
         else:
             access.used_at = now

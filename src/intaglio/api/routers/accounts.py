@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from intaglio.accounts import selectors, services
 from intaglio.api.errors import ApiError
 from intaglio.api.pagination import Paginated
+from intaglio.api.schemas import StrictIn
 
 router = Router(tags=["account"])
 
@@ -30,7 +31,7 @@ class TokenOut(Schema):
     last_used_at: datetime | None
 
 
-class TokenIn(Schema):
+class TokenIn(StrictIn):
     # At least one visible character: what the service keeps after trimming spaces and control characters.
     name: str = Field(
         min_length=1, max_length=80, pattern=r"[^\s\x00-\x1f\x7f]", description="What will use the token."

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from intaglio.api.schemas import StrictIn
 from intaglio.assets.models import Asset
 from intaglio.assets.services import asset_signed_url
 from intaglio.assets.views import file_response
@@ -19,7 +20,7 @@ router = Router(tags=["files"])
 SIGNED_URL_MAX_SECONDS = 15 * 60
 
 
-class SignedUrlIn(Schema):
+class SignedUrlIn(StrictIn):
     seconds: int | None = Field(
         None,
         ge=1,

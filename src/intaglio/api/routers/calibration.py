@@ -13,14 +13,15 @@ sent to POST /engrave/calibrations/{id}/checks says how much tone error the prof
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
-from intaglio.api.routers.engrave import JobStatusOut, LaserKindName, MaterialName, StrictIn
+from intaglio.api.routers.engrave import JobStatusOut, LaserKindName, MaterialName
 from intaglio.api.routers.jobs import AssetOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
+from intaglio.api.schemas import IdempotencyKey, StrictIn
 from intaglio.assets.services import UploadRefused
 from intaglio.core.access import NotOwned, owned
 from intaglio.engrave import selectors, services
@@ -37,12 +38,6 @@ IDEMPOTENCY = (
     "Send an `Idempotency-Key` header to make retries safe: the same key returns what the first request made (keys "
     "are per account and shared with every creating operation: use a fresh one each time)."
 )
-
-
-def _idempotency_key(value: str | None) -> str | None:
-    if value is not None and not 1 <= len(value) <= 100:
-        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
-    return value
 
 
 def _found(obj, missing: str):
@@ -192,11 +187,11 @@ class CardIn(StrictIn):
         "402 `insufficient_credits`; 409 `plan_limit`."
     ),
 )
-def create_card(request, payload: CardIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def create_card(request, payload: CardIn, idempotency_key: IdempotencyKey = None):
     job = services.card_create(
         owner=request.auth,
         values=payload.model_dump(mode="json", exclude_none=True),
-        idempotency_key=_idempotency_key(idempotency_key),
+        idempotency_key=idempotency_key,
     )
     if job.kind != "engrave.card":
         raise ApiError(409, "idempotency_key_reused", "That Idempotency-Key was already used for something else.")

@@ -11,13 +11,13 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import pydantic
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from intaglio.api.errors import ApiError, ErrorOut
+from intaglio.api.errors import ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
+from intaglio.api.schemas import IdempotencyKey, StrictIn
 from intaglio.core.access import owned
 from intaglio.engrave import selectors, services
 from intaglio.engrave.models import LaserKind, MachineProfile, MaterialPreset
@@ -85,12 +85,6 @@ def library(request):
 
 
 # ----------------------------------------------------------------------------------------------------- settings
-
-
-class StrictIn(Schema):
-    """A request body is taken as its JSON types say: 0 is not false, "1" is not 1 (the schema says so too)."""
-
-    model_config = pydantic.ConfigDict(strict=True)
 
 
 def raw_settings(settings: ArtworkSettings | None) -> dict | None:
@@ -293,10 +287,8 @@ def create_version(
     request,
     artwork_id: int,
     payload: VersionIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: IdempotencyKey = None,
 ):
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
-        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
     version = services.artwork_prepare(
         artwork=owned_artwork(request, artwork_id),
         settings=raw_settings(payload.settings),

@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Annotated
 
 import pydantic
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
+from intaglio.api.schemas import IdempotencyKey, StrictIn
 from intaglio.core.access import owned
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
@@ -135,7 +136,7 @@ def _piece_body() -> dict:
     ),
 )
 def create_piece(request):
-    files = _request_files(request)
+    files = _request_files(request, fields=("title",))
     title = request.POST.get("title", "")
     if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
         raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
@@ -154,7 +155,7 @@ def get_piece(request, piece_id: int):
     return owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
 
 
-class ConfirmIn(Schema):
+class ConfirmIn(StrictIn):
     attributes: Attributes
     title: Annotated[str, pydantic.StringConstraints(max_length=80, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
@@ -235,7 +236,7 @@ def create_generation(
     request,
     piece_id: int,
     payload: BriefIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=100),
+    idempotency_key: IdempotencyKey = None,
 ):
     piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     generation = services.generation_create(piece=piece, brief=payload, idempotency_key=idempotency_key)

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
+from intaglio.api.schemas import IdempotencyKey, StrictIn
 from intaglio.assets.selectors import asset_get
 from intaglio.core.access import NotOwned, owned
 from intaglio.jobs import selectors, services
@@ -124,7 +125,7 @@ def get_job(request, job_id: int):
     return job
 
 
-class JobIn(Schema):
+class JobIn(StrictIn):
     kind: str = Field(max_length=40, description='The job kind, e.g. "engrave.prepare".')
     params: dict[str, Any] = Field(default_factory=dict, description="The kind's settings (see its documentation).")
     inputs: list[int] = Field(default_factory=list, max_length=10, description="Ids of your files the job reads.")
@@ -144,9 +145,7 @@ class JobIn(Schema):
         "422 `invalid_params`, `invalid_inputs` or `unknown_kind`; 402 `insufficient_credits`; 409 `plan_limit`."
     ),
 )
-def create_job(request, payload: JobIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
-        raise ApiError(422, "invalid_idempotency_key", "An Idempotency-Key has 1 to 100 characters.")
+def create_job(request, payload: JobIn, idempotency_key: IdempotencyKey = None):
     inputs = [asset_get(owner=request.auth, asset_id=asset_id) for asset_id in payload.inputs]
     if None in inputs:
         raise ApiError(422, "invalid_inputs", "One of the input files does not exist.")

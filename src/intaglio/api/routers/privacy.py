@@ -9,10 +9,10 @@ never limits what you can make: no job checks these choices.
 from datetime import datetime
 from typing import Literal
 
-import pydantic
 from ninja import Field, Router, Schema
 
 from intaglio.api.errors import ErrorOut
+from intaglio.api.schemas import StrictIn
 from intaglio.assets.models import Asset
 from intaglio.core.access import owned
 from intaglio.privacy import consent
@@ -59,8 +59,7 @@ class ConsentsOut(Schema):
     history: list[ConsentEventOut] = Field(description="Every grant and withdrawal, newest first.")
 
 
-class ConsentIn(Schema):
-    model_config = pydantic.ConfigDict(strict=True)
+class ConsentIn(StrictIn):
     granted: bool = Field(description="true turns the consent on, false turns it off.")
 
 
@@ -68,8 +67,7 @@ class ConsentSetOut(ConsentScopeOut):
     changed: bool = Field(description="false when it was already in the requested state (nothing recorded).")
 
 
-class GalleryIn(Schema):
-    model_config = pydantic.ConfigDict(strict=True)
+class GalleryIn(StrictIn):
     published: bool = Field(description="true publishes the item, false takes it out of the gallery.")
 
 

@@ -9,11 +9,12 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema, Status
+from ninja.errors import ValidationError
 
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.routers.jobs import JobOut
 from intaglio.assets.services import UploadRefused, uploads_store
-from intaglio.assets.uploads import check_file_count, check_upload_request
+from intaglio.assets.uploads import check_file_count, check_upload_request, unreadable_upload_refusal
 from intaglio.core.errors import error_body
 from intaglio.jobs import services
 
@@ -56,6 +57,7 @@ def _upload_body() -> dict:
                         }
                     },
                     "required": ["files"],
+                    "additionalProperties": False,
                 },
                 # The types a file is accepted as: judged by its content (magic bytes), not by this header.
                 "encoding": {"files": {"contentType": ", ".join(ACCEPTED_MEDIA_TYPES)}},
@@ -64,18 +66,29 @@ def _upload_body() -> dict:
     }
 
 
-def _request_files(request) -> list:
-    """The `files` parts, after refusing an oversized request from its headers alone."""
+def _request_files(request, fields: tuple[str, ...] = ()) -> list:
+    """The `files` parts, after refusing an oversized request from its headers alone, and a part that is neither
+    `files` nor one of `fields` (the operation's form fields), as every JSON body refuses an unknown field."""
     check_upload_request(request)
     try:
         files = request.FILES.getlist("files")
+        unknown = sorted((set(request.POST) | set(request.FILES)) - {"files", *fields})
     except TooManyFilesSent:
         raise UploadRefused("too_many_files", f"Upload at most {settings.UPLOAD_MAX_FILES} files at a time.") from None
     except RequestDataTooBig:
         raise UploadRefused("too_large", "The form fields sent beside the files are too large.") from None
-    except (MultiPartParserError, SuspiciousOperation):
-        raise ApiError(400, "bad_request", "the multipart body is malformed") from None
+    except (MultiPartParserError, SuspiciousOperation) as unreadable:
+        raise unreadable_upload_refusal(unreadable) or ApiError(
+            400, "bad_request", "the multipart body is malformed"
+        ) from None
     check_file_count(files)
+    if unknown:
+        raise ValidationError(
+            [
+                {"loc": ("body", name), "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+                for name in unknown
+            ]
+        )
     return files
 
 
