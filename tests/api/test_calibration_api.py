@@ -93,7 +93,8 @@ def calibrate_read(photo: Path, layout: Path) -> dict:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    # The card id is random, as the CLI makes it: named in the message so a refused photo can be made again.
+    assert done.returncode == 0, (json.loads(layout.read_text())["card_id"], done.stdout, done.stderr)
     return json.loads(done.stdout)
 
 
