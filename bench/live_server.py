@@ -53,9 +53,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def process_tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc; 0 where it is gone)."""
+def process_tree_stats(root: int) -> dict[int, list[str]]:
+    """The /proc stat fields (after the command name) of a process and all its descendants, by pid."""
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -63,14 +64,24 @@ def process_tree_rss(pid: int) -> int:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
+        stats[int(entry.name)] = fields
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [pid]
+    tree, pending = {}, [root]
+    while pending:
+        pid = pending.pop()
+        if pid in stats:
+            tree[pid] = stats[pid]
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def process_tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc; 0 where it is gone)."""
+    total = 0
     page = os.sysconf("SC_PAGE_SIZE")
-    while todo:
-        current = todo.pop()
+    for current in process_tree_stats(pid):
         with contextlib.suppress(OSError):
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
-        todo.extend(children.get(current, []))
     return total
 
 

@@ -224,24 +224,11 @@ def _generator_main() -> None:
 
 def _tree_cpu_seconds(root: int) -> float:
     """User + system CPU seconds of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = fields
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, pending = 0, [root]
-    while pending:
-        pid = pending.pop()
-        if pid in stats:
-            total += int(stats[pid][11]) + int(stats[pid][12])  # utime, stime (fields 14 and 15 of stat)
-        pending.extend(children.get(pid, []))
-    return total / os.sysconf("SC_CLK_TCK")
+    from live_server import process_tree_stats
+
+    # utime and stime: fields 14 and 15 of stat, 11 and 12 after the command name
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in process_tree_stats(root).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _make_job():
