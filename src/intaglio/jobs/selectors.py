@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
+from intaglio.core.hotreads import HotRead, selected
 from intaglio.jobs.models import TERMINAL_STATES, Job
 
 
@@ -54,10 +55,41 @@ def job_summaries(*, owner, state: str | None = None) -> QuerySet[Job]:
     return jobs.filter(state=state) if state else jobs
 
 
+# The poll's two reads, precompiled (see core.hotreads): the job without the columns no answer shows, then its inputs
+# and outputs together.
+_JOB_POLL_FIELDS = selected(
+    Job,
+    "id",
+    "owner_id",
+    "kind",
+    "state",
+    "params",
+    "progress",
+    "attempts",
+    "error_message",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "cancel_requested",
+    "credits_reserved",
+)
+_JOB_POLL = HotRead(
+    f'SELECT {_JOB_POLL_FIELDS.columns("j")} FROM "{Job._meta.db_table}" j WHERE j."owner_id" = %s AND j."id" = %s',  # noqa: S608 (names from model metadata; values are parameters)
+    [_JOB_POLL_FIELDS],
+)
+_FILE_POLL_FIELDS = selected(Asset, *_FILE_SUMMARY_FIELDS, "produced_by_id")
+_JOB_FILES_POLL = HotRead(
+    f'SELECT {_FILE_POLL_FIELDS.columns("a")} FROM "{Asset._meta.db_table}" a WHERE a."produced_by_id" = %s '  # noqa: S608 (names from model metadata; values are parameters)
+    f'OR a."id" IN (SELECT i."asset_id" FROM "{Job.inputs.through._meta.db_table}" i WHERE i."job_id" = %s) '
+    'ORDER BY a."id"',
+    [_FILE_POLL_FIELDS],
+)
+
+
 def job_summary(*, owner, job_id: int) -> Job | None:
-    """One of the owner's jobs as the poll (GET /jobs/{id}) answers it, or None: two queries, the job without the
-    columns no answer shows, then its inputs and outputs together (the prefetch machinery of `job_summaries` costs
-    more than the queries themselves at polling rates).
+    """One of the owner's jobs as the poll (GET /jobs/{id}) answers it, or None: two precompiled queries, the job
+    without the columns no answer shows, then its inputs and outputs together (building and compiling querysets, or
+    the prefetch machinery of `job_summaries`, costs several times the queries themselves at polling rates).
 
     Parameters
     ----------
@@ -71,15 +103,11 @@ def job_summary(*, owner, job_id: int) -> Job | None:
     Job or None
         With its files as lists in primary-key order on `input_summaries` and `output_summaries`.
     """
-    job = next(iter(Job.objects.filter(owner=owner, pk=job_id).defer("result", "error_detail").order_by()[:1]), None)
-    if job is None:
+    found = _JOB_POLL.run([owner.pk, job_id])
+    if not found:
         return None
-    inputs = Job.inputs.through.objects.filter(job_id=job.pk).values("asset_id")
-    files = (
-        Asset.objects.only(*_FILE_SUMMARY_FIELDS, "produced_by")
-        .filter(Q(produced_by_id=job.pk) | Q(pk__in=inputs))
-        .order_by("pk")
-    )
+    ((job,),) = found
+    files = [file for (file,) in _JOB_FILES_POLL.run([job.pk, job.pk])]
     # A job's outputs are made after its inputs were chosen, so no file is both.
     job.output_summaries = [file for file in files if file.produced_by_id == job.pk]
     job.input_summaries = [file for file in files if file.produced_by_id != job.pk]
