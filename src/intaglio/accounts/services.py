@@ -223,7 +223,7 @@ def api_token_revoke(*, user: User, token_id: int) -> bool:
 _TOKEN_FIELDS = selected(ApiToken, "id", "last_used_at")
 _USER_FIELDS = selected(User)
 _TOKEN_USER = HotRead(
-    f'SELECT {_TOKEN_FIELDS.columns("t")}, {_USER_FIELDS.columns("u")} FROM "{ApiToken._meta.db_table}" t '  # noqa: S608 (names from model metadata; values are parameters)
+    f'SELECT {_TOKEN_FIELDS.columns("t")}, {_USER_FIELDS.columns("u")} FROM "{ApiToken._meta.db_table}" t '  # noqa: S608
     f'JOIN "{User._meta.db_table}" u ON u."id" = t."user_id" '
     'WHERE t."digest" = %s AND t."revoked_at" IS NULL AND u."is_active"',
     [_TOKEN_FIELDS, _USER_FIELDS],

@@ -74,12 +74,12 @@ _JOB_POLL_FIELDS = selected(
     "credits_reserved",
 )
 _JOB_POLL = HotRead(
-    f'SELECT {_JOB_POLL_FIELDS.columns("j")} FROM "{Job._meta.db_table}" j WHERE j."owner_id" = %s AND j."id" = %s',  # noqa: S608 (names from model metadata; values are parameters)
+    f'SELECT {_JOB_POLL_FIELDS.columns("j")} FROM "{Job._meta.db_table}" j WHERE j."owner_id" = %s AND j."id" = %s',  # noqa: S608
     [_JOB_POLL_FIELDS],
 )
 _FILE_POLL_FIELDS = selected(Asset, *_FILE_SUMMARY_FIELDS, "produced_by_id")
 _JOB_FILES_POLL = HotRead(
-    f'SELECT {_FILE_POLL_FIELDS.columns("a")} FROM "{Asset._meta.db_table}" a WHERE a."produced_by_id" = %s '  # noqa: S608 (names from model metadata; values are parameters)
+    f'SELECT {_FILE_POLL_FIELDS.columns("a")} FROM "{Asset._meta.db_table}" a WHERE a."produced_by_id" = %s '  # noqa: S608
     f'OR a."id" IN (SELECT i."asset_id" FROM "{Job.inputs.through._meta.db_table}" i WHERE i."job_id" = %s) '
     'ORDER BY a."id"',
     [_FILE_POLL_FIELDS],
