@@ -3,9 +3,9 @@
 Code outside `intaglio.imaging` uses the engine through these names only.
 """
 
-from intaglio.imaging.artwork.calibrated import Calibration
 from intaglio.imaging.artwork import outputs
 from intaglio.imaging.artwork.burntime import BurnTime, estimate_burn_time, format_duration
+from intaglio.imaging.artwork.calibrated import Calibration
 from intaglio.imaging.artwork.core import LINE_MODES, MODES, ArtworkError, PreparedArtwork, prepare_artwork
 from intaglio.imaging.artwork.fit import WorkAreaFit, check_fit
 from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
@@ -17,7 +17,6 @@ from intaglio.imaging.artwork.laser import (
     suggest_laser_settings,
 )
 from intaglio.imaging.artwork.layout import ANCHORS, MASK_EDGES, MASKS, Layout, check_placement
-from intaglio.imaging.artwork.lightburn import lbrn2
 from intaglio.imaging.artwork.library import (
     CATEGORIES,
     MACHINE_KINDS,
@@ -28,6 +27,7 @@ from intaglio.imaging.artwork.library import (
     machines,
     materials,
 )
+from intaglio.imaging.artwork.lightburn import lbrn2
 from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, NEUTRAL_ADJUSTMENTS, linear_to_srgb, srgb_to_linear
 
 __all__ = [

@@ -191,7 +191,10 @@ def check_laser_settings(settings: LaserSettings, machine: str | Machine) -> str
         return f"Overscan must be 0 mm or more, not {overscan!r}."
     limit = min(MAX_OVERSCAN_MM, machine.work_area_mm[0] / 4)
     if overscan > limit:
-        return f"An overscan of {overscan:g} mm is more than {limit:g} mm (a quarter of the work area's width, at most 50 mm)."
+        return (
+            f"An overscan of {overscan:g} mm is more than {limit:g} mm "
+            "(a quarter of the work area's width, at most 50 mm)."
+        )
     return None
 
 
