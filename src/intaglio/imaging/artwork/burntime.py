@@ -6,11 +6,12 @@ feed with the laser off); each segment run at feed from ``overscan_mm`` before i
 ``overscan_mm`` after its last; rapid moves (G0, at the machine's maximum feed) from the start at (0, 0) to each
 segment's start, between passes and back to (0, 0) at the end. Rows without burns cost nothing.
 
-Timing: every move is a straight line that starts and ends at rest and follows a trapezoidal speed profile at the
-machine's acceleration (``Machine.accel_mm_s2``): a move of length d at speed v takes d/v + v/a when it reaches v
-(d ≥ v²/a), else 2·√(d/a). A segment is one move (its G1 words are collinear, so a controller runs them without
-slowing); GRBL would carry speed from a lead-out into a following rapid in the same direction, so long in-row gaps
-are timed a little pessimistically. bench/burn_time.py checks this against a separate G-code reader.
+Timing: every move is a straight line with a trapezoidal speed profile at the machine's acceleration
+(``Machine.accel_mm_s2``); from rest to rest, a move of length d at speed v takes d/v + v/a when it reaches v
+(d ≥ v²/a), else 2·√(d/a). A segment is one move (its G1 words are collinear, so the controller runs them without
+slowing). Within a row the head keeps its speed through the junctions between a segment and the rapid to the next
+one (same direction), up to the feed and to √(a·L) of the shorter neighbouring segment; it stops at each row's
+ends (a turn or a step). bench/burn_time.py checks this against a separate G-code reader and planner.
 
 The fast estimate (before preparing): pass the artwork prepared at preview size (a coarser line interval, the same
 millimetre size) and ``line_interval_mm`` of the real job. Each real row takes the segments of the preview row it
@@ -66,8 +67,14 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def move_time(distance_mm: np.ndarray, speed_mm_s: float, accel_mm_s2: float) -> np.ndarray:
-    """Time of straight moves from rest to rest with a trapezoidal (or triangular) speed profile.
+def move_time(
+    distance_mm: np.ndarray,
+    speed_mm_s: float,
+    accel_mm_s2: float,
+    entry_mm_s: np.ndarray | float = 0.0,
+    exit_mm_s: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Time of straight moves with a trapezoidal (or triangular) speed profile.
 
     Parameters
     ----------
@@ -77,15 +84,21 @@ def move_time(distance_mm: np.ndarray, speed_mm_s: float, accel_mm_s2: float) ->
         The nominal speed.
     accel_mm_s2 : float
         The acceleration and deceleration.
+    entry_mm_s, exit_mm_s : numpy.ndarray or float
+        The speed at the move's start and end (at most the nominal speed, and reachable within the move).
 
     Returns
     -------
     numpy.ndarray
         Seconds per move.
     """
-    d = np.asarray(distance_mm, dtype=np.float64)
+    d = np.maximum(np.asarray(distance_mm, dtype=np.float64), 0.0)
     v, a = float(speed_mm_s), float(accel_mm_s2)
-    return np.where(d >= v * v / a, d / v + v / a, 2.0 * np.sqrt(np.maximum(d, 0.0) / a))
+    u, w = np.asarray(entry_mm_s, dtype=np.float64), np.asarray(exit_mm_s, dtype=np.float64)
+    peak = np.minimum(v, np.sqrt((2 * a * d + u * u + w * w) / 2))
+    ramps = (2 * peak * peak - u * u - w * w) / (2 * a)
+    cruise = np.maximum(d - ramps, 0.0) / np.maximum(peak, 1e-12)
+    return np.where(d > 0, (2 * peak - u - w) / a + cruise, 0.0)
 
 
 def row_segments(
@@ -179,11 +192,19 @@ def path_time(
     y = oy + row_y_mm[rows]
 
     a = float(accel_mm_s2)
-    burn_one = float(move_time(np.abs(x_end - x_start), feed_mm_min / 60.0, a).sum())
+    feed, rapid = feed_mm_min / 60.0, rapid_mm_min / 60.0
+    length = np.abs(x_end - x_start)
+    # Segments of one row run in one direction, and so do the rapids between them: the head keeps its speed
+    # through those junctions (up to the feed, and what it can reach over the segments either side); at a row's
+    # ends it stops, to turn or to step to the next row.
+    same_row = rows[1:] == rows[:-1]
+    carried = np.where(same_row, np.minimum(feed, np.sqrt(a * np.minimum(length[1:], length[:-1]))), 0.0)
+    entry = np.concatenate(([0.0], carried))
+    leave = np.concatenate((carried, [0.0]))
+    burn_one = float(move_time(length, feed, a, entry, leave).sum())
     # Rapids: between consecutive segments, and the pass's way in (from home, or from the previous pass's end).
     hops = np.hypot(x_start[1:] - x_end[:-1], y[1:] - y[:-1])
-    rapid = rapid_mm_min / 60.0
-    between = float(move_time(hops[hops > 0], rapid, a).sum())
+    between = float(move_time(hops, rapid, a, carried, carried).sum())
     way_in = float(move_time(np.hypot(x_start[0], y[0]), rapid, a))
     next_pass = float(move_time(np.hypot(x_start[0] - x_end[-1], y[0] - y[-1]), rapid, a))
     home = float(move_time(np.hypot(x_end[-1], y[-1]), rapid, a)) if return_home else 0.0
