@@ -21,6 +21,7 @@ Card details never pass through here: Checkout and the Portal are Stripe's hoste
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import stripe
@@ -167,4 +168,8 @@ def webhook_event(*, payload: bytes, signature: str | None) -> dict:
         raise WebhookRejected("invalid or stale signature") from exc
     except ValueError as exc:
         raise WebhookRejected("unreadable payload") from exc
+    # The library refuses only old timestamps; one from the future beyond the same window is refused too.
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    if not stamps or not stamps[0].isdigit() or int(stamps[0]) > time.time() + settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookRejected("invalid or stale signature")
     return event.to_dict()
