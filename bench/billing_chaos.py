@@ -86,7 +86,7 @@ def main() -> int:
         if index % 10 != 0:  # one account in ten never subscribes
             made = fake.complete_checkout(session_of(rng.choice(plans)))
             subscription = next(e["data"]["object"]["id"] for e in made if e["type"].startswith("customer.subscr"))
-            for _ in range(rng.randint(1, 5)):
+            for _ in range(rng.randint(4, 10)):
                 fake.renew(subscription, paid=rng.random() > 0.2)
             if rng.random() < 0.3:
                 fake.change_price(subscription, settings.PLAN_PRICES[rng.choice(plans)]["stripe_price"])
@@ -94,7 +94,7 @@ def main() -> int:
                 fake.set_cancel_at_period_end(subscription)
                 if rng.random() < 0.6:
                     fake.end_subscription(subscription)
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(rng.randint(2, 5)):
             fake.complete_checkout(session_of(rng.choice(packs)))
         for charge in fake.charges_of(BillingAccount.objects.get(user=user).customer_id):
             roll = rng.random()
