@@ -61,11 +61,12 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
 
+    from tests.fakes.stripe import FakeStripe, prices_from_settings, sign
+
     from intaglio.accounts.models import User
     from intaglio.billing.models import BillingAccount
     from intaglio.billing.services import checkout_start
     from intaglio.credits.selectors import credit_balance, credit_debt
-    from tests.fakes.stripe import FakeStripe, prices_from_settings, sign
 
     rng = random.Random(args.seed)
     fake = FakeStripe(prices=prices_from_settings(settings), deliver=False).start()
@@ -131,9 +132,7 @@ def main() -> int:
             "forged": lambda p=payload, n=now: sign(p, "whsec_forged", n),
             "stale": lambda p=payload, n=now: sign(p, fake.webhook_secret, n - 400),
         }[how]()
-        response = client.post(
-            "/hooks/stripe/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
-        )
+        response = client.post("/hooks/stripe/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
         if how != "genuine" and response.status_code < 300:
             forged_accepted += 1
         elif how == "genuine" and response.status_code != 200:

@@ -1,23 +1,11 @@
-"""A local Stripe wired into settings, and a way to hand its events to /hooks/stripe/ as Stripe would."""
+"""A way to hand its events to /hooks/stripe/ as Stripe would."""
 
 from __future__ import annotations
 
 import json
 import time
 
-import pytest
-
-from tests.fakes.stripe import FakeStripe, prices_from_settings, sign
-
-
-@pytest.fixture
-def stripe_fake(settings):
-    with FakeStripe(prices=prices_from_settings(settings), deliver=False) as fake:
-        settings.STRIPE_API_KEY = fake.api_key
-        settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
-        settings.STRIPE_API_BASE = fake.url
-        settings.SUBPROCESSORS = [fake.subprocessor()]
-        yield fake
+from tests.fakes.stripe import sign
 
 
 def post_event(client, event: dict, *, secret: str = "whsec_fake", timestamp: int | None = None):

@@ -54,7 +54,9 @@ def test_any_arrival_order_ends_in_the_same_state(client, stripe_fake):
     subscription = stripe_fake.subscriptions_of(BillingAccount.objects.get(user=user).customer_id)[0]["id"]
     events += stripe_fake.renew(subscription)
     events += _buy(stripe_fake, user, "pack_100", attempt="a2")
-    pack_charge = [c for c in stripe_fake.charges_of(subscription and stripe_fake.objects[subscription]["customer"])][-1]
+    pack_charge = [c for c in stripe_fake.charges_of(subscription and stripe_fake.objects[subscription]["customer"])][
+        -1
+    ]
     events += stripe_fake.refund(pack_charge["id"], amount=pack_charge["amount"] // 2)
     events += stripe_fake.set_cancel_at_period_end(subscription)
     events += stripe_fake.end_subscription(subscription)

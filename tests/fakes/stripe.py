@@ -50,7 +50,6 @@ import secrets
 import threading
 import time
 import urllib.request
-from typing import Any
 from urllib.parse import parse_qsl
 
 from tests.fakes import FakeHTTPServer, Recorded, Reply
@@ -130,7 +129,7 @@ class FakeStripe(FakeHTTPServer):
         super().__init__()
         if port:  # a fixed port (script/server): rebind
             self._server.server_close()
-            from tests.fakes import _Server, _Handler
+            from tests.fakes import _Handler, _Server
 
             self._server = _Server(("127.0.0.1", port), _Handler)
             self._server.fake = self
@@ -160,7 +159,9 @@ class FakeStripe(FakeHTTPServer):
     def _price(self, price_id: str) -> dict:
         price = self.prices.get(price_id)
         if price is None:
-            raise StripeError(400, f"No such price: '{price_id}'", param="line_items[0][price]", code="resource_missing")
+            raise StripeError(
+                400, f"No such price: '{price_id}'", param="line_items[0][price]", code="resource_missing"
+            )
         return {
             "id": price_id,
             "object": "price",
@@ -188,16 +189,20 @@ class FakeStripe(FakeHTTPServer):
             return Reply.json(500, {"error": {"type": "api_error", "message": "An unknown error occurred"}})
         if self._take("status_429"):
             return Reply.json(429, {"error": {"type": "rate_limit_error", "message": "Too many requests"}})
-        raw = request.body.decode() if request.method == "POST" else "&".join(
-            f"{key}={value}" for key, values in request.query.items() for value in values
+        raw = (
+            request.body.decode()
+            if request.method == "POST"
+            else "&".join(f"{key}={value}" for key, values in request.query.items() for value in values)
         )
-        if request.method == "POST" and request.body:
-            if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                raise StripeError(400, "Requests must be form-encoded (application/x-www-form-urlencoded).")
+        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        if request.method == "POST" and request.body and not form:
+            raise StripeError(400, "Requests must be form-encoded (application/x-www-form-urlencoded).")
         try:
-            pairs = parse_qsl(raw, keep_blank_values=True) if request.method == "POST" else [
-                (key, value) for key, values in request.query.items() for value in values
-            ]
+            pairs = (
+                parse_qsl(raw, keep_blank_values=True)
+                if request.method == "POST"
+                else [(key, value) for key, values in request.query.items() for value in values]
+            )
             params = parse_form(pairs)
         except ValueError as exc:
             raise StripeError(400, str(exc)) from None
@@ -310,7 +315,9 @@ class FakeStripe(FakeHTTPServer):
                 param="line_items[0][price]",
             )
         if mode == "subscription" and "payment_intent_data" in params:
-            raise StripeError(400, "payment_intent_data cannot be used in subscription mode", param="payment_intent_data")
+            raise StripeError(
+                400, "payment_intent_data cannot be used in subscription mode", param="payment_intent_data"
+            )
         if mode == "subscription" and "invoice_creation" in params:
             raise StripeError(400, "invoice_creation can only be used in payment mode", param="invoice_creation")
         if mode == "payment" and "subscription_data" in params:
@@ -653,7 +660,11 @@ class FakeStripe(FakeHTTPServer):
 
     def subscriptions_of(self, customer: str) -> list[dict]:
         with self._lock:
-            return [self._public(o) for o in self.objects.values() if o["object"] == "subscription" and o["customer"] == customer]  # noqa: E501
+            return [
+                self._public(o)
+                for o in self.objects.values()
+                if o["object"] == "subscription" and o["customer"] == customer
+            ]  # noqa: E501
 
     # --- webhooks ---
 
@@ -715,7 +726,9 @@ class FakeStripe(FakeHTTPServer):
         with self._lock:
             portal = self._get(object_id, "billing_portal.session")
             subscriptions = [
-                s for s in self.objects.values() if s["object"] == "subscription" and s["customer"] == portal["customer"]
+                s
+                for s in self.objects.values()
+                if s["object"] == "subscription" and s["customer"] == portal["customer"]
             ]
             live = next((s for s in subscriptions if s["status"] != "canceled"), None)
         if request.method == "POST" and live is not None and action == "cancel":

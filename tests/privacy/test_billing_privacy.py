@@ -22,7 +22,7 @@ from intaglio.credits.models import LedgerEntry
 from intaglio.privacy import rights
 from intaglio.providers.base import ProviderUnavailable
 from intaglio.providers.stripe_api import StripePayments
-from tests.billing.conftest import post_event, stripe_fake  # noqa: F401 - the fixture
+from tests.billing.conftest import post_event
 from tests.factories import make_user
 from tests.privacy.test_clauses import _is_card_name, settings_under
 

@@ -337,10 +337,14 @@ def _apply_invoice(account: BillingAccount, user, invoice: dict) -> None:
 
 def _apply_subscription(account: BillingAccount, user, subscription: dict) -> None:
     status = subscription.get("status") or ""
-    if account.subscription_id and subscription["id"] != account.subscription_id:
-        # Another subscription of the same customer: it replaces ours only if it is in force and ours is not.
-        if status not in (*LIVE_STATUSES, "past_due") or account.subscription_status in (*LIVE_STATUSES, "past_due"):
-            return
+    in_force = (*LIVE_STATUSES, "past_due")
+    # Another subscription of the same customer replaces ours only if it is in force and ours is not.
+    if (
+        account.subscription_id
+        and subscription["id"] != account.subscription_id
+        and (status not in in_force or account.subscription_status in in_force)
+    ):
+        return
     items = ((subscription.get("items") or {}).get("data")) or []
     item = items[0] if items else {}
     plan = plan_for_price(_id(item.get("price"))) or ""
@@ -363,9 +367,9 @@ def effective_plan(account: BillingAccount, *, now: datetime) -> str:
     """The plan in force: the subscription's while it is active (or past due within the grace period)."""
     if account.plan and account.subscription_status in LIVE_STATUSES:
         return account.plan
-    if account.plan and account.subscription_status == "past_due" and account.past_due_since:
-        if now < account.past_due_since + timedelta(days=settings.BILLING_GRACE_DAYS):
-            return account.plan
+    past_due = account.subscription_status == "past_due" and account.past_due_since
+    if account.plan and past_due and now < account.past_due_since + timedelta(days=settings.BILLING_GRACE_DAYS):
+        return account.plan
     return settings.DEFAULT_PLAN
 
 
@@ -417,7 +421,9 @@ def billing_grace_lapsed(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.BILLING_GRACE_DAYS)
     moved = 0
-    lapsed = BillingAccount.objects.filter(subscription_status="past_due", past_due_since__lte=cutoff, user__isnull=False)
+    lapsed = BillingAccount.objects.filter(
+        subscription_status="past_due", past_due_since__lte=cutoff, user__isnull=False
+    )
     for account in lapsed.exclude(user__plan=settings.DEFAULT_PLAN).select_related("user"):
         with transaction.atomic():
             user = get_user_model().objects.select_for_update().get(pk=account.user_id)

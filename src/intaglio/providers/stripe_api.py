@@ -112,7 +112,8 @@ class StripePayments:
 
     def checkout_sessions_for_payment(self, payment_intent: str) -> list[dict]:
         listing = self._call(
-            self.client.v1.checkout.sessions.list, {"payment_intent": payment_intent, "expand": ["data.line_items", "data.invoice"]}
+            self.client.v1.checkout.sessions.list,
+            {"payment_intent": payment_intent, "expand": ["data.line_items", "data.invoice"]},
         )
         return listing["data"]
 
@@ -170,6 +171,10 @@ def webhook_event(*, payload: bytes, signature: str | None) -> dict:
         raise WebhookRejected("unreadable payload") from exc
     # The library refuses only old timestamps; one from the future beyond the same window is refused too.
     stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
-    if not stamps or not stamps[0].isdigit() or int(stamps[0]) > time.time() + settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS:
+    if (
+        not stamps
+        or not stamps[0].isdigit()
+        or int(stamps[0]) > time.time() + settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+    ):
         raise WebhookRejected("invalid or stale signature")
     return event.to_dict()
