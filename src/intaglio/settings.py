@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "intaglio.assets",
     "intaglio.jobs",
     "intaglio.credits",
+    "intaglio.billing",
     "intaglio.engrave",
     "intaglio.jewellery",
     "intaglio.privacy",
@@ -225,6 +226,40 @@ DEFAULT_PLAN = env_str("INTAGLIO_DEFAULT_PLAN", "free")
 if DEFAULT_PLAN not in PLANS:
     raise ImproperlyConfigured(f"INTAGLIO_DEFAULT_PLAN {DEFAULT_PLAN!r} is not one of the plans: {sorted(PLANS)}")
 
+# --- Payments (Stripe) --------------------------------------------------------------------------------
+# Without STRIPE_API_KEY payments are off: the pricing page says so and everything else works as before.
+# Checkout and the Customer Portal are Stripe's hosted pages, so no card detail ever reaches us (J31).
+STRIPE_API_KEY = env_str("STRIPE_API_KEY")
+# The signing secret of the webhook endpoint ("whsec_…"); deliveries to /hooks/stripe/ are refused without it.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# The API address (the library's api_base); the local fake (tests/fakes/stripe.py) is pointed at through it.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20)
+# A webhook whose signed timestamp is further than this from now is refused (Stripe's own default).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# What each paid plan costs: the Stripe price id the checkout uses and the amount the pricing page shows.
+# INTAGLIO_PLAN_PRICES (JSON, {"pro": {"stripe_price": "price_…", "display": "€12 / month"}}) replaces it.
+PLAN_PRICES = {
+    "pro": {"stripe_price": env_str("STRIPE_PRICE_PRO", "price_pro_monthly"), "display": "€12 / month"},
+    "studio": {"stripe_price": env_str("STRIPE_PRICE_STUDIO", "price_studio_monthly"), "display": "€49 / month"},
+}
+if env_str("INTAGLIO_PLAN_PRICES"):
+    PLAN_PRICES = json.loads(env_str("INTAGLIO_PLAN_PRICES"))
+# One-off credit packs (mode=payment). Bought credits never expire.
+CREDIT_PACKS = {
+    "pack_100": {"credits": 100, "stripe_price": env_str("STRIPE_PRICE_PACK_100", "price_pack_100"), "display": "€5"},
+    "pack_500": {"credits": 500, "stripe_price": env_str("STRIPE_PRICE_PACK_500", "price_pack_500"), "display": "€20"},
+}
+if env_str("INTAGLIO_CREDIT_PACKS"):
+    CREDIT_PACKS = json.loads(env_str("INTAGLIO_CREDIT_PACKS"))
+for _plan in PLAN_PRICES:
+    if _plan not in PLANS or _plan == DEFAULT_PLAN:
+        raise ImproperlyConfigured(f"PLAN_PRICES names {_plan!r}, which is not a paid plan of PLANS")
+# The month's credits expire at the end of the billing period they were granted for (bought packs do not).
+MONTHLY_CREDITS_EXPIRE = env_bool("INTAGLIO_MONTHLY_CREDITS_EXPIRE", True)
+# A subscription whose renewal failed keeps its plan this many days (the past-due banner shows), then falls back.
+BILLING_GRACE_DAYS = env_int("INTAGLIO_BILLING_GRACE_DAYS", 7)
+
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("INTAGLIO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("INTAGLIO_EMAIL_FROM", "Intaglio <no-reply@intaglio.local>")
@@ -322,6 +357,16 @@ if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
             "data": "Your e-mail address and the message",
             "region": "as configured by the operator",
             "hosts": [EMAIL_HOST],
+        }
+    )
+if STRIPE_API_KEY:
+    SUBPROCESSORS.append(
+        {
+            "name": "Stripe",
+            "purpose": "Takes payments for plans and credit packs on its own checkout pages",
+            "data": "Your e-mail address and what you buy; card details go to Stripe only, never to us",
+            "region": "USA and EU",
+            "hosts": [urlsplit(STRIPE_API_BASE).netloc],
         }
     )
 # --- Jewellery providers ------------------------------------------------------------------------------

@@ -126,3 +126,8 @@ def previews_pending(*, owner, asset_ids: list[int]) -> bool:
     return (
         job_list(owner=owner).filter(kind="preview", inputs__in=asset_ids).exclude(state__in=TERMINAL_STATES).exists()
     )
+
+
+def active_job_count(*, owner) -> int:
+    """Jobs of the owner not yet finished (queued, running or waiting on a provider)."""
+    return Job.objects.filter(owner=owner).exclude(state__in=TERMINAL_STATES).count()
