@@ -109,7 +109,7 @@ def test_prepare_makes_versions_with_downloads(logged_in, artwork):
 
 def test_style_gallery_and_choosing_a_style(logged_in, artwork):
     page = logged_in.get(f"/engrave/{artwork.pk}/styles/").content.decode()
-    assert "Draw the four styles" in page and "1 credit</strong>" in page
+    assert "Draw the four styles" in page and "<strong>Free</strong>" in page and "1 credit</strong>" not in page
     logged_in.post(f"/engrave/{artwork.pk}/styles/")
     assert 'hx-trigger="every 1s"' in logged_in.get(f"/engrave/{artwork.pk}/styles/panel/").content.decode()
     run_queued_jobs()
