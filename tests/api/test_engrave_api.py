@@ -213,7 +213,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     scan = storage_scan()
     assert scan.blobs == 3 and not scan.orphan_blobs and not scan.missing_blobs
     assert Asset.objects.filter(pk=photo_id).exists()
-    assert api.get("/credits").json()["balance"] == 17  # two versions and one gallery
+    assert api.get("/credits").json()["balance"] == 18  # two versions; the gallery is free
 
 
 # --- your own machines and presets ---------------------------------------------------------------------------
