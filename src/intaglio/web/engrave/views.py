@@ -146,6 +146,17 @@ def artwork_use_style(request, artwork_id: int):
 
 
 @login_required
+@require_POST
+def artwork_rename(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    try:
+        services.artwork_rename(artwork=artwork, title=request.POST.get("title", ""))
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
 def artwork_delete(request, artwork_id: int):
     artwork = _owned_artwork(request, artwork_id)
     if request.method == "POST":
