@@ -9,8 +9,8 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from datetime import timedelta
+from pathlib import PurePath
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
