@@ -147,3 +147,56 @@ def test_the_photos_job_page_starts_an_artwork(logged_in, user, photo):
     assert "Make laser artwork" in page and f'name="photo" value="{photo.pk}"' in page
     started = logged_in.post("/engrave/new/", {"photo": photo.pk})
     assert started["Location"] == f"/engrave/{Artwork.objects.get(owner=user).pk}/"
+
+
+def test_an_uploads_name_follows_the_photo_the_artwork_and_the_downloads(logged_in, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from intaglio.assets.models import Asset, AssetKind
+    from tests.factories import jpeg_bytes
+
+    credits_grant_monthly(user=user, period="2026-11")
+    upload = SimpleUploadedFile("my-dog.jpg", jpeg_bytes(500, 400), content_type="image/jpeg")
+    assert logged_in.post("/uploads/", {"file": [upload]}, HTTP_ACCEPT="application/json").status_code == 201
+    run_queued_jobs()
+    photo = Asset.objects.get(owner=user, kind=AssetKind.SOURCE_PHOTO)
+    assert (photo.title, photo.download_name) == ("my-dog", "my-dog.jpg")
+    # The dashboard lists the photo by name, apart from the jobs.
+    dashboard = logged_in.get("/dashboard/").content.decode()
+    photos = dashboard[dashboard.index('id="photo-list"') : dashboard.index('id="job-list"')]
+    assert ">my-dog</p>" in photos and "Make artwork" in photos
+    assert "my-dog" in logged_in.get("/engrave/new/").content.decode()
+
+    logged_in.post("/engrave/new/", {"photo": photo.pk})
+    artwork = Artwork.objects.get(owner=user)
+    assert artwork.title == "my-dog" and ">my-dog</a>" in logged_in.get("/engrave/").content.decode()
+    birch = {**FORM, "material": "birch-plywood", "width_mm": "100"}
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**birch, "idempotency_key": "v1"})
+    run_queued_jobs()
+    first = {asset.download_name for asset in artwork.versions.get(number=1).job.outputs.all()}
+    assert "my-dog-birch-plywood-100x80mm-floyd-steinberg.png" in first
+    assert (
+        'download="my-dog-birch-plywood-100x80mm-floyd-steinberg.svg"'
+        in logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
+    )
+
+    # Renamed, the artwork names the files made from now on; the files already made keep their names.
+    assert logged_in.post(f"/engrave/{artwork.pk}/rename/", {"title": "  Rex in the garden "}).status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.title == "Rex in the garden"
+    assert (
+        "<h1" in (studio := logged_in.get(f"/engrave/{artwork.pk}/").content.decode()) and "Rex in the garden" in studio
+    )
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**birch, "idempotency_key": "v2"})
+    run_queued_jobs()
+    second = {asset.download_name for asset in artwork.versions.get(number=2).job.outputs.all()}
+    assert "rex-in-the-garden-birch-plywood-100x80mm-floyd-steinberg.gcode" in second
+    assert {asset.download_name for asset in artwork.versions.get(number=1).job.outputs.all()} == first
+
+    # The photo is renamed on the dashboard; a blank name is refused and changes nothing.
+    refused = logged_in.post(f"/photos/{photo.pk}/rename/", {"title": " \t "}, follow=True).content.decode()
+    assert "Give the photo a name." in refused
+    logged_in.post(f"/photos/{photo.pk}/rename/", {"title": "Rex, 2024"})
+    photo.refresh_from_db()
+    assert (photo.title, photo.download_name) == ("Rex, 2024", "rex-2024.jpg")
+    assert ">Rex, 2024</p>" in logged_in.get("/photos/").content.decode()
