@@ -184,9 +184,8 @@ def test_an_uploads_name_follows_the_photo_the_artwork_and_the_downloads(logged_
     assert logged_in.post(f"/engrave/{artwork.pk}/rename/", {"title": "  Rex in the garden "}).status_code == 302
     artwork.refresh_from_db()
     assert artwork.title == "Rex in the garden"
-    assert (
-        "<h1" in (studio := logged_in.get(f"/engrave/{artwork.pk}/").content.decode()) and "Rex in the garden" in studio
-    )
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    assert re.search(r"<h1[^>]*>Rex in the garden</h1>", studio)
     logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**birch, "idempotency_key": "v2"})
     run_queued_jobs()
     second = {asset.download_name for asset in artwork.versions.get(number=2).job.outputs.all()}
