@@ -532,6 +532,7 @@ WEB_CASES = [
     Case("web", "GET", "calibrate-delete", "calibration"),
     Case("web", "POST", "calibrate-delete", "calibration"),
     Case("web", "POST", "artwork-rename", "artwork", {"title": "Mine now"}),
+    Case("web", "POST", "artwork-save-preset", "artwork", {"preset_name": "Mine now"}),
     Case("web", "POST", "photo-rename", "photo", {"title": "Mine now"}),
     Case("web", "POST", "artwork-burn-photo", "artwork+version"),
     Case("web", "GET", "artwork-burn-report", "artwork+burn"),

@@ -199,3 +199,67 @@ def test_an_uploads_name_follows_the_photo_the_artwork_and_the_downloads(logged_
     photo.refresh_from_db()
     assert (photo.title, photo.download_name) == ("Rex, 2024", "rex-2024.jpg")
     assert ">Rex, 2024</p>" in logged_in.get("/photos/").content.decode()
+
+
+def _slider(page: str, name: str) -> tuple[str, bool]:
+    """A slider's value on the studio page, and whether it is shown as the material's default."""
+    match = re.search(rf'<div class="field slider( is-default)?">\s*<label for="{name}">.*?value="([^"]+)"', page, re.S)
+    assert match, f"no {name} slider"
+    return match.group(2), bool(match.group(1))
+
+
+def test_unmoved_sliders_follow_the_material_and_moved_ones_are_kept(logged_in, artwork):
+    from intaglio.web.engrave.presenters import slider_defaults
+
+    slate, birch = slider_defaults()["slate"], slider_defaults()["birch-plywood"]
+    assert slate["contrast"] != birch["contrast"] and slate["clahe"] != birch["clahe"]
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()  # a new artwork: birch, nothing moved
+    assert _slider(studio, "contrast") == (f"{birch['contrast']:g}", True)
+    assert 'name="adjusted" value=""' in studio
+    # The page switched to slate and moved gamma only: birch's slider values are still in the form, but only
+    # the moved gamma is set; the rest fall back to slate's own defaults.
+    form = {**FORM, "material": "slate", "contrast": f"{birch['contrast']:g}", "gamma": "1.4", "adjusted": "gamma"}
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", form)
+    artwork.refresh_from_db()
+    adjustments = {k: v for k, v in artwork.settings["adjustments"].items() if v is not None}
+    assert adjustments == {"gamma": 1.4, "invert": False, "isolate_subject": False}
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    for name in ("contrast", "clahe", "denoise", "sharpen_amount"):
+        assert _slider(studio, name) == (f"{slate[name]:g}", True), name
+    assert _slider(studio, "gamma") == ("1.4", False) and 'name="adjusted" value="gamma"' in studio
+    # The same picture as slate with its defaults sent explicitly: unset really is the material's default.
+    unset = logged_in.post(f"/engrave/{artwork.pk}/preview/", form).content.decode()
+    explicit = {**form, **{k: f"{v:g}" for k, v in slate.items()}, "gamma": "1.4", "adjusted": ",".join(slate)}
+    explicit_art = _data_image(
+        logged_in.post(f"/engrave/{artwork.pk}/preview/", explicit).content.decode(), "preview-artwork"
+    )
+    assert _data_image(unset, "preview-artwork").tobytes() == explicit_art.tobytes()
+    birchy = {**form, "adjusted": "gamma,contrast"}  # birch's contrast, moved this time, is kept
+    birch_art = _data_image(
+        logged_in.post(f"/engrave/{artwork.pk}/preview/", birchy).content.decode(), "preview-artwork"
+    )
+    assert birch_art.tobytes() != explicit_art.tobytes()
+    # Without the studio's script (no "adjusted" field) every slider sent is taken as set, as before.
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", {k: v for k, v in form.items() if k != "adjusted"})
+    artwork.refresh_from_db()
+    assert artwork.settings["adjustments"]["contrast"] == birch["contrast"]
+
+
+def test_save_as_preset_keeps_the_moved_sliders_and_the_studio_offers_it(logged_in, user, artwork):
+    from intaglio.engrave.models import MaterialPreset
+
+    form = {**FORM, "material": "slate", "mode": "jarvis", "gamma": "1.4", "contrast": "1.1", "adjusted": "gamma"}
+    saved = logged_in.post(f"/engrave/{artwork.pk}/preset/", {**form, "preset_name": " Slate portraits "}, follow=True)
+    assert "Saved the preset “Slate portraits”" in saved.content.decode()
+    preset = MaterialPreset.objects.get(owner=user)
+    assert (preset.name, preset.material, preset.mode) == ("Slate portraits", "slate", "jarvis")
+    assert {k: v for k, v in preset.adjustments.items() if k in ("gamma", "contrast")} == {"gamma": 1.4}
+    studio = saved.content.decode()
+    assert f'data-preset="{preset.pk}"' in studio and 'id="studio-presets"' in studio
+    # Without the page's script only the name comes: the artwork's saved settings are used.
+    logged_in.post(f"/engrave/{artwork.pk}/preset/", {"preset_name": "As saved"})
+    assert MaterialPreset.objects.get(owner=user, name="As saved").material == artwork.settings["material"]
+    duplicate = logged_in.post(
+        f"/engrave/{artwork.pk}/preset/", {**form, "preset_name": "Slate portraits"}, follow=True
+    )
+    assert "already have a preset called" in duplicate.content.decode()

@@ -442,6 +442,20 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
     return preset
 
 
+def material_preset_from_settings(*, owner, name: str, settings: dict) -> MaterialPreset:
+    """*Save as preset* in the studio: the material, mode, line interval and the adjustments the user set (those
+    left to the material's defaults stay unset, so the preset keeps following the material's defaults)."""
+    adjustments = {key: value for key, value in (settings.get("adjustments") or {}).items() if value is not None}
+    values = {
+        "name": name,
+        "material": settings.get("material"),
+        "mode": settings.get("mode"),
+        "line_interval_mm": settings.get("line_interval_mm"),
+        "adjustments": adjustments,
+    }
+    return material_preset_save(owner=owner, values=values)
+
+
 def material_preset_delete(*, preset: MaterialPreset) -> None:
     preset.delete()
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:artwork_id>/styles/use/", views.artwork_use_style, name="artwork-use-style"),
     path("<int:artwork_id>/delete/", views.artwork_delete, name="artwork-delete"),
     path("<int:artwork_id>/rename/", views.artwork_rename, name="artwork-rename"),
+    path("<int:artwork_id>/preset/", views.artwork_save_preset, name="artwork-save-preset"),
     path("<int:artwork_id>/versions/<int:number>/burn/", views.version_burn_photo, name="artwork-burn-photo"),
     path("<int:artwork_id>/burns/<int:report_id>/", views.burn_report, name="artwork-burn-report"),
     path("<int:artwork_id>/burns/<int:report_id>/panel/", views.burn_report_panel, name="artwork-burn-panel"),
