@@ -38,7 +38,9 @@
     try {
       if (field.type === "checkbox") field.checked = Boolean(value);
       else field.value = value === null || value === undefined ? "" : String(value);
-      field.dispatchEvent(new Event("input", { bubbles: true }));
+      // Not bubbling: the field's own listeners (its read-out) hear it, the preview does not. The caller asks for
+      // one preview when it is done, instead of one per field (each replacing the one before).
+      field.dispatchEvent(new Event("input", { bubbles: false }));
     } finally {
       settingFields = false;
     }
