@@ -434,8 +434,9 @@ JOB_MAX_ATTEMPTS = env_int("INTAGLIO_JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_int("INTAGLIO_JOB_RETRY_BASE_SECONDS", 2)
 JOB_RETRY_MAX_SECONDS = env_int("INTAGLIO_JOB_RETRY_MAX_SECONDS", 300)
 # Credits each job kind costs; INTAGLIO_JOB_COSTS (JSON) overrides entries.
-# Analysis is included (it only informs the prompt); generation is charged per image.
-JOB_COSTS = {"preview": 0, "jewellery.analyse": 0}
+# Analysis is included (it only informs the prompt); generation is charged per image. The engrave style gallery is
+# free to look at (pictures at preview size); only preparing files (engrave.prepare) costs a credit.
+JOB_COSTS = {"preview": 0, "jewellery.analyse": 0, "engrave.styles": 0}
 if env_str("INTAGLIO_JOB_COSTS"):
     JOB_COSTS.update(json.loads(env_str("INTAGLIO_JOB_COSTS")))
 # Extra modules that register job kinds (each imported once at start-up).

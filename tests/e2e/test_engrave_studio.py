@@ -140,3 +140,114 @@ def test_photo_to_slate_artwork_with_live_preview_and_download(
         shoot("artwork list", "27-engrave-list")
     finally:
         context.close()
+
+
+def _slider_state(page, name: str) -> tuple[str, bool]:
+    """A slider's value, and whether it is shown as the material's default."""
+    return (
+        page.locator(f"#{name}").input_value(),
+        page.locator(f".slider:has(#{name})").evaluate("field => field.classList.contains('is-default')"),
+    )
+
+
+def test_material_defaults_names_and_presets(chromium_browser, live_server_process, screenshot_dir, tmp_path):
+    """Switching from birch to slate shows slate's defaults; a moved slider survives the switch; reset restores the
+    material's values; the upload's name is the photo's and the artwork's; a preset saved in the studio applies in
+    one click."""
+    server = live_server_process
+    context = chromium_browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    watch = PageWatch(server)
+    watch.attach(page)
+
+    def shoot(where: str, name: str) -> None:
+        watch.check(where)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
+        watch.check(f"{where} (screenshots)")
+
+    def settled() -> None:
+        # The preview waits 350 ms after the last change before it asks; then its request must have come back.
+        # (htmx marks the busy indicator, hx-indicator, while a request is out.)
+        page.wait_for_timeout(450)
+        page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=60_000)
+        page.wait_for_function(PREVIEW_SRC_JS)
+
+    try:
+        sign_up(page, server, f"defaults-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)
+        photo = tmp_path / "my-dog.jpg"
+        Image.open(io.BytesIO(_real_photo())).resize((600, 480)).save(photo, "JPEG", quality=90)
+        page.locator("#upload-input").set_input_files(str(photo))
+        page.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 1", timeout=60_000)
+        assert page.locator("#photo-list .photo-card-title").inner_text() == "my-dog"
+        shoot("dashboard with a named photo", "30-dashboard-photos")
+
+        page.locator("#photo-list").get_by_role("button", name="Make artwork").click()
+        page.wait_for_url("**/engrave/*/")
+        assert page.locator("h1").inner_text() == "my-dog"
+        settled()
+        # A new artwork is on birch plywood: its defaults, nothing moved.
+        assert _slider_state(page, "contrast") == ("1.1", True)
+        assert _slider_state(page, "sharpen_amount") == ("0.5", True)
+        assert page.locator("#reset-adjustments").is_disabled()
+
+        page.locator("#gamma").fill("1.4")
+        page.locator("#material").select_option("slate")
+        for name, value in (("contrast", "1.2"), ("clahe", "0.3"), ("denoise", "0.2"), ("sharpen_amount", "0.6")):
+            assert _slider_state(page, name) == (value, True), name
+        assert _slider_state(page, "gamma") == ("1.4", False)
+        assert page.locator("input[name=adjusted]").input_value() == "gamma"
+        assert page.locator("label[for=contrast] output").inner_text() == "1.2"
+        settled()
+        shoot("studio on slate with gamma moved", "31-studio-material-defaults")
+
+        # Reloaded, the page shows the same: gamma kept, the rest slate's.
+        page.reload()
+        settled()
+        assert _slider_state(page, "gamma") == ("1.4", False) and _slider_state(page, "clahe") == ("0.3", True)
+
+        page.get_by_role("button", name="Reset to material defaults").click()
+        assert _slider_state(page, "gamma") == ("1", True) and _slider_state(page, "contrast") == ("1.2", True)
+        assert page.locator("input[name=adjusted]").input_value() == ""
+        settled()
+
+        # Save as preset, then one click brings it back from another material.
+        page.locator("#contrast").fill("2")
+        page.locator("#mode").select_option("atkinson")
+        settled()
+        page.get_by_label("Save these settings as a preset").fill("Slate bold")
+        page.get_by_role("button", name="Save as preset").click()
+        page.wait_for_url("**/engrave/*/")
+        assert "Saved the preset “Slate bold”" in page.locator(".messages").inner_text()
+        settled()
+        page.locator("#material").select_option("birch-plywood")
+        settled()
+        page.get_by_role("button", name="Reset to material defaults").click()
+        settled()
+        page.locator("#mode").select_option("jarvis")
+        assert _slider_state(page, "contrast") == ("1.1", True)
+        settled()
+        page.get_by_role("button", name="Slate bold").click()
+        assert page.locator("#material").input_value() == "slate" and page.locator("#mode").input_value() == "atkinson"
+        assert _slider_state(page, "contrast") == ("2", False) and _slider_state(page, "clahe") == ("0.3", True)
+        settled()
+        shoot("studio with a preset applied", "32-studio-preset")
+
+        # Renamed, and the files are named after the new name.
+        page.locator(".title-row summary").click()
+        page.locator("#artwork-title").fill("Rex on slate")
+        page.locator(".title-row").get_by_role("button", name="Save").click()
+        page.wait_for_url("**/engrave/*/")
+        assert page.locator("h1").inner_text() == "Rex on slate"
+        settled()
+        page.get_by_role("button", name="Prepare files").click()
+        page.wait_for_url("**/engrave/*/#versions")
+        page.wait_for_function(
+            "() => document.querySelector('.version-row')?.dataset.state === 'succeeded'", timeout=60_000
+        )
+        name = page.locator('.version-row [data-role="png"]').get_attribute("download")
+        assert name.startswith("rex-on-slate-slate-100x80mm-atkinson"), name
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from intaglio.assets.scan import storage_scan
+from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services
@@ -230,10 +231,15 @@ def test_material_presets_are_checked_and_named_once(user):
 
 def test_the_style_gallery_renders_each_style_on_the_photo(user, artwork):
     job = services.artwork_styles(artwork=artwork, settings=SLATE)
-    assert credit_balance(user=user) == 19
     run_queued_jobs()
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_detail
+    # Looking at styles is free: the gallery leaves no mark on the credit ledger, while a version is charged.
+    assert credit_balance(user=user) == 20 and job.credits_reserved == 0
+    assert not LedgerEntry.objects.filter(job=job).exists()
+    version = services.artwork_prepare(artwork=artwork, settings=SLATE)
+    assert credit_balance(user=user) == 19
+    assert LedgerEntry.objects.filter(job=version.job, kind="reserve").get().credits == 1
     previews = style_pictures(job)
     assert list(previews) == ["sketch", "stipple", "hatch", "halftone"]
     pictures = [np.asarray(Image.open(io.BytesIO(_read(asset))).convert("L")) for asset in previews.values()]

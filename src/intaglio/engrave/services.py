@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import PurePath
 
 import pydantic
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from intaglio.assets.models import Asset, AssetKind
+from intaglio.assets.names import title_clean
 from intaglio.assets.storage import blob_open
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
@@ -100,7 +102,8 @@ def artwork_create(*, owner, source: Asset, title: str = "", settings: dict | No
     if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner) if settings else None
-    title = (title or "").strip()[:120] or f"Artwork from photo {source.pk}"
+    # Called after the photo (the file's own name, cleaned) unless given a title.
+    title = title_clean(title) or source.title or PurePath(source.download_name).stem
     artwork = Artwork.objects.create(
         owner=owner,
         title=title,
@@ -121,7 +124,8 @@ def artwork_save_settings(*, artwork: Artwork, settings: dict) -> ArtworkSetting
 
 
 def artwork_rename(*, artwork: Artwork, title: str) -> Artwork:
-    title = title.strip()[:120]
+    """Renames the artwork; the files of versions prepared from now on are named after the new title."""
+    title = title_clean(title)
     if not title:
         raise StudioRefused("invalid_title", "Give the artwork a name.")
     artwork.title = title
@@ -436,6 +440,20 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
     except IntegrityError:
         raise StudioRefused("duplicate_name", f"You already have a preset called {name!r}.", status=409) from None
     return preset
+
+
+def material_preset_from_settings(*, owner, name: str, settings: dict) -> MaterialPreset:
+    """*Save as preset* in the studio: the material, mode, line interval and the adjustments the user set (those
+    left to the material's defaults stay unset, so the preset keeps following the material's defaults)."""
+    adjustments = {key: value for key, value in (settings.get("adjustments") or {}).items() if value is not None}
+    values = {
+        "name": name,
+        "material": settings.get("material"),
+        "mode": settings.get("mode"),
+        "line_interval_mm": settings.get("line_interval_mm"),
+        "adjustments": adjustments,
+    }
+    return material_preset_save(owner=owner, values=values)
 
 
 def material_preset_delete(*, preset: MaterialPreset) -> None:

@@ -303,9 +303,10 @@ def create_version(
     summary="Render the style gallery (each creative style on the photo)",
     description=(
         f"Queues an engrave.styles job that renders each style ({', '.join(STYLES.values())}) as a simulated burn "
-        "at the settings' material and size; it replaces the artwork's previous gallery and its files. The body "
-        "is optional (the saved settings are used). The pictures appear in GET /engrave/artworks/{id} `styles` "
-        "once the job succeeded. Refusals as for versions."
+        "at the settings' material and size, drawn at preview size and free of charge (only versions cost "
+        "credits); it replaces the artwork's previous gallery and its files. The body is optional (the saved "
+        "settings are used). The pictures appear in GET /engrave/artworks/{id} `styles` once the job succeeded. "
+        "Refusals as for versions."
     ),
 )
 def create_styles(request, artwork_id: int, payload: StylesIn | None = None):

@@ -146,6 +146,34 @@ def artwork_use_style(request, artwork_id: int):
 
 
 @login_required
+@require_POST
+def artwork_rename(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    try:
+        services.artwork_rename(artwork=artwork, title=request.POST.get("title", ""))
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
+@require_POST
+def artwork_save_preset(request, artwork_id: int):
+    """*Save as preset*: the settings on screen (the page's script sends them), else the artwork's saved ones."""
+    artwork = _owned_artwork(request, artwork_id)
+    settings = settings_from_form(request.POST) if "material" in request.POST else artwork.settings
+    try:
+        preset = services.material_preset_from_settings(
+            owner=request.user, name=request.POST.get("preset_name", ""), settings=settings
+        )
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"Saved the preset “{preset.name}”: it is one click away in every artwork.")
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
 def artwork_delete(request, artwork_id: int):
     artwork = _owned_artwork(request, artwork_id)
     if request.method == "POST":
