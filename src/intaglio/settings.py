@@ -245,6 +245,9 @@ PLAN_PRICES = {
 }
 if env_str("INTAGLIO_PLAN_PRICES"):
     PLAN_PRICES = json.loads(env_str("INTAGLIO_PLAN_PRICES"))
+else:
+    # The default prices follow the plan table: a deployment that replaces PLANS sells only the plans it keeps.
+    PLAN_PRICES = {plan: price for plan, price in PLAN_PRICES.items() if plan in PLANS and plan != DEFAULT_PLAN}
 # One-off credit packs (mode=payment). Bought credits never expire.
 CREDIT_PACKS = {
     "pack_100": {"credits": 100, "stripe_price": env_str("STRIPE_PRICE_PACK_100", "price_pack_100"), "display": "€5"},
