@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from intaglio.assets.selectors import storage_used_bytes
+from intaglio.assets.selectors import largest_upload_pixels, storage_used_bytes
 from intaglio.billing.selectors import billing_account_find, plan_change_exceeds
 from intaglio.billing.services import LIVE_STATUSES
 from intaglio.jobs.selectors import active_job_count
@@ -90,7 +90,7 @@ def billing_summary(user) -> dict:
             plan=settings.DEFAULT_PLAN,
             storage_used_bytes=storage_used_bytes(owner=user),
             active_jobs=active_job_count(owner=user),
-            largest_image_mp=0,
+            largest_image_mp=largest_upload_pixels(owner=user) / 1_000_000,
         )
     summary["now"] = now
     return summary
