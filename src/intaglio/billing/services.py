@@ -352,8 +352,11 @@ def _apply_subscription(account: BillingAccount, user, subscription: dict) -> No
     account.subscription_id = subscription["id"]
     account.subscription_status = status
     account.plan = plan
-    account.current_period_end = _when(item.get("current_period_end"))
-    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+    # A cancellation may be scheduled by the flag or by a date (`cancel_at`, which Stripe also sets with the flag);
+    # either way the plan ends at the earlier of that date and the period's end.
+    period_end, cancel_at = _when(item.get("current_period_end")), _when(subscription.get("cancel_at"))
+    account.current_period_end = min(d for d in (period_end, cancel_at) if d) if period_end or cancel_at else None
+    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end")) or cancel_at is not None
     if status == "past_due":
         account.past_due_since = account.past_due_since or now
     else:
