@@ -851,7 +851,8 @@ class FakeStripe(FakeHTTPServer):
     def _html(body: str) -> Reply:
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-            "<link rel='icon' href='data:,'><title>Stripe (local)</title><style>body{font:16px system-ui;max-width:32rem;margin:3rem auto;"
+            "<link rel='icon' href='data:,'><title>Stripe (local)</title>"
+            "<style>body{font:16px system-ui;max-width:32rem;margin:3rem auto;"
             "padding:0 1rem}button{font:inherit;padding:.6rem 1.2rem;margin:.3rem 0}</style></head>"
             f"<body>{body}</body></html>"
         )

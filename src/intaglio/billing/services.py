@@ -328,11 +328,18 @@ def _apply_invoice(account: BillingAccount, user, invoice: dict) -> None:
         kind=EntryKind.GRANT,
         credits=credits,
         key=f"grant:invoice:{invoice['id']}",
-        memo=f"{plan.capitalize()} plan, {start:%d %b} – {end:%d %b %Y}" if start and end else f"{plan} plan",
+        memo=_period_memo(plan, start, end),
         expires_at=end,
         reference=invoice["id"],
         invoice_url=invoice.get("hosted_invoice_url") or "",
     )
+
+
+def _period_memo(plan: str, start: datetime | None, end: datetime | None) -> str:
+    """ "Pro plan, 7 Dec – 6 Jan 2027": what the history shows for a month's grant."""
+    if not (start and end):
+        return f"{plan.capitalize()} plan"
+    return f"{plan.capitalize()} plan, {start.day} {start:%b} – {end.day} {end:%b %Y}"
 
 
 def _apply_subscription(account: BillingAccount, user, subscription: dict) -> None:
