@@ -479,9 +479,17 @@ SECURE_HSTS_PRELOAD = env_bool("INTAGLIO_HSTS_PRELOAD", not DEBUG)
 SECURE_SSL_REDIRECT = SERVED_OVER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_HOPS > 0 else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The upgrade, pack and billing buttons are forms whose answer redirects to Stripe's hosted Checkout and Portal;
+# browsers hold such redirects to form-action, so those origins are allowed when payments are on. The local
+# fake serves its pages from its API address.
+if "api.stripe.com" in STRIPE_API_BASE:
+    STRIPE_HOSTED_ORIGINS = env_str("STRIPE_HOSTED_ORIGINS", "https://checkout.stripe.com https://billing.stripe.com")
+else:
+    STRIPE_HOSTED_ORIGINS = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_API_BASE))
+_FORM_ACTION = "'self'" + (f" {STRIPE_HOSTED_ORIGINS}" if STRIPE_API_KEY else "")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    f"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action {_FORM_ACTION}; "
     "frame-ancestors 'none'"
 )
 

@@ -171,3 +171,20 @@ def test_without_a_webhook_secret_deliveries_are_refused(client, stripe_fake, se
     settings.STRIPE_WEBHOOK_SECRET = ""
     assert post_event(client, event).status_code == 404
     assert credit_balance(user=user) == 0
+
+
+def test_a_cancellation_scheduled_by_date_alone_is_shown_as_ending_on_that_date(client, stripe_fake):
+    # Stripe also schedules cancellations with `cancel_at` and no flag (e.g. cancel_at=min_period_end).
+    user = make_user()
+    for event in _buy(stripe_fake, user, "pro"):
+        post_event(client, event)
+    account = BillingAccount.objects.get(user=user)
+    assert account.cancel_at_period_end is False
+    subscription = stripe_fake.objects[account.subscription_id]
+    ends = subscription["items"]["data"][0]["current_period_end"] - 86_400
+    subscription["cancel_at"] = ends
+    post_event(client, stripe_fake._event("customer.subscription.updated", subscription))
+    account.refresh_from_db()
+    assert account.cancel_at_period_end is True and int(account.current_period_end.timestamp()) == ends
+    user.refresh_from_db()
+    assert user.plan == "pro"  # still in force until then

@@ -24,9 +24,12 @@ The API as Stripe documents it, and nothing else:
   An unknown parameter, an unknown `expand`, a missing required one or anything that looks like card data is a 400
   in Stripe's error shape `{"error": {"type": "invalid_request_error", "message", "param"}}`; an unknown id is a
   404 `resource_missing`; any other path is a 404.
-- Objects have the 2025-03 onwards shapes: an invoice's subscription is at `parent.subscription_details`, its
-  line's price at `pricing.price_details.price`, its payments in `payments` (when expanded); a subscription's
-  period is on its items.
+- Objects have the shapes of API version `API_VERSION` (the `stripe` library's own, checked field by field against
+  its type stubs): an invoice's subscription is at `parent.subscription_details.subscription`, its line's price at
+  `pricing.price_details.price`, its payments in `payments` (only when expanded); a subscription's period is on its
+  items (`items.data[].current_period_end`), and cancelling at the period's end also sets `cancel_at`. A request
+  that names another `Stripe-Version` is refused, so a library upgrade that changes the version is noticed here
+  before the shapes drift.
 
 Hosted pages (what the browser sees): `/checkout/{id}` (Pay or Cancel, then a 303 to the success or cancel URL),
 `/portal/{id}` (cancel at period end, end the period now, back to the site) and `/invoices/{id}`.
@@ -54,6 +57,7 @@ from urllib.parse import parse_qsl
 
 from tests.fakes import FakeHTTPServer, Recorded, Reply
 
+API_VERSION = "2026-10-28.endive"
 CARD_LIKE = re.compile(r"card|cvc|cvv|exp_month|exp_year|\bnumber\b|pan\b", re.I)
 PERIOD_SECONDS = 30 * 24 * 3600
 
@@ -165,10 +169,17 @@ class FakeStripe(FakeHTTPServer):
         return {
             "id": price_id,
             "object": "price",
+            "active": True,
+            "livemode": False,
+            "product": f"prod_{price_id}",
             "currency": price["currency"],
             "unit_amount": price["unit_amount"],
             "type": "recurring" if price["recurring"] else "one_time",
-            "recurring": {"interval": "month", "interval_count": 1} if price["recurring"] else None,
+            "recurring": (
+                {"interval": "month", "interval_count": 1, "usage_type": "licensed", "meter": None}
+                if price["recurring"]
+                else None
+            ),
         }
 
     # --- HTTP ---
@@ -185,6 +196,9 @@ class FakeStripe(FakeHTTPServer):
     def _api(self, request: Recorded, path: str) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             raise StripeError(401, "Invalid API Key provided.")
+        version = request.headers.get("stripe-version")
+        if version and version != API_VERSION:
+            raise StripeError(400, f"This local Stripe serves the shapes of API version {API_VERSION}, not {version}.")
         if self._take("status_500"):
             return Reply.json(500, {"error": {"type": "api_error", "message": "An unknown error occurred"}})
         if self._take("status_429"):
@@ -281,6 +295,7 @@ class FakeStripe(FakeHTTPServer):
             "email": params.get("email"),
             "metadata": params.get("metadata") or {},
             "created": int(time.time()),
+            "livemode": False,
         }
         self.objects[customer["id"]] = customer
         return customer
@@ -339,10 +354,16 @@ class FakeStripe(FakeHTTPServer):
             "subscription": None,
             "payment_intent": None,
             "invoice": None,
+            # Stripe's shape: {"enabled", "invoice_data"} in payment mode, null in subscription mode.
+            "invoice_creation": (
+                {"enabled": (params.get("invoice_creation") or {}).get("enabled") == "true", "invoice_data": {}}
+                if mode == "payment"
+                else None
+            ),
             "created": int(time.time()),
+            "livemode": False,
             "_price": price["id"],
             "_quantity": quantity,
-            "_invoice_creation": (params.get("invoice_creation") or {}).get("enabled") == "true",
         }
         session["url"] = session["url"].replace("{id}", session["id"])
         self.objects[session["id"]] = session
@@ -359,6 +380,11 @@ class FakeStripe(FakeHTTPServer):
                         "object": "item",
                         "price": self._price(session["_price"]),
                         "quantity": session["_quantity"],
+                        "currency": session["currency"],
+                        "description": session["_price"],
+                        "amount_subtotal": session["amount_total"],
+                        "amount_discount": 0,
+                        "amount_tax": 0,
                         "amount_total": session["amount_total"],
                     }
                 ],
@@ -394,6 +420,7 @@ class FakeStripe(FakeHTTPServer):
             "customer": params["customer"],
             "return_url": params.get("return_url"),
             "created": int(time.time()),
+            "livemode": False,
         }
         portal["url"] = f"{self.origin}/portal/{portal['id']}"
         self.objects[portal["id"]] = portal
@@ -415,8 +442,10 @@ class FakeStripe(FakeHTTPServer):
         return self._invoice_view(self._get(id, "invoice"), self._expand(params, {"payments"}))
 
     def _invoice_payment_list(self, params: dict) -> dict:
-        self._allow(params, {"payment", "invoice", "limit"})
+        self._allow(params, {"payment", "invoice", "limit", "status", "expand"})
+        self._expand(params, set())
         wanted = params.get("payment") or {}
+        # payment[type] is required whenever payment is given; this fake links payment intents only.
         if wanted and (set(wanted) - {"type", "payment_intent"} or wanted.get("type") != "payment_intent"):
             raise StripeError(400, "payment[type] must be payment_intent with payment[payment_intent]", param="payment")
         data = [
@@ -470,15 +499,20 @@ class FakeStripe(FakeHTTPServer):
             "customer": customer,
             "payment_intent": intent["id"],
             "paid": True,
+            "status": "succeeded",
             "refunded": False,
             "disputed": False,
             "created": int(time.time()),
+            "livemode": False,
         }
         self.objects[intent["id"]] = intent
         self.objects[charge["id"]] = charge
         return intent, charge
 
     def _invoice(self, *, customer, amount, currency, reason, price, period, subscription=None, paid=True, intent=None):
+        now = int(time.time())
+        item = subscription["items"]["data"][0]["id"] if subscription else None
+        subscription = subscription["id"] if subscription else None
         invoice = {
             "id": self._new_id("in"),
             "object": "invoice",
@@ -487,10 +521,21 @@ class FakeStripe(FakeHTTPServer):
             "billing_reason": reason,
             "amount_due": amount,
             "amount_paid": amount if paid else 0,
+            "amount_remaining": 0 if paid else amount,
+            "subtotal": amount,
+            "total": amount,
             "currency": currency,
-            "created": int(time.time()),
+            "created": now,
+            "livemode": False,
+            "period_start": period[0],
+            "period_end": period[1],
+            "status_transitions": {"finalized_at": now, "paid_at": now if paid else None},
             "parent": (
-                {"type": "subscription_details", "subscription_details": {"subscription": subscription}}
+                {
+                    "type": "subscription_details",
+                    "quote_details": None,
+                    "subscription_details": {"subscription": subscription, "metadata": {}},
+                }
                 if subscription
                 else None
             ),
@@ -501,14 +546,38 @@ class FakeStripe(FakeHTTPServer):
                         "id": self._new_id("il"),
                         "object": "line_item",
                         "amount": amount,
-                        "pricing": {"type": "price_details", "price_details": {"price": price}},
+                        "currency": currency,
+                        "quantity": 1,
+                        "livemode": False,
+                        "pricing": {
+                            "type": "price_details",
+                            "price_details": {"price": price, "product": f"prod_{price}"},
+                            "unit_amount_decimal": str(amount),
+                        },
                         "period": {"start": period[0], "end": period[1]},
+                        "parent": (
+                            {
+                                "type": "subscription_item_details",
+                                "invoice_item_details": None,
+                                "subscription_item_details": {
+                                    "subscription": subscription,
+                                    "subscription_item": item,
+                                    "proration": False,
+                                    "proration_details": None,
+                                    "invoice_item": None,
+                                },
+                            }
+                            if subscription
+                            else None
+                        ),
                     }
                 ],
                 "has_more": False,
             },
             "_payments": [],
         }
+        for line in invoice["lines"]["data"]:
+            line["invoice"] = invoice["id"]
         invoice["hosted_invoice_url"] = f"{self.origin}/invoices/{invoice['id']}"
         if intent is not None:
             invoice["_payments"].append(
@@ -518,6 +587,12 @@ class FakeStripe(FakeHTTPServer):
                     "invoice": invoice["id"],
                     "status": "paid",
                     "amount_paid": amount,
+                    "amount_requested": amount,
+                    "currency": currency,
+                    "created": now,
+                    "is_default": True,
+                    "livemode": False,
+                    "status_transitions": {"paid_at": now, "canceled_at": None},
                     "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
                 }
             )
@@ -536,20 +611,26 @@ class FakeStripe(FakeHTTPServer):
             now = int(time.time())
             if session["mode"] == "payment":
                 session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
-                if session["_invoice_creation"]:
+                if session["invoice_creation"]["enabled"]:
                     invoice = self._invoice(
                         customer=customer, amount=amount, currency=currency, reason="manual", price=session["_price"],
                         period=(now, now), intent=intent,
                     )  # fmt: skip
                     session["invoice"] = invoice["id"]
             else:
+                subscription_id = self._new_id("sub")
                 subscription = {
-                    "id": self._new_id("sub"),
+                    "id": subscription_id,
                     "object": "subscription",
                     "customer": customer,
                     "status": "active",
+                    "currency": currency,
+                    "cancel_at": None,
                     "cancel_at_period_end": False,
                     "canceled_at": None,
+                    "ended_at": None,
+                    "latest_invoice": None,
+                    "livemode": False,
                     "metadata": session["metadata"],
                     "items": {
                         "object": "list",
@@ -557,22 +638,29 @@ class FakeStripe(FakeHTTPServer):
                             {
                                 "id": self._new_id("si"),
                                 "object": "subscription_item",
+                                "subscription": subscription_id,
                                 "price": self._price(session["_price"]),
                                 "quantity": 1,
+                                "metadata": {},
+                                "created": now,
                                 "current_period_start": now,
                                 "current_period_end": now + PERIOD_SECONDS,
                             }
                         ],
+                        "has_more": False,
                     },
                     "created": now,
+                    "start_date": now,
                 }
                 self.objects[subscription["id"]] = subscription
                 session.update(status="complete", payment_status="paid", subscription=subscription["id"])
                 invoice = self._invoice(
                     customer=customer, amount=amount, currency=currency, reason="subscription_create",
-                    price=session["_price"], period=(now, now + PERIOD_SECONDS), subscription=subscription["id"],
+                    price=session["_price"], period=(now, now + PERIOD_SECONDS), subscription=subscription,
                     intent=intent,
                 )  # fmt: skip
+                # Subscription-mode sessions carry their first invoice too; the subscription its latest one.
+                session["invoice"] = subscription["latest_invoice"] = invoice["id"]
                 events.append(self._event("customer.subscription.created", subscription))
                 events.append(self._event("invoice.paid", invoice))
             events.append(self._event("checkout.session.completed", session))
@@ -594,9 +682,10 @@ class FakeStripe(FakeHTTPServer):
             intent = self._charge(subscription["customer"], amount, currency)[0] if paid else None
             invoice = self._invoice(
                 customer=subscription["customer"], amount=amount, currency=currency, reason="subscription_cycle",
-                price=price["id"], period=(start, start + PERIOD_SECONDS), subscription=subscription_id, paid=paid,
+                price=price["id"], period=(start, start + PERIOD_SECONDS), subscription=subscription, paid=paid,
                 intent=intent,
             )  # fmt: skip
+            subscription["latest_invoice"] = invoice["id"]
             if paid:
                 item.update(current_period_start=start, current_period_end=start + PERIOD_SECONDS)
                 subscription["status"] = "active"
@@ -611,7 +700,10 @@ class FakeStripe(FakeHTTPServer):
     def set_cancel_at_period_end(self, subscription_id: str, cancel: bool = True) -> list[dict]:
         with self._lock:
             subscription = self._get(subscription_id, "subscription")
+            # Stripe sets cancel_at to the period's end alongside the flag, and clears both on resuming.
             subscription["cancel_at_period_end"] = cancel
+            subscription["cancel_at"] = subscription["items"]["data"][0]["current_period_end"] if cancel else None
+            subscription["canceled_at"] = int(time.time()) if cancel else None
             events = [self._event("customer.subscription.updated", subscription)]
         self._send(events)
         return events
@@ -628,7 +720,8 @@ class FakeStripe(FakeHTTPServer):
         """The period ended with cancellation due (or the subscription was cancelled now)."""
         with self._lock:
             subscription = self._get(subscription_id, "subscription")
-            subscription.update(status="canceled", canceled_at=int(time.time()))
+            now = int(time.time())
+            subscription.update(status="canceled", canceled_at=subscription["canceled_at"] or now, ended_at=now)
             events = [self._event("customer.subscription.deleted", subscription)]
         self._send(events)
         return events
@@ -648,7 +741,9 @@ class FakeStripe(FakeHTTPServer):
             charge = self._get(charge_id, "charge")
             charge["disputed"] = True
             dispute = {"id": self._new_id("dp"), "object": "dispute", "charge": charge_id, "amount": charge["amount"],
-                       "status": "needs_response", "reason": "fraudulent", "created": int(time.time())}  # fmt: skip
+                       "currency": charge["currency"], "payment_intent": charge["payment_intent"],
+                       "status": "needs_response", "reason": "fraudulent", "created": int(time.time()),
+                       "livemode": False}  # fmt: skip
             self.objects[dispute["id"]] = dispute
             events = [self._event("charge.dispute.created", dispute)]
         self._send(events)
@@ -756,7 +851,8 @@ class FakeStripe(FakeHTTPServer):
     def _html(body: str) -> Reply:
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-            "<title>Stripe (local)</title><style>body{font:16px system-ui;max-width:32rem;margin:3rem auto;"
+            "<link rel='icon' href='data:,'><title>Stripe (local)</title>"
+            "<style>body{font:16px system-ui;max-width:32rem;margin:3rem auto;"
             "padding:0 1rem}button{font:inherit;padding:.6rem 1.2rem;margin:.3rem 0}</style></head>"
             f"<body>{body}</body></html>"
         )

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.conf import settings
 
+from intaglio.assets.models import Asset, AssetKind
 from intaglio.billing.models import BillingAccount
 from intaglio.billing.services import checkout_start
 from intaglio.credits.services import credits_capture, credits_grant_monthly, credits_release, credits_reserve
@@ -57,6 +58,57 @@ def test_the_account_page_shows_plan_renewal_past_due_and_what_a_downgrade_would
     for event in stripe_fake.set_cancel_at_period_end(subscription):
         post_event(client, event)
     assert 'id="plan-ends"' in client.get("/account/").content.decode()
+
+
+def test_the_downgrade_warning_names_a_stored_photo_larger_than_the_free_plan_accepts(client, stripe_fake):
+    user = make_user()
+    client.force_login(user)
+    for event in stripe_fake.complete_checkout(
+        checkout_start(user=user, product="pro", attempt="1").rsplit("/", 1)[-1]
+    ):
+        post_event(client, event)
+    limit = settings.PLANS["free"]["max_image_mp"]
+    # At the free limit exactly: nothing to warn about. An artwork (an output, not an upload) never counts.
+    width = 6000
+    at_limit = limit * 1_000_000 // width
+    Asset.objects.create(
+        owner=user,
+        kind=AssetKind.SOURCE_PHOTO,
+        mime="image/jpeg",
+        sha256="a" * 64,
+        bytes=1,
+        width=width,
+        height=at_limit,
+        download_name="a.jpg",
+        retention_class="private_upload",
+    )
+    Asset.objects.create(
+        owner=user,
+        kind=AssetKind.ARTWORK,
+        mime="image/png",
+        sha256="b" * 64,
+        bytes=1,
+        width=20_000,
+        height=20_000,
+        download_name="b.png",
+        retention_class="account_content",
+    )
+    assert "Photo size" not in client.get("/account/").content.decode()
+    Asset.objects.create(
+        owner=user,
+        kind=AssetKind.REFERENCE_IMAGE,
+        mime="image/jpeg",
+        sha256="c" * 64,
+        bytes=1,
+        width=width,
+        height=at_limit + 50,
+        download_name="c.jpg",
+        retention_class="private_upload",
+    )
+    page = client.get("/account/").content.decode()
+    assert 'id="downgrade-warning"' in page and "Photo size" in page
+    assert f"a {width * (at_limit + 50) / 1e6:.1f} MP photo stored" in page and f"{limit} MP" in page
+    Asset.objects.filter(owner=user).delete()  # rows made without blobs: none left for the orphan check
 
 
 def test_the_history_shows_one_line_per_job_with_its_state_and_the_running_balance(client):

@@ -36,7 +36,7 @@ def plan_change_exceeds(*, plan: str, storage_used_bytes: int, active_jobs: int,
     if active_jobs > target["concurrent_jobs"]:
         exceeded.append(Exceeded("Jobs at a time", f"{active_jobs} in progress", str(target["concurrent_jobs"])))
     if largest_image_mp > target["max_image_mp"]:
-        exceeded.append(
-            Exceeded("Photo size", f"a {largest_image_mp:.0f} MP photo stored", f"{target['max_image_mp']} MP")
-        )
+        # One decimal, so a 24.3 MP photo does not read as "24 MP" against a 24 MP limit.
+        size = f"{largest_image_mp:.1f}".removesuffix(".0")
+        exceeded.append(Exceeded("Photo size", f"a {size} MP photo stored", f"{target['max_image_mp']} MP"))
     return exceeded

@@ -328,11 +328,18 @@ def _apply_invoice(account: BillingAccount, user, invoice: dict) -> None:
         kind=EntryKind.GRANT,
         credits=credits,
         key=f"grant:invoice:{invoice['id']}",
-        memo=f"{plan.capitalize()} plan, {start:%d %b} – {end:%d %b %Y}" if start and end else f"{plan} plan",
+        memo=_period_memo(plan, start, end),
         expires_at=end,
         reference=invoice["id"],
         invoice_url=invoice.get("hosted_invoice_url") or "",
     )
+
+
+def _period_memo(plan: str, start: datetime | None, end: datetime | None) -> str:
+    """ "Pro plan, 7 Dec – 6 Jan 2027": what the history shows for a month's grant."""
+    if not (start and end):
+        return f"{plan.capitalize()} plan"
+    return f"{plan.capitalize()} plan, {start.day} {start:%b} – {end.day} {end:%b %Y}"
 
 
 def _apply_subscription(account: BillingAccount, user, subscription: dict) -> None:
@@ -352,8 +359,11 @@ def _apply_subscription(account: BillingAccount, user, subscription: dict) -> No
     account.subscription_id = subscription["id"]
     account.subscription_status = status
     account.plan = plan
-    account.current_period_end = _when(item.get("current_period_end"))
-    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+    # A cancellation may be scheduled by the flag or by a date (`cancel_at`, which Stripe also sets with the flag);
+    # either way the plan ends at the earlier of that date and the period's end.
+    period_end, cancel_at = _when(item.get("current_period_end")), _when(subscription.get("cancel_at"))
+    account.current_period_end = min(d for d in (period_end, cancel_at) if d) if period_end or cancel_at else None
+    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end")) or cancel_at is not None
     if status == "past_due":
         account.past_due_since = account.past_due_since or now
     else:

@@ -57,6 +57,7 @@ def credits_grant_monthly(*, user, period: str) -> LedgerEntry | None:
 
     With MONTHLY_CREDITS_EXPIRE the credits expire at the start of the next calendar month."""
     allowance = settings.PLANS[user.plan]["monthly_credits"]
+    year_, month_ = (int(part) for part in period.split("-"))
     expires_at = None
     if settings.MONTHLY_CREDITS_EXPIRE:
         year, month = (int(part) for part in period.split("-"))
@@ -69,7 +70,7 @@ def credits_grant_monthly(*, user, period: str) -> LedgerEntry | None:
             credits=allowance,
             delta=allowance,
             key=f"grant:{user.pk}:{period}",
-            memo=f"{user.plan} plan, {period}",
+            memo=f"{user.plan.capitalize()} plan, {datetime(year_, month_, 1):%B %Y}",
             expires_at=expires_at,
         )
         if entry is not None:

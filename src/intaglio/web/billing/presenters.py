@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from intaglio.assets.selectors import storage_used_bytes
+from intaglio.assets.selectors import largest_upload_pixels, storage_used_bytes
 from intaglio.billing.selectors import billing_account_find, plan_change_exceeds
 from intaglio.billing.services import LIVE_STATUSES
 from intaglio.jobs.selectors import active_job_count
 from intaglio.providers.stripe_api import payments_configured
+from intaglio.web.credits.presenters import megabytes_label
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,12 @@ class PlanCard:
     name: str
     monthly_credits: int
     storage_mb: int
+    storage: str
     concurrent_jobs: int
     max_image_mp: int
     price: str
     buyable: bool
     current: bool
-
-
-def storage_label(megabytes: int) -> str:
-    return f"{megabytes} MB" if megabytes < 1024 else f"{megabytes / 1024:.3g} GB"
 
 
 def pricing_context(user) -> dict:
@@ -39,6 +37,7 @@ def pricing_context(user) -> dict:
             name=key.capitalize(),
             monthly_credits=plan["monthly_credits"],
             storage_mb=plan["storage_mb"],
+            storage=megabytes_label(plan["storage_mb"]),
             concurrent_jobs=plan["concurrent_jobs"],
             max_image_mp=plan["max_image_mp"],
             price=settings.PLAN_PRICES[key]["display"] if key in settings.PLAN_PRICES else "Free",
@@ -52,7 +51,6 @@ def pricing_context(user) -> dict:
         "plans": plans,
         "packs": packs,
         "payments_on": payments_configured(),
-        "storage_label": storage_label,
         "subscribed": bool(
             user.is_authenticated and (account := billing_account_find(user=user)) and account.subscription_id
             and account.subscription_status in (*LIVE_STATUSES, "past_due")
@@ -90,7 +88,7 @@ def billing_summary(user) -> dict:
             plan=settings.DEFAULT_PLAN,
             storage_used_bytes=storage_used_bytes(owner=user),
             active_jobs=active_job_count(owner=user),
-            largest_image_mp=0,
+            largest_image_mp=largest_upload_pixels(owner=user) / 1_000_000,
         )
     summary["now"] = now
     return summary

@@ -28,7 +28,8 @@ JOB_STATE = {EntryKind.RESERVE: "held while it runs", EntryKind.CAPTURE: "spent"
 
 
 def megabytes_label(megabytes: int) -> str:
-    return f"{megabytes} MB" if megabytes < 1024 else f"{megabytes / 1024:.3g} GB"
+    """A plan's storage as people read it; plans are written in decimal megabytes (20_000 is "20 GB")."""
+    return f"{megabytes} MB" if megabytes < 1000 else f"{megabytes / 1000:.3g} GB"
 
 
 @dataclass
