@@ -11,6 +11,7 @@ from PIL import Image
 
 from intaglio.imaging.artwork import dotgain, halftone
 from intaglio.imaging.artwork.calibrated import Calibration
+from intaglio.imaging.artwork.errors import ArtworkError
 from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.laser import LaserSettings
 from intaglio.imaging.artwork.layout import Layout, check_placement, frame_photo, mask_weights
@@ -34,10 +35,6 @@ MODES = (*BINARY_MODES, "grayscale")
 # tone in their varying width) as their exact bitmap.
 LINE_MODES = ("sketch",)
 FITS = ("crop", "fit", "stretch")
-
-
-class ArtworkError(ValueError):
-    """Bad request to the engine (unknown mode, size beyond the machine, …); the message is for people."""
 
 
 @dataclass(frozen=True)

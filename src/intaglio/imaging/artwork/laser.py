@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from intaglio.imaging.artwork.errors import ArtworkError
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
 
 # The machine each kind's suggestions were made for (library.toml's header).
@@ -127,7 +128,6 @@ def suggest_laser_settings(material: str | Material, machine: str | Machine) -> 
     ArtworkError
         When the material has no settings for the machine's kind of laser (see `laser_problem`).
     """
-    from intaglio.imaging.artwork.core import ArtworkError
 
     material, machine = get_material(material), get_machine(machine)
     problem = laser_problem(material, machine)
