@@ -356,19 +356,19 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
     )
 
 
-def _burn_pictures(burn) -> tuple[bytes, bytes]:
+def _burn_pictures(burn: np.ndarray) -> tuple[bytes, bytes]:
     """The simulated burn as JPEG dot for dot, and at most LIVE_PREVIEW_VIEW_PX wide for the fitted view: smoothed
     by the footprint of a screen pixel before it is averaged down, so no dot pattern beats against the pixel grid."""
-    image = Image.fromarray(burn)
     full = io.BytesIO()
-    image.save(full, "JPEG", quality=88)
-    if image.width <= LIVE_PREVIEW_VIEW_PX:
+    Image.fromarray(burn).save(full, "JPEG", quality=88)
+    height, width = burn.shape[:2]
+    if width <= LIVE_PREVIEW_VIEW_PX:
         return full.getvalue(), full.getvalue()
-    ratio = image.width / LIVE_PREVIEW_VIEW_PX
-    smoothed = image.filter(ImageFilter.GaussianBlur(0.6 * ratio))
-    view = smoothed.resize((LIVE_PREVIEW_VIEW_PX, max(1, round(image.height / ratio))), Image.Resampling.BOX)
+    ratio = width / LIVE_PREVIEW_VIEW_PX
+    smoothed = cv2.GaussianBlur(burn, (0, 0), 0.6 * ratio)
+    view = cv2.resize(smoothed, (LIVE_PREVIEW_VIEW_PX, max(1, round(height / ratio))), interpolation=cv2.INTER_AREA)
     small = io.BytesIO()
-    view.save(small, "JPEG", quality=75)
+    Image.fromarray(view).save(small, "JPEG", quality=75)
     return full.getvalue(), small.getvalue()
 
 
