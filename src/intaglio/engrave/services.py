@@ -15,12 +15,13 @@ from collections import OrderedDict
 from functools import lru_cache
 from pathlib import PurePath
 
+import cv2
 import numpy as np
 import pydantic
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.names import title_clean
