@@ -289,13 +289,6 @@ def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     return preview
 
 
-def live_preview_cached(*, artwork: Artwork, key: str) -> LivePreview | None:
-    """A live preview of this artwork's photo still in this process's cache (for its full-size burn), else None."""
-    with _live_preview_lock:
-        photo_id, preview = _live_preview_cache.get(key, (None, None))
-    return preview if photo_id is not None and photo_id == artwork.source_id else None
-
-
 def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
     """The studio's live preview of an artwork; the settings are kept so the studio reopens on them."""
     preview = live_preview_render(owner=artwork.owner, source=_usable_source(artwork), settings=settings)

@@ -14,7 +14,6 @@ urlpatterns = [
         views.artwork_photo,
         name="artwork-photo",
     ),
-    path("<int:artwork_id>/preview/<str:key>/burn.jpg", views.artwork_preview_burn, name="artwork-preview-burn"),
     path("<int:artwork_id>/prepare/", views.artwork_prepare, name="artwork-prepare"),
     path("<int:artwork_id>/versions/", views.artwork_versions, name="artwork-versions"),
     path("<int:artwork_id>/styles/", views.artwork_styles, name="artwork-styles"),

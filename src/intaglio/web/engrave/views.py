@@ -70,7 +70,7 @@ def artwork_studio(request, artwork_id: int):
 
 # The pictures a live preview answer can carry; the studio asks only for what its canvas shows (a slider move on
 # the burn tab carries the burn alone), and the framed photo comes once per framing from its own cacheable URL.
-PREVIEW_PICTURES = ("artwork", "burn")
+PREVIEW_PICTURES = ("artwork", "burn", "burn-full")
 # A framed photo's URL names the photo and the framing, so its bytes never change: the browser keeps it.
 PHOTO_MAX_AGE = 7 * 24 * 3600
 
@@ -95,17 +95,19 @@ def artwork_live_preview(request, artwork_id: int):
 
 
 def preview_context(artwork: Artwork, preview: services.LivePreview, show) -> dict:
-    """The preview partial's pictures: the dots and the canvas-size burn inline when asked for, and the URLs of the
-    framed photo and of the dot-for-dot burn, which the page fetches only when it shows them."""
+    """The preview partial's pictures: the dots and the burn inline when asked for (the burn at the canvas's size,
+    or dot for dot for the 1:1 and 2:1 views), and the URL of the framed photo, fetched once per framing."""
+    full = "burn-full" in show
+    burn = preview.burn_jpeg if full else preview.burn_view_jpeg if "burn" in show else b""
     return {
         "preview": preview,
         "artwork_png": base64.b64encode(preview.artwork_png).decode() if "artwork" in show else "",
-        "burn": base64.b64encode(preview.burn_view_jpeg).decode() if "burn" in show else "",
+        "burn": base64.b64encode(burn).decode(),
+        "burn_full": full,
         "photo_url": reverse(
             "artwork-photo",
             args=[artwork.pk, artwork.source_id or 0, *preview.picture_px, preview.fit],
         ),
-        "burn_full_url": reverse("artwork-preview-burn", args=[artwork.pk, preview.key]),
     }
 
 
@@ -121,17 +123,6 @@ def artwork_photo(request, artwork_id: int, source_id: int, width: int, height: 
         raise Http404(refused.message) from None
     response = HttpResponse(data, content_type="image/jpeg")
     response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"
-    return response
-
-
-@login_required
-def artwork_preview_burn(request, artwork_id: int, key: str):
-    """A live preview's simulated burn dot for dot, for the 1:1 and 2:1 views (from this process's preview cache)."""
-    preview = services.live_preview_cached(artwork=_owned_artwork(request, artwork_id), key=key)
-    if preview is None:
-        raise Http404("That preview is no longer kept")
-    response = HttpResponse(preview.burn_jpeg, content_type="image/jpeg")
-    response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"  # the key names photo and settings
     return response
 
 

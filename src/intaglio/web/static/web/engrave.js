@@ -166,7 +166,6 @@
     this.pictures = {};  // dots, burn (canvas size), burnFull, photo: loaded images for the current answer
     this.averaged = null;
     this.photoCache = {};
-    this.fullCache = {};
     this.bind();
   }
 
@@ -220,22 +219,34 @@
     });
   };
 
-  // Which pictures a preview request should carry for the current tab (the photo has its own URL).
+  // Which picture a preview request should carry for the current tab and zoom (the photo has its own URL): the
+  // burn at the canvas's size, or dot for dot when zoomed in.
   PreviewViewer.prototype.needed = function () {
     if (this.tab === "dots") return "artwork";
     if (this.tab === "photo") return "";
-    return "burn";
+    return this.zoom === "fit" ? "burn" : "burn-full";
+  };
+
+  PreviewViewer.prototype.have = function (needed) {
+    var name = { artwork: "dots", burn: "burn", "burn-full": "burnFull" }[needed];
+    var picture = name && this.pictures[name];
+    return !name || Boolean(picture && this.data && picture.key === this.data.key);
+  };
+
+  // The picture the view needs may not have come with the last answer: ask again (the server's cache answers).
+  PreviewViewer.prototype.request = function () {
+    var needed = this.needed();
+    this.show.value = needed || "burn";
+    if (this.data && !this.have(needed) && window.htmx) {
+      window.htmx.trigger(this.form, "preview-needed");
+    }
   };
 
   PreviewViewer.prototype.setTab = function (tab) {
     this.tab = tab;
     this.pressed(".preview-tabs [data-tab]", "data-tab", tab);
     this.stage.setAttribute("data-tab", tab);
-    var needed = this.needed();
-    this.show.value = needed || "burn";
-    // The picture this tab needs may not have come with the last answer: ask again (the server's cache answers).
-    var have = needed === "artwork" ? this.pictures.dots : needed === "burn" ? this.pictures.burn : true;
-    if (!have && window.htmx) window.htmx.trigger(this.form, "preview-needed");
+    this.request();
     this.loadExtras();
     this.draw();
   };
@@ -245,6 +256,7 @@
     this.zoom = zoom;
     this.pressed(".preview-zoom [data-zoom]", "data-zoom", zoom);
     this.stage.setAttribute("data-zoom", zoom);
+    this.request();
     this.loadExtras();
     this.draw();
   };
@@ -266,40 +278,43 @@
     return image;
   }
 
-  // A new answer swapped in: take its pictures (inline ones come decoded), keep zoom, pan and tab.
+  // A new answer swapped in: take its pictures, keep zoom, pan and tab. Each picture remembers the answer it came
+  // with; an older one stays on screen until the one for these settings has come.
   PreviewViewer.prototype.update = function () {
     var area = document.getElementById("preview");
     if (!area || !area.dataset.key) { this.draw(); return; }
     var self = this;
     var sameSize = this.data && this.data.width === +area.dataset.width && this.data.height === +area.dataset.height;
-    var previous = this.pictures;
-    this.data = {
-      key: area.dataset.key,
-      width: +area.dataset.width,
-      height: +area.dataset.height,
-      photoUrl: area.dataset.photoUrl,
-      burnFullUrl: area.dataset.burnFullUrl
-    };
-    if (!sameSize) this.center = [this.data.width / 2, this.data.height / 2];
-    // Until the new pictures are decoded, the old ones stay on screen if they are the same size.
-    this.pictures = sameSize ? { dots: previous.dots, burn: previous.burn, stale: true } : {};
-    this.averaged = sameSize ? this.averaged : null;
+    this.data = { key: area.dataset.key, width: +area.dataset.width, height: +area.dataset.height, photoUrl: area.dataset.photoUrl };
+    if (!sameSize) {
+      this.center = [this.data.width / 2, this.data.height / 2];
+      this.pictures = {};
+      this.averaged = null;
+    }
+    var key = this.data.key;
     var dots = document.getElementById("preview-artwork");
     var burn = document.getElementById("preview-burn");
     var pending = 0;
-    var settle = function () { pending -= 1; if (pending <= 0) { self.pictures.stale = false; self.draw(); } };
-    var fresh = {};
-    if (dots) { pending += 1; loadImage(dots.src, function (img) { fresh.dots = img; self.pictures.dots = img; self.averaged = null; settle(); }); }
-    else if (!sameSize) { this.pictures.dots = null; }
-    if (burn) { pending += 1; loadImage(burn.src, function (img) { fresh.burn = img; self.pictures.burn = img; settle(); }); }
-    // A picture the answer did not carry is out of date: dropped unless it is the one on screen now.
-    if (!dots && this.tab !== "dots") this.pictures.dots = null;
-    if (!burn && this.tab === "dots") this.pictures.burn = null;
+    var take = function (name, element) {
+      pending += 1;
+      loadImage(element.src, function (img) {
+        if (img && self.data.key === key) {
+          self.pictures[name] = { img: img, key: key };
+          if (name === "dots") self.averaged = null;
+        }
+        pending -= 1;
+        if (!pending) self.draw();
+      });
+    };
+    if (dots) take("dots", dots);
+    if (burn) take(burn.hasAttribute("data-full") ? "burnFull" : "burn", burn);
     this.loadExtras();
     if (!pending) this.draw();
+    // Switched tab or zoom while this answer was on its way: ask for what the view shows now.
+    this.request();
   };
 
-  // The photo (once per framing, then from the browser's cache) and the dot-for-dot burn when zoomed in.
+  // The photo: once per framing, then from the browser's cache.
   PreviewViewer.prototype.loadExtras = function () {
     var self = this;
     var data = this.data;
@@ -308,17 +323,9 @@
       if (this.photoCache[data.photoUrl]) this.pictures.photo = this.photoCache[data.photoUrl];
       else {
         this.photoCache[data.photoUrl] = null;
-        loadImage(data.photoUrl, function (img) { self.photoCache[data.photoUrl] = img; self.pictures.photo = img; self.draw(); });
-      }
-    }
-    if (this.zoom !== "fit" && (this.tab === "burn" || this.tab === "split") && data.burnFullUrl) {
-      var url = data.burnFullUrl;
-      if (this.fullCache[url]) this.pictures.burnFull = this.fullCache[url];
-      else if (!(url in this.fullCache)) {
-        this.fullCache[url] = null;
-        loadImage(url, function (img) {
-          self.fullCache[url] = img;
-          if (self.data && self.data.burnFullUrl === url) { self.pictures.burnFull = img; self.draw(); }
+        loadImage(data.photoUrl, function (img) {
+          self.photoCache[data.photoUrl] = img;
+          if (self.data && self.data.photoUrl === data.photoUrl) { self.pictures.photo = img; self.draw(); }
         });
       }
     }
@@ -402,7 +409,8 @@
     ctx.fillStyle = "#ebe6de";
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     if (!this.data) return;
-    var pictures = this.pictures;
+    var img = function (picture) { return picture ? picture.img : null; };
+    var pictures = { dots: img(this.pictures.dots), burn: img(this.pictures.burn), burnFull: img(this.pictures.burnFull), photo: this.pictures.photo };
     var missing = "";
     if (this.zoom === "fit") {
       var box = this.fitBox();
