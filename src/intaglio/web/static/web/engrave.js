@@ -349,8 +349,10 @@
   PreviewViewer.prototype.size = function () {
     var ratio = window.devicePixelRatio || 1;
     var width = this.stage.clientWidth;
-    var style = window.getComputedStyle(this.stage);
-    var maxHeight = parseFloat(style.getPropertyValue("--stage-max")) || window.innerHeight * 0.72;
+    // On a phone the pinned preview takes about two fifths of the screen, leaving the rest to the settings; on a
+    // desktop it fills the window below the tabs, warnings and facts.
+    var phone = window.matchMedia("(max-width: 900px)").matches;
+    var maxHeight = phone ? window.innerHeight * 0.4 : Math.max(360, window.innerHeight - 200);
     var aspect = this.data ? this.data.height / this.data.width : 0.75;
     var height = Math.max(160, Math.min(maxHeight, width * aspect));
     this.canvas.style.height = Math.round(height) + "px";
@@ -418,8 +420,9 @@
         if (pictures.dots) {
           if (box.w >= this.data.width) { ctx.imageSmoothingEnabled = false; ctx.drawImage(pictures.dots, box.x, box.y, box.w, box.h); }
           else {
-            if (!this.averaged || this.averaged.width !== box.w || this.averaged.source !== pictures.dots) {
-              this.averaged = { width: box.w, source: pictures.dots, pixels: averageDots(pictures.dots, box.w, box.h) };
+            var a = this.averaged;
+            if (!a || a.width !== box.w || a.height !== box.h || a.source !== pictures.dots) {
+              this.averaged = { width: box.w, height: box.h, source: pictures.dots, pixels: averageDots(pictures.dots, box.w, box.h) };
             }
             ctx.putImageData(this.averaged.pixels, box.x, box.y);
           }
