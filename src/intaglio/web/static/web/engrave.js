@@ -237,7 +237,9 @@
   PreviewViewer.prototype.request = function () {
     var needed = this.needed();
     this.show.value = needed || "burn";
-    if (this.data && !this.have(needed) && window.htmx) {
+    // While an answer is on its way it is not replaced (that aborts it): its arrival asks again if need be.
+    var busy = document.querySelector("#preview-busy.htmx-request, #studio-form.htmx-request");
+    if (this.data && !this.have(needed) && window.htmx && !busy) {
       window.htmx.trigger(this.form, "preview-needed");
     }
   };
