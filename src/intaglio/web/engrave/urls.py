@@ -9,6 +9,11 @@ urlpatterns = [
     path("new/", views.artwork_new, name="artwork-new"),
     path("<int:artwork_id>/", views.artwork_studio, name="artwork-studio"),
     path("<int:artwork_id>/preview/", views.artwork_live_preview, name="artwork-preview"),
+    path(
+        "<int:artwork_id>/photo/<int:source_id>/<int:width>x<int:height>/<str:fit>.jpg",
+        views.artwork_photo,
+        name="artwork-photo",
+    ),
     path("<int:artwork_id>/prepare/", views.artwork_prepare, name="artwork-prepare"),
     path("<int:artwork_id>/versions/", views.artwork_versions, name="artwork-versions"),
     path("<int:artwork_id>/styles/", views.artwork_styles, name="artwork-styles"),
