@@ -94,7 +94,7 @@ def test_each_prepare_is_a_new_version_with_its_own_files(user, artwork):
     assert [v.number for v in versions] == [2, 1]
     for version in versions:
         files = version_files(version)
-        assert set(files) == {"png", "svg", "gcode", "burn-preview"}
+        assert set(files) == {"png", "svg", "gcode", "lbrn2", "burn-preview"}
         assert files["png"].download_name.endswith("-slate-80x53mm-floyd-steinberg.png")
     assert versions[0].settings["adjustments"]["contrast"] == 1.5
     assert artwork.settings["adjustments"]["contrast"] == 1.5  # the studio reopens on the last settings
@@ -114,7 +114,7 @@ def test_deleting_an_artwork_removes_every_versions_files_and_leaves_no_orphans(
     services.artwork_styles(artwork=artwork)
     run_queued_jobs()
     scan = storage_scan()
-    assert scan.blobs == 3 + 2 * 4 + 4 and not scan.orphan_blobs and not scan.missing_blobs
+    assert scan.blobs == 3 + 2 * 5 + 4 and not scan.orphan_blobs and not scan.missing_blobs
     services.artwork_delete(artwork=artwork)
     scan = storage_scan()
     # Only the upload remains: the photo and its thumbnail and web preview.

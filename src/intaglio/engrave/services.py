@@ -26,10 +26,10 @@ from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
-from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
+from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, LaserIn, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
-from intaglio.imaging.artwork import ArtworkError, prepare_artwork
+from intaglio.imaging.artwork import ArtworkError, BurnTime, Layout, estimate_burn_time, frame_photo, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
 
@@ -85,6 +85,8 @@ def calibration_spec(profile: CalibrationProfile) -> CalibrationSpec:
         ),
         mark_diameter_mm=profile.mark_diameter_mm,
         tone=[tuple(pair) for pair in profile.tone],
+        power_pct=profile.power_pct,
+        speed_mm_min=profile.speed_mm_min,
     )
 
 
@@ -144,14 +146,24 @@ def _usable_source(artwork: Artwork) -> Asset:
     return artwork.source
 
 
+def prepared_settings(clean: ArtworkSettings, *, source: Asset) -> ArtworkSettings:
+    """The settings a version is made with: `clean` with every laser value filled in, so the version stores the
+    power, speed, passes, overscan, air and direction its files have. Refused (StudioRefused) when they cannot make
+    files: a piece larger than the work area or placed past its edge, a material the machine's kind of laser cannot
+    mark, a laser value beyond the machine's limits (`ArtworkSettings.refusal`)."""
+    refused = clean.refusal(source_size=_source_size(source))
+    if refused:
+        raise StudioRefused(*refused)
+    return clean.model_copy(update={"laser": LaserIn(**clean.effective_laser().values())})
+
+
 def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | None = None) -> ArtworkVersion:
-    """Queues the prepare job for these settings and records it as the artwork's next version."""
+    """Queues the prepare job for these settings and records it as the artwork's next version. The version (and
+    the job) get every laser value filled in; the artwork keeps the settings as given, so the studio reopens with
+    the values that follow the material and machine still following them."""
     source = _usable_source(artwork)
     clean = settings_validate(settings, owner=artwork.owner)
-    problem = clean.work_area_fit(source_size=_source_size(source)).problem
-    if problem:
-        raise StudioRefused("does_not_fit", problem)
-    params = clean.model_dump(mode="json")
+    params = prepared_settings(clean, source=source).model_dump(mode="json")
     # Keys are per account for jobs; scoped here to the artwork, so a key reused on another artwork never
     # returns (and later deletes) that artwork's job.
     job_key = (
@@ -167,7 +179,7 @@ def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | 
             return existing
         number = (artwork.versions.aggregate(top=Max("number"))["top"] or 0) + 1
         version = ArtworkVersion.objects.create(artwork=artwork, number=number, settings=params, job=job)
-        artwork.settings = params
+        artwork.settings = clean.model_dump(mode="json")
         artwork.updated_at = timezone.now()
         artwork.save(update_fields=["settings", "updated_at"])
     log.info("artwork.version", extra={"artwork_id": artwork.pk, "version": number, "job_id": job.pk})
@@ -228,6 +240,13 @@ class LivePreview:
     warnings: tuple[str, ...]
     render_ms: float  # of the render that made it, also when it comes from the cache
     cached: bool = False
+    # The laser settings the files would get, each {"value", "source", "label"} (EffectiveLaser.as_json); None when
+    # the machine's kind of laser cannot mark the material.
+    laser: dict | None = None
+    # The quick estimate of the burn: the preview's rows stretched to the real line interval (estimate_burn_time).
+    burn_time: BurnTime | None = None
+    # What preparing these settings would be refused with, (code, message), or None (ArtworkSettings.refusal).
+    refusal: tuple[str, str] | None = None
 
     @property
     def full_resolution(self) -> bool:
@@ -273,15 +292,16 @@ def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
 
 def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
     started = time.perf_counter()
-    machine = settings.engine_machine()
+    machine = real_machine = settings.engine_machine()
     interval = settings.line_interval()
     size = settings.work_area_fit(source_size=_source_size(source))
     preview_interval = interval * max(1.0, math.sqrt(size.width_px * size.height_px / LIVE_PREVIEW_MAX_PIXELS))
-    warnings = []
+    problems = settings.problems(source_size=_source_size(source))
+    # The reasons prepare would refuse, in its order (the size, the laser, the placement), shown as warnings: the
+    # picture is still shown.
+    warnings = [message for _, message in problems]
     if size.problem:
-        warnings.append(size.problem)
-        # Still show the picture; only preparing it is refused. The engine would refuse it at the coarser
-        # interval below, so its own check (the same one) is lifted here.
+        # The engine would refuse the piece at the coarser interval below; its own check (the same one) is lifted.
         machine = dataclasses.replace(machine, work_area_mm=(1e6, 1e6))
     if preview_interval > interval:
         warnings.append(
@@ -290,17 +310,30 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         )
     with blob_open(source.storage_key) as handle:
         photo = handle.read()
-    kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
+    layout = settings.placed_layout()
+    # The pixels do not depend on where the piece sits, so a placement past the bed's edge (warned about above)
+    # is previewed at the corner the engine accepts.
+    framing = dataclasses.replace(layout, anchor="bottom-left", offset_mm=(0.0, 0.0))
+    kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval, "layout": framing}
     try:
         art = prepare_artwork(photo, **kwargs)
         height, width = art.burn.shape
-        original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit)
+        photo_framing = dataclasses.replace(framing, mask=None, mask_edge="hard")  # the photo is shown whole
+        original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit, photo_framing)
     except ArtworkError as refused:
         raise StudioRefused("cannot_render", str(refused)) from None
     except ImageMemoryRefused as refused:
         raise StudioRefused("too_much_memory", refused.message) from None
     except ImageMemoryBusy as busy:
         raise StudioRefused("busy", busy.message, status=503) from None
+    laser, burn_time = None, None
+    if not settings.laser_problem():
+        effective = settings.effective_laser()
+        laser = effective.as_json()
+        # The real job's rows, from the preview's picture, at the real machine and placement.
+        burn_time = estimate_burn_time(
+            dataclasses.replace(art, machine=real_machine), effective.settings, line_interval_mm=interval, layout=layout
+        )
     burn = io.BytesIO()
     Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
     return LivePreview(
@@ -316,20 +349,31 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         burn_jpeg=burn.getvalue(),
         warnings=tuple(warnings),
         render_ms=(time.perf_counter() - started) * 1000,
+        laser=laser,
+        burn_time=burn_time,
+        refusal=problems[0] if problems else None,
     )
 
 
 @lru_cache(maxsize=8)
-def _framed_photo(storage_key: str, size: tuple[int, int], fit: str) -> bytes:
-    """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size.
-    Cached by blob (keys are never reused), since most setting changes keep the size."""
+def _framed_photo(storage_key: str, size: tuple[int, int], fit: str, layout: Layout) -> bytes:
+    """The photo cropped, turned and mirrored by the layout, then cropped, letterboxed or stretched exactly as the
+    engine frames it, at the preview's size. Cached by blob (keys are never reused), since most setting changes
+    keep the size."""
     with blob_open(storage_key) as handle:
         data = handle.read()
+    # Decoded at least large enough that the layout's crop still fills the preview.
+    crop_w, crop_h = (layout.crop[2], layout.crop[3]) if layout.crop else (1.0, 1.0)
+    if layout.rotate_deg in (90, 270):
+        crop_w, crop_h = crop_h, crop_w
+    draft = (math.ceil(size[0] / crop_w), math.ceil(size[1] / crop_h))
     # Priced from the header (the drafted decode and its RGB copy) and held from the web process's image budget.
-    with reserve_decode(data, into=["RGB"], draft=("RGB", size)):
+    with reserve_decode(data, into=["RGB"], draft=("RGB", draft)):
         image = Image.open(io.BytesIO(data))
-        image.draft("RGB", size)
+        image.draft("RGB", draft)
         image = image.convert("RGB")
+        if layout.changes_photo:
+            image = frame_photo(image, layout)
         if fit == "crop":
             framed = ImageOps.fit(image, size, Image.Resampling.BOX)
         elif fit == "fit":
