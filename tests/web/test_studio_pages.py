@@ -147,3 +147,50 @@ def test_the_photos_job_page_starts_an_artwork(logged_in, user, photo):
     assert "Make laser artwork" in page and f'name="photo" value="{photo.pk}"' in page
     started = logged_in.post("/engrave/new/", {"photo": photo.pk})
     assert started["Location"] == f"/engrave/{Artwork.objects.get(owner=user).pk}/"
+
+
+def test_glass_on_a_diode_is_explained_in_the_preview_and_refused_when_prepared(logged_in, artwork):
+    from intaglio.imaging.artwork import laser_problem
+
+    reason = laser_problem("glass", "diode-10w")
+    glass = {**FORM, "material": "glass"}
+    preview = logged_in.post(f"/engrave/{artwork.pk}/preview/", glass).content.decode()
+    assert "has no suggested settings for a diode laser" in preview
+    refused = logged_in.post(f"/engrave/{artwork.pk}/prepare/", glass)
+    assert refused.status_code == 302
+    page = logged_in.get(refused["Location"]).content.decode()
+    assert "has no suggested settings for a diode laser" in page and "passes through clear glass" in page
+    assert "passes through clear glass" in reason
+    assert artwork.versions.count() == 0
+
+
+def test_the_form_carries_laser_and_layout_fields_and_blank_ones_follow_the_material(logged_in, artwork):
+    form = {
+        **FORM,
+        "laser_power_pct": "",
+        "laser_speed_mm_min": "1800",
+        "laser_passes": "2",
+        "laser_air_assist": "off",
+        "laser_scan": "horizontal",
+        "layout_crop": "0.1, 0, 0.8,1",
+        "layout_rotate_deg": "90",
+        "layout_mirror": "on",
+        "layout_mask": "oval",
+        "layout_anchor": "center",
+        "layout_offset_x_mm": "5",
+        "layout_offset_y_mm": "",
+    }
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", form)
+    artwork.refresh_from_db()
+    assert artwork.settings["laser"] == {"speed_mm_min": 1800, "passes": 2, "air_assist": False, "scan": "horizontal"}
+    assert artwork.settings["layout"] == {
+        "crop": [0.1, 0.0, 0.8, 1.0],
+        "rotate_deg": 90,
+        "mirror": True,
+        "mask": "oval",
+        "mask_edge": "hard",
+        "anchor": "center",
+        "offset_mm": [5.0, 0.0],
+    }
+    bad = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**form, "layout_rotate_deg": "45"}).content.decode()
+    assert "notice-error" in bad and "rotate_deg" in bad
