@@ -98,8 +98,9 @@ def test_prepare_makes_versions_with_downloads(logged_in, artwork):
     run_queued_jobs()
     done = logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
     assert 'hx-trigger="none"' in done and "Version 1" in done
-    for role in ("png", "svg", "gcode", "burn-preview"):
+    for role in ("png", "svg", "gcode", "lbrn2", "burn-preview"):
         assert f'data-role="{role}"' in done
+    assert "burns in about " in done and "% at " in done
     assert "-slate-80x53mm-floyd-steinberg.png" in done
     logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "mode": "jarvis", "idempotency_key": "k2"})
     run_queued_jobs()
@@ -126,7 +127,7 @@ def test_delete_asks_first_then_removes_everything(logged_in, artwork):
     logged_in.post(f"/engrave/{artwork.pk}/prepare/", FORM)
     run_queued_jobs()
     confirm = logged_in.get(f"/engrave/{artwork.pk}/delete/").content.decode()
-    assert "4 files" in confirm and Artwork.objects.filter(pk=artwork.pk).exists()
+    assert "5 files" in confirm and Artwork.objects.filter(pk=artwork.pk).exists()
     gone = logged_in.post(f"/engrave/{artwork.pk}/delete/")
     assert gone.status_code == 302 and not Artwork.objects.filter(pk=artwork.pk).exists()
 
