@@ -173,7 +173,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     run_queued_jobs()
 
     files = {f["role"]: f for f in api.get(path).json()["versions"][0]["files"]}
-    assert set(files) == {"png", "svg", "gcode", "burn-preview"}
+    assert set(files) == {"png", "svg", "gcode", "lbrn2", "burn-preview"}
     png = files["png"]
     assert png["mime"] == "image/png" and (png["width"], png["height"]) == (800, 532)
     assert png["download_name"].endswith("-slate-80x53mm-floyd-steinberg.png") and png["bytes"] > 0
@@ -191,7 +191,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     assert [v["job"]["state"] for v in detail["versions"]] == ["succeeded", "succeeded"]
     assert detail["versions"][0]["settings"]["adjustments"]["contrast"] == 1.5
     assert detail["versions"][1]["settings"]["adjustments"].get("contrast") is None
-    assert all(len(v["files"]) == 4 for v in detail["versions"])
+    assert all(len(v["files"]) == 5 for v in detail["versions"])
     assert {f["id"] for f in detail["versions"][0]["files"]}.isdisjoint(f["id"] for f in detail["versions"][1]["files"])
     assert detail["settings"]["adjustments"]["contrast"] == 1.5  # the studio reopens on the last settings
 
@@ -215,7 +215,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     assert Image.open(io.BytesIO(api.download(first_style["content_url"]))).size == (800, 532)
 
     # Deleting the artwork removes every version's files and the gallery; only the upload's 3 blobs remain.
-    assert storage_scan().blobs == 3 + 2 * 4 + len(STYLES)
+    assert storage_scan().blobs == 3 + 2 * 5 + len(STYLES)
     assert api.delete(path).status_code == 204
     assert_refused(api.get(path), 404, "not_found")
     assert api.get("/engrave/artworks").json()["count"] == 0
@@ -288,7 +288,7 @@ def test_machine_profiles_crud_and_use_in_a_preview_and_a_version(api, photo_id,
     assert api.get("/engrave/machines/mine").json()["count"] == 0
     assert_refused(api.post("/engrave/previews", {"source": photo_id, "settings": settings}), 422, "invalid_settings")
     # The version made with it keeps its frozen numbers and files.
-    assert len(api.get(f"/engrave/artworks/{artwork['id']}").json()["versions"][0]["files"]) == 4
+    assert len(api.get(f"/engrave/artworks/{artwork['id']}").json()["versions"][0]["files"]) == 5
 
 
 def test_material_presets_crud(api):
@@ -466,7 +466,7 @@ def test_an_artwork_whose_photo_was_deleted_keeps_its_files_but_makes_no_new_ver
     Asset.objects.filter(pk=photo_id).update(expires_at=timezone.now() - timedelta(hours=1))
     retention_sweep()
     detail = api.get(f"/engrave/artworks/{artwork['id']}").json()
-    assert detail["source_id"] is None and len(detail["versions"][0]["files"]) == 4
+    assert detail["source_id"] is None and len(detail["versions"][0]["files"]) == 5
     assert_refused(api.post(f"/engrave/artworks/{artwork['id']}/versions", {"settings": SLATE}), 409, "source_gone")
 
 

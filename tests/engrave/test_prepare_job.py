@@ -8,6 +8,7 @@ from PIL import Image
 
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
+from intaglio.imaging.artwork import suggest_laser_settings
 from intaglio.imaging.artwork.outputs import parse_gcode_raster
 from intaglio.jobs.models import JobState
 from intaglio.jobs.services import JobRefused, job_create, upload_photo
@@ -33,7 +34,7 @@ def read(asset) -> bytes:
         return handle.read()
 
 
-def test_prepare_makes_the_four_files_at_the_requested_size(user, photo):
+def test_prepare_makes_the_five_files_at_the_requested_size(user, photo):
     params = {
         "material": "slate",
         "machine": "diode-10w",
@@ -47,13 +48,15 @@ def test_prepare_makes_the_four_files_at_the_requested_size(user, photo):
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_detail
     outputs = {asset.role: asset for asset in job.outputs.all()}
-    assert set(outputs) == {"png", "svg", "gcode", "burn-preview"}
+    assert set(outputs) == {"png", "svg", "gcode", "lbrn2", "burn-preview"}
     png = Image.open(io.BytesIO(read(outputs["png"])))
     interval = 0.1  # slate's line interval
     assert png.mode == "1" and png.size[0] == 800 and png.info["dpi"][0] == pytest.approx(254, abs=0.02)
     assert outputs["png"].download_name.endswith("-slate-80x53mm-floyd-steinberg.png")
+    # At the bed's lower-left corner, moved right by the run-up so the head stays on the bed.
+    origin = (suggest_laser_settings("slate", "diode-10w").overscan_mm, 0.0)
     raster = parse_gcode_raster(
-        read(outputs["gcode"]).decode(), px_mm=interval, width_px=png.size[0], height_px=png.size[1]
+        read(outputs["gcode"]).decode(), px_mm=interval, width_px=png.size[0], height_px=png.size[1], origin=origin
     )
     burned = ~np.asarray(png.convert("L")).astype(bool)
     assert np.array_equal(raster.bitmap, burned)
@@ -101,7 +104,7 @@ def test_a_picture_too_tall_for_the_machine_fails_with_the_engines_message_and_r
         owner=user,
         kind="engrave.prepare",
         inputs=[tall_photo],
-        params={"material": "maple", "machine": "fibre-20w", "width_mm": 100},  # 300 mm tall on a 110 mm field
+        params={"material": "slate", "machine": "fibre-20w", "width_mm": 100},  # 300 mm tall on a 110 mm field
     )
     run_queued_jobs()
     job.refresh_from_db()

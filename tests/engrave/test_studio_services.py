@@ -99,7 +99,7 @@ def test_preview_warns_about_a_burn_that_would_be_wasted(user, photo):
     assert (np.asarray(Image.open(io.BytesIO(solid.artwork_png))) == 0).mean() > 0.99  # black: the laser fires
     # A diode cannot mark glass: the preview says why before anything is prepared.
     glass = services.live_preview_render(owner=user, source=photo, settings={**SLATE, "material": "glass"})
-    unusable = [w for w in glass.warnings if w.code == "unusable"]
+    unusable = [w for w in glass.warnings if w.code == "unusable_combination"]
     assert unusable and "diode" in unusable[0].message
     # Small enough for the photo's own pixels: no enlargement to warn about, nor anything else.
     small = services.live_preview_render(owner=user, source=photo, settings={**SLATE, "width_mm": 40})
@@ -123,7 +123,7 @@ def test_each_prepare_is_a_new_version_with_its_own_files(user, artwork):
     assert [v.number for v in versions] == [2, 1]
     for version in versions:
         files = version_files(version)
-        assert set(files) == {"png", "svg", "gcode", "burn-preview"}
+        assert set(files) == {"png", "svg", "gcode", "lbrn2", "burn-preview"}
         assert files["png"].download_name.endswith("-slate-80x53mm-floyd-steinberg.png")
     assert versions[0].settings["adjustments"]["contrast"] == 1.5
     assert artwork.settings["adjustments"]["contrast"] == 1.5  # the studio reopens on the last settings
@@ -143,7 +143,7 @@ def test_deleting_an_artwork_removes_every_versions_files_and_leaves_no_orphans(
     services.artwork_styles(artwork=artwork)
     run_queued_jobs()
     scan = storage_scan()
-    assert scan.blobs == 3 + 2 * 4 + 4 and not scan.orphan_blobs and not scan.missing_blobs
+    assert scan.blobs == 3 + 2 * 5 + 4 and not scan.orphan_blobs and not scan.missing_blobs
     services.artwork_delete(artwork=artwork)
     scan = storage_scan()
     # Only the upload remains: the photo and its thumbnail and web preview.

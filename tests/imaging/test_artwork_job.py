@@ -26,6 +26,7 @@ from intaglio.imaging.artwork import (
     lbrn2,
     machines,
     materials,
+    outputs,
     prepare_artwork,
     suggest_laser_settings,
 )
@@ -262,7 +263,52 @@ def test_sketch_svg_is_strokes_on_the_lines():
     assert root.get("width") == f"{art.width_mm:g}mm"
 
 
-@pytest.mark.parametrize("mode", ["floyd-steinberg", "halftone", "hatch", "grayscale"])
+def _even_odd_fill(path_d: str, px_mm: float, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels whose centres a path's closed subpaths enclose (even-odd), read back from the SVG's numbers."""
+    from skimage.draw import polygon
+
+    filled = np.zeros(shape, dtype=bool)
+    for subpath in re.findall(r"M([^MZ]+)Z", path_d):
+        xy = np.array([[float(v) for v in pair.split()] for pair in subpath.split("L")]) / px_mm
+        inside = np.zeros(shape, dtype=bool)
+        rows, cols = polygon(xy[:, 1] - 0.5, xy[:, 0] - 0.5, shape)  # pixel (r, c) has its centre at (r+.5, c+.5)
+        inside[rows, cols] = True
+        filled ^= inside
+    return filled
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_hatch_svg_is_filled_outlines_of_the_lines(seed):
+    art = prepare_artwork(_photo(seed), material="maple", machine="diode-10w", width_mm=30, mode="hatch")
+    svg = art.svg()
+    assert "<path" in svg and "<rect" not in svg and "<image" not in svg
+    paths = re.findall(r'<path d="([^"]+)"([^>]*)/>', svg)
+    assert len(paths) == 1 and 'fill-rule="evenodd"' in paths[0][1]
+    filled = _even_odd_fill(paths[0][0], art.px_mm, art.burn.shape)
+    assert np.count_nonzero(filled != art.burn) <= 0.02 * art.burn.size
+    # Simplified: far fewer vertices than the corners of the pixels' staircase outline.
+    import cv2
+
+    doubled = np.repeat(np.repeat(art.burn.view(np.uint8), 2, axis=0), 2, axis=1)
+    contours, _ = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    staircase_corners = sum(len(contour) for contour in contours)
+    assert paths[0][0].count("L") + paths[0][0].count("M") < staircase_corners / 2
+    root = ET.fromstring(svg)
+    assert root.get("width") == f"{art.width_mm:g}mm"
+
+
+def test_outline_svg_keeps_holes_and_single_pixels():
+    burn = np.zeros((12, 14), dtype=bool)
+    burn[2:10, 2:10] = True
+    burn[4:8, 4:8] = False  # a hole
+    burn[1, 12] = True  # a lone pixel
+    burn[10, 10] = True  # touching the square only at a corner
+    svg = outputs.svg_outlines(burn, px_mm=0.2)
+    (path,) = re.findall(r'<path d="([^"]+)"', svg)
+    assert np.array_equal(_even_odd_fill(path, 0.2, burn.shape), burn)
+
+
+@pytest.mark.parametrize("mode", ["floyd-steinberg", "halftone", "grayscale"])
 def test_bitmap_svg_embeds_the_exact_artwork(mode):
     art = prepare_artwork(_photo(4), material="maple", machine="diode-10w", width_mm=25, mode=mode)
     svg = art.svg()
@@ -368,3 +414,14 @@ def test_material_label_reaches_the_project_notes():
     art, laser, _ = _lbrn_job()
     notes = ET.fromstring(lbrn2(art, laser)).find("Notes").get("Notes")
     assert get_material("slate").label in notes and "42.5 %" in notes
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [Layout(), Layout(crop=(0.1, 0.2, 0.5, 0.33)), Layout(crop=(0.3, 0.0, 0.7, 1.0), rotate_deg=90, mirror=True)],
+)
+def test_framed_size_is_the_framed_photos(layout):
+    from intaglio.imaging.artwork.layout import frame_photo
+
+    photo = Image.fromarray(_photo(8, 203, 151))
+    assert frame_photo(photo, layout).size == layout.framed_size(203, 151)

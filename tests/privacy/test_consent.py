@@ -257,7 +257,7 @@ def test_E11_declining_every_scope_never_blocks_a_job(user, photo):
     run_queued_jobs()
     version.job.refresh_from_db()
     assert version.job.state == JobState.SUCCEEDED, version.job.error_message
-    assert set(version_files(version)) == {"png", "svg", "gcode", "burn-preview"}
+    assert set(version_files(version)) == {"png", "svg", "gcode", "lbrn2", "burn-preview"}
 
 
 # ------------------------------------------------------------------------------------------------- the page

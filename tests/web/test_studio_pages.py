@@ -98,8 +98,9 @@ def test_prepare_makes_versions_with_downloads(logged_in, artwork):
     run_queued_jobs()
     done = logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
     assert 'hx-trigger="none"' in done and "Version 1" in done
-    for role in ("png", "svg", "gcode", "burn-preview"):
+    for role in ("png", "svg", "gcode", "lbrn2", "burn-preview"):
         assert f'data-role="{role}"' in done
+    assert "burns in about " in done and "% at " in done
     assert "-slate-80x53mm-floyd-steinberg.png" in done
     logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**FORM, "mode": "jarvis", "idempotency_key": "k2"})
     run_queued_jobs()
@@ -126,7 +127,7 @@ def test_delete_asks_first_then_removes_everything(logged_in, artwork):
     logged_in.post(f"/engrave/{artwork.pk}/prepare/", FORM)
     run_queued_jobs()
     confirm = logged_in.get(f"/engrave/{artwork.pk}/delete/").content.decode()
-    assert "4 files" in confirm and Artwork.objects.filter(pk=artwork.pk).exists()
+    assert "5 files" in confirm and Artwork.objects.filter(pk=artwork.pk).exists()
     gone = logged_in.post(f"/engrave/{artwork.pk}/delete/")
     assert gone.status_code == 302 and not Artwork.objects.filter(pk=artwork.pk).exists()
 
@@ -263,3 +264,50 @@ def test_save_as_preset_keeps_the_moved_sliders_and_the_studio_offers_it(logged_
         f"/engrave/{artwork.pk}/preset/", {**form, "preset_name": "Slate portraits"}, follow=True
     )
     assert "already have a preset called" in duplicate.content.decode()
+
+
+def test_glass_on_a_diode_is_explained_in_the_preview_and_refused_when_prepared(logged_in, artwork):
+    from intaglio.imaging.artwork import laser_problem
+
+    reason = laser_problem("glass", "diode-10w")
+    glass = {**FORM, "material": "glass"}
+    preview = logged_in.post(f"/engrave/{artwork.pk}/preview/", glass).content.decode()
+    assert "has no suggested settings for a diode laser" in preview
+    refused = logged_in.post(f"/engrave/{artwork.pk}/prepare/", glass)
+    assert refused.status_code == 302
+    page = logged_in.get(refused["Location"]).content.decode()
+    assert "has no suggested settings for a diode laser" in page and "passes through clear glass" in page
+    assert "passes through clear glass" in reason
+    assert artwork.versions.count() == 0
+
+
+def test_the_form_carries_laser_and_layout_fields_and_blank_ones_follow_the_material(logged_in, artwork):
+    form = {
+        **FORM,
+        "laser_power_pct": "",
+        "laser_speed_mm_min": "1800",
+        "laser_passes": "2",
+        "laser_air_assist": "off",
+        "laser_scan": "horizontal",
+        "layout_crop": "0.1, 0, 0.8,1",
+        "layout_rotate_deg": "90",
+        "layout_mirror": "on",
+        "layout_mask": "oval",
+        "layout_anchor": "center",
+        "layout_offset_x_mm": "5",
+        "layout_offset_y_mm": "",
+    }
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", form)
+    artwork.refresh_from_db()
+    assert artwork.settings["laser"] == {"speed_mm_min": 1800, "passes": 2, "air_assist": False, "scan": "horizontal"}
+    assert artwork.settings["layout"] == {
+        "crop": [0.1, 0.0, 0.8, 1.0],
+        "rotate_deg": 90,
+        "mirror": True,
+        "mask": "oval",
+        "mask_edge": "hard",
+        "anchor": "center",
+        "offset_mm": [5.0, 0.0],
+    }
+    bad = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**form, "layout_rotate_deg": "45"}).content.decode()
+    assert "notice-error" in bad and "rotate_deg" in bad

@@ -1,5 +1,6 @@
-"""Engraving job kinds: a photo → laser-ready files (PNG with DPI, SVG, G-code, preview of the burn), and the style
-gallery (each creative style rendered on the photo)."""
+"""Engraving job kinds: a photo → laser-ready files (PNG with DPI, SVG, G-code, LightBurn project, preview of the
+burn) with the burn-time estimate as the job's result, and the style gallery (each creative style rendered on the
+photo)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ from PIL import Image
 from intaglio.assets.models import AssetKind
 from intaglio.assets.names import file_stem
 from intaglio.engrave.models import Artwork
-from intaglio.engrave.params import STYLES, ArtworkSettings, JobSettings
-from intaglio.imaging.artwork import ArtworkError, get_material, prepare_artwork
+from intaglio.engrave.params import STYLES, ArtworkSettings, JobSettings, PrepareSettings, burn_time_json
+from intaglio.imaging.artwork import (
+    ArtworkError,
+    check_placement,
+    estimate_burn_time,
+    get_material,
+    lbrn2,
+    prepare_artwork,
+)
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.runner import PermanentJobError
 
@@ -47,14 +55,28 @@ def _render(ctx, settings: ArtworkSettings, **overrides):
 
 
 def prepare(ctx) -> None:
-    settings = JobSettings.model_validate(ctx.params)
+    """The files to burn, each with the laser settings and placement; the result is the laser settings (with where
+    each value came from) and the burn-time estimate."""
+    settings = PrepareSettings.model_validate(ctx.params)
     (source,) = ctx.inputs
-    # The studio's check, now that the photo (and so the height when none is given) is known.
-    problem = settings.work_area_fit(source_size=_source_size(source)).problem
-    if problem:
-        raise PermanentJobError(problem)
+    # The studio's checks, now that the photo (and so the height when none is given) is known.
+    refused = settings.refusal(source_size=_source_size(source))
+    if refused:
+        raise PermanentJobError(refused[1])
+    laser = settings.effective_laser()
+    layout = settings.placed_layout()
     ctx.progress(10)
     art = _render(ctx, settings)
+    # Again at the size the photo really made, with the overscan the head travels beyond the piece.
+    misplaced = check_placement(
+        layout,
+        width_mm=art.width_mm,
+        height_mm=art.height_mm,
+        machine=art.machine,
+        overscan_mm=laser.settings.overscan_mm,
+    )
+    if misplaced:
+        raise PermanentJobError(misplaced)
     ctx.progress(50)
     stem = (
         f"{_files_stem(ctx, source)}-{get_material(settings.material).name}-"
@@ -63,18 +85,34 @@ def prepare(ctx) -> None:
     height, width = art.burn.shape
     files = [
         (AssetKind.ARTWORK, "png", art.png, "image/png", f"{stem}.png"),
-        (AssetKind.ARTWORK, "gcode", lambda: art.gcode().encode(), "text/plain", f"{stem}.gcode"),
+        (
+            AssetKind.ARTWORK,
+            "gcode",
+            lambda: art.gcode(laser.settings, layout=layout).encode(),
+            "text/plain",
+            f"{stem}.gcode",
+        ),
         (AssetKind.ARTWORK, "svg", lambda: art.svg().encode(), "image/svg+xml", f"{stem}.svg"),
+        # LightBurn opens it by its extension; as a download it is bytes to save, not a page to show.
+        (
+            AssetKind.ARTWORK,
+            "lbrn2",
+            lambda: lbrn2(art, laser.settings, layout).encode(),
+            "application/octet-stream",
+            f"{stem}.lbrn2",
+        ),
         (AssetKind.PREVIEW, "burn-preview", art.simulated_burn_png, "image/png", f"{stem}-preview.png"),
     ]
     made = []
     for step, (kind, role, render, mime, name) in enumerate(files, 1):
         made.append((kind, role, render(), mime, name))
         ctx.progress(50 + 45 * step // len(files))
-    # Stored only once all four exist, so a failure half-way leaves no partial set behind.
+    burn_time = estimate_burn_time(art, laser.settings, layout=layout)
+    # Stored only once every file exists, so a failure half-way leaves no partial set behind.
     for kind, role, data, mime, name in made:
         pixels = {"width": width, "height": height} if mime == "image/png" else {}
         ctx.save_output(kind=kind, role=role, data=data, mime=mime, download_name=name, **pixels)
+    ctx.save_result({"laser": laser.as_json(), "burn_time": burn_time_json(burn_time)})
 
 
 def styles(ctx) -> None:
@@ -105,7 +143,9 @@ def styles(ctx) -> None:
 
 
 register(
-    JobKind(name="engrave.prepare", label="Laser artwork", run=prepare, params=JobSettings, inputs_min=1, inputs_max=1)
+    JobKind(
+        name="engrave.prepare", label="Laser artwork", run=prepare, params=PrepareSettings, inputs_min=1, inputs_max=1
+    )
 )
 register(
     JobKind(name="engrave.styles", label="Style gallery", run=styles, params=JobSettings, inputs_min=1, inputs_max=1)

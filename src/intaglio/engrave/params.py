@@ -10,23 +10,36 @@ if the profile is edited or deleted afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 
 from intaglio.imaging.artwork import (
     ADJUSTMENT_LIMITS,
+    ANCHORS,
     MACHINE_KINDS,
+    MAX_OVERSCAN_MM,
+    MAX_PASSES,
     MODES,
+    ROTATIONS,
+    BurnTime,
     Calibration,
+    LaserSettings,
+    Layout,
     Machine,
     WorkAreaFit,
     check_fit,
+    check_laser_settings,
+    check_placement,
     get_machine,
     get_material,
+    laser_problem,
     machines,
     materials,
+    overscan_for,
+    suggest_laser_settings,
 )
 from intaglio.imaging.calibration import CARD_MODES, check_card
 
@@ -102,7 +115,8 @@ class MachineSpec(pydantic.BaseModel):
 
 class CalibrationSpec(pydantic.BaseModel):
     """A measured surface, frozen into settings like a machine: the numbers of one of your calibration profiles (GET
-    /engrave/calibrations) at the time, so a version keeps making the same files if the profile changes."""
+    /engrave/calibrations) at the time, so a version keeps making the same files if the profile changes. Its
+    power and speed (the card's best cell) prefill the laser settings."""
 
     model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     profile: int | None = pydantic.Field(default=None, description="The calibration profile it came from.")
@@ -110,6 +124,20 @@ class CalibrationSpec(pydantic.BaseModel):
     mark_diameter_mm: float = pydantic.Field(ge=0.001, le=2, description="The width of a burned stroke.")
     tone: list[tuple[float, float]] = pydantic.Field(
         default_factory=list, max_length=64, description="[marked area, effective coverage] pairs, each 0–1."
+    )
+    power_pct: float | None = pydantic.Field(
+        default=None,
+        gt=0,
+        le=100,
+        exclude_if=lambda value: value is None,
+        description="The power your card's best cell was burned at, %.",
+    )
+    speed_mm_min: float | None = pydantic.Field(
+        default=None,
+        gt=0,
+        le=200_000,
+        exclude_if=lambda value: value is None,
+        description="The speed your card's best cell was burned at, mm/min.",
     )
 
     @pydantic.field_validator("tone", mode="before")
@@ -124,6 +152,165 @@ class CalibrationSpec(pydantic.BaseModel):
 
     def engine_calibration(self) -> Calibration:
         return Calibration(mark_diameter_mm=self.mark_diameter_mm, tone=tuple(self.tone))
+
+
+SCANS = ("horizontal", "bidirectional")
+
+
+def _unset(value) -> bool:
+    return value is None
+
+
+class LaserIn(pydantic.BaseModel):
+    """How the laser runs the piece (a LightBurn layer's settings). Each one left unset is filled: power and speed
+    from your calibration profile for this material, machine, mode and interval when one is used, else from the
+    material's suggestion scaled to the machine (energy per area kept); overscan is the run-up to the speed on the
+    machine. The live preview (POST /engrave/previews) gives the values and where each came from."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    power_pct: float | None = pydantic.Field(
+        default=None, exclude_if=_unset, gt=0, le=100, description="Power, % of the machine's full power (S value)."
+    )
+    speed_mm_min: float | None = pydantic.Field(
+        default=None, exclude_if=_unset, gt=0, le=200_000, description="Speed, mm/min."
+    )
+    passes: int | None = pydantic.Field(default=None, exclude_if=_unset, ge=1, le=MAX_PASSES)
+    overscan_mm: float | None = pydantic.Field(
+        default=None,
+        exclude_if=_unset,
+        ge=0,
+        le=MAX_OVERSCAN_MM,
+        description="Run-up before and after each burned stretch, laser off, mm (at most a quarter of the work area).",
+    )
+    air_assist: bool | None = pydantic.Field(
+        default=None, exclude_if=_unset, description="Air assist on (M8) for the job."
+    )
+    scan: Literal[SCANS] | None = pydantic.Field(  # type: ignore[valid-type]
+        default=None,
+        exclude_if=_unset,
+        description='"horizontal": every row left to right; "bidirectional": every other row back.',
+    )
+
+
+# Where a laser setting's value came from, for people.
+LASER_SOURCE_LABELS = {
+    "you": "you",
+    "calibration": "your calibration profile",
+    "suggestion": "material suggestion scaled to {machine}",
+    "speed": "run-up to this speed on {machine}",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class EffectiveLaser:
+    """The laser settings a piece is made with, and where each value came from (a LASER_SOURCE_LABELS key)."""
+
+    settings: LaserSettings
+    sources: dict[str, str]
+    machine_label: str
+
+    def values(self) -> dict:
+        """The values in LaserIn's shape, every field set: what a version's settings store."""
+        laser = self.settings
+        return {
+            "power_pct": laser.power_pct,
+            "speed_mm_min": laser.speed_mm_min,
+            "passes": laser.passes,
+            "overscan_mm": laser.overscan_mm,
+            "air_assist": laser.air_assist,
+            "scan": "bidirectional" if laser.bidirectional else "horizontal",
+        }
+
+    def as_json(self) -> dict:
+        """{field: {"value", "source", "label"}} for each LaserIn field; label says the source for people."""
+        return {
+            name: {
+                "value": value,
+                "source": self.sources[name],
+                "label": LASER_SOURCE_LABELS[self.sources[name]].format(machine=self.machine_label),
+            }
+            for name, value in self.values().items()
+        }
+
+
+def burn_time_json(burn_time: BurnTime) -> dict:
+    """A burn-time estimate as versions, jobs and the live preview give it."""
+    return {
+        "seconds": round(burn_time.seconds, 1),
+        "text": burn_time.text(),
+        "burn_s": round(burn_time.burn_s, 1),
+        "travel_s": round(burn_time.travel_s, 1),
+        "rows": burn_time.rows,
+    }
+
+
+Fraction = Annotated[float, pydantic.Field(ge=0, lt=1)]
+Extent = Annotated[float, pydantic.Field(gt=0, le=1)]
+Offset = Annotated[float, pydantic.Field(ge=-5000, le=5000)]
+
+
+class LayoutIn(pydantic.BaseModel):
+    """Framing and placement: crop, turn and mirror the photo, shape it with a mask, and place it on the bed."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    crop: tuple[Fraction, Fraction, Extent, Extent] | None = pydantic.Field(
+        default=None,
+        description="[x, y, width, height] of the upright photo to keep, fractions from its top-left corner "
+        "(x + width and y + height at most 1); null keeps it whole.",
+    )
+    rotate_deg: Literal[ROTATIONS] = pydantic.Field(  # type: ignore[valid-type]
+        default=0, description="Turn clockwise, after the crop."
+    )
+    mirror: bool = pydantic.Field(default=False, description="Flip left to right (to engrave the back of glass).")
+    mask: Literal["none", "oval", "rounded"] = pydantic.Field(
+        default="none", description="The piece's shape: nothing burns outside it."
+    )
+    mask_edge: Literal["hard", "soft"] = pydantic.Field(default="hard", description='"soft" fades out over 3 mm.')
+    anchor: Literal[ANCHORS] = pydantic.Field(  # type: ignore[valid-type]
+        default="bottom-left",
+        description="The work area's edge or corner the piece sits against; against the left or right edge, its "
+        "overscan run-up stays inside the work area too.",
+    )
+    offset_mm: tuple[Offset, Offset] = pydantic.Field(
+        default=(0.0, 0.0), description="[x, y] from the anchor, mm: X to the right, Y up."
+    )
+
+    @pydantic.field_validator("crop", "offset_mm", mode="before")
+    @classmethod
+    def _tuple_from_json(cls, value):
+        # JSON has no tuples: a stored or sent array is the tuple.
+        return tuple(value) if isinstance(value, list) else value
+
+    @pydantic.model_validator(mode="after")
+    def _engine_takes_it(self):
+        problem = self.engine_layout().problem()
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def engine_layout(self, *, overscan_mm: float = 0.0) -> Layout:
+        """The layout as the engine takes it.
+
+        Parameters
+        ----------
+        overscan_mm : float
+            The run-up the head travels left and right of the piece: a piece anchored to the left (right) side is
+            moved that much right (left), so the run-up stays on the bed, as a bed's edge is where a head stops.
+        """
+        x, y = (float(v) for v in self.offset_mm)
+        if "left" in self.anchor:
+            x += overscan_mm
+        elif "right" in self.anchor:
+            x -= overscan_mm
+        return Layout(
+            crop=self.crop,
+            rotate_deg=self.rotate_deg,
+            mirror=self.mirror,
+            mask=None if self.mask == "none" else self.mask,
+            mask_edge=self.mask_edge,
+            anchor=self.anchor,
+            offset_mm=(x, y),
+        )
 
 
 class ArtworkSettings(pydantic.BaseModel):
@@ -172,6 +359,17 @@ class ArtworkSettings(pydantic.BaseModel):
         exclude_if=lambda spec: spec is None,
         description="A measured surface to prepare for instead of the library's assumption; the studio sets it.",
     )
+    laser: LaserIn | None = pydantic.Field(
+        default=None,
+        exclude_if=lambda laser: laser is None,
+        description="Power, speed, passes, overscan, air assist and scan direction; unset ones are filled (see "
+        "LaserIn). A version stores every value it was made with.",
+    )
+    layout: LayoutIn = pydantic.Field(
+        default_factory=LayoutIn,
+        exclude_if=lambda layout: layout == LayoutIn(),
+        description="Crop, turn, mirror, mask and placement on the bed.",
+    )
 
     @pydantic.field_validator("material")
     @classmethod
@@ -211,13 +409,109 @@ class ArtworkSettings(pydantic.BaseModel):
     def engine_kwargs(self) -> dict:
         """The keyword arguments of intaglio.imaging.artwork.prepare_artwork for these settings."""
         kwargs = self.model_dump(
-            exclude={"machine", "machine_spec", "machine_profile", "adjustments", "use_calibration", "calibration"}
+            exclude={
+                "machine",
+                "machine_spec",
+                "machine_profile",
+                "adjustments",
+                "use_calibration",
+                "calibration",
+                "laser",
+                "layout",
+            }
         )
         kwargs.update(self.adjustments.model_dump(exclude_none=True))
         kwargs["machine"] = self.engine_machine()
+        kwargs["layout"] = self.placed_layout()
         if self.calibration is not None and self.use_calibration:
             kwargs["calibration"] = self.calibration.engine_calibration()
         return kwargs
+
+    def placed_layout(self) -> Layout:
+        """The engine's layout with the piece placed for its overscan (`LayoutIn.engine_layout`); where the machine
+        cannot mark the material there are no laser settings, and the piece sits at the anchor itself."""
+        overscan = 0.0 if self.laser_problem() else self.effective_laser().settings.overscan_mm
+        return self.layout.engine_layout(overscan_mm=overscan)
+
+    def laser_problem(self) -> str | None:
+        """Why the machine cannot mark the material (it has no suggestion for this kind of laser), or None."""
+        return laser_problem(self.material, self.engine_machine())
+
+    def effective_laser(self) -> EffectiveLaser:
+        """The laser settings the files are made with, and where each value came from.
+
+        A value you set is yours ("you"); an unset power or speed comes from the calibration profile in use when it
+        measured one ("calibration"), else from the material's suggestion scaled to the machine ("suggestion"), as
+        do passes, air assist and the scan direction; an unset overscan is the run-up to the speed ("speed";
+        "suggestion" when the speed is the suggestion's too).
+
+        Raises
+        ------
+        ArtworkError
+            When the material has no suggestion for the machine's kind of laser (see `laser_problem`).
+        """
+        machine = self.engine_machine()
+        suggested = suggest_laser_settings(self.material, machine)
+        given = self.laser or LaserIn()
+        calibrated = self.calibration if self.use_calibration else None
+        values, sources = {}, {}
+        for name in ("power_pct", "speed_mm_min"):
+            if getattr(given, name) is not None:
+                values[name], sources[name] = getattr(given, name), "you"
+            elif calibrated is not None and getattr(calibrated, name) is not None:
+                values[name], sources[name] = getattr(calibrated, name), "calibration"
+            else:
+                values[name], sources[name] = getattr(suggested, name), "suggestion"
+        for name in ("passes", "air_assist"):
+            given_value = getattr(given, name)
+            values[name] = getattr(suggested, name) if given_value is None else given_value
+            sources[name] = "suggestion" if given_value is None else "you"
+        values["bidirectional"] = suggested.bidirectional if given.scan is None else given.scan == "bidirectional"
+        sources["scan"] = "suggestion" if given.scan is None else "you"
+        if given.overscan_mm is not None:
+            values["overscan_mm"], sources["overscan_mm"] = given.overscan_mm, "you"
+        elif sources["speed_mm_min"] == "suggestion":
+            values["overscan_mm"], sources["overscan_mm"] = suggested.overscan_mm, "suggestion"
+        else:
+            values["overscan_mm"] = overscan_for(values["speed_mm_min"], machine)
+            sources["overscan_mm"] = "speed"
+        return EffectiveLaser(settings=LaserSettings(**values), sources=sources, machine_label=machine.label)
+
+    def problems(self, *, source_size: tuple[int, int] | None) -> list[tuple[str, str]]:
+        """Everything that stops these settings from making files, as (code, message) pairs, most basic first.
+
+        A size beyond the work area ("does_not_fit"); a material the machine's kind of laser cannot mark
+        ("unusable_combination"), or else a laser value beyond the machine's limits ("laser_out_of_range"); a
+        placement that takes the piece, with its overscan, past the work area's edge ("outside_work_area", checked
+        only for a piece that fits). Each message names the limit.
+        """
+        found = []
+        machine = self.engine_machine()
+        size = self.work_area_fit(source_size=source_size)
+        if size.problem:
+            found.append(("does_not_fit", size.problem))
+        problem = self.laser_problem()
+        if problem:
+            return [*found, ("unusable_combination", problem)]
+        laser = self.effective_laser().settings
+        problem = check_laser_settings(laser, machine)
+        if problem:
+            found.append(("laser_out_of_range", problem))
+        if not size.problem:
+            problem = check_placement(
+                self.layout.engine_layout(overscan_mm=laser.overscan_mm),
+                width_mm=size.width_mm,
+                height_mm=size.height_mm,
+                machine=machine,
+                overscan_mm=laser.overscan_mm,
+            )
+            if problem:
+                found.append(("outside_work_area", problem))
+        return found
+
+    def refusal(self, *, source_size: tuple[int, int] | None) -> tuple[str, str] | None:
+        """The first of `problems`, the one a refused prepare names, or None."""
+        return next(iter(self.problems(source_size=source_size)), None)
 
     def mark_diameter_mm(self) -> float:
         """The mark width these settings prepare for: the calibration's, else the machine's spot plus the
@@ -228,7 +522,10 @@ class ArtworkSettings(pydantic.BaseModel):
 
     def work_area_fit(self, *, source_size: tuple[int, int] | None = None) -> WorkAreaFit:
         """The size the files will have and whether it fits the machine's work area (imaging's `check_fit`): the
-        height follows the photo's aspect (`source_size`, upright pixels) unless `height_mm` is given."""
+        height follows the aspect of the photo (`source_size`, upright pixels) as the layout frames it, unless
+        `height_mm` is given."""
+        if source_size is not None:
+            source_size = self.layout.engine_layout().framed_size(*source_size)
         return check_fit(
             self.engine_machine(),
             width_mm=self.width_mm,
@@ -253,6 +550,19 @@ class JobSettings(ArtworkSettings):
         if self.machine_profile is not None:
             raise ValueError("a job names its machine by machine or machine_spec; machine_profile is for the studio")
         problem = self.work_area_fit().problem
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class PrepareSettings(JobSettings):
+    """JobSettings for engrave.prepare, which makes files to burn: also refused, before queueing, when the machine's
+    kind of laser cannot mark the material or a laser value is beyond the machine's limits (the job checks the
+    placement again once the photo is read)."""
+
+    @pydantic.model_validator(mode="after")
+    def _burnable(self):
+        problem = self.laser_problem() or check_laser_settings(self.effective_laser().settings, self.engine_machine())
         if problem:
             raise ValueError(problem)
         return self

@@ -30,10 +30,10 @@ from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
 from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
-from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
+from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, LaserIn, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
-from intaglio.imaging.artwork import ArtworkError, laser_problem, prepare_artwork
+from intaglio.imaging.artwork import ArtworkError, BurnTime, Layout, estimate_burn_time, frame_photo, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
 
@@ -96,6 +96,8 @@ def calibration_spec(profile: CalibrationProfile) -> CalibrationSpec:
         ),
         mark_diameter_mm=profile.mark_diameter_mm,
         tone=[tuple(pair) for pair in profile.tone],
+        power_pct=profile.power_pct,
+        speed_mm_min=profile.speed_mm_min,
     )
 
 
@@ -157,14 +159,24 @@ def _usable_source(artwork: Artwork) -> Asset:
     return artwork.source
 
 
+def prepared_settings(clean: ArtworkSettings, *, source: Asset) -> ArtworkSettings:
+    """The settings a version is made with: `clean` with every laser value filled in, so the version stores the
+    power, speed, passes, overscan, air and direction its files have. Refused (StudioRefused) when they cannot make
+    files: a piece larger than the work area or placed past its edge, a material the machine's kind of laser cannot
+    mark, a laser value beyond the machine's limits (`ArtworkSettings.refusal`)."""
+    refused = clean.refusal(source_size=_source_size(source))
+    if refused:
+        raise StudioRefused(*refused)
+    return clean.model_copy(update={"laser": LaserIn(**clean.effective_laser().values())})
+
+
 def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | None = None) -> ArtworkVersion:
-    """Queues the prepare job for these settings and records it as the artwork's next version."""
+    """Queues the prepare job for these settings and records it as the artwork's next version. The version (and
+    the job) get every laser value filled in; the artwork keeps the settings as given, so the studio reopens with
+    the values that follow the material and machine still following them."""
     source = _usable_source(artwork)
     clean = settings_validate(settings, owner=artwork.owner)
-    problem = clean.work_area_fit(source_size=_source_size(source)).problem
-    if problem:
-        raise StudioRefused("does_not_fit", problem)
-    params = clean.model_dump(mode="json")
+    params = prepared_settings(clean, source=source).model_dump(mode="json")
     # Keys are per account for jobs; scoped here to the artwork, so a key reused on another artwork never
     # returns (and later deletes) that artwork's job.
     job_key = (
@@ -180,7 +192,7 @@ def artwork_prepare(*, artwork: Artwork, settings: dict, idempotency_key: str | 
             return existing
         number = (artwork.versions.aggregate(top=Max("number"))["top"] or 0) + 1
         version = ArtworkVersion.objects.create(artwork=artwork, number=number, settings=params, job=job)
-        artwork.settings = params
+        artwork.settings = clean.model_dump(mode="json")
         artwork.updated_at = timezone.now()
         artwork.save(update_fields=["settings", "updated_at"])
     log.info("artwork.version", extra={"artwork_id": artwork.pk, "version": number, "job_id": job.pk})
@@ -226,8 +238,9 @@ def artwork_delete(*, artwork: Artwork, actor=None) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class PreviewWarning:
-    """Something to fix before burning: `code` for programs (nothing_burns, everything_burns, upscaled,
-    does_not_fit, unusable, coarse_preview), `message` for people."""
+    """Something to fix before burning: `code` for programs (what preparing would refuse: does_not_fit,
+    unusable_combination, laser_out_of_range, outside_work_area; and nothing_burns, everything_burns, upscaled,
+    coarse_preview), `message` for people."""
 
     code: str
     message: str
@@ -246,6 +259,7 @@ class LivePreview:
     preview_dpi: float  # equal to dpi unless the piece is too large to preview dot for dot
     picture_px: tuple[int, int]  # width and height of the pictures (the files' dots at preview_dpi)
     fit: str  # how the photo is framed: the framed photo's URL names it
+    framing: Layout  # the crop, turn and mirror the photo is shown with (photo_framing_query puts them in its URL)
     original_jpeg: bytes  # the photo framed exactly as the artwork
     artwork_png: bytes  # what the laser gets (1-bit, or grey power for grayscale)
     burn_jpeg: bytes  # the simulated burn on the material, dot for dot
@@ -253,6 +267,13 @@ class LivePreview:
     warnings: tuple[PreviewWarning, ...]
     render_ms: float  # of the render that made it, also when it comes from the cache
     cached: bool = False
+    # The laser settings the files would get, each {"value", "source", "label"} (EffectiveLaser.as_json); None when
+    # the machine's kind of laser cannot mark the material.
+    laser: dict | None = None
+    # The quick estimate of the burn: the preview's rows stretched to the real line interval (estimate_burn_time).
+    burn_time: BurnTime | None = None
+    # What preparing these settings would be refused with, (code, message), or None (ArtworkSettings.refusal).
+    refusal: tuple[str, str] | None = None
 
     @property
     def full_resolution(self) -> bool:
@@ -298,15 +319,17 @@ def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
 
 def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
     started = time.perf_counter()
-    machine = settings.engine_machine()
+    machine = real_machine = settings.engine_machine()
     interval = settings.line_interval()
     size = settings.work_area_fit(source_size=_source_size(source))
     preview_interval = interval * max(1.0, math.sqrt(size.width_px * size.height_px / LIVE_PREVIEW_MAX_PIXELS))
-    warnings = []
+    problems = settings.problems(source_size=_source_size(source))
+    # The reasons prepare would refuse, in its order (the size, the laser, the placement), shown as warnings: the
+    # picture is still shown.
+    warnings = [PreviewWarning(code, message) for code, message in problems]
     if size.problem:
-        warnings.append(PreviewWarning("does_not_fit", size.problem))
-        # Still show the picture; only preparing it is refused. The engine would refuse it at the coarser
-        # interval below, so its own check (the same one) is lifted here.
+        # Still show the picture; only preparing it is refused. The engine would refuse the piece at the coarser
+        # interval below; its own check (the same one) is lifted.
         machine = dataclasses.replace(machine, work_area_mm=(1e6, 1e6))
     if preview_interval > interval:
         warnings.append(
@@ -318,17 +341,30 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         )
     with blob_open(source.storage_key) as handle:
         photo = handle.read()
-    kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
+    layout = settings.placed_layout()
+    # The pixels do not depend on where the piece sits, so a placement past the bed's edge (warned about above)
+    # is previewed at the corner the engine accepts.
+    framing = dataclasses.replace(layout, anchor="bottom-left", offset_mm=(0.0, 0.0))
+    kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval, "layout": framing}
     try:
         art = prepare_artwork(photo, **kwargs)
         height, width = art.burn.shape
-        original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit)
+        photo_framing = photo_framing_of(framing)
+        original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit, photo_framing)
     except ArtworkError as refused:
         raise StudioRefused("cannot_render", str(refused)) from None
     except ImageMemoryRefused as refused:
         raise StudioRefused("too_much_memory", refused.message) from None
     except ImageMemoryBusy as busy:
         raise StudioRefused("busy", busy.message, status=503) from None
+    laser, burn_time = None, None
+    if not settings.laser_problem():
+        effective = settings.effective_laser()
+        laser = effective.as_json()
+        # The real job's rows, from the preview's picture, at the real machine and placement.
+        burn_time = estimate_burn_time(
+            dataclasses.replace(art, machine=real_machine), effective.settings, line_interval_mm=interval, layout=layout
+        )
     burn, burn_view = _burn_pictures(art.simulate())
     warnings += _burn_warnings(settings, source, art)
     return LivePreview(
@@ -342,11 +378,15 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         picture_px=(width, height),
         fit=settings.fit,
         original_jpeg=original_jpeg,
+        framing=photo_framing,
         artwork_png=art.png(),
         burn_jpeg=burn,
         burn_view_jpeg=burn_view,
         warnings=tuple(warnings),
         render_ms=(time.perf_counter() - started) * 1000,
+        laser=laser,
+        burn_time=burn_time,
+        refusal=problems[0] if problems else None,
     )
 
 
@@ -367,12 +407,9 @@ def _burn_pictures(burn: np.ndarray) -> tuple[bytes, bytes]:
 
 
 def _burn_warnings(settings: ArtworkSettings, source: Asset, art) -> list[PreviewWarning]:
-    """What would waste a burn: a blank or solid piece, a photo stretched past its detail, a laser that cannot mark
-    the material. The size checks use the files' own line interval, not the preview's."""
+    """What would waste a burn beyond what preparing refuses: a blank or solid piece, a photo stretched past its
+    detail. The size checks use the files' own line interval, not the preview's."""
     warnings = []
-    problem = laser_problem(settings.material, settings.engine_machine())
-    if problem:
-        warnings.append(PreviewWarning("unusable", f"This combination will not work. {problem}"))
     marked = float(np.mean(art.power > 0)) if art.power is not None else float(np.mean(art.burn))
     if marked < NOTHING_BURNS:
         warnings.append(
@@ -413,20 +450,49 @@ def _photo_upscale(settings: ArtworkSettings, source: Asset, art) -> tuple[float
     return upscale, art.width_mm / max(upscale, 1e-9)
 
 
-def framed_photo(*, artwork: Artwork, size: tuple[int, int], fit: str) -> bytes:
+def photo_framing_of(layout: Layout) -> Layout:
+    """What of a layout the framed photo shows: its crop, turn and mirror (the mask and placement are the dots')."""
+    return Layout(crop=layout.crop, rotate_deg=layout.rotate_deg, mirror=layout.mirror)
+
+
+def photo_framing_query(framing: Layout) -> str:
+    """The framed photo's URL query for a framing ("" for the whole photo upright), read by `photo_framing_read`."""
+    parts = []
+    if framing.crop:
+        parts.append("crop=" + ",".join(f"{value:.6g}" for value in framing.crop))
+    if framing.rotate_deg:
+        parts.append(f"rotate={framing.rotate_deg}")
+    if framing.mirror:
+        parts.append("mirror=1")
+    return "&".join(parts)
+
+
+def photo_framing_read(query) -> Layout:
+    """The framing a framed photo's URL query names (see `photo_framing_query`); StudioRefused when it is not one."""
+    try:
+        crop = tuple(float(value) for value in query["crop"].split(",")) if query.get("crop") else None
+        framing = Layout(crop=crop, rotate_deg=int(query.get("rotate") or 0), mirror=query.get("mirror") == "1")
+    except ValueError:
+        framing = None
+    if framing is None or framing.problem():
+        raise StudioRefused("invalid_settings", "That framing is not one the preview makes.")
+    return framing
+
+
+def framed_photo(*, artwork: Artwork, size: tuple[int, int], fit: str, framing: Layout) -> bytes:
     """The artwork's photo framed as the artwork at `size` (the live preview's dots) as JPEG: sent once per framing
     and cached by the browser, not with every setting change."""
-    return framed_source_photo(source=_usable_source(artwork), size=size, fit=fit)
+    return framed_source_photo(source=_usable_source(artwork), size=size, fit=fit, framing=framing)
 
 
-def framed_source_photo(*, source: Asset, size: tuple[int, int], fit: str) -> bytes:
+def framed_source_photo(*, source: Asset, size: tuple[int, int], fit: str, framing: Layout) -> bytes:
     """`framed_photo` for an uploaded photo (the API's live preview, which names the photo, not an artwork)."""
     if fit not in ("crop", "fit", "stretch") or not (1 <= size[0] <= 8000 and 1 <= size[1] <= 8000):
         raise StudioRefused("invalid_settings", "That framing is not one the preview makes.")
     if source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     try:
-        return _framed_photo(source.storage_key, size, fit)
+        return _framed_photo(source.storage_key, size, fit, photo_framing_of(framing))
     except ImageMemoryRefused as refused:
         raise StudioRefused("too_much_memory", refused.message) from None
     except ImageMemoryBusy as busy:
@@ -434,16 +500,24 @@ def framed_source_photo(*, source: Asset, size: tuple[int, int], fit: str) -> by
 
 
 @lru_cache(maxsize=8)
-def _framed_photo(storage_key: str, size: tuple[int, int], fit: str) -> bytes:
-    """The photo cropped, letterboxed or stretched exactly as the engine frames it, at the preview's size.
-    Cached by blob (keys are never reused), since most setting changes keep the size."""
+def _framed_photo(storage_key: str, size: tuple[int, int], fit: str, layout: Layout) -> bytes:
+    """The photo cropped, turned and mirrored by the layout, then cropped, letterboxed or stretched exactly as the
+    engine frames it, at the preview's size. Cached by blob (keys are never reused), since most setting changes
+    keep the size."""
     with blob_open(storage_key) as handle:
         data = handle.read()
+    # Decoded at least large enough that the layout's crop still fills the preview.
+    crop_w, crop_h = (layout.crop[2], layout.crop[3]) if layout.crop else (1.0, 1.0)
+    if layout.rotate_deg in (90, 270):
+        crop_w, crop_h = crop_h, crop_w
+    draft = (math.ceil(size[0] / crop_w), math.ceil(size[1] / crop_h))
     # Priced from the header (the drafted decode and its RGB copy) and held from the web process's image budget.
-    with reserve_decode(data, into=["RGB"], draft=("RGB", size)):
+    with reserve_decode(data, into=["RGB"], draft=("RGB", draft)):
         image = Image.open(io.BytesIO(data))
-        image.draft("RGB", size)
+        image.draft("RGB", draft)
         image = image.convert("RGB")
+        if layout.changes_photo:
+            image = frame_photo(image, layout)
         if fit == "crop":
             framed = ImageOps.fit(image, size, Image.Resampling.BOX)
         elif fit == "fit":

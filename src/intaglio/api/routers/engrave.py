@@ -23,7 +23,16 @@ from intaglio.api.schemas import IdempotencyKey, StrictIn
 from intaglio.core.access import owned
 from intaglio.engrave import selectors, services
 from intaglio.engrave.models import LaserKind, MachineProfile, MaterialPreset
-from intaglio.engrave.params import STYLES, VISIBLE_TEXT, AdjustmentParams, ArtworkSettings, MachineSpec
+from intaglio.engrave.params import (
+    LASER_SOURCE_LABELS,
+    SCANS,
+    STYLES,
+    VISIBLE_TEXT,
+    AdjustmentParams,
+    ArtworkSettings,
+    MachineSpec,
+    burn_time_json,
+)
 from intaglio.imaging.artwork import MODES, machines, materials
 from intaglio.jobs.models import JobState
 from intaglio.jobs.selectors import job_list
@@ -106,6 +115,62 @@ class JobStatusOut(Schema):
     credits_reserved: int = Field(description="Credits held for the job: spent if it succeeds, returned otherwise.")
 
 
+LaserSource = Literal[tuple(LASER_SOURCE_LABELS)]
+SOURCE_HELP = (
+    '"you" (set in the settings), "calibration" (your calibration profile), "suggestion" (the material\'s '
+    'suggestion scaled to the machine) or "speed" (the run-up to the speed on the machine).'
+)
+
+
+class SourcedFloat(Schema):
+    value: float
+    source: LaserSource = Field(description=SOURCE_HELP)
+    label: str = Field(description='Where the value came from, for people, e.g. "your calibration profile".')
+
+
+class SourcedInt(SourcedFloat):
+    value: int
+
+
+class SourcedBool(SourcedFloat):
+    value: bool
+
+
+class SourcedScan(SourcedFloat):
+    value: Literal[SCANS]
+
+
+class LaserOut(Schema):
+    """The laser settings the files get, each with where its value came from."""
+
+    power_pct: SourcedFloat
+    speed_mm_min: SourcedFloat
+    passes: SourcedInt
+    overscan_mm: SourcedFloat
+    air_assist: SourcedBool
+    scan: SourcedScan
+
+
+class BurnTimeOut(Schema):
+    seconds: float = Field(description="The whole job: burning, run-ups and travel, with acceleration.")
+    text: str = Field(description='For people: "45 s", "12 min 05 s", "2 h 03 min".')
+    burn_s: float = Field(description="Time at feed: burned stretches, their overscan and the gaps crossed.")
+    travel_s: float = Field(description="Rapid moves between stretches, rows and passes, and to and from home.")
+    rows: int = Field(description="Rows with something to burn, times passes.")
+
+
+class RefusalOut(Schema):
+    code: str = Field(
+        description="`does_not_fit`, `unusable_combination`, `laser_out_of_range` or `outside_work_area`."
+    )
+    message: str
+
+
+def _prepared_result(version, key: str):
+    job = version.job
+    return (job.result or {}).get(key) if job is not None else None
+
+
 class VersionOut(Schema):
     id: int
     number: int = Field(description="1, 2, 3… in the order the versions were made.")
@@ -115,13 +180,29 @@ class VersionOut(Schema):
     created_at: datetime
     job: JobStatusOut | None = Field(description="The engrave.prepare job making the files; null once deleted.")
     files: list[AssetOut] = Field(
-        description="Once the job succeeded: `png` (1-bit or grey, with its DPI), `gcode`, `svg` and `burn-preview` "
-        "(the simulated burn). Empty until then."
+        description="Once the job succeeded: `png` (1-bit or grey, with its DPI), `gcode` (GRBL, with a settings "
+        "header), `svg` (strokes for line art, filled outlines for hatch, the exact bitmap otherwise), `lbrn2` (a "
+        "LightBurn project: the bitmap placed on the bed with the layer's power, speed, passes and interval) and "
+        "`burn-preview` (the simulated burn). Empty until then."
+    )
+    laser: LaserOut | None = Field(
+        description="Once the job succeeded: the laser settings written into the files (also in `settings.laser`)."
+    )
+    burn_time: BurnTimeOut | None = Field(
+        description="Once the job succeeded: the estimated burn time of the G-code, from its real toolpath."
     )
 
     @staticmethod
     def resolve_files(obj) -> list:
         return list(selectors.version_files(obj).values())
+
+    @staticmethod
+    def resolve_laser(obj) -> dict | None:
+        return _prepared_result(obj, "laser")
+
+    @staticmethod
+    def resolve_burn_time(obj) -> dict | None:
+        return _prepared_result(obj, "burn_time")
 
 
 class StylePictureOut(Schema):
@@ -280,9 +361,13 @@ def delete_artwork(request, artwork_id: int):
         "GET /jobs/kinds for the price beforehand): spent if the job succeeds, returned otherwise. Poll "
         "GET /engrave/artworks/{id} or GET /jobs/{job.id}. Send an `Idempotency-Key` header to make retries safe: "
         "the same key returns the version made the first time (keys are per account, shared with POST /jobs: use a "
-        "fresh one for each version you mean to make). Refusals: 422 `validation_error`, "
-        "`invalid_settings` or `does_not_fit` (larger than the machine's work area); 402 `insufficient_credits`; "
-        "409 `plan_limit` (too many jobs in progress) or `source_gone` (the photo was deleted)."
+        "fresh one for each version you mean to make). The version's settings get every laser value filled in "
+        "(`settings.laser`), as the files have them. Refusals: 422 `validation_error`, `invalid_settings`, "
+        "`does_not_fit` (larger than the machine's work area), `unusable_combination` (the machine's kind of laser "
+        "cannot mark the material), `laser_out_of_range` (a laser value beyond the machine's limits) or "
+        "`outside_work_area` (placed, with its overscan, past the work area's edge), each message naming the "
+        "limit; 402 `insufficient_credits`; 409 `plan_limit` (too many jobs in progress) or `source_gone` (the "
+        "photo was deleted)."
     ),
 )
 def create_version(
@@ -343,8 +428,9 @@ class PreviewIn(StrictIn):
 class PreviewWarningOut(Schema):
     code: str = Field(
         description="`nothing_burns`, `everything_burns`, `upscaled` (the photo is enlarged more than "
-        f"{services.UPSCALE_WARNING:g}× for the dots), `does_not_fit` (the machine's work area), `unusable` (the "
-        "laser cannot mark the material) or `coarse_preview`."
+        f"{services.UPSCALE_WARNING:g}× for the dots), `coarse_preview`, or what preparing would refuse: "
+        "`does_not_fit` (the machine's work area), `unusable_combination` (the laser cannot mark the material), "
+        "`laser_out_of_range` (a value beyond the machine's limits) or `outside_work_area` (the placement)."
     )
     message: str = Field(description="For people: what is wrong and what to change.")
 
@@ -358,8 +444,8 @@ class PreviewOut(Schema):
     preview_dpi: float = Field(description="Dots per inch of these pictures: `dpi`, or less for a very large piece.")
     full_resolution: bool = Field(description="Whether the pictures show the artwork dot for dot.")
     warnings: list[PreviewWarningOut] = Field(
-        description="Things that would waste a burn, to fix before preparing (preparing refuses `does_not_fit` "
-        "and `unusable`)."
+        description="Things that would waste a burn, to fix before preparing (preparing refuses `does_not_fit`, "
+        "`unusable_combination`, `laser_out_of_range` and `outside_work_area`: see `refusal`)."
     )
     render_ms: float = Field(description="Server time spent rendering these settings (the first time they were seen).")
     cached: bool = Field(description="Whether this answer came from the preview cache (no render this time).")
@@ -374,6 +460,15 @@ class PreviewOut(Schema):
     burn: str | None = Field(
         description="The simulated burn on the material (`burn_size`): a `data:image/jpeg` URL, if asked for."
     )
+    refusal: RefusalOut | None = Field(description="What preparing these settings would be refused with, if anything.")
+    laser: LaserOut | None = Field(
+        description="The laser settings the files would get, each with its source; null when the machine's kind of "
+        "laser cannot mark the material."
+    )
+    burn_time: BurnTimeOut | None = Field(
+        description="A quick estimate of the burn time before preparing (the real rows and speed, this preview's "
+        "picture); null when there are no laser settings."
+    )
 
 
 def data_url(mime: str, data: bytes) -> str:
@@ -381,6 +476,8 @@ def data_url(mime: str, data: bytes) -> str:
 
 
 PHOTO_MAX_AGE = 7 * 24 * 3600
+# Four numbers, as photo_framing_query writes them.
+CROP_PATTERN = r"^[0-9.e+-]+(,[0-9.e+-]+){3}$"
 
 
 @router.post(
@@ -392,7 +489,10 @@ PHOTO_MAX_AGE = 7 * 24 * 3600
         "see `full_resolution`) with the simulated burn, as data URLs, and warns about what would waste a burn. "
         "The framed photo has its own cacheable URL (`original_url`), so a setting change carries only the "
         "pictures asked for. Nothing is stored and nothing is charged; the same photo and settings answer from a "
-        "short cache. A piece larger than the machine's work area is still shown, with a warning. Refusals: 404 "
+        "short cache. A piece larger than the machine's work area, placed past its edge, with laser values beyond the "
+        "machine's limits or on a material the machine cannot mark is still shown, with a warning and the `refusal` "
+        "preparing would meet. The laser settings come with where each value came from, and a quick burn-time "
+        "estimate. Refusals: 404 "
         "`invalid_source`; 422 `validation_error`, `invalid_settings` or `cannot_render`."
     ),
 )
@@ -412,10 +512,20 @@ def create_preview(request, payload: PreviewIn):
         "preview_dpi": preview.preview_dpi,
         "full_resolution": preview.full_resolution,
         "warnings": [{"code": w.code, "message": w.message} for w in preview.warnings],
+        "refusal": dict(zip(("code", "message"), preview.refusal, strict=True)) if preview.refusal else None,
+        "laser": preview.laser,
+        "burn_time": burn_time_json(preview.burn_time) if preview.burn_time else None,
         "render_ms": preview.render_ms,
         "cached": preview.cached,
         "answer_ms": (time.perf_counter() - started) * 1000,
-        "original_url": f"{request.path}/photos/{source.pk}?width={width}&height={height}&fit={preview.fit}",
+        "original_url": "&".join(
+            part
+            for part in (
+                f"{request.path}/photos/{source.pk}?width={width}&height={height}&fit={preview.fit}",
+                services.photo_framing_query(preview.framing),
+            )
+            if part
+        ),
         "original": data_url("image/jpeg", preview.original_jpeg) if "original" in pictures else None,
         "artwork": data_url("image/png", preview.artwork_png) if "artwork" in pictures else None,
         "burn": data_url("image/jpeg", burn) if "burn" in pictures else None,
@@ -428,7 +538,8 @@ def create_preview(request, payload: PreviewIn):
     summary="A photo framed as a live preview's artwork (JPEG)",
     description=(
         "The `original_url` of a preview: the photo cropped, letterboxed or stretched as the artwork, at the "
-        "preview's pixel size. Cacheable: the URL names the photo and the framing. Refusals: 404 `invalid_source`; "
+        "preview's pixel size, after the layout's crop, turn and mirror. Cacheable: the URL names the photo and the "
+        "framing. Refusals: 404 `invalid_source`; "
         "422 `invalid_settings` (a framing no preview makes)."
     ),
 )
@@ -438,10 +549,17 @@ def preview_photo(
     width: Annotated[int, Field(ge=1, le=8000)],
     height: Annotated[int, Field(ge=1, le=8000)],
     fit: Literal["crop", "fit", "stretch"],
+    crop: Annotated[
+        str | None, Field(description="x,y,w,h: fractions of the upright photo.", pattern=CROP_PATTERN, max_length=80)
+    ] = None,
+    rotate: Annotated[int, Field(ge=0, le=270, multiple_of=90, description="Degrees clockwise.")] = 0,
+    mirror: bool = False,
 ):
     source = selectors.source_photo_get(owner=request.auth, asset_id=source_id)
+    framing = services.photo_framing_read({"crop": crop, "rotate": str(rotate), "mirror": "1" if mirror else ""})
     response = HttpResponse(
-        services.framed_source_photo(source=source, size=(width, height), fit=fit), content_type="image/jpeg"
+        services.framed_source_photo(source=source, size=(width, height), fit=fit, framing=framing),
+        content_type="image/jpeg",
     )
     response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"
     return response

@@ -142,8 +142,10 @@ class JobIn(StrictIn):
         "Creates a job of `kind` over your files `inputs` with `params`, reserves its credits and queues it. "
         "`engrave.prepare` takes one photo and `params` {material, machine, width_mm, height_mm?, fit?, mode?, dpi?, "
         "adjustments?{brightness, contrast, gamma, auto_levels_clip, clahe, sharpen_amount, sharpen_radius_mm, "
-        "denoise, invert, isolate_subject}, serpentine?, threshold?, cell_mm?, lpi?, angle_deg?} and makes a PNG with "
-        "its DPI, an SVG, G-code and a preview of the burn (see GET /engrave/library for the names). Send an "
+        "denoise, invert, isolate_subject}, serpentine?, threshold?, cell_mm?, lpi?, angle_deg?, laser?{power_pct, "
+        "speed_mm_min, passes, overscan_mm, air_assist, scan}, layout?{crop, rotate_deg, mirror, mask, mask_edge, "
+        "anchor, offset_mm}} (the shape of the studio's settings) and makes a PNG with its DPI, an SVG, G-code, a "
+        "LightBurn project (.lbrn2) and a preview of the burn (see GET /engrave/library for the names). Send an "
         "`Idempotency-Key` header to make retries safe: the same key returns the job made the first time. Refusals: "
         "422 `invalid_params`, `invalid_inputs` or `unknown_kind`; 402 `insufficient_credits`; 409 `plan_limit`."
     ),

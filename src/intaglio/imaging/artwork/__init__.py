@@ -10,13 +10,15 @@ from intaglio.imaging.artwork.core import LINE_MODES, MODES, ArtworkError, Prepa
 from intaglio.imaging.artwork.fit import WorkAreaFit, check_fit
 from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
 from intaglio.imaging.artwork.laser import (
+    MAX_OVERSCAN_MM,
+    MAX_PASSES,
     LaserSettings,
     check_laser_settings,
     laser_problem,
     overscan_for,
     suggest_laser_settings,
 )
-from intaglio.imaging.artwork.layout import ANCHORS, MASK_EDGES, MASKS, Layout, check_placement
+from intaglio.imaging.artwork.layout import ANCHORS, MASK_EDGES, MASKS, ROTATIONS, Layout, check_placement, frame_photo
 from intaglio.imaging.artwork.library import (
     CATEGORIES,
     MACHINE_KINDS,
@@ -36,6 +38,9 @@ __all__ = [
     "LINE_MODES",
     "MASKS",
     "MASK_EDGES",
+    "MAX_OVERSCAN_MM",
+    "MAX_PASSES",
+    "ROTATIONS",
     "BurnTime",
     "LaserSettings",
     "Layout",
@@ -43,6 +48,7 @@ __all__ = [
     "check_placement",
     "estimate_burn_time",
     "format_duration",
+    "frame_photo",
     "laser_problem",
     "lbrn2",
     "outputs",

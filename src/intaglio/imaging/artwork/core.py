@@ -31,9 +31,10 @@ BINARY_MODES = (
     "hatch",
 )
 MODES = (*BINARY_MODES, "grayscale")
-# Modes whose burn is lines of one width, written to SVG as strokes; the others (hatch too, whose lines carry the
-# tone in their varying width) as their exact bitmap.
+# Modes whose burn is lines of one width, written to SVG as strokes; hatch, whose lines carry the tone in their
+# varying width, as the lines' filled outlines; the others as their exact bitmap.
 LINE_MODES = ("sketch",)
+OUTLINE_MODES = ("hatch",)
 FITS = ("crop", "fit", "stretch")
 
 
@@ -196,8 +197,9 @@ class PreparedArtwork:
     def svg(self) -> str:
         """The artwork as an SVG at its size in millimetres.
 
-        Line art (sketch) is centre-line strokes of the mode's line width; every other mode embeds the exact 1-bit
-        (or grey) PNG, so nothing is resampled or traced (hatch too: its lines' varying width is the tone).
+        Line art (sketch) is centre-line strokes of the mode's line width; hatch is its lines' filled outlines
+        (their varying width is the tone), which a laser program can fill, score or cut; every other mode embeds
+        the exact 1-bit (or grey) PNG, so nothing is resampled or traced.
 
         Returns
         -------
@@ -207,6 +209,8 @@ class PreparedArtwork:
 
         if self.mode in LINE_MODES:
             return outputs.svg_strokes(self.burn, px_mm=self.px_mm, line_width_mm=self.line_width_mm())
+        if self.mode in OUTLINE_MODES:
+            return outputs.svg_outlines(self.burn, px_mm=self.px_mm)
         return outputs.svg_image(self.png(), width_mm=self.width_mm, height_mm=self.height_mm)
 
     def line_width_mm(self) -> float:

@@ -98,6 +98,24 @@ class Layout:
     def changes_photo(self) -> bool:
         return self.crop is not None or self.rotate_deg != 0 or self.mirror
 
+    def framed_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size of the upright photo once cropped and turned, as `frame_photo` makes it.
+
+        Parameters
+        ----------
+        width, height : int
+            The upright photo's size in pixels.
+
+        Returns
+        -------
+        tuple of int
+            (width, height) in pixels, so a piece's height can follow the framed photo's aspect before it is read.
+        """
+        if self.crop is not None:
+            left, top, right, bottom = _crop_box(width, height, *self.crop)
+            width, height = right - left, bottom - top
+        return (height, width) if self.rotate_deg in (90, 270) else (width, height)
+
     def origin_mm(self, width_mm: float, height_mm: float, work_area_mm: tuple[float, float]) -> tuple[float, float]:
         """The G-code origin: the piece's lower-left corner in the work area.
 

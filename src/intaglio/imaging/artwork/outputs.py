@@ -1,4 +1,5 @@
-"""Output writers for finished artwork: PNG (1-bit and grayscale), GRBL raster G-code and SVG (strokes or bitmap).
+"""Output writers for finished artwork: PNG (1-bit and grayscale), GRBL raster G-code and SVG (strokes, outlines or
+bitmap).
 
 Pure functions of their inputs (no Django, no clock, no randomness): the same input gives identical bytes.
 
@@ -42,6 +43,7 @@ __all__ = [
     "png_gray",
     "svg",
     "svg_image",
+    "svg_outlines",
     "svg_strokes",
 ]
 
@@ -531,7 +533,7 @@ def _pixel_paths(burn: np.ndarray) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# SVG for laser programs: centre-line strokes for line art, the exact bitmap for everything else
+# SVG for laser programs: centre-line strokes for line art, filled outlines for hatching, the exact bitmap for the rest
 
 # Douglas–Peucker tolerance for stroke paths: half a pixel keeps every point within the line's own pixel.
 STROKE_TOLERANCE_PX = 0.5
@@ -697,3 +699,61 @@ def _skeleton_polylines(burn: np.ndarray) -> list[tuple[list[tuple[int, int]], b
             previous, current = current, following
         lines.append((unpadded(path), True))
     return lines
+
+
+def svg_outlines(burn: np.ndarray, *, px_mm: float, tolerance_px: float = STROKE_TOLERANCE_PX) -> str:
+    """Artwork as filled outlines: the closed contour of every burned shape, holes included, as one path.
+
+    For artwork whose lines vary in width (hatch), which a single stroke width cannot draw: each burned line is
+    its outline, so a laser program can fill, score or cut it. The contours follow the pixels' edges (traced on
+    the artwork doubled in size, where every boundary pixel's outer half lies on an edge of the original pixel),
+    through the middle of each pixel edge, so a staircase reads as the slanted line it stands for; they are then
+    simplified with Douglas–Peucker within `tolerance_px` (a shape so small it would flatten is kept unsimplified).
+    Shapes and their holes are subpaths of one ``<path fill-rule="evenodd">``, coordinates in millimetres, the
+    viewBox the artwork's size.
+
+    Parameters
+    ----------
+    burn : numpy.ndarray
+        H×W bool artwork.
+    px_mm : float
+        The pixel pitch.
+    tolerance_px : float
+        How far (in pixels) a simplified outline may stray from the pixels' edges.
+
+    Returns
+    -------
+    str
+    """
+    burn = _check_2d(burn, "burn", allow_empty=True)
+    if burn.dtype != np.bool_:
+        raise TypeError(f"burn must be a bool array, got {burn.dtype}.")
+    px_mm = float(px_mm)
+    if not (math.isfinite(px_mm) and px_mm > 0):
+        raise ValueError(f"px_mm must be positive, got {px_mm!r}.")
+    height, width = burn.shape
+    head = _svg_head(width * px_mm, height * px_mm)
+    if not burn.any():
+        return head + "</svg>\n"
+    import cv2
+
+    doubled = np.repeat(np.repeat(burn.view(np.uint8), 2, axis=0), 2, axis=1)
+    contours, _ = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    parts = []
+    for contour in contours:
+        # Doubled pixel q is the left (top) half of pixel q // 2 when even, the right (bottom) half when odd: a
+        # boundary on a left or top side lies on even q, on a right or bottom side on odd q, so (q + 1) // 2 is
+        # the original pixel edge the outline runs along, one pixel step at a time.
+        corners = (contour.reshape(-1, 2) + 1) // 2
+        step = np.any(corners != np.roll(corners, 1, axis=0), axis=1)
+        corners = corners[step]
+        if len(corners) < 3:
+            continue
+        # The midpoints of the unit edges: on straight sides they are the side, across a staircase they are the
+        # slanted line it stands for, so Douglas–Peucker can then replace it by one segment.
+        middles = ((corners + np.roll(corners, -1, axis=0)) / 2).astype(np.float32)
+        simple = cv2.approxPolyDP(middles.reshape(-1, 1, 2), float(tolerance_px), True).reshape(-1, 2)
+        if len(simple) < 3:  # a shape of a pixel or two, which simplifying would flatten: kept as it is
+            simple = middles
+        parts.append("M" + "L".join(f"{_num(x * px_mm)} {_num(y * px_mm)}" for x, y in simple.tolist()) + "Z")
+    return head + f'<path d="{"".join(parts)}" fill="#000000" fill-rule="evenodd" stroke="none"/>\n</svg>\n'

@@ -218,7 +218,13 @@ class VersionRow:
 
 
 # The files of a version, in the order the download buttons show them.
-DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("gcode", "G-code"), ("burn-preview", "Preview"))
+DOWNLOADS = (
+    ("png", "PNG"),
+    ("svg", "SVG"),
+    ("gcode", "G-code"),
+    ("lbrn2", "LightBurn"),
+    ("burn-preview", "Preview"),
+)
 
 
 def version_row(version: ArtworkVersion) -> VersionRow:
@@ -229,6 +235,8 @@ def version_row(version: ArtworkVersion) -> VersionRow:
     machine = (settings.get("machine_spec") or {}).get("label") or machines().get(settings.get("machine"), None)
     machine_label = machine if isinstance(machine, str) else (machine.label if machine else "")
     material = materials().get(settings.get("material"))
+    laser = settings.get("laser") or {}
+    burn_time = ((job.result or {}) if job else {}).get("burn_time") or {}
     summary = " · ".join(
         filter(
             None,
@@ -237,6 +245,8 @@ def version_row(version: ArtworkVersion) -> VersionRow:
                 machine_label,
                 f"{settings.get('width_mm', 0):g} mm wide",
                 mode_label(settings.get("mode", "")),
+                f"{laser['power_pct']:g} % at {laser['speed_mm_min']:g} mm/min" if laser.get("power_pct") else "",
+                f"burns in about {burn_time['text']}" if burn_time.get("text") else "",
             ],
         )
     )

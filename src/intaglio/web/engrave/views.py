@@ -104,11 +104,15 @@ def preview_context(artwork: Artwork, preview: services.LivePreview, show) -> di
         "artwork_png": base64.b64encode(preview.artwork_png).decode() if "artwork" in show else "",
         "burn": base64.b64encode(burn).decode(),
         "burn_full": full,
-        "photo_url": reverse(
-            "artwork-photo",
-            args=[artwork.pk, artwork.source_id or 0, *preview.picture_px, preview.fit],
+        "photo_url": _with_query(
+            reverse("artwork-photo", args=[artwork.pk, artwork.source_id or 0, *preview.picture_px, preview.fit]),
+            services.photo_framing_query(preview.framing),
         ),
     }
+
+
+def _with_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
 
 
 @login_required
@@ -118,7 +122,8 @@ def artwork_photo(request, artwork_id: int, source_id: int, width: int, height: 
     if artwork.source_id != source_id:
         raise Http404("No such photo")
     try:
-        data = services.framed_photo(artwork=artwork, size=(width, height), fit=fit)
+        framing = services.photo_framing_read(request.GET)
+        data = services.framed_photo(artwork=artwork, size=(width, height), fit=fit, framing=framing)
     except services.StudioRefused as refused:
         raise Http404(refused.message) from None
     response = HttpResponse(data, content_type="image/jpeg")
