@@ -12,13 +12,27 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked as a file (the service re-encodes and limits them)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class PublishForm(forms.Form):
     title = forms.CharField(max_length=TITLE_MAX)
     story = forms.CharField(
         max_length=STORY_MAX, required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Optional: what it is, what you would do differently.",
     )  # fmt: skip
-    photos = forms.FileField(
+    photos = MultipleFileField(
         required=False, widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}),
         label="Photos of the real burn", help_text="Optional, up to 4. Location and camera details are removed.",
     )  # fmt: skip

@@ -121,7 +121,7 @@ def gallery_publish(request, artwork_id: int, number: int):
         raise Http404("No such version")
     form = PublishForm(request.POST or None, request.FILES or None, initial={"title": version.artwork.title})
     if request.method == "POST" and form.is_valid():
-        photos = [PhotoUpload(name=f.name, data=f.read()) for f in request.FILES.getlist("photos")]
+        photos = [PhotoUpload(name=f.name, data=f.read()) for f in form.cleaned_data["photos"]]
         try:
             item = services.gallery_publish(
                 owner=request.user, version=version, title=form.cleaned_data["title"],
