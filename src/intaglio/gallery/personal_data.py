@@ -13,7 +13,7 @@ def _items_section() -> Section:
     return Section(
         "gallery_items",
         "Your items in the community gallery",
-        "published",
+        "account_content",
         "While you keep them published (E6); unpublishing deletes them and their pictures at once.",
         "To show the work you chose to share, with its recipe (E14).",
     )
