@@ -107,7 +107,7 @@ def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
     return [
         ("Material", material_label(recipe.get("material", ""))),
         ("Machine", machine),
-        ("Power and speed", f"{power}; power and speed as the library suggests for this material"),
+        ("Power and speed", f"The library's suggestion for this material ({power})"),
         ("Mode", mode_label(recipe.get("mode", "floyd-steinberg"))),
         ("Line interval", _number(recipe.get("line_interval_mm"), "mm")),
         ("Size", _number(width, "mm wide")),
