@@ -39,13 +39,17 @@ def _photo(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _burn_photo() -> bytes:
-    """A phone photo of the finished piece, with camera details an owner would not want public."""
-    image = Image.new("RGB", (800, 600), (92, 96, 104))
+def _burn_photo(seed: int) -> bytes:
+    """A phone photo of the finished piece (pale marks on dark slate), with camera details an owner would not want
+    public."""
+    import numpy as np
+
+    grey = np.asarray(Image.open(io.BytesIO(_photo(seed))).convert("L").resize((800, 800)), dtype=np.float32) / 255
+    slate = np.stack([52 + 150 * grey, 56 + 146 * grey, 62 + 140 * grey], axis=-1).astype(np.uint8)
     exif = Image.Exif()
     exif[0x013B] = "Private Person"  # Artist
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif.tobytes(), quality=88)
+    Image.fromarray(slate).save(buffer, "JPEG", exif=exif.tobytes(), quality=88)
     return buffer.getvalue()
 
 
@@ -123,7 +127,7 @@ def publish_a_version(visit: Visit, server: LiveServer, tmp_path: Path, *, title
     page.get_by_label("Title").fill(title)
     page.get_by_label("Story").fill("Burned on slate at home; the hair came out best.")
     burn = tmp_path / f"burn-{seed}.jpg"
-    burn.write_bytes(_burn_photo())
+    burn.write_bytes(_burn_photo(seed))
     page.get_by_label("Photos of the real burn").set_input_files(str(burn))
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url("**/gallery/*/")
