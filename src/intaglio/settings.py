@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "intaglio.jewellery",
     "intaglio.privacy",
     "intaglio.feedback",
+    "intaglio.gallery",
     "intaglio.web",
 ]
 

@@ -54,6 +54,7 @@ from intaglio.engrave import services as engrave
 from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile, MachineProfile, MaterialPreset
 from intaglio.engrave.params import STYLES
 from intaglio.feedback.models import BurnReport
+from intaglio.gallery.models import GalleryItem
 from intaglio.jewellery import services as jewellery
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jobs import kinds
@@ -540,6 +541,9 @@ WEB_CASES = [
     Case("web", "GET", "artwork-burn-delete", "artwork+burn"),
     Case("web", "POST", "artwork-burn-delete", "artwork+burn"),
     Case("web", "POST", "privacy-gallery-set", "made", {"granted": "1"}),
+    Case("web", "GET", "gallery-publish", "artwork+version"),
+    Case("web", "POST", "gallery-publish", "artwork+version", {"title": "Mine now"}),
+    Case("web", "POST", "gallery-unpublish", "item"),
     Case("web", "POST", "account-token-revoke", "token"),
     Case("web", "GET", "jewellery-piece", "piece"),
     Case("web", "GET", "jewellery-references", "piece"),
@@ -618,13 +622,21 @@ WEB_EXEMPT = {
     "privacy-consent-set": "a consent scope name, always of the signed-in account",
     "library-material": "the public material library",
     "webhook-provider": "a provider name; each delivery is authenticated by its signature, not an account",
+    "billing-checkout": "a plan or credit pack name, always bought for the signed-in account",
+    # Public pages of published items and the moderators' pages: every role is checked in
+    # tests/gallery/test_access_matrix.py.
+    "gallery-item": "a published gallery item, public by its owner's choice (E14)",
+    "gallery-picture": "a picture of a published gallery item, public by its owner's choice (E14)",
+    "gallery-use": "a published gallery item's recipe, used on the visitor's own photo",
+    "gallery-report": "a published gallery item, reported by anyone signed in",
+    "moderation-item": "a moderator's page (the moderator role, not ownership)",
 }
 API_EXEMPT = {("PUT", "/api/v1/privacy/consents/{scope}"): "a consent scope name, always of the calling account"}
 
 
 @dataclass
 class World:
-    ids: dict[str, int]
+    ids: dict[str, int | str]
     owner_token: str
 
 
@@ -670,6 +682,16 @@ def world(user) -> World:
     # A version as its files' job leaves it deleted: enough for the routes that name it.
     version = ArtworkVersion.objects.create(artwork=artwork, number=1, settings=SLATE)
     burn = BurnReport.objects.create(owner=user, version=version, photo=stored(b"photo", owner=user))
+    # Published in the gallery (as publishing leaves it, without pictures): what an owner unpublishes.
+    item = GalleryItem.objects.create(
+        owner=user,
+        version=version,
+        artwork_asset=made,
+        title="Rex",
+        recipe=SLATE,
+        material="slate",
+        machine_kind="diode",
+    )
     ids = {
         "calibration": calibration.pk,
         "card": card.pk,
@@ -685,6 +707,7 @@ def world(user) -> World:
         "token": token.pk,
         "piece": piece.pk,
         "generation": generation.pk,
+        "item": item.public_id,
     }
     return World(ids=ids, owner_token=make_token(user, name="owner script"))
 
@@ -705,6 +728,7 @@ def snapshot(user) -> dict:
         "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
+        "gallery": list(GalleryItem.objects.filter(owner=user).order_by("pk").values()),
         "ledger": LedgerEntry.objects.filter(user=user).count(),
     }
 

@@ -17,6 +17,8 @@ class AssetKind(models.TextChoices):
     GENERATED_IMAGE = "generated_image", "Generated image"
     PREVIEW = "preview", "Preview"
     EXPORT = "export", "Export"
+    # A copy made for the community gallery, re-encoded without metadata; deleted when the item is unpublished.
+    GALLERY_IMAGE = "gallery_image", "Gallery picture"
 
 
 class RetentionClass(models.TextChoices):

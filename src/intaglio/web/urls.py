@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("intaglio.web.rights.urls")),
     path("", include("intaglio.web.pages.urls")),
     path("", include("intaglio.web.billing.urls")),
+    path("", include("intaglio.web.gallery.urls")),
 ]

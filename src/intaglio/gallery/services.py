@@ -1,0 +1,217 @@
+"""Gallery writes: publishing a finished version (E14), unpublishing it, reports, and moderation. Every moderator
+action is audited (core.audit); publishing and unpublishing are also the item's gallery_publish consent events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from intaglio.accounts.roles import Role, role_held
+from intaglio.assets.models import Asset, AssetKind, RetentionClass
+from intaglio.assets.services import asset_delete_blobs
+from intaglio.assets.storage import blob_open, blob_write
+from intaglio.core.audit import audit_record
+from intaglio.core.errors import Refused
+from intaglio.engrave.models import ArtworkVersion
+from intaglio.engrave.selectors import version_files
+from intaglio.gallery.models import (
+    GalleryImage,
+    GalleryItem,
+    ImageRole,
+    ModerationAction,
+    ModerationDecision,
+    ModerationState,
+    Report,
+    ReportReason,
+    ReportState,
+)
+from intaglio.imaging import IngestError, ingest_image
+from intaglio.imaging.artwork import get_machine, get_material
+from intaglio.privacy.consent import consent_grant, consent_withdraw
+from intaglio.privacy.models import ConsentScope
+
+TITLE_MAX = 80
+STORY_MAX = 1000
+NOTE_MAX = 500
+PHOTOS_MAX = 4
+# Settings a visitor's studio may start from. Left out: the owner's machine profile id and the calibration
+# measured on the owner's own card (a visitor's own calibration is matched in their studio instead).
+RECIPE_KEYS = (
+    "material", "machine", "machine_spec", "width_mm", "height_mm", "fit", "mode", "line_interval_mm", "adjustments",
+    "serpentine", "threshold", "cell_mm", "lpi", "angle_deg", "spacing_mm", "line_width_mm", "detail", "seed",
+    "use_calibration",
+)  # fmt: skip
+
+
+class GalleryRefused(Refused):
+    statuses = {"not_found": 404, "not_ready": 409, "already_published": 409, "already_reported": 409}
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    name: str
+    data: bytes
+
+
+def recipe_from_settings(settings: dict) -> dict:
+    """The shareable part of a version's settings; a machine of the owner's own keeps its numbers, not its name."""
+    recipe = {key: settings[key] for key in RECIPE_KEYS if key in settings}
+    if isinstance(recipe.get("machine_spec"), dict):
+        recipe["machine_spec"] = {**recipe["machine_spec"], "label": "Machine from the gallery"}
+    recipe["calibrated"] = bool(settings.get("calibration"))
+    return recipe
+
+
+def recipe_machine_kind(recipe: dict) -> str:
+    if isinstance(recipe.get("machine_spec"), dict):
+        return str(recipe["machine_spec"].get("kind", ""))
+    return get_machine(recipe.get("machine") or "diode-10w").kind
+
+
+def _clean_text(value: str, *, limit: int, field: str, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise GalleryRefused("invalid_" + field, f"Give it a {field}.")
+    if len(value) > limit or any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise GalleryRefused("invalid_" + field, f"The {field} is at most {limit} characters of plain text.")
+    return value
+
+
+def _store_copy(item: GalleryItem, *, role: str, position: int, data: bytes, written: list[str]) -> GalleryImage:
+    """Re-encodes the picture from its pixels (no EXIF, XMP, ICC profile or text) and stores it as a new asset."""
+    clean = ingest_image(data)
+    extension = clean.format.replace("jpeg", "jpg")
+    asset = Asset(
+        owner=item.owner, kind=AssetKind.GALLERY_IMAGE, role=role, mime=clean.mime, sha256=clean.sha256,
+        bytes=len(clean.data), width=clean.width, height=clean.height, download_name=f"gallery-{role}.{extension}",
+        retention_class=RetentionClass.ACCOUNT_CONTENT, published_at=item.published_at,
+    )  # fmt: skip
+    blob_write(asset.storage_key, clean.data)
+    written.append(asset.storage_key)
+    asset.save()
+    return GalleryImage.objects.create(item=item, role=role, position=position, asset=asset)
+
+
+def _read(asset) -> bytes:
+    with blob_open(asset.storage_key) as handle:
+        return handle.read()
+
+
+def gallery_publish(
+    *, owner, version: ArtworkVersion, title: str, story: str = "", photos: list[PhotoUpload] = (),
+    include_source: bool = False,
+) -> GalleryItem:  # fmt: skip
+    """Publishes a finished version: its artwork and simulated burn, the photos of the real burn given, and the
+    source photo only when `include_source`. Records the artwork's gallery_publish consent (E14)."""
+    if version.artwork.owner_id != owner.pk:
+        raise GalleryRefused("not_found", "No such version among yours.")
+    title = _clean_text(title, limit=TITLE_MAX, field="title", required=True)
+    story = _clean_text(story, limit=STORY_MAX, field="story", required=False)
+    if len(photos) > PHOTOS_MAX:
+        raise GalleryRefused("too_many_photos", f"Add at most {PHOTOS_MAX} photos of the burn.")
+    files = version_files(version)
+    if "png" not in files or "burn-preview" not in files:
+        raise GalleryRefused("not_ready", "Only a finished version can be published: its files are not ready.")
+    if GalleryItem.objects.filter(version=version).exists():
+        raise GalleryRefused("already_published", "This version is already in the gallery.")
+    recipe = recipe_from_settings(version.settings)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            item = GalleryItem.objects.create(
+                owner=owner, version=version, artwork_asset=files["png"], title=title, story=story, recipe=recipe,
+                material=recipe["material"], machine_kind=recipe_machine_kind(recipe),
+            )  # fmt: skip
+            pictures = [
+                (ImageRole.ARTWORK, _read(files["png"])),
+                (ImageRole.BURN_PREVIEW, _read(files["burn-preview"])),
+            ]
+            pictures += [(ImageRole.PHOTO, photo.data) for photo in photos]
+            source = version.artwork.source
+            if include_source and source is not None and source.kind == AssetKind.SOURCE_PHOTO:
+                pictures.append((ImageRole.SOURCE, _read(source)))
+            for position, (role, data) in enumerate(pictures):
+                _store_copy(item, role=role, position=position, data=data, written=written)
+            consent_grant(user=owner, scope=ConsentScope.GALLERY_PUBLISH, source="gallery", asset=files["png"])
+    except IngestError as refused:
+        asset_delete_blobs(written)
+        raise GalleryRefused("invalid_photo", f"A photo could not be used: {refused}") from None
+    except BaseException:
+        asset_delete_blobs(written)
+        raise
+    return item
+
+
+def gallery_unpublish(*, item: GalleryItem, actor) -> None:
+    """Takes the item out at once: the item, its copies and their blobs are deleted, so its page and its pictures
+    answer 404 from this moment; the artwork's gallery_publish consent is withdrawn."""
+    if item.owner_id != actor.pk:
+        raise GalleryRefused("not_found", "No such item among yours.")
+    with transaction.atomic():
+        asset = item.artwork_asset
+        item.delete()  # its images, and with them their copies and blobs (gallery.apps)
+        consent_withdraw(user=actor, scope=ConsentScope.GALLERY_PUBLISH, source="gallery", asset=asset)
+
+
+def report_file(*, item: GalleryItem, reporter, reason: str, details: str = "") -> Report:
+    if reason not in ReportReason.values:
+        raise GalleryRefused("invalid_reason", "Choose a reason.")
+    details = _clean_text(details, limit=NOTE_MAX, field="details", required=False)
+    if item.owner_id == reporter.pk:
+        raise GalleryRefused("own_item", "This item is yours: unpublish it instead.")
+    if Report.objects.filter(item=item, reporter=reporter, state=ReportState.OPEN).exists():
+        raise GalleryRefused("already_reported", "You already reported this item; a moderator will look at it.")
+    report = Report.objects.create(item=item, reporter=reporter, reason=reason, details=details)
+    audit_record(
+        action="gallery.reported", actor=reporter, target_type="gallery_item", target_id=item.pk,
+        subject_user_id=item.owner_id, detail={"reason": reason, "report_id": report.pk},
+    )  # fmt: skip
+    return report
+
+
+def moderation_decide(*, item: GalleryItem, moderator, action: str, note: str) -> ModerationDecision:
+    """Hide, restore or dismiss, with a note the owner reads. Open reports are closed with the outcome; the
+    decision is audited with the moderator, never with the note's text."""
+    if not role_held(moderator, Role.MODERATOR):
+        raise GalleryRefused("not_found", "No such item.")
+    if action not in ModerationAction.values:
+        raise GalleryRefused("invalid_action", "Choose hide, restore or dismiss.")
+    note = _clean_text(note, limit=NOTE_MAX, field="note", required=True)
+    now = timezone.now()
+    with transaction.atomic():
+        item = GalleryItem.objects.select_for_update().get(pk=item.pk)
+        open_reports = item.reports.filter(state=ReportState.OPEN)
+        if action == ModerationAction.HIDE:
+            item.moderation = ModerationState.HIDDEN
+            closed = open_reports.update(state=ReportState.HIDDEN, resolved_at=now)
+        elif action == ModerationAction.RESTORE:
+            item.moderation = ModerationState.VISIBLE
+            closed = open_reports.update(state=ReportState.DISMISSED, resolved_at=now)
+        else:
+            closed = open_reports.update(state=ReportState.DISMISSED, resolved_at=now)
+        item.save(update_fields=["moderation"])
+        decision = ModerationDecision.objects.create(item=item, moderator=moderator, action=action, note=note)
+        audit_record(
+            action=f"gallery.moderation.{action}", actor=moderator, actor_role=Role.MODERATOR,
+            target_type="gallery_item", target_id=item.pk, subject_user_id=item.owner_id,
+            detail={"decision_id": decision.pk, "reports_closed": closed},
+        )  # fmt: skip
+    return decision
+
+
+def decisions_mark_seen(*, owner) -> int:
+    return ModerationDecision.objects.filter(item__owner=owner, seen_at__isnull=True).update(seen_at=timezone.now())
+
+
+def material_label(name: str) -> str:
+    try:
+        return get_material(name).label
+    except (KeyError, ValueError):
+        return name
+
+
+def recipe_settings(item: GalleryItem) -> dict:
+    """The item's recipe as studio settings for a visitor's own photo (their own calibration is matched there)."""
+    return {key: value for key, value in item.recipe.items() if key in RECIPE_KEYS}

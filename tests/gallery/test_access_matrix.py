@@ -1,0 +1,123 @@
+"""Who reaches each gallery and moderation route: every cell of routes × roles (logged out, a customer, the item's
+owner, a moderator, a staff member without the role), checked one by one. A route added to web/gallery without a row
+here fails the coverage test below. Cross-account refusals of the owner's routes are also in the J13 matrix
+(tests/privacy/test_clauses.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from intaglio.gallery import services
+from intaglio.gallery.models import GalleryItem, ModerationState
+from tests.factories import make_user
+from tests.gallery import finished_version, make_moderator
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("logged_out", "customer", "owner", "moderator", "staff_without_role")
+LOGIN = 302  # sent to sign in
+OK, DONE, GONE = 200, 302, 404
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str
+    method: str
+    args: str  # "" | "item" | "item+picture" | "version"
+    expect: dict[str, int]
+    state: str = "visible"  # or "hidden": a moderator hid the item
+    body: dict | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route} ({self.state})"
+
+
+def every(status: int, **overrides: int) -> dict[str, int]:
+    return {role: overrides.get(role, status) for role in ROLES}
+
+
+MODERATORS_ONLY = every(GONE, logged_out=LOGIN, moderator=OK)
+MATRIX = [
+    Row("gallery-list", "GET", "", every(OK)),
+    Row("gallery-item", "GET", "item", every(OK)),
+    Row("gallery-item", "GET", "item", every(GONE, owner=OK, moderator=OK), state="hidden"),
+    Row("gallery-picture", "GET", "item+picture", every(OK)),
+    Row("gallery-picture", "GET", "item+picture", every(GONE, owner=OK, moderator=OK), state="hidden"),
+    Row("gallery-use", "GET", "item", every(OK, logged_out=LOGIN)),
+    Row("gallery-use", "GET", "item", every(GONE, logged_out=LOGIN, owner=OK, moderator=OK), state="hidden"),
+    Row("gallery-report", "GET", "item", every(OK, logged_out=LOGIN)),
+    # The owner is answered with the form again and a message: one's own item is unpublished, not reported.
+    Row("gallery-report", "POST", "item", every(DONE, owner=OK), body={"reason": "offensive"}),
+    Row("gallery-mine", "GET", "", every(OK, logged_out=LOGIN)),
+    Row("gallery-unpublish", "POST", "item", every(GONE, logged_out=LOGIN, owner=DONE)),
+    Row("gallery-publish", "GET", "version", every(GONE, logged_out=LOGIN, owner=OK)),
+    Row("gallery-publish", "POST", "version", every(GONE, logged_out=LOGIN, owner=DONE), body={"title": "Again"}),
+    Row("moderation-queue", "GET", "", MODERATORS_ONLY),
+    Row("moderation-item", "GET", "item", MODERATORS_ONLY),
+    Row("moderation-item", "POST", "item", every(GONE, logged_out=LOGIN, moderator=DONE),
+        body={"action": "hide", "note": "Checked."}),
+]  # fmt: skip
+
+
+def _client(role: str, owner) -> Client:
+    client = Client()
+    people = {
+        "customer": lambda: make_user(),
+        "owner": lambda: owner,
+        "moderator": make_moderator,
+        "staff_without_role": lambda: make_user(is_staff=True),
+    }
+    if role in people:
+        client.force_login(people[role]())
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+def test_every_cell_of_the_gallery_matrix(row: Row, role: str, user):
+    version = finished_version(user)
+    item = services.gallery_publish(owner=user, version=version, title="Rex on slate")
+    if row.state == "hidden":
+        GalleryItem.objects.filter(pk=item.pk).update(moderation=ModerationState.HIDDEN)
+    if row.route == "gallery-publish":
+        version = finished_version(user)  # a version not yet published, so the owner's POST can succeed
+    args = {
+        "": [],
+        "item": [item.public_id],
+        "item+picture": [item.public_id, item.images.first().public_id],
+        "version": [version.artwork_id, version.number],
+    }[row.args]
+    client = _client(role, user)
+    url = reverse(row.route, args=args)
+    response = client.get(url) if row.method == "GET" else client.post(url, row.body or {})
+    assert response.status_code == row.expect[role], (row.id, role)
+    if row.expect[role] == LOGIN and role == "logged_out":
+        assert response["Location"].startswith(reverse("login"))
+
+
+def _gallery_routes() -> set[str]:
+    found: set[str] = set()
+
+    def walk(patterns) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and pattern.callback.__module__ == "intaglio.web.gallery.views":
+                found.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_the_matrix_covers_every_gallery_route_and_every_role():
+    """A new gallery or moderation route without a row here fails; so does a row missing a role."""
+    routes = _gallery_routes()
+    assert routes, "the gallery's routes were found"
+    assert routes - {row.route for row in MATRIX} == set(), "gallery routes missing from the matrix"
+    assert {row.route for row in MATRIX} <= routes, "stale rows"
+    assert all(set(row.expect) == set(ROLES) for row in MATRIX)
