@@ -491,6 +491,7 @@ class Case:
     body: dict | None = None
     status: int = 404
     code: str = "not_found"  # api error code
+    tail: tuple = ()  # web: path arguments after the ids that name no object (e.g. a picture's size)
 
     @property
     def id(self) -> str:
@@ -505,6 +506,7 @@ WEB_CASES = [
     Case("web", "POST", "job-delete", "job"),
     Case("web", "GET", "asset-download", "photo"),
     Case("web", "GET", "artwork-studio", "artwork"),
+    Case("web", "GET", "artwork-photo", "artwork+photo", tail=(60, 40, "crop")),
     Case("web", "POST", "artwork-preview", "artwork", STUDIO_FORM),
     Case("web", "POST", "artwork-prepare", "artwork", STUDIO_FORM),
     Case("web", "GET", "artwork-versions", "artwork"),
@@ -612,6 +614,9 @@ API_CASES = [
     Case("api", "POST", "/api/v1/engrave/artworks", "photo", {"source": "{photo}"}, 404, "invalid_source"),
     Case("api", "POST", "/api/v1/engrave/previews", "photo", {"source": "{photo}", "settings": SLATE}, 404,
          "invalid_source"),
+    # A GET's body is its query.
+    Case("api", "GET", "/api/v1/engrave/previews/photos/{source_id}", "photo",
+         {"width": 60, "height": 40, "fit": "crop"}, 404, "invalid_source"),
 ]  # fmt: skip
 # Routes with a parameter that names no owned object, and why they are outside the matrix.
 WEB_EXEMPT = {
@@ -751,7 +756,7 @@ def send(case: Case, world: World, *, as_user=None, token: str | None = None):
         client.force_login(as_user)
         # artwork-new takes the photo in its form body; every other route takes the id in its path.
         # A target "artwork+burn" names two of them, in the path's order.
-        args = [ids[name] for name in case.target.split("+")]
+        args = [*(ids[name] for name in case.target.split("+")), *case.tail]
         url = reverse(case.route) if case.route == "artwork-new" else reverse(case.route, args=args)
         return client.get(url) if case.method == "GET" else client.post(url, body or {})
     targets = iter(case.target.split("+"))
