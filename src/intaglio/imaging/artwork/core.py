@@ -183,6 +183,11 @@ def _inverse_tone_response(material: Material, darkness: np.ndarray) -> np.ndarr
     return np.interp(darkness, ys, xs).astype(np.float32)
 
 
+def _coverage(luminance: np.ndarray, material: Material) -> np.ndarray:
+    """Burn coverage wanted: dark-marking surfaces burn where the picture is dark, light-marking ones where light."""
+    return luminance if material.polarity == "light" else 1.0 - luminance
+
+
 def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
     if mark_px <= 1:
         return darkness
@@ -341,11 +346,11 @@ def prepare_artwork(
     if width_px * height_px > 400_000_000:
         raise ArtworkError("That is more than 400 million pixels; use a coarser line interval or a smaller size.")
 
-    loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=options_adjustments.isolate_subject)
-    luminance, rgb = loaded if options_adjustments.isolate_subject else (loaded, None)
-    luminance = adjust(luminance, options_adjustments, px_mm=interval, rgb=rgb)
-    # Dark-marking surfaces burn where the picture is dark; light-marking ones where it is light.
-    coverage = luminance if material.polarity == "light" else 1.0 - luminance
+    isolate = options_adjustments.isolate_subject
+    # A picture that needs no resampling stays 8-bit until the tone chain (one table for all its pixels).
+    loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=isolate, as_codes=not isolate)
+    source_luminance, rgb = loaded if isolate else (loaded, None)
+    del loaded
 
     ideal = material.category == "reference"
     if calibration is not None:
@@ -356,36 +361,48 @@ def prepare_artwork(
         )
     spot_px = machine.spot_mm / interval
     power = None
-    if mode == "grayscale":
-        # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
-        floor = machine.min_power_pct / 100
-        power_fraction = floor + (1 - floor) * _inverse_tone_response(material, coverage)
-        power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
-        power = np.round(power_fraction * 255).astype(np.uint8)
-        burn = power > 0
-    elif mode == "threshold":
-        # A hard cut is judged by eye, so it is made on perceptual lightness: 0.5 splits at mid-grey as seen.
-        lightness = linear_to_srgb(luminance)
-        cut = np.float32(threshold)
-        burn = lightness > cut if material.polarity == "light" else lightness < cut
-    elif mode == "sketch":
-        from intaglio.imaging.artwork import creative
+    if mode in ("grayscale", "threshold", "sketch"):
+        luminance = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb)
+        del source_luminance, rgb
+        coverage = _coverage(luminance, material)
+        if mode == "grayscale":
+            # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
+            floor = machine.min_power_pct / 100
+            power_fraction = floor + (1 - floor) * _inverse_tone_response(material, coverage)
+            power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
+            power = np.round(power_fraction * 255).astype(np.uint8)
+            burn = power > 0
+        elif mode == "threshold":
+            # A hard cut is judged by eye, so it is made on perceptual lightness: 0.5 splits at mid-grey as seen.
+            lightness = linear_to_srgb(luminance)
+            cut = np.float32(threshold)
+            burn = lightness > cut if material.polarity == "light" else lightness < cut
+        else:
+            from intaglio.imaging.artwork import creative
 
-        burn = creative.sketch(
-            luminance if material.polarity == "dark" else 1.0 - luminance,
-            px_mm=interval,
-            line_width_mm=line_width_mm,
-            detail=detail,
-        )
+            burn = creative.sketch(
+                luminance if material.polarity == "dark" else 1.0 - luminance,
+                px_mm=interval,
+                line_width_mm=line_width_mm,
+                detail=detail,
+            )
     else:
         halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px, mark_px=mark_px)
-        if calibration is not None:
-            # The area whose measured darkness is the wanted tone; the dot-gain model then sizes the marks for it.
-            coverage = calibration.area_for(coverage)
-        if compensate_dot_gain:
-            # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson drops a
-            # quarter of its error by design); elsewhere it undoes the dot gain.
-            coverage = dotgain.compensate(coverage, key, mark_px, halftoner)
+
+        def to_halftoner_input(linear):
+            # Pointwise, so adjust folds it into its last table: from the picture to the halftoner in one pass.
+            wanted = _coverage(linear, material)
+            if calibration is not None:
+                # The area whose measured darkness is the wanted tone; the dot-gain model then sizes the marks.
+                wanted = calibration.area_for(wanted)
+            if compensate_dot_gain:
+                # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson
+                # drops a quarter of its error by design); elsewhere it undoes the dot gain.
+                wanted = dotgain.compensate(wanted, key, mark_px, halftoner)
+            return wanted
+
+        coverage = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb, then=to_halftoner_input)
+        del source_luminance, rgb
         burn = halftoner(np.ascontiguousarray(coverage, dtype=np.float32))
 
     return PreparedArtwork(
