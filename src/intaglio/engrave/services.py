@@ -29,7 +29,7 @@ from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile,
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
-from intaglio.imaging.artwork import ArtworkError, prepare_artwork
+from intaglio.imaging.artwork import ArtworkError, PhotoSource, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
 
@@ -39,6 +39,8 @@ log = logging.getLogger("intaglio.engrave")
 # line interval (the response says which), so a live preview stays quick at any size.
 LIVE_PREVIEW_MAX_PIXELS = 4_000_000
 LIVE_PREVIEW_CACHE_ENTRIES = 24
+# Photos whose decoded, framed pixels the live preview keeps between changes of settings (a few MB each).
+LIVE_PREVIEW_PHOTOS = 2
 
 
 def _machine_profile_frozen(raw: dict, *, owner) -> MachineProfile | None:
@@ -226,7 +228,7 @@ class LivePreview:
     artwork_png: bytes  # what the laser gets (1-bit, or grey power for grayscale)
     burn_jpeg: bytes  # the simulated burn on the material
     warnings: tuple[str, ...]
-    render_ms: float  # of the render that made it, also when it comes from the cache
+    render_ms: float  # the time this answer took: the render, or the cache look-up that answered it
     cached: bool = False
 
     @property
@@ -237,6 +239,8 @@ class LivePreview:
 # key → (photo id, live preview)
 _live_preview_cache: OrderedDict[str, tuple[int, LivePreview]] = OrderedDict()
 _live_preview_lock = threading.Lock()
+# storage key → the photo with its loaded pixels
+_live_preview_photos: OrderedDict[str, PhotoSource] = OrderedDict()
 
 
 def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
@@ -248,6 +252,7 @@ def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
 def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     """The artwork these settings make, rendered for the screen: the framed photo, the artwork at its true dots and
     the simulated burn. Cached by photo and settings in this process only: live previews are never stored."""
+    started = time.perf_counter()
     if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner)
@@ -255,8 +260,10 @@ def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     with _live_preview_lock:
         if key in _live_preview_cache:
             _live_preview_cache.move_to_end(key)
-            return dataclasses.replace(_live_preview_cache[key][1], cached=True)
-    preview = _render_live_preview(source, clean, key)
+            hit = _live_preview_cache[key][1]
+            # The time of this answer, not of the render that first made it.
+            return dataclasses.replace(hit, cached=True, render_ms=(time.perf_counter() - started) * 1000)
+    preview = _render_live_preview(source, clean, key, started=started)
     with _live_preview_lock:
         _live_preview_cache[key] = (source.pk, preview)
         while len(_live_preview_cache) > LIVE_PREVIEW_CACHE_ENTRIES:
@@ -271,8 +278,22 @@ def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
     return preview
 
 
-def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
-    started = time.perf_counter()
+def _live_preview_photo(storage_key: str) -> PhotoSource:
+    """The photo for the live preview, with the pixels it last loaded (blob keys are never reused)."""
+    with _live_preview_lock:
+        if storage_key in _live_preview_photos:
+            _live_preview_photos.move_to_end(storage_key)
+            return _live_preview_photos[storage_key]
+    with blob_open(storage_key) as handle:
+        photo = PhotoSource(handle.read())
+    with _live_preview_lock:
+        photo = _live_preview_photos.setdefault(storage_key, photo)
+        while len(_live_preview_photos) > LIVE_PREVIEW_PHOTOS:
+            _live_preview_photos.popitem(last=False)
+    return photo
+
+
+def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, started: float) -> LivePreview:
     machine = settings.engine_machine()
     interval = settings.line_interval()
     size = settings.work_area_fit(source_size=_source_size(source))
@@ -288,11 +309,9 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
             f"This piece is large, so the preview shows it at {25.4 / preview_interval:.0f} DPI; "
             f"the files are made at {25.4 / interval:.0f} DPI."
         )
-    with blob_open(source.storage_key) as handle:
-        photo = handle.read()
     kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
     try:
-        art = prepare_artwork(photo, **kwargs)
+        art = prepare_artwork(_live_preview_photo(source.storage_key), **kwargs)
         height, width = art.burn.shape
         original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit)
     except ArtworkError as refused:

@@ -333,7 +333,10 @@ class PreviewOut(Schema):
     warnings: list[str] = Field(
         description="Things to fix before preparing, e.g. that the piece does not fit the machine's work area."
     )
-    render_ms: float = Field(description="Server time spent rendering (the first time these settings were seen).")
+    render_ms: float = Field(
+        description="Server time this answer took: the render, or the cache look-up when `cached` is true."
+    )
+    cached: bool = Field(description="Whether the answer came from the short cache of recent previews.")
     original: str = Field(description="The photo framed exactly as the artwork: a `data:image/jpeg;base64,…` URL.")
     artwork: str = Field(description="What the laser gets (1-bit, or grey power): a `data:image/png;base64,…` URL.")
     burn: str = Field(description="The simulated burn on the material: a `data:image/jpeg;base64,…` URL.")
@@ -371,6 +374,7 @@ def create_preview(request, payload: PreviewIn):
         "full_resolution": preview.full_resolution,
         "warnings": list(preview.warnings),
         "render_ms": preview.render_ms,
+        "cached": preview.cached,
         "original": data_url("image/jpeg", preview.original_jpeg),
         "artwork": data_url("image/png", preview.artwork_png),
         "burn": data_url("image/jpeg", preview.burn_jpeg),

@@ -17,7 +17,13 @@ from intaglio.imaging.artwork.library import (
     machines,
     materials,
 )
-from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, NEUTRAL_ADJUSTMENTS, linear_to_srgb, srgb_to_linear
+from intaglio.imaging.artwork.tone import (
+    ADJUSTMENT_LIMITS,
+    NEUTRAL_ADJUSTMENTS,
+    PhotoSource,
+    linear_to_srgb,
+    srgb_to_linear,
+)
 
 __all__ = [
     "ADJUSTMENT_LIMITS",
@@ -30,6 +36,7 @@ __all__ = [
     "Calibration",
     "Machine",
     "Material",
+    "PhotoSource",
     "PreparedArtwork",
     "WorkAreaFit",
     "check_fit",

@@ -13,7 +13,16 @@ from intaglio.imaging.artwork import dotgain, halftone
 from intaglio.imaging.artwork.calibrated import Calibration
 from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
-from intaglio.imaging.artwork.tone import Adjustments, adjust, linear_to_srgb, load_linear, open_source, srgb_to_linear
+from intaglio.imaging.artwork.tone import (
+    _TO_SRGB_TABLE,
+    Adjustments,
+    PhotoSource,
+    adjust,
+    linear_to_srgb,
+    load_linear,
+    open_source,
+    srgb_to_linear,
+)
 
 BINARY_MODES = (
     "threshold",
@@ -91,10 +100,9 @@ class PreparedArtwork:
         numpy.ndarray
             H×W×3 uint8 sRGB, with the surface's colours and texture and the marks' dot gain.
         """
-        coverage = self.effective_coverage()[..., None]
+        coverage = self.effective_coverage()
         unburned = srgb_to_linear(np.array(self.material.unburned_rgb, dtype=np.float32) / 255)
         burned = srgb_to_linear(np.array(self.material.burned_rgb, dtype=np.float32) / 255)
-        linear = unburned * (1 - coverage) + burned * coverage
         texture = dotgain.material_texture(
             self.material.texture,
             self.burn.shape,
@@ -102,8 +110,13 @@ class PreparedArtwork:
             px_mm=self.px_mm,
             seed=sum(map(ord, self.material.name)),
         )
-        linear = linear * texture[..., None]
-        return np.round(linear_to_srgb(linear) * 255).astype(np.uint8)
+        if coverage.size < 65536:
+            linear = unburned * (1 - coverage[..., None]) + burned * coverage[..., None]
+            return np.round(linear_to_srgb(linear * texture[..., None]) * 255).astype(np.uint8)
+        from intaglio.imaging.artwork.gather import blend_to_srgb
+
+        # One pass with the same float32 steps as the lines above, which a live preview would spend most time on.
+        return blend_to_srgb(coverage, texture, unburned, burned, _SRGB_CODES)
 
     def simulated_burn_png(self) -> bytes:
         """The simulated burn as a file.
@@ -173,6 +186,10 @@ class PreparedArtwork:
         return outputs.svg(self.burn, px_mm=self.px_mm)
 
 
+# linear light (tone.lookup's index) → the 8-bit sRGB code simulate writes.
+_SRGB_CODES = np.round(_TO_SRGB_TABLE * 255).astype(np.uint8)
+
+
 def _tone_response(material: Material, power: np.ndarray) -> np.ndarray:
     xs, ys = zip(*material.tone_curve, strict=True)
     return np.interp(power, xs, ys).astype(np.float32)
@@ -199,6 +216,8 @@ def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
 def _source_size(image) -> tuple[int, int]:
     if isinstance(image, np.ndarray):
         return image.shape[1], image.shape[0]
+    if isinstance(image, PhotoSource):
+        return image.size
     orientation = image.getexif().get(0x0112, 1)
     return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
 
@@ -279,8 +298,8 @@ def prepare_artwork(
 
     Parameters
     ----------
-    source : str, Path, bytes, PIL.Image.Image or numpy.ndarray
-        The photo.
+    source : str, Path, bytes, PIL.Image.Image, numpy.ndarray or PhotoSource
+        The photo; a `PhotoSource` keeps its loaded pixels for the next call (a live preview).
     material, machine : str, Material or Machine
         A library name (see `materials`, `machines`) or a description of one.
     width_mm : float

@@ -73,3 +73,50 @@ def gather_codes(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     out = np.empty(flat.size, dtype=np.float32)
     _gather_codes(flat, np.ascontiguousarray(table, dtype=np.float32), out)
     return out.reshape(np.shape(codes))
+
+
+@njit(cache=True, nogil=True)
+def _blend(coverage, texture, unburned, burned, table, out):
+    scale = np.float32(table.size - 1)
+    one = np.float32(1.0)
+    for i in range(coverage.size):
+        c = coverage[i]
+        clear = one - c
+        shade = texture[i]
+        for channel in range(3):
+            # As numpy evaluates it: (unburned · (1 − c) + burned · c) · texture, each product rounded to float32.
+            linear = (unburned[channel] * clear + burned[channel] * c) * shade
+            index = min(max(linear * scale + _HALF, _ZERO), scale)
+            out[3 * i + channel] = table[np.int32(index)]
+
+
+def blend_to_srgb(
+    coverage: np.ndarray, texture: np.ndarray, unburned: np.ndarray, burned: np.ndarray, table: np.ndarray
+) -> np.ndarray:
+    """A surface's picture from its coverage: per pixel and channel, table[index((u·(1−c) + b·c)·texture)].
+
+    Parameters
+    ----------
+    coverage, texture : numpy.ndarray
+        H×W float32: the marked fraction of each pixel and the surface's multiplicative texture.
+    unburned, burned : numpy.ndarray
+        3 float32 linear-light colours.
+    table : numpy.ndarray
+        uint8 codes sampled evenly over linear 0–1 (`tone.lookup`'s index).
+
+    Returns
+    -------
+    numpy.ndarray
+        H×W×3 uint8.
+    """
+    h, w = coverage.shape
+    out = np.empty(h * w * 3, dtype=np.uint8)
+    _blend(
+        np.ascontiguousarray(coverage, dtype=np.float32).reshape(-1),
+        np.ascontiguousarray(texture, dtype=np.float32).reshape(-1),
+        np.ascontiguousarray(unburned, dtype=np.float32),
+        np.ascontiguousarray(burned, dtype=np.float32),
+        np.ascontiguousarray(table, dtype=np.uint8),
+        out,
+    )
+    return out.reshape(h, w, 3)

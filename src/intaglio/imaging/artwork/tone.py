@@ -7,6 +7,7 @@ expect; halftoning then works on linear light, where area coverage averages the 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,9 +139,53 @@ class Adjustments:
 NEUTRAL_ADJUSTMENTS = {name: getattr(Adjustments(), name) for name in ADJUSTMENT_LIMITS}
 
 
-def open_source(source) -> Image.Image | np.ndarray:
-    """A path, bytes, a PIL image or a numpy array (grey or RGB, uint8 or float 0–1)."""
-    if isinstance(source, np.ndarray | Image.Image):
+class PhotoSource:
+    """A photo that is rendered again and again (the studio's live preview): its loaded pixels are kept.
+
+    `prepare_artwork` takes one wherever it takes a photo. Loading (decoding, turning upright, linearising and
+    framing at the artwork's size) is the same code as for any other source, so the artwork is the same to the
+    bit; only the last `keep` loads are kept, read-only.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded photo (JPEG, PNG, …).
+    keep : int
+        How many loads (sizes and framings) to keep.
+    """
+
+    def __init__(self, data: bytes, *, keep: int = 1):
+        self.data = bytes(data)
+        self.keep = keep
+        header = Image.open(io.BytesIO(self.data))
+        orientation = header.getexif().get(0x0112, 1)
+        self.size = (header.height, header.width) if orientation in (5, 6, 7, 8) else header.size
+        self._loads: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def image(self) -> Image.Image:
+        """A fresh, not yet decoded image of the photo."""
+        return Image.open(io.BytesIO(self.data))
+
+    def load_linear(self, **options):
+        """`load_linear` of the photo, kept for the next call with the same options."""
+        key = tuple(sorted(options.items()))
+        with self._lock:
+            if key in self._loads:
+                return self._loads[key]
+        loaded = load_linear(self.image(), **options)
+        for array in loaded if isinstance(loaded, tuple) else (loaded,):
+            array.flags.writeable = False  # shared between renders
+        with self._lock:
+            self._loads[key] = loaded
+            while len(self._loads) > self.keep:
+                del self._loads[next(iter(self._loads))]
+        return loaded
+
+
+def open_source(source) -> Image.Image | np.ndarray | PhotoSource:
+    """A path, bytes, a PIL image, a numpy array (grey or RGB, uint8 or float 0–1) or a `PhotoSource`."""
+    if isinstance(source, np.ndarray | Image.Image | PhotoSource):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
         image = Image.open(io.BytesIO(source))
@@ -166,6 +211,8 @@ def load_linear(
     the tone chain can run on 256 values rather than on every pixel.
     """
     image = open_source(source)
+    if isinstance(image, PhotoSource):
+        return image.load_linear(size=size, fit=fit, keep_rgb=keep_rgb, as_codes=as_codes)
     width, height = size
     if isinstance(image, Image.Image):
         image.draft("RGB" if keep_rgb else "L", (width, height))
