@@ -11,8 +11,10 @@ first request (cold: first decode of the photo, first use of the engine in the s
 from the next ones; then the last settings once more, which the cache answers.
 
 Times are wall-clock round trips measured by this client over loopback (urllib, one connection per request),
-including JSON and base64 of the three pictures. `render_ms` is the server's own figure for the render alone.
-The server and its data directory are removed on exit.
+including JSON and base64 of the three pictures. `render_ms` is the server's own figure for the answer (the render,
+or the cache look-up for a cached answer); its p50 and p95 over the changes are held against the issue's targets
+(≤ 120 ms and ≤ 250 ms). The load average is printed with the figures: the machine may be shared. The server and its
+data directory are removed on exit.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ from queue_env import QueueEnv  # noqa: E402
 
 from engrave import make_jpeg  # noqa: E402
 
-TARGET_P50_MS = 300.0
+TARGET_P50_MS = 300.0  # round trip over loopback
+# The server's render of one change (issue 18): warm, 2 cores.
+TARGET_RENDER_P50_MS = 120.0
+TARGET_RENDER_P95_MS = 250.0
 MACHINE, WIDTH_MM = "diode-10w", 100.0
 SERVER_START_TIMEOUT = 60.0
 
@@ -150,11 +155,14 @@ def main() -> None:
     parser.add_argument("--material", default="maple", choices=["maple", "slate"], help="maple: 0.08 mm lines")
     parser.add_argument("--requests", type=int, default=30, help="timed warm requests after the cold one")
     parser.add_argument("--photo", default="chelsea", help="the skimage.data photo to upscale")
+    parser.add_argument("--warmup", type=int, default=4, help="untimed changes after the cold one (warm every process)")
     args = parser.parse_args()
     # A plain `kill` unwinds like Ctrl+C does, so the server is stopped and the data directory removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if not 1 <= args.requests <= 110:  # contrast 0.8 + 0.02·i stays within the engine's 0.2–3
         raise SystemExit("--requests must be 1–110")
+    if not 0 <= args.warmup <= 50:  # contrast 0.8 − 0.01·k likewise
+        raise SystemExit("--warmup must be 0–50")
 
     with QueueEnv(db="sqlite", extra_env={"INTAGLIO_API_RATE": "100000/m", "INTAGLIO_LOG_LEVEL": "WARNING"}) as env:
         from django.db import connections
@@ -217,42 +225,62 @@ def run(client: Client, photo: bytes, args, log_path: Path) -> None:
 
     cold, cold_size, cold_s = preview(0.8)
     check_preview(cold)
+    # `serve` runs one web process per core, each with its own caches: a few untimed changes warm them all.
+    warmup = [preview(0.8 - 0.01 * k) for k in range(1, args.warmup + 1)]
     warm = [preview(0.8 + 0.02 * i) for i in range(1, args.requests + 1)]
     for body, _, _ in warm:
         check_preview(body)
     last_contrast = 0.8 + 0.02 * args.requests
-    hit, hit_size, hit_s = preview(last_contrast)
-    repeat_of = warm[-1][0]
-    cached = hit["render_ms"] == repeat_of["render_ms"]  # the cache returns the very same render
+    # The repeat may land on another web process than the first answer: ask a few times.
+    repeats = [preview(last_contrast) for _ in range(4)]
+    hit, hit_size, hit_s = next((r for r in repeats if r[0].get("cached")), repeats[0])
+    cached = hit.get("cached", False)
 
     wall = [seconds * 1000 for _, _, seconds in warm]
     render = [body["render_ms"] for body, _, _ in warm]
     sizes = [size for _, size, _ in warm]
     p50 = statistics.median(wall)
+    render_p50, render_p95 = statistics.median(render), percentile(render, 95)
     print(f"# Live preview round trip (POST /api/v1/engrave/previews) — {engine_revision()}")
     print(
         f"photo: {width} × {height} JPEG ({len(photo) / 1e6:.1f} MB, uploaded in {upload_s:.2f} s); "
         f"{args.material} on {MACHINE}, {WIDTH_MM:g} mm wide → {cold['width_px']} × {cold['height_px']} dots at "
         f"{cold['dpi']:.1f} DPI (full resolution: {cold['full_resolution']}); {os.cpu_count()} cores; "
-        "`intaglio serve` (granian) + 1 worker, SQLite.\n"
+        "`intaglio serve` (granian) + 1 worker, SQLite; load average "
+        + " / ".join(f"{v:.1f}" for v in os.getloadavg())
+        + " (1/5/15 min) at the end.\n"
     )
     rows = [
         ["cold (first request)", f"{cold_s * 1000:.0f}", f"{cold['render_ms']:.0f}", f"{cold_size / 1024:.0f}", ""],
         [
+            f"warm-up max over {len(warmup)} (untimed)",
+            f"{max((s for _, _, s in warmup), default=0) * 1000:.0f}",
+            f"{max((b['render_ms'] for b, _, _ in warmup), default=0):.0f}",
+            "",
+            "the other web processes' first renders",
+        ],
+        [
             f"warm p50 over {len(wall)}",
             f"{p50:.0f}",
-            f"{statistics.median(render):.0f}",
+            f"{render_p50:.0f}",
             f"{statistics.median(sizes) / 1024:.0f}",
-            f"target ≤ {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'}",
+            f"round trip ≤ {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'}; render ≤ "
+            f"{TARGET_RENDER_P50_MS:.0f} ms: {'met' if render_p50 <= TARGET_RENDER_P50_MS else 'NOT met'}",
         ],
-        [f"warm p95 over {len(wall)}", f"{percentile(wall, 95):.0f}", f"{percentile(render, 95):.0f}", "", ""],
+        [
+            f"warm p95 over {len(wall)}",
+            f"{percentile(wall, 95):.0f}",
+            f"{render_p95:.0f}",
+            "",
+            f"render ≤ {TARGET_RENDER_P95_MS:.0f} ms: {'met' if render_p95 <= TARGET_RENDER_P95_MS else 'NOT met'}",
+        ],
         [f"warm max over {len(wall)}", f"{max(wall):.0f}", f"{max(render):.0f}", f"{max(sizes) / 1024:.0f}", ""],
         [
             "repeat of the last settings",
             f"{hit_s * 1000:.0f}",
-            "(cached)" if cached else f"{hit['render_ms']:.0f} (not cached!)",
+            f"{hit['render_ms']:.1f}" + ("" if cached else " (not cached!)"),
             f"{hit_size / 1024:.0f}",
-            "answered from the preview cache" if cached else "",
+            "answered from the preview cache (render_ms: the look-up)" if cached else "",
         ],
     ]
     print(table(["request", "round trip ms", "server render_ms", "response KiB", "note"], rows))

@@ -134,7 +134,9 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     # chelsea is 451 × 300: 80 mm at slate's 0.1 mm lines is 800 × 532 dots.
     assert (preview["width_px"], preview["height_px"]) == (800, 532)
     assert preview["dpi"] == pytest.approx(254) and preview["full_resolution"] and preview["warnings"] == []
-    assert preview["width_mm"] == pytest.approx(80) and preview["render_ms"] > 0
+    assert preview["width_mm"] == pytest.approx(80) and preview["render_ms"] > 0 and not preview["cached"]
+    again = api.post("/engrave/previews", {"source": photo_id, "settings": SLATE}).json()
+    assert again["cached"] and again["artwork"] == preview["artwork"] and again["render_ms"] < preview["render_ms"]
     art = picture(preview["artwork"], "image/png")
     assert art.size == (800, 532) and art.mode == "1"
     assert picture(preview["original"], "image/jpeg").size == (800, 532)

@@ -196,9 +196,7 @@ def open_source(source) -> Image.Image | np.ndarray | PhotoSource:
     return image
 
 
-def load_linear(
-    source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False, as_codes: bool = False
-):
+def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False, as_codes: bool = False):
     """The source as linear luminance (float32, H×W) at exactly `size` (width, height) pixels.
 
     Grey is ITU-R 601 luma, the grey a JPEG itself stores, computed the same way for every kind of source and then
