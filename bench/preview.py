@@ -191,12 +191,21 @@ def main() -> None:
             )
             try:
                 wait_healthy(base_url, server, log_path)
-                run(Client(base_url, token), photo, args, log_path)
+                run(Client(base_url, token), photo, args, log_path, server.pid)
             finally:
                 stop(server)
 
 
-def run(client: Client, photo: bytes, args, log_path: Path) -> None:
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and all its descendants so far, from /proc."""
+    from live_server import process_tree_stats
+
+    # utime and stime: fields 14 and 15 of stat, 11 and 12 after the command name
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in process_tree_stats(root).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run(client: Client, photo: bytes, args, log_path: Path, server_pid: int) -> None:
     status, body, _, upload_s = client.upload("camera.jpg", photo, "image/jpeg")
     if status != 201:
         raise SystemExit(f"upload refused ({status}): {body}")
@@ -227,7 +236,10 @@ def run(client: Client, photo: bytes, args, log_path: Path) -> None:
     check_preview(cold)
     # `serve` runs one web process per core, each with its own caches: a few untimed changes warm them all.
     warmup = [preview(0.8 - 0.01 * k) for k in range(1, args.warmup + 1)]
+    cpu_before = tree_cpu_seconds(server_pid)
     warm = [preview(0.8 + 0.02 * i) for i in range(1, args.requests + 1)]
+    # The server's own CPU per change, which other load on a shared machine does not inflate as it does wall time.
+    cpu_per_change_ms = (tree_cpu_seconds(server_pid) - cpu_before) / len(warm) * 1000
     for body, _, _ in warm:
         check_preview(body)
     last_contrast = 0.8 + 0.02 * args.requests
@@ -287,6 +299,10 @@ def run(client: Client, photo: bytes, args, log_path: Path) -> None:
     print(
         f"\noverhead beyond the render (HTTP, routing, auth, JSON and base64 of the three pictures): median "
         f"{statistics.median(w - r for w, r in zip(wall, render, strict=True)):.0f} ms"
+    )
+    print(
+        f"server CPU per change (every process of `intaglio serve`, user + system, over the {len(warm)} timed "
+        f"changes): {cpu_per_change_ms:.0f} ms"
     )
 
 

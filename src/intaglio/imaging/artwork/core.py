@@ -37,6 +37,8 @@ BINARY_MODES = (
     "hatch",
 )
 MODES = (*BINARY_MODES, "grayscale")
+# Modes that work on the adjusted luminance itself; the others take the halftoner's input straight from the tone chain.
+_LUMINANCE_MODES = ("grayscale", "threshold", "sketch")
 FITS = ("crop", "fit", "stretch")
 
 
@@ -369,7 +371,6 @@ def prepare_artwork(
     # A picture that needs no resampling stays 8-bit until the tone chain (one table for all its pixels).
     loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=isolate, as_codes=not isolate)
     source_luminance, rgb = loaded if isolate else (loaded, None)
-    del loaded
 
     ideal = material.category == "reference"
     if calibration is not None:
@@ -380,31 +381,30 @@ def prepare_artwork(
         )
     spot_px = machine.spot_mm / interval
     power = None
-    if mode in ("grayscale", "threshold", "sketch"):
+    if mode in _LUMINANCE_MODES:
         luminance = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb)
-        del source_luminance, rgb
         coverage = _coverage(luminance, material)
-        if mode == "grayscale":
-            # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
-            floor = machine.min_power_pct / 100
-            power_fraction = floor + (1 - floor) * _inverse_tone_response(material, coverage)
-            power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
-            power = np.round(power_fraction * 255).astype(np.uint8)
-            burn = power > 0
-        elif mode == "threshold":
-            # A hard cut is judged by eye, so it is made on perceptual lightness: 0.5 splits at mid-grey as seen.
-            lightness = linear_to_srgb(luminance)
-            cut = np.float32(threshold)
-            burn = lightness > cut if material.polarity == "light" else lightness < cut
-        else:
-            from intaglio.imaging.artwork import creative
+    if mode == "grayscale":
+        # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
+        floor = machine.min_power_pct / 100
+        power_fraction = floor + (1 - floor) * _inverse_tone_response(material, coverage)
+        power_fraction = np.where(coverage > 1 / 510, power_fraction, 0.0)
+        power = np.round(power_fraction * 255).astype(np.uint8)
+        burn = power > 0
+    elif mode == "threshold":
+        # A hard cut is judged by eye, so it is made on perceptual lightness: 0.5 splits at mid-grey as seen.
+        lightness = linear_to_srgb(luminance)
+        cut = np.float32(threshold)
+        burn = lightness > cut if material.polarity == "light" else lightness < cut
+    elif mode == "sketch":
+        from intaglio.imaging.artwork import creative
 
-            burn = creative.sketch(
-                luminance if material.polarity == "dark" else 1.0 - luminance,
-                px_mm=interval,
-                line_width_mm=line_width_mm,
-                detail=detail,
-            )
+        burn = creative.sketch(
+            luminance if material.polarity == "dark" else 1.0 - luminance,
+            px_mm=interval,
+            line_width_mm=line_width_mm,
+            detail=detail,
+        )
     else:
         halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px, mark_px=mark_px)
 
