@@ -1,4 +1,4 @@
-"""The tone chain on tables (tone._Chain, gather.py) against the per-pixel maths it replaces: bit for bit.
+"""The tone chain on tables (tone._Chain, fused.py) against the per-pixel maths it replaces: bit for bit.
 
 The reference below is the chain as it was written step by step over whole pictures (numpy, float32), kept here
 apart from the engine's code: every fused path must give the same bytes, since the maths is unchanged.
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from intaglio.imaging.artwork import PhotoSource, dotgain, gather, prepare_artwork, tone
+from intaglio.imaging.artwork import PhotoSource, dotgain, fused, prepare_artwork, tone
 from intaglio.imaging.artwork.core import ModeOptions, _halftoner
 
 # ------------------------------------------------------------------------------------------------ the reference
@@ -161,14 +161,14 @@ def test_compiled_gathers_equal_numpy():
             np.array([0.0, 1.0, -0.0, 1e-9, 1 - 1e-7, 5.0, -5.0], dtype=np.float32),
         ]
     ).reshape(4, -1)  # 2-D, as pictures are
-    assert np.array_equal(gather.gather_values(values, table), reference_lookup(values, table))
+    assert np.array_equal(fused.gather_values(values, table), reference_lookup(values, table))
     assert np.array_equal(tone.lookup(values, table), reference_lookup(values, table))
     codes = rng.integers(0, 256, (500, 300), dtype=np.uint8)
-    assert np.array_equal(gather.gather_codes(codes, table[:256]), table[:256][codes])
+    assert np.array_equal(fused.gather_codes(codes, table[:256]), table[:256][codes])
     codes.flags.writeable = False  # a PhotoSource's pixels are read-only
-    assert np.array_equal(gather.gather_codes(codes, table[:256]), table[:256][codes])
+    assert np.array_equal(fused.gather_codes(codes, table[:256]), table[:256][codes])
     with pytest.raises(ValueError):
-        gather.gather_codes(codes, table)
+        fused.gather_codes(codes, table)
 
 
 def test_blend_equals_numpy():
@@ -183,7 +183,7 @@ def test_blend_equals_numpy():
     c = coverage[..., None]
     linear = (unburned * (1 - c) + burned * c) * texture[..., None]
     expected = np.round(reference_lookup(linear, tone._TO_SRGB_TABLE) * 255).astype(np.uint8)
-    assert np.array_equal(gather.blend_to_srgb(coverage, texture, unburned, burned, codes), expected)
+    assert np.array_equal(fused.blend_to_srgb(coverage, texture, unburned, burned, codes), expected)
 
 
 def test_codes_are_kept_only_where_nothing_is_resampled():
@@ -259,3 +259,28 @@ def test_a_photo_source_gives_the_same_artwork_and_keeps_its_pixels(monkeypatch)
     assert len(decodes) == 2  # the photo source decoded once; the two plain calls once each
     prepare_artwork(photo, **{**settings, "width_mm": 10.0})  # another size is loaded afresh
     assert len(decodes) == 3
+
+
+def test_neighbourhood_coverage_in_one_pass_equals_the_shifted_codes():
+    rng = np.random.default_rng(11)
+    table = rng.random(1 << 15, dtype=np.float32)
+    for shape in ((300, 400), (1, 7), (5, 1), (2, 3)):
+        burn = rng.random(shape) < 0.4
+        padded = np.zeros((shape[0] + 2, shape[1] + 4), dtype=np.int64)
+        padded[1:-1, 2:-2] = burn
+        code = np.zeros(shape, dtype=np.int64)
+        for dy in range(3):
+            for dx in range(5):
+                code |= padded[dy : dy + shape[0], dx : dx + shape[1]] << (dx + 5 * dy)
+        assert np.array_equal(fused.neighbourhood_gather(burn, table), table[code]), shape
+
+
+def test_modulation_in_one_pass_equals_numpy():
+    rng = np.random.default_rng(12)
+    coverage = rng.random((300, 400), dtype=np.float32)
+    coverage[:20] = np.linspace(0, 1, 400, dtype=np.float32)  # both fades and the ends exactly
+    noise = rng.random((300, 400), dtype=np.float32) - np.float32(0.5)
+    modulation, fade = np.float32(0.1), np.float32(0.05)
+    strength = modulation * np.minimum(np.float32(1), np.minimum(coverage, 1 - coverage) / fade)
+    expected = np.clip(coverage + strength * noise, 0, 1)
+    assert np.array_equal(fused.modulate(coverage, noise, modulation, fade), expected)

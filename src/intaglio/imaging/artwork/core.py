@@ -115,7 +115,7 @@ class PreparedArtwork:
         if coverage.size < 65536:
             linear = unburned * (1 - coverage[..., None]) + burned * coverage[..., None]
             return np.round(linear_to_srgb(linear * texture[..., None]) * 255).astype(np.uint8)
-        from intaglio.imaging.artwork.gather import blend_to_srgb
+        from intaglio.imaging.artwork.fused import blend_to_srgb
 
         # One pass with the same float32 steps as the lines above, which a live preview would spend most time on.
         return blend_to_srgb(coverage, texture, unburned, burned, _SRGB_CODES)

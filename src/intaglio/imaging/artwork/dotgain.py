@@ -134,6 +134,11 @@ def _coverage_table(mark: float) -> np.ndarray:
 
 
 def _coverage_by_table(burn: np.ndarray, mark: float) -> np.ndarray:
+    if burn.size >= 65536:
+        from intaglio.imaging.artwork.fused import neighbourhood_gather
+
+        # The same codes and table in one pass (a live preview simulates every change).
+        return neighbourhood_gather(burn, _coverage_table(mark))
     h, w = burn.shape
     padded = np.zeros((h + 2, w + 4), dtype=np.uint16)
     padded[1:-1, 2:-2] = burn

@@ -107,6 +107,11 @@ _MODULATION_FADE = np.float32(0.05)  # full strength from this far inside 0–1,
 
 def _modulated(coverage: np.ndarray) -> np.ndarray:
     noise = _centred_blue_noise(coverage.shape)
+    if coverage.size >= 65536:
+        from intaglio.imaging.artwork.fused import modulate
+
+        # The same float32 steps as below, in one pass.
+        return modulate(coverage, noise, _MODULATION, _MODULATION_FADE)
     strength = _MODULATION * np.minimum(np.float32(1), np.minimum(coverage, 1 - coverage) / _MODULATION_FADE)
     return np.ascontiguousarray(np.clip(coverage + strength * noise, 0, 1), dtype=np.float32)
 

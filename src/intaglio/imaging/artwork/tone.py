@@ -39,7 +39,7 @@ _TO_LINEAR_TABLE = _srgb_to_linear_exact(_TABLE_X).astype(np.float32)
 _TO_SRGB_TABLE = _linear_to_srgb_exact(_TABLE_X).astype(np.float32)
 
 
-# From this many pixels a look-up runs as one compiled pass (gather.py): the same index, without numpy's four passes.
+# From this many pixels a look-up runs as one compiled pass (fused.py): the same index, without numpy's four passes.
 _GATHER_MIN_SIZE = 65536
 
 
@@ -47,7 +47,7 @@ def lookup(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """table[values] for values in 0–1 (clipped), with the table sampled evenly over 0–1."""
     values = np.asarray(values, dtype=np.float32)
     if values.size >= _GATHER_MIN_SIZE and table.dtype == np.float32:
-        from intaglio.imaging.artwork.gather import gather_values
+        from intaglio.imaging.artwork.fused import gather_values
 
         return gather_values(values, table)
     scale = np.float32(table.size - 1)
@@ -268,7 +268,7 @@ def _to_linear_codes(codes: np.ndarray) -> np.ndarray:
     """_SRGB_TO_LINEAR[codes], in one compiled pass for a large picture."""
     if codes.size < _GATHER_MIN_SIZE:
         return _SRGB_TO_LINEAR[codes]
-    from intaglio.imaging.artwork.gather import gather_codes
+    from intaglio.imaging.artwork.fused import gather_codes
 
     return gather_codes(codes, _SRGB_TO_LINEAR)
 
@@ -365,7 +365,7 @@ class _Chain:
         if not self.codes:
             return lookup(self.key, table)
         if self.key.size >= _GATHER_MIN_SIZE and table.dtype == np.float32:
-            from intaglio.imaging.artwork.gather import gather_codes
+            from intaglio.imaging.artwork.fused import gather_codes
 
             return gather_codes(self.key, table)
         return table[self.key]

@@ -1,10 +1,10 @@
-"""Table look-ups over whole pictures in one pass: the tone chain's hot loops.
+"""One-pass loops for the engine's hot path: what numpy does in several passes over a picture, in one.
 
 `tone.lookup`'s index is clip(value · (n − 1) + ½, 0, n − 1) truncated, in float32; numpy spends four passes and
-two temporaries of the picture's size on it (a multiply-add, a clip, a cast, a gather). These loops compute the very
-same index per pixel, with the same float32 operations in the same order, and gather in the same pass, so they
+two temporaries of the picture's size on it (a multiply-add, a clip, a cast, a gather). The loops here compute the
+very same values per pixel, with the same float32 operations in the same order (no fused multiply-adds), so they
 agree with numpy to the bit (tests/imaging/test_tone_fused.py). Compiled on first use (numba, cached on disk); the
-caller imports this module only for pictures large enough to gain from it.
+callers import this module only for pictures large enough to gain from it.
 """
 
 from __future__ import annotations
@@ -120,3 +120,83 @@ def blend_to_srgb(
         out,
     )
     return out.reshape(h, w, 3)
+
+
+@njit(cache=True, nogil=True)
+def _neighbourhood_gather(burn, table, out):
+    h, w = burn.shape
+    column = np.zeros(w + 4, dtype=np.int64)  # per column: the 3 rows around the pixel's, as bits 0, 5 and 10
+    for y in range(h):
+        for x in range(w):
+            code = np.int64(burn[y, x]) << 5
+            if y > 0:
+                code |= np.int64(burn[y - 1, x])
+            if y + 1 < h:
+                code |= np.int64(burn[y + 1, x]) << 10
+            column[x + 2] = code
+        for x in range(w):
+            code = column[x] | (column[x + 1] << 1) | (column[x + 2] << 2) | (column[x + 3] << 3) | (column[x + 4] << 4)
+            out[y, x] = table[code]
+
+
+def neighbourhood_gather(burn: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """table[code] per pixel, where code holds the 3 × 5 burned pixels around it (beyond the edges: unburned).
+
+    Bits 0–4 are the row above (columns −2 … +2), 5–9 the pixel's own row, 10–14 the row below: the index of
+    dotgain's coverage table.
+
+    Parameters
+    ----------
+    burn : numpy.ndarray
+        H×W bool.
+    table : numpy.ndarray
+        2¹⁵ float32 values.
+
+    Returns
+    -------
+    numpy.ndarray
+        H×W float32.
+    """
+    if table.size != 1 << 15:
+        raise ValueError(f"a 3 × 5 neighbourhood table has 32768 entries, not {table.size}")
+    burn = np.ascontiguousarray(burn, dtype=np.bool_)
+    out = np.empty(burn.shape, dtype=np.float32)
+    _neighbourhood_gather(burn, np.ascontiguousarray(table, dtype=np.float32), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _modulate(coverage, noise, modulation, fade, out):
+    one = np.float32(1.0)
+    for i in range(coverage.size):
+        c = coverage[i]
+        # As numpy evaluates it: modulation · min(1, min(c, 1 − c) / fade), then c + strength · noise, clipped.
+        strength = modulation * min(one, min(c, one - c) / fade)
+        out[i] = min(max(c + strength * noise[i], _ZERO), one)
+
+
+def modulate(coverage: np.ndarray, noise: np.ndarray, modulation: np.float32, fade: np.float32) -> np.ndarray:
+    """clip(c + modulation · min(1, min(c, 1 − c) / fade) · noise, 0, 1) per pixel, in float32.
+
+    Parameters
+    ----------
+    coverage, noise : numpy.ndarray
+        H×W float32 of the same shape.
+    modulation, fade : numpy.float32
+        Peak-to-peak strength, and how far inside 0–1 it reaches full strength.
+
+    Returns
+    -------
+    numpy.ndarray
+        H×W float32.
+    """
+    flat = np.ascontiguousarray(coverage, dtype=np.float32).reshape(-1)
+    out = np.empty(flat.size, dtype=np.float32)
+    _modulate(
+        flat,
+        np.ascontiguousarray(noise, dtype=np.float32).reshape(-1),
+        np.float32(modulation),
+        np.float32(fade),
+        out,
+    )
+    return out.reshape(np.shape(coverage))
