@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import pydantic
@@ -241,6 +242,8 @@ _live_preview_cache: OrderedDict[str, tuple[int, LivePreview]] = OrderedDict()
 _live_preview_lock = threading.Lock()
 # storage key → the photo with its loaded pixels
 _live_preview_photos: OrderedDict[str, PhotoSource] = OrderedDict()
+# Threads start on first use, so none is carried into a forked web process.
+_live_preview_encoder = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-preview-encode")
 
 
 def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
@@ -320,6 +323,9 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, 
         raise StudioRefused("too_much_memory", refused.message) from None
     except ImageMemoryBusy as busy:
         raise StudioRefused("busy", busy.message, status=503) from None
+    # The laser's PNG is encoded beside the simulated burn: the encoders and the simulation release the GIL, so
+    # the two share the cores.
+    artwork_png = _live_preview_encoder.submit(art.png)
     burn = io.BytesIO()
     Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
     return LivePreview(
@@ -331,7 +337,7 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, 
         dpi=25.4 / interval,
         preview_dpi=25.4 / preview_interval,
         original_jpeg=original_jpeg,
-        artwork_png=art.png(),
+        artwork_png=artwork_png.result(),
         burn_jpeg=burn.getvalue(),
         warnings=tuple(warnings),
         render_ms=(time.perf_counter() - started) * 1000,
