@@ -639,8 +639,8 @@ def main() -> int:
             + f" (made in {time.perf_counter() - started:.1f} s)"
         )
         pipeline(paths, args.runs, summary)
-        kernels(paths["12MP"], args.runs, args.runs_12mp, summary, args.mk_halftone_12mp)
         full_resolution(paths["12MP"], max(args.runs, 9), summary)
+        kernels(paths["12MP"], args.runs, args.runs_12mp, summary, args.mk_halftone_12mp)
         if not args.skip_cli:
             cli(paths["12MP"], workdir, summary)
             final_table(summary)
