@@ -15,6 +15,7 @@ from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
 from intaglio.imaging.artwork.tone import (
     _TO_SRGB_TABLE,
+    FUSED_MIN_PIXELS,
     Adjustments,
     PhotoSource,
     adjust,
@@ -112,7 +113,7 @@ class PreparedArtwork:
             px_mm=self.px_mm,
             seed=sum(map(ord, self.material.name)),
         )
-        if coverage.size < 65536:
+        if coverage.size < FUSED_MIN_PIXELS:
             linear = unburned * (1 - coverage[..., None]) + burned * coverage[..., None]
             return np.round(linear_to_srgb(linear * texture[..., None]) * 255).astype(np.uint8)
         from intaglio.imaging.artwork.fused import blend_to_srgb

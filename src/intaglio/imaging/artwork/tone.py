@@ -39,14 +39,15 @@ _TO_LINEAR_TABLE = _srgb_to_linear_exact(_TABLE_X).astype(np.float32)
 _TO_SRGB_TABLE = _linear_to_srgb_exact(_TABLE_X).astype(np.float32)
 
 
-# From this many pixels a look-up runs as one compiled pass (fused.py): the same index, without numpy's four passes.
-_GATHER_MIN_SIZE = 65536
+# From this many pixels the hot loops run as one compiled pass each (fused.py): the same values, without numpy's
+# several passes and temporaries. Below it, compiling or loading them would cost more than they save.
+FUSED_MIN_PIXELS = 65536
 
 
 def lookup(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """table[values] for values in 0–1 (clipped), with the table sampled evenly over 0–1."""
     values = np.asarray(values, dtype=np.float32)
-    if values.size >= _GATHER_MIN_SIZE and table.dtype == np.float32:
+    if values.size >= FUSED_MIN_PIXELS and table.dtype == np.float32:
         from intaglio.imaging.artwork.fused import gather_values
 
         return gather_values(values, table)
@@ -266,7 +267,7 @@ def _linear(grey, rgb, width: int, height: int, fit: str, keep_rgb: bool, as_cod
 
 def _to_linear_codes(codes: np.ndarray) -> np.ndarray:
     """_SRGB_TO_LINEAR[codes], in one compiled pass for a large picture."""
-    if codes.size < _GATHER_MIN_SIZE:
+    if codes.size < FUSED_MIN_PIXELS:
         return _SRGB_TO_LINEAR[codes]
     from intaglio.imaging.artwork.fused import gather_codes
 
@@ -364,7 +365,7 @@ class _Chain:
     def _gather(self, table: np.ndarray) -> np.ndarray:
         if not self.codes:
             return lookup(self.key, table)
-        if self.key.size >= _GATHER_MIN_SIZE and table.dtype == np.float32:
+        if self.key.size >= FUSED_MIN_PIXELS and table.dtype == np.float32:
             from intaglio.imaging.artwork.fused import gather_codes
 
             return gather_codes(self.key, table)
