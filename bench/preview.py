@@ -40,6 +40,7 @@ import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 from engrave_common import engine_revision, table  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -54,6 +55,7 @@ TARGET_RENDER_P95_MS = 250.0
 MACHINE, WIDTH_MM = "diode-10w", 100.0
 SERVER_START_TIMEOUT = 60.0
 IDLE_SECONDS = 3.0
+WEB_PROCESSES = os.cpu_count() or 1  # what `intaglio serve` starts by default: one per core
 
 
 # ---------------------------------------------------------------------------------------------------------- HTTP
@@ -156,14 +158,19 @@ def main() -> None:
     parser.add_argument("--material", default="maple", choices=["maple", "slate"], help="maple: 0.08 mm lines")
     parser.add_argument("--requests", type=int, default=30, help="timed warm requests after the cold one")
     parser.add_argument("--photo", default="chelsea", help="the skimage.data photo to upscale")
-    parser.add_argument("--warmup", type=int, default=4, help="untimed changes after the cold one (warm every process)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=4,
+        help="untimed rounds after the cold request, each of one change per web process sent at once",
+    )
     args = parser.parse_args()
     # A plain `kill` unwinds like Ctrl+C does, so the server is stopped and the data directory removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if not 1 <= args.requests <= 110:  # contrast 0.8 + 0.02·i stays within the engine's 0.2–3
         raise SystemExit("--requests must be 1–110")
-    if not 0 <= args.warmup <= 50:  # contrast 0.8 − 0.01·k likewise
-        raise SystemExit("--warmup must be 0–50")
+    if not 0 <= args.warmup * WEB_PROCESSES <= 50:  # contrast 0.8 − 0.01·k likewise
+        raise SystemExit(f"--warmup must be 0–{50 // WEB_PROCESSES}")
 
     with QueueEnv(db="sqlite", extra_env={"INTAGLIO_API_RATE": "100000/m", "INTAGLIO_LOG_LEVEL": "WARNING"}) as env:
         from django.db import connections
@@ -235,8 +242,13 @@ def run(client: Client, photo: bytes, args, log_path: Path, server_pid: int) -> 
 
     cold, cold_size, cold_s = preview(0.8)
     check_preview(cold)
-    # `serve` runs one web process per core, each with its own caches: a few untimed changes warm them all.
-    warmup = [preview(0.8 - 0.01 * k) for k in range(1, args.warmup + 1)]
+    # `serve` runs one web process per core, each with its own caches, and a process takes whichever request it
+    # accepts first: rounds of one change per process, sent at once, so that a busy process leaves one to another.
+    warmup = []
+    with ThreadPoolExecutor(WEB_PROCESSES) as pool:
+        for round_ in range(args.warmup):
+            contrasts = [0.8 - 0.01 * (round_ * WEB_PROCESSES + k + 1) for k in range(WEB_PROCESSES)]
+            warmup.extend(pool.map(preview, contrasts))
     # What the server spends idle (job worker and scheduler polling), to tell it from what the changes cost.
     idle_start, idle_cpu = time.perf_counter(), tree_cpu_seconds(server_pid)
     time.sleep(IDLE_SECONDS)
