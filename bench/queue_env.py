@@ -39,6 +39,8 @@ class QueueEnv:
                     }
                 }
             ),
+            # Its only plan is free, so no paid plan has a price.
+            "INTAGLIO_PLAN_PRICES": "{}",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
             **(extra_env or {}),
         }

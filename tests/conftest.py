@@ -122,3 +122,16 @@ def csrf_client():
 @pytest.fixture
 def token(user):
     return make_token(user)
+
+
+@pytest.fixture
+def stripe_fake(settings):
+    """A local Stripe (tests/fakes/stripe.py) wired into settings; its events are delivered by the test."""
+    from tests.fakes.stripe import FakeStripe, prices_from_settings
+
+    with FakeStripe(prices=prices_from_settings(settings), deliver=False) as fake:
+        settings.STRIPE_API_KEY = fake.api_key
+        settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+        settings.STRIPE_API_BASE = fake.url
+        settings.SUBPROCESSORS = [fake.subprocessor()]
+        yield fake

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "intaglio.assets",
     "intaglio.jobs",
     "intaglio.credits",
+    "intaglio.billing",
     "intaglio.engrave",
     "intaglio.jewellery",
     "intaglio.privacy",
@@ -225,6 +226,43 @@ DEFAULT_PLAN = env_str("INTAGLIO_DEFAULT_PLAN", "free")
 if DEFAULT_PLAN not in PLANS:
     raise ImproperlyConfigured(f"INTAGLIO_DEFAULT_PLAN {DEFAULT_PLAN!r} is not one of the plans: {sorted(PLANS)}")
 
+# --- Payments (Stripe) --------------------------------------------------------------------------------
+# Without STRIPE_API_KEY payments are off: the pricing page says so and everything else works as before.
+# Checkout and the Customer Portal are Stripe's hosted pages, so no card detail ever reaches us (J31).
+STRIPE_API_KEY = env_str("STRIPE_API_KEY")
+# The signing secret of the webhook endpoint ("whsec_…"); deliveries to /hooks/stripe/ are refused without it.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# The API address (the library's api_base); the local fake (tests/fakes/stripe.py) is pointed at through it.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20)
+# A webhook whose signed timestamp is further than this from now is refused (Stripe's own default).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# What each paid plan costs: the Stripe price id the checkout uses and the amount the pricing page shows.
+# INTAGLIO_PLAN_PRICES (JSON, {"pro": {"stripe_price": "price_…", "display": "€12 / month"}}) replaces it.
+PLAN_PRICES = {
+    "pro": {"stripe_price": env_str("STRIPE_PRICE_PRO", "price_pro_monthly"), "display": "€12 / month"},
+    "studio": {"stripe_price": env_str("STRIPE_PRICE_STUDIO", "price_studio_monthly"), "display": "€49 / month"},
+}
+if env_str("INTAGLIO_PLAN_PRICES"):
+    PLAN_PRICES = json.loads(env_str("INTAGLIO_PLAN_PRICES"))
+else:
+    # The default prices follow the plan table: a deployment that replaces PLANS sells only the plans it keeps.
+    PLAN_PRICES = {plan: price for plan, price in PLAN_PRICES.items() if plan in PLANS and plan != DEFAULT_PLAN}
+# One-off credit packs (mode=payment). Bought credits never expire.
+CREDIT_PACKS = {
+    "pack_100": {"credits": 100, "stripe_price": env_str("STRIPE_PRICE_PACK_100", "price_pack_100"), "display": "€5"},
+    "pack_500": {"credits": 500, "stripe_price": env_str("STRIPE_PRICE_PACK_500", "price_pack_500"), "display": "€20"},
+}
+if env_str("INTAGLIO_CREDIT_PACKS"):
+    CREDIT_PACKS = json.loads(env_str("INTAGLIO_CREDIT_PACKS"))
+for _plan in PLAN_PRICES:
+    if _plan not in PLANS or _plan == DEFAULT_PLAN:
+        raise ImproperlyConfigured(f"PLAN_PRICES names {_plan!r}, which is not a paid plan of PLANS")
+# The month's credits expire at the end of the billing period they were granted for (bought packs do not).
+MONTHLY_CREDITS_EXPIRE = env_bool("INTAGLIO_MONTHLY_CREDITS_EXPIRE", True)
+# A subscription whose renewal failed keeps its plan this many days (the past-due banner shows), then falls back.
+BILLING_GRACE_DAYS = env_int("INTAGLIO_BILLING_GRACE_DAYS", 7)
+
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("INTAGLIO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("INTAGLIO_EMAIL_FROM", "Intaglio <no-reply@intaglio.local>")
@@ -324,6 +362,16 @@ if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
             "hosts": [EMAIL_HOST],
         }
     )
+if STRIPE_API_KEY:
+    SUBPROCESSORS.append(
+        {
+            "name": "Stripe",
+            "purpose": "Takes payments for plans and credit packs on its own checkout pages",
+            "data": "Your e-mail address and what you buy; card details go to Stripe only, never to us",
+            "region": "USA and EU",
+            "hosts": [urlsplit(STRIPE_API_BASE).netloc],
+        }
+    )
 # --- Jewellery providers ------------------------------------------------------------------------------
 # Analysis reads reference images (J9); generation makes the pictures (J8). "local" needs nothing outside.
 JEWELLERY_ANALYSIS_PROVIDER = env_str("INTAGLIO_ANALYSIS_PROVIDER", "local")
@@ -389,8 +437,9 @@ JOB_MAX_ATTEMPTS = env_int("INTAGLIO_JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_int("INTAGLIO_JOB_RETRY_BASE_SECONDS", 2)
 JOB_RETRY_MAX_SECONDS = env_int("INTAGLIO_JOB_RETRY_MAX_SECONDS", 300)
 # Credits each job kind costs; INTAGLIO_JOB_COSTS (JSON) overrides entries.
-# Analysis is included (it only informs the prompt); generation is charged per image.
-JOB_COSTS = {"preview": 0, "jewellery.analyse": 0}
+# Analysis is included (it only informs the prompt); generation is charged per image. The engrave style gallery is
+# free to look at (pictures at preview size); only preparing files (engrave.prepare) costs a credit.
+JOB_COSTS = {"preview": 0, "jewellery.analyse": 0, "engrave.styles": 0}
 if env_str("INTAGLIO_JOB_COSTS"):
     JOB_COSTS.update(json.loads(env_str("INTAGLIO_JOB_COSTS")))
 # Extra modules that register job kinds (each imported once at start-up).
@@ -430,9 +479,17 @@ SECURE_HSTS_PRELOAD = env_bool("INTAGLIO_HSTS_PRELOAD", not DEBUG)
 SECURE_SSL_REDIRECT = SERVED_OVER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_HOPS > 0 else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The upgrade, pack and billing buttons are forms whose answer redirects to Stripe's hosted Checkout and Portal;
+# browsers hold such redirects to form-action, so those origins are allowed when payments are on. The local
+# fake serves its pages from its API address.
+if "api.stripe.com" in STRIPE_API_BASE:
+    STRIPE_HOSTED_ORIGINS = env_str("STRIPE_HOSTED_ORIGINS", "https://checkout.stripe.com https://billing.stripe.com")
+else:
+    STRIPE_HOSTED_ORIGINS = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_API_BASE))
+_FORM_ACTION = "'self'" + (f" {STRIPE_HOSTED_ORIGINS}" if STRIPE_API_KEY else "")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    f"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action {_FORM_ACTION}; "
     "frame-ancestors 'none'"
 )
 

@@ -133,14 +133,21 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     preview = response.json()
     # chelsea is 451 × 300: 80 mm at slate's 0.1 mm lines is 800 × 532 dots.
     assert (preview["width_px"], preview["height_px"]) == (800, 532)
-    assert preview["dpi"] == pytest.approx(254) and preview["full_resolution"] and preview["warnings"] == []
+    assert preview["dpi"] == pytest.approx(254) and preview["full_resolution"]
+    # 451 photo pixels over 800 dots: enlarged 1.8×, with full detail up to 45 mm wide.
+    assert [w["code"] for w in preview["warnings"]] == ["upscaled"] and "45 mm" in preview["warnings"][0]["message"]
     assert preview["width_mm"] == pytest.approx(80) and preview["render_ms"] > 0 and not preview["cached"]
-    again = api.post("/engrave/previews", {"source": photo_id, "settings": SLATE}).json()
-    assert again["cached"] and again["artwork"] == preview["artwork"] and again["render_ms"] < preview["render_ms"]
     art = picture(preview["artwork"], "image/png")
     assert art.size == (800, 532) and art.mode == "1"
-    assert picture(preview["original"], "image/jpeg").size == (800, 532)
     assert picture(preview["burn"], "image/jpeg").size == (800, 532)
+    # The framed photo is not in every answer: it has its own URL, the same while the framing is the same.
+    assert preview["original"] is None
+    photo_response = api.get(preview["original_url"].removeprefix("/api/v1"))
+    assert photo_response.status_code == 200 and "immutable" in photo_response["Cache-Control"]
+    assert Image.open(io.BytesIO(photo_response.content)).size == (800, 532)
+    # Only the pictures asked for travel; the same settings answer from the cache.
+    dots_only = api.post("/engrave/previews", {"source": photo_id, "settings": SLATE, "pictures": ["artwork"]}).json()
+    assert dots_only["burn"] is None and dots_only["cached"] and dots_only["original_url"] == preview["original_url"]
     contrast = api.post(
         "/engrave/previews", {"source": photo_id, "settings": {**SLATE, "adjustments": {"contrast": 2}}}
     ).json()
@@ -151,7 +158,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     # The price before confirming.
     kinds = {kind["kind"]: kind for kind in api.get("/jobs/kinds").json()}
     assert kinds["engrave.prepare"] == {"kind": "engrave.prepare", "label": "Laser artwork", "credits": 1}
-    assert kinds["engrave.styles"]["credits"] == 1 and kinds["preview"]["credits"] == 0
+    assert kinds["engrave.styles"]["credits"] == 0 and kinds["preview"]["credits"] == 0
     assert api.get("/credits").json()["balance"] == 20
 
     # Version 1, retried with the same Idempotency-Key: one version, one charge.
@@ -197,7 +204,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     # The style gallery.
     styles = api.post(f"{path}/styles", {"settings": SLATE})
     assert styles.status_code == 201, styles.content
-    assert styles.json()["kind"] == "engrave.styles" and styles.json()["credits_reserved"] == 1
+    assert styles.json()["kind"] == "engrave.styles" and styles.json()["credits_reserved"] == 0
     run_queued_jobs()
     gallery = api.get(path).json()["styles"]
     assert gallery["job"]["id"] == styles.json()["id"] and gallery["job"]["state"] == "succeeded"
@@ -215,7 +222,7 @@ def test_a_script_drives_the_studio_from_photo_to_files_and_back_to_nothing(api,
     scan = storage_scan()
     assert scan.blobs == 3 and not scan.orphan_blobs and not scan.missing_blobs
     assert Asset.objects.filter(pk=photo_id).exists()
-    assert api.get("/credits").json()["balance"] == 17  # two versions and one gallery
+    assert api.get("/credits").json()["balance"] == 18  # two versions; the gallery is free
 
 
 # --- your own machines and presets ---------------------------------------------------------------------------
@@ -235,9 +242,11 @@ def test_machine_profiles_crud_and_use_in_a_preview_and_a_version(api, photo_id,
     # Used in a preview and a version by its id; its numbers are frozen into the version.
     settings = {"material": "maple", "machine_profile": machine["id"], "width_mm": 50}
     preview = api.post("/engrave/previews", {"source": photo_id, "settings": settings}).json()
-    assert preview["width_px"] == 500 and preview["dpi"] == pytest.approx(254) and preview["warnings"] == []
+    assert preview["width_px"] == 500 and preview["dpi"] == pytest.approx(254)
+    assert "does_not_fit" not in [w["code"] for w in preview["warnings"]]
     too_wide = api.post("/engrave/previews", {"source": photo_id, "settings": {**settings, "width_mm": 70}})
-    assert too_wide.status_code == 200 and any("does not fit" in w for w in too_wide.json()["warnings"])
+    assert too_wide.status_code == 200
+    assert any(w["code"] == "does_not_fit" and "does not fit" in w["message"] for w in too_wide.json()["warnings"])
     version = api.post(f"/engrave/artworks/{artwork['id']}/versions", {"settings": settings})
     assert version.status_code == 201, version.content
     assert version.json()["settings"]["machine_spec"]["label"] == "Garage diode"
@@ -385,7 +394,10 @@ def test_a_piece_larger_than_the_work_area_is_previewed_with_a_warning_but_not_p
     too_big = {"material": "maple", "machine": "fibre-20w", "width_mm": 100, "height_mm": 120}
     preview = api.post("/engrave/previews", {"source": photo_id, "settings": too_big})
     assert preview.status_code == 200
-    assert any("does not fit" in w and "110 × 110 mm" in w for w in preview.json()["warnings"])
+    assert any(
+        w["code"] == "does_not_fit" and "does not fit" in w["message"] and "110 × 110 mm" in w["message"]
+        for w in preview.json()["warnings"]
+    )
     error = assert_refused(
         api.post(f"/engrave/artworks/{artwork['id']}/versions", {"settings": too_big}), 422, "does_not_fit"
     )
@@ -417,7 +429,7 @@ def test_a_file_that_is_not_an_uploaded_photo_is_not_a_source(api, photo_id, art
 def test_a_new_artwork_starts_on_default_settings(api, photo_id):
     created = api.post("/engrave/artworks", {"source": photo_id})
     assert created.status_code == 201
-    assert created.json()["title"] == f"Artwork from photo {photo_id}"
+    assert created.json()["title"] == Asset.objects.get(pk=photo_id).title  # called after the photo
     assert created.json()["settings"] == {
         "material": "birch-plywood",
         "machine": "diode-10w",

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from intaglio.assets.scan import storage_scan
+from intaglio.credits.models import LedgerEntry
 from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.engrave import services
@@ -42,14 +43,15 @@ def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
     # chelsea is 451 × 300: 80 mm at slate's 0.1 mm lines is 800 × 532 dots, previewed dot for dot.
     assert png.mode == "1" and png.size == (800, 532) and preview.full_resolution
     assert (preview.width_px, preview.height_px) == png.size and preview.dpi == pytest.approx(254)
-    for picture in (preview.original_jpeg, preview.burn_jpeg):
+    # Narrower than the canvas: the burn for the fitted view is the dot-for-dot one.
+    for picture in (preview.original_jpeg, preview.burn_jpeg, preview.burn_view_jpeg):
         assert Image.open(io.BytesIO(picture)).size == (800, 532)
-    assert preview.warnings == ()
+    # 451 photo pixels stretched over 800 dots: the photo has full detail up to 451 × 0.1 mm.
+    assert [w.code for w in preview.warnings] == ["upscaled"]
+    assert "enlarged 1.8×" in preview.warnings[0].message and "up to 45 mm wide" in preview.warnings[0].message
     # The same settings come from the cache; a contrast change makes a different artwork.
     again = services.live_preview_render(owner=user, source=photo, settings=SLATE)
     assert again.cached and again.artwork_png is preview.artwork_png and not preview.cached
-    # A cached answer reports its own time (the look-up), not that of the render that first made it.
-    assert again.render_ms < preview.render_ms / 10
     contrast = services.live_preview_render(
         owner=user, source=photo, settings={**SLATE, "adjustments": {"contrast": 2}}
     )
@@ -62,7 +64,7 @@ def test_preview_is_the_real_artwork_and_follows_the_settings(user, photo):
 def test_preview_warns_when_the_piece_does_not_fit_and_prepare_refuses(user, photo, artwork):
     too_big = {"material": "maple", "machine": "fibre-20w", "width_mm": 100, "height_mm": 120}
     preview = services.live_preview_render(owner=user, source=photo, settings=too_big)
-    assert any("does not fit" in warning and "110 × 110 mm" in warning for warning in preview.warnings)
+    assert any("does not fit" in w.message and "110 × 110 mm" in w.message for w in preview.warnings)
     with pytest.raises(services.StudioRefused) as refused:
         services.artwork_prepare(artwork=artwork, settings=too_big)
     assert refused.value.code == "does_not_fit" and "work area" in refused.value.message
@@ -76,7 +78,32 @@ def test_a_large_piece_is_previewed_at_a_coarser_interval(user, photo):
     assert preview.width_px == round(600 / services.settings_validate(big, owner=user).line_interval()) > 4000
     width, height = Image.open(io.BytesIO(preview.artwork_png)).size
     assert width * height <= services.LIVE_PREVIEW_MAX_PIXELS
-    assert any("preview shows it at" in warning for warning in preview.warnings)
+    assert any("preview shows it at" in w.message for w in preview.warnings)
+    # The fitted view's burn is the canvas's width, area-averaged; the 1:1 one is the preview's dots.
+    assert Image.open(io.BytesIO(preview.burn_view_jpeg)).width == services.LIVE_PREVIEW_VIEW_PX
+    assert Image.open(io.BytesIO(preview.burn_jpeg)).size == (width, height)
+
+
+def _codes(preview) -> list[str]:
+    return [warning.code for warning in preview.warnings]
+
+
+def test_preview_warns_about_a_burn_that_would_be_wasted(user, photo):
+    # Chelsea as bright as it goes: on maple (marks darker than the wood) no dot fires; on slate, whose marks
+    # are lighter than the stone, the same picture is inverted and every dot fires.
+    bright = {**SLATE, "adjustments": {"brightness": 1}}
+    blank = services.live_preview_render(owner=user, source=photo, settings={**bright, "material": "maple"})
+    assert "nothing_burns" in _codes(blank) and Image.open(io.BytesIO(blank.artwork_png)).getextrema() == (255, 255)
+    solid = services.live_preview_render(owner=user, source=photo, settings=bright)
+    assert "everything_burns" in _codes(solid) and "nothing_burns" not in _codes(solid)
+    assert (np.asarray(Image.open(io.BytesIO(solid.artwork_png))) == 0).mean() > 0.99  # black: the laser fires
+    # A diode cannot mark glass: the preview says why before anything is prepared.
+    glass = services.live_preview_render(owner=user, source=photo, settings={**SLATE, "material": "glass"})
+    unusable = [w for w in glass.warnings if w.code == "unusable"]
+    assert unusable and "diode" in unusable[0].message
+    # Small enough for the photo's own pixels: no enlargement to warn about, nor anything else.
+    small = services.live_preview_render(owner=user, source=photo, settings={**SLATE, "width_mm": 40})
+    assert _codes(small) == []
 
 
 def test_invalid_settings_are_refused_with_the_field(user, photo):
@@ -232,10 +259,15 @@ def test_material_presets_are_checked_and_named_once(user):
 
 def test_the_style_gallery_renders_each_style_on_the_photo(user, artwork):
     job = services.artwork_styles(artwork=artwork, settings=SLATE)
-    assert credit_balance(user=user) == 19
     run_queued_jobs()
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_detail
+    # Looking at styles is free: the gallery leaves no mark on the credit ledger, while a version is charged.
+    assert credit_balance(user=user) == 20 and job.credits_reserved == 0
+    assert not LedgerEntry.objects.filter(job=job).exists()
+    version = services.artwork_prepare(artwork=artwork, settings=SLATE)
+    assert credit_balance(user=user) == 19
+    assert LedgerEntry.objects.filter(job=version.job, kind="reserve").get().credits == 1
     previews = style_pictures(job)
     assert list(previews) == ["sketch", "stipple", "hatch", "halftone"]
     pictures = [np.asarray(Image.open(io.BytesIO(_read(asset))).convert("L")) for asset in previews.values()]

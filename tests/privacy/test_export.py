@@ -109,6 +109,10 @@ def test_J24_export_holds_every_personal_record():
     assert jobs[stock.steps_job.pk]["params"] == stock.steps_job.params and jobs[stock.steps_job.pk]["state"]
     assert jobs[stock.preview_job.pk]["inputs"] == [stock.photo.pk] and jobs[stock.preview_job.pk]["outputs"]
     assert {f["id"] for f in records(manifest, "files")} == {a.pk for a in Asset.objects.filter(owner=user)}
+    # A photo's name is personal data: its title and download name are in the export.
+    (photo_row,) = [f for f in records(manifest, "files") if f["id"] == stock.photo.pk]
+    assert photo_row["title"] == stock.photo.title and photo_row["download_name"] == stock.photo.download_name
+    assert photo_row["title"]
     (artwork,) = records(manifest, "artworks")
     assert artwork["title"] == "Rex on slate" and artwork["source_asset_id"] == stock.photo.pk
     assert artwork["versions"] == [

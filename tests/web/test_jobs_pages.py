@@ -309,8 +309,9 @@ def test_credits_page_shows_balance_plan_storage_and_history(logged_in, user, se
     page = logged_in.get(reverse("credits")).content.decode()
     assert "17 <span>credits</span>" in page
     assert "Free plan" in page and "of 500 MB" in page and "Under 1% used" in page
-    assert "Monthly allowance" in page and "free plan, 2030-01" in page
-    assert "Held for a job" in page and "Spent on a job" in page
+    assert "Monthly allowance" in page and "Free plan, January 2030" in page
+    # One line per job: held, then spent, shown as a single entry with its state.
+    assert page.count('class="entry entry-reserve"') == 1 and "3 credits spent" in page
     assert f'href="/jobs/{job.pk}/"' in page and f"No-op #{job.pk}" in page
     assert "+20" in page and "−3" in page
 

@@ -109,7 +109,7 @@ def test_prepare_makes_versions_with_downloads(logged_in, artwork):
 
 def test_style_gallery_and_choosing_a_style(logged_in, artwork):
     page = logged_in.get(f"/engrave/{artwork.pk}/styles/").content.decode()
-    assert "Draw the four styles" in page and "1 credit</strong>" in page
+    assert "Draw the four styles" in page and "<strong>Free</strong>" in page and "1 credit</strong>" not in page
     logged_in.post(f"/engrave/{artwork.pk}/styles/")
     assert 'hx-trigger="every 1s"' in logged_in.get(f"/engrave/{artwork.pk}/styles/panel/").content.decode()
     run_queued_jobs()
@@ -147,3 +147,119 @@ def test_the_photos_job_page_starts_an_artwork(logged_in, user, photo):
     assert "Make laser artwork" in page and f'name="photo" value="{photo.pk}"' in page
     started = logged_in.post("/engrave/new/", {"photo": photo.pk})
     assert started["Location"] == f"/engrave/{Artwork.objects.get(owner=user).pk}/"
+
+
+def test_an_uploads_name_follows_the_photo_the_artwork_and_the_downloads(logged_in, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from intaglio.assets.models import Asset, AssetKind
+    from tests.factories import jpeg_bytes
+
+    credits_grant_monthly(user=user, period="2026-11")
+    upload = SimpleUploadedFile("my-dog.jpg", jpeg_bytes(500, 400), content_type="image/jpeg")
+    assert logged_in.post("/uploads/", {"file": [upload]}, HTTP_ACCEPT="application/json").status_code == 201
+    run_queued_jobs()
+    photo = Asset.objects.get(owner=user, kind=AssetKind.SOURCE_PHOTO)
+    assert (photo.title, photo.download_name) == ("my-dog", "my-dog.jpg")
+    # The dashboard lists the photo by name, apart from the jobs.
+    dashboard = logged_in.get("/dashboard/").content.decode()
+    photos = dashboard[dashboard.index('id="photo-list"') : dashboard.index('id="job-list"')]
+    assert ">my-dog</p>" in photos and "Make artwork" in photos
+    assert "my-dog" in logged_in.get("/engrave/new/").content.decode()
+
+    logged_in.post("/engrave/new/", {"photo": photo.pk})
+    artwork = Artwork.objects.get(owner=user)
+    assert artwork.title == "my-dog" and ">my-dog</a>" in logged_in.get("/engrave/").content.decode()
+    birch = {**FORM, "material": "birch-plywood", "width_mm": "100"}
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**birch, "idempotency_key": "v1"})
+    run_queued_jobs()
+    first = {asset.download_name for asset in artwork.versions.get(number=1).job.outputs.all()}
+    assert "my-dog-birch-plywood-100x80mm-floyd-steinberg.png" in first
+    assert (
+        'download="my-dog-birch-plywood-100x80mm-floyd-steinberg.svg"'
+        in logged_in.get(f"/engrave/{artwork.pk}/versions/").content.decode()
+    )
+
+    # Renamed, the artwork names the files made from now on; the files already made keep their names.
+    assert logged_in.post(f"/engrave/{artwork.pk}/rename/", {"title": "  Rex in the garden "}).status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.title == "Rex in the garden"
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    assert re.search(r"<h1[^>]*>Rex in the garden</h1>", studio)
+    logged_in.post(f"/engrave/{artwork.pk}/prepare/", {**birch, "idempotency_key": "v2"})
+    run_queued_jobs()
+    second = {asset.download_name for asset in artwork.versions.get(number=2).job.outputs.all()}
+    assert "rex-in-the-garden-birch-plywood-100x80mm-floyd-steinberg.gcode" in second
+    assert {asset.download_name for asset in artwork.versions.get(number=1).job.outputs.all()} == first
+
+    # The photo is renamed on the dashboard; a blank name is refused and changes nothing.
+    refused = logged_in.post(f"/photos/{photo.pk}/rename/", {"title": " \t "}, follow=True).content.decode()
+    assert "Give the photo a name." in refused
+    logged_in.post(f"/photos/{photo.pk}/rename/", {"title": "Rex, 2024"})
+    photo.refresh_from_db()
+    assert (photo.title, photo.download_name) == ("Rex, 2024", "rex-2024.jpg")
+    assert ">Rex, 2024</p>" in logged_in.get("/photos/").content.decode()
+
+
+def _slider(page: str, name: str) -> tuple[str, bool]:
+    """A slider's value on the studio page, and whether it is shown as the material's default."""
+    match = re.search(rf'<div class="field slider( is-default)?">\s*<label for="{name}">.*?value="([^"]+)"', page, re.S)
+    assert match, f"no {name} slider"
+    return match.group(2), bool(match.group(1))
+
+
+def test_unmoved_sliders_follow_the_material_and_moved_ones_are_kept(logged_in, artwork):
+    from intaglio.web.engrave.presenters import slider_defaults
+
+    slate, birch = slider_defaults()["slate"], slider_defaults()["birch-plywood"]
+    assert slate["contrast"] != birch["contrast"] and slate["clahe"] != birch["clahe"]
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()  # a new artwork: birch, nothing moved
+    assert _slider(studio, "contrast") == (f"{birch['contrast']:g}", True)
+    assert 'name="adjusted" value=""' in studio
+    # The page switched to slate and moved gamma only: birch's slider values are still in the form, but only
+    # the moved gamma is set; the rest fall back to slate's own defaults.
+    form = {**FORM, "material": "slate", "contrast": f"{birch['contrast']:g}", "gamma": "1.4", "adjusted": "gamma"}
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", form)
+    artwork.refresh_from_db()
+    adjustments = {k: v for k, v in artwork.settings["adjustments"].items() if v is not None}
+    assert adjustments == {"gamma": 1.4, "invert": False, "isolate_subject": False}
+    studio = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    for name in ("contrast", "clahe", "denoise", "sharpen_amount"):
+        assert _slider(studio, name) == (f"{slate[name]:g}", True), name
+    assert _slider(studio, "gamma") == ("1.4", False) and 'name="adjusted" value="gamma"' in studio
+    # The same picture as slate with its defaults sent explicitly: unset really is the material's default.
+    unset = logged_in.post(f"/engrave/{artwork.pk}/preview/", form).content.decode()
+    explicit = {**form, **{k: f"{v:g}" for k, v in slate.items()}, "gamma": "1.4", "adjusted": ",".join(slate)}
+    explicit_art = _data_image(
+        logged_in.post(f"/engrave/{artwork.pk}/preview/", explicit).content.decode(), "preview-artwork"
+    )
+    assert _data_image(unset, "preview-artwork").tobytes() == explicit_art.tobytes()
+    birchy = {**form, "adjusted": "gamma,contrast"}  # birch's contrast, moved this time, is kept
+    birch_art = _data_image(
+        logged_in.post(f"/engrave/{artwork.pk}/preview/", birchy).content.decode(), "preview-artwork"
+    )
+    assert birch_art.tobytes() != explicit_art.tobytes()
+    # Without the studio's script (no "adjusted" field) every slider sent is taken as set, as before.
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", {k: v for k, v in form.items() if k != "adjusted"})
+    artwork.refresh_from_db()
+    assert artwork.settings["adjustments"]["contrast"] == birch["contrast"]
+
+
+def test_save_as_preset_keeps_the_moved_sliders_and_the_studio_offers_it(logged_in, user, artwork):
+    from intaglio.engrave.models import MaterialPreset
+
+    form = {**FORM, "material": "slate", "mode": "jarvis", "gamma": "1.4", "contrast": "1.1", "adjusted": "gamma"}
+    saved = logged_in.post(f"/engrave/{artwork.pk}/preset/", {**form, "preset_name": " Slate portraits "}, follow=True)
+    assert "Saved the preset “Slate portraits”" in saved.content.decode()
+    preset = MaterialPreset.objects.get(owner=user)
+    assert (preset.name, preset.material, preset.mode) == ("Slate portraits", "slate", "jarvis")
+    assert {k: v for k, v in preset.adjustments.items() if k in ("gamma", "contrast")} == {"gamma": 1.4}
+    studio = saved.content.decode()
+    assert f'data-preset="{preset.pk}"' in studio and 'id="studio-presets"' in studio
+    # Without the page's script only the name comes: the artwork's saved settings are used.
+    logged_in.post(f"/engrave/{artwork.pk}/preset/", {"preset_name": "As saved"})
+    assert MaterialPreset.objects.get(owner=user, name="As saved").material == artwork.settings["material"]
+    duplicate = logged_in.post(
+        f"/engrave/{artwork.pk}/preset/", {**form, "preset_name": "Slate portraits"}, follow=True
+    )
+    assert "already have a preset called" in duplicate.content.decode()

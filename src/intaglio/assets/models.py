@@ -43,7 +43,10 @@ class Asset(models.Model):
     bytes = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    # A name for downloads only, built by us (e.g. "photo-12-preview.jpg"); never the uploaded file name.
+    # The owner's name for an upload: the uploaded file's name, cleaned (assets.names), and renamable; empty for the
+    # files jobs make. Personal data: exported with the file, erased with it, never logged.
+    title = models.CharField(max_length=120, blank=True)
+    # The name downloads are offered under, built by us from the title (e.g. "my-dog.jpg", "my-dog-thumbnail.jpg").
     download_name = models.CharField(max_length=120)
     retention_class = models.CharField(max_length=20, choices=RetentionClass.choices)
     expires_at = models.DateTimeField(null=True, blank=True)

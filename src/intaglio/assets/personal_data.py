@@ -46,6 +46,8 @@ def _files(subject: Subject) -> Iterator[ExportFile]:
                 "id": asset.pk,
                 "kind": asset.kind,
                 "role": asset.role,
+                "title": asset.title,
+                "download_name": asset.download_name,
                 "mime": asset.mime,
                 "bytes": asset.bytes,
                 "width": asset.width,

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import PurePath
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
+from intaglio.assets.names import file_stem, title_clean, title_from_file_name
 from intaglio.assets.selectors import storage_used_bytes
 from intaglio.assets.storage import blob_delete, blob_write
 from intaglio.core.errors import Refused
@@ -46,6 +48,7 @@ REFUSAL_STATUS = {
     "busy": 503,
     "quota_exceeded": 403,
     "too_many_files": 413,
+    "invalid_title": 422,
 }
 
 
@@ -85,15 +88,18 @@ def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) ->
             message += f" Your plan accepts images up to {limits.max_pixels / 1e6:.0f} megapixels."
         raise UploadRefused(refusal.code, message, detail=refusal.detail) from None
 
+    # The file's own name (cleaned) is the photo's title and names its downloads; a nameless upload gets the time.
+    title = title_from_file_name(getattr(upload, "name", "")) or f"photo-{timezone.now():%Y%m%d-%H%M%S}"
     asset = Asset(
         owner=owner,
         kind=kind,
+        title=title,
         mime=image.mime,
         sha256=image.sha256,
         bytes=len(image.data),
         width=image.width,
         height=image.height,
-        download_name=f"photo-{timezone.now():%Y%m%d-%H%M%S}.{image.format.replace('jpeg', 'jpg')}",
+        download_name=f"{file_stem(title)}.{image.format.replace('jpeg', 'jpg')}",
         retention_class=RetentionClass.PRIVATE_UPLOAD,
         expires_at=timezone.now() + timedelta(hours=settings.RETENTION_UNATTACHED_UPLOAD_HOURS),
     )
@@ -116,6 +122,18 @@ def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) ->
         blob_delete(asset.storage_key)
         raise
     log.info("asset.stored", extra={"asset_id": asset.pk, "bytes": asset.bytes, "source_format": image.source_format})
+    return asset
+
+
+def asset_rename(*, asset: Asset, title: str) -> Asset:
+    """Renames an upload: its title, and the name its downloads (and files made from it later) are offered under."""
+    title = title_clean(title)
+    if not title:
+        raise UploadRefused("invalid_title", "Give the photo a name.")
+    extension = PurePath(asset.download_name).suffix
+    asset.title = title
+    asset.download_name = f"{file_stem(title)}{extension}"
+    asset.save(update_fields=["title", "download_name"])
     return asset
 
 

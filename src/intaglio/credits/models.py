@@ -13,7 +13,10 @@ class EntryKind(models.TextChoices):
     RESERVE = "reserve"  # held when a job is created
     CAPTURE = "capture"  # the job succeeded: the held credits are spent
     RELEASE = "release"  # the job failed or was cancelled: the held credits come back
-    EXPIRY = "expiry"
+    EXPIRY = "expiry"  # the unspent part of a monthly grant, at the end of its period
+    REFUND = "refund"  # a payment was refunded: the credits it brought are taken back
+    REVERSAL = "reversal"  # a payment was disputed (chargeback): the credits it brought are taken back
+    SETTLEMENT = "settlement"  # credits that arrived while the account owed some pay the debt first
 
 
 class LedgerEntry(models.Model):
@@ -38,6 +41,15 @@ class LedgerEntry(models.Model):
     # One entry per (job, kind) or per (user, grant period): a retried call writes nothing new.
     idempotency_key = models.CharField(max_length=120, unique=True)
     memo = models.CharField(max_length=200, blank=True)
+    # A refund or reversal takes at most the available balance (which never goes negative); what it could not take
+    # is owed, and credits that arrive later settle it first. An account that owes credits starts no paid job.
+    shortfall = models.PositiveIntegerField(default=0)
+    # A monthly grant's credits expire at the end of the period they were granted for (None: they never do).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The payment provider's object the entry is about (a checkout session, an invoice, a charge) and, for a
+    # payment, the receipt the provider hosts. Never anything about the card.
+    reference = models.CharField(max_length=120, blank=True, db_index=True)
+    invoice_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -27,7 +27,20 @@ def _section() -> Section:
     )
 
 
-LEDGER_FIELDS = ("id", "kind", "credits", "delta", "memo", "job_id", "created_at", "pseudonymised_at")
+LEDGER_FIELDS = (
+    "id",
+    "kind",
+    "credits",
+    "delta",
+    "shortfall",
+    "memo",
+    "job_id",
+    "reference",
+    "invoice_url",
+    "expires_at",
+    "created_at",
+    "pseudonymised_at",
+)
 
 
 def _export(subject: Subject) -> list[dict]:
@@ -44,6 +57,7 @@ def _purge(purge: Purge) -> dict[str, int]:
         subject_ref=purge.ref,
         pseudonymised_at=purge.now,
         # Grant keys carry the user id ("grant:<id>:<period>"): they take the pseudonym instead.
+        # (also inside the key of a settlement those credits paid: "settle:grant:<id>:<period>").
         idempotency_key=Replace(
             F("idempotency_key"), Value(f"grant:{purge.user_id}:"), Value(f"grant:~{purge.ref[:20]}:")
         ),

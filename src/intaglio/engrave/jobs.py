@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 from pathlib import PurePath
 
+from django.db import models
 from PIL import Image
 
 from intaglio.assets.models import AssetKind
+from intaglio.assets.names import file_stem
+from intaglio.engrave.models import Artwork
 from intaglio.engrave.params import STYLES, ArtworkSettings, JobSettings
 from intaglio.imaging.artwork import ArtworkError, get_material, prepare_artwork
 from intaglio.jobs.kinds import JobKind, register
@@ -20,6 +23,19 @@ STYLE_PICTURE_MAX_PX = 900
 
 def _source_size(source) -> tuple[int, int] | None:
     return (source.width, source.height) if source.width and source.height else None
+
+
+def photo_title(source) -> str:
+    """The owner's name for a photo: its title, else its download name without extension."""
+    return source.title or PurePath(source.download_name).stem
+
+
+def _files_stem(ctx, source) -> str:
+    """What the job's files are named after: the artwork it makes a version or gallery of (its title as it is
+    now, renamed or not), else (a job made through POST /jobs) the photo."""
+    job = ctx.job.pk
+    artwork = Artwork.objects.filter(models.Q(versions__job=job) | models.Q(styles_job=job)).first()
+    return file_stem(artwork.title if artwork is not None else photo_title(source))
 
 
 def _render(ctx, settings: ArtworkSettings, **overrides):
@@ -41,7 +57,7 @@ def prepare(ctx) -> None:
     art = _render(ctx, settings)
     ctx.progress(50)
     stem = (
-        f"{PurePath(source.download_name).stem}-{get_material(settings.material).name}-"
+        f"{_files_stem(ctx, source)}-{get_material(settings.material).name}-"
         f"{art.width_mm:.0f}x{art.height_mm:.0f}mm-{settings.mode}"
     )
     height, width = art.burn.shape
@@ -67,13 +83,13 @@ def styles(ctx) -> None:
     (source,) = ctx.inputs
     # Same physical size, so marks and lines look as they will; only a large piece is shown at a coarser interval.
     interval = max(settings.line_interval(), settings.width_mm / STYLE_PICTURE_MAX_PX)
-    made = []
+    made, stem = [], _files_stem(ctx, source)
     for step, style in enumerate(STYLES, 1):
         art = _render(ctx, settings, mode=style, line_interval_mm=interval)
         buffer = io.BytesIO()
         Image.fromarray(art.simulate()).save(buffer, "JPEG", quality=88)
         height, width = art.burn.shape
-        name = f"{PurePath(source.download_name).stem}-{style}.jpg"
+        name = f"{stem}-{style}.jpg"
         made.append((style, buffer.getvalue(), name, width, height))
         ctx.progress(95 * step // len(STYLES))
     for style, data, name, width, height in made:

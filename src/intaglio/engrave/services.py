@@ -14,7 +14,10 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import PurePath
 
+import cv2
+import numpy as np
 import pydantic
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -22,6 +25,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from intaglio.assets.models import Asset, AssetKind
+from intaglio.assets.names import title_clean
 from intaglio.assets.storage import blob_open
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import validation_problems
@@ -30,7 +34,7 @@ from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile,
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
-from intaglio.imaging.artwork import ArtworkError, PhotoSource, prepare_artwork
+from intaglio.imaging.artwork import ArtworkError, PhotoSource, laser_problem, prepare_artwork
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
 
@@ -42,6 +46,13 @@ LIVE_PREVIEW_MAX_PIXELS = 4_000_000
 LIVE_PREVIEW_CACHE_ENTRIES = 24
 # Photos whose decoded, framed pixels the live preview keeps between changes of settings (a few MB each).
 LIVE_PREVIEW_PHOTOS = 2
+# The simulated burn travels at the studio canvas's width (a 1:1 view asks for the full one): a dithered burn is
+# noise to JPEG, so the full 12 MP / 100 mm picture alone would be about 750 KB per setting change.
+LIVE_PREVIEW_VIEW_PX = 900
+# A photo stretched by more than this for the piece's dots shows its pixels in the burn.
+UPSCALE_WARNING = 1.5
+# Below / above this share of dots burned the piece comes out blank / as one dark slab.
+NOTHING_BURNS, EVERYTHING_BURNS = 0.002, 0.995
 
 
 def _machine_profile_frozen(raw: dict, *, owner) -> MachineProfile | None:
@@ -103,7 +114,8 @@ def artwork_create(*, owner, source: Asset, title: str = "", settings: dict | No
     if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner) if settings else None
-    title = (title or "").strip()[:120] or f"Artwork from photo {source.pk}"
+    # Called after the photo (the file's own name, cleaned) unless given a title.
+    title = title_clean(title) or source.title or PurePath(source.download_name).stem
     artwork = Artwork.objects.create(
         owner=owner,
         title=title,
@@ -124,7 +136,8 @@ def artwork_save_settings(*, artwork: Artwork, settings: dict) -> ArtworkSetting
 
 
 def artwork_rename(*, artwork: Artwork, title: str) -> Artwork:
-    title = title.strip()[:120]
+    """Renames the artwork; the files of versions prepared from now on are named after the new title."""
+    title = title_clean(title)
     if not title:
         raise StudioRefused("invalid_title", "Give the artwork a name.")
     artwork.title = title
@@ -215,6 +228,15 @@ def artwork_delete(*, artwork: Artwork, actor=None) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
+class PreviewWarning:
+    """Something to fix before burning: `code` for programs (nothing_burns, everything_burns, upscaled,
+    does_not_fit, unusable, coarse_preview), `message` for people."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class LivePreview:
     """The studio's live preview: the artwork some settings make, rendered for the screen, never stored."""
 
@@ -225,11 +247,14 @@ class LivePreview:
     height_mm: float
     dpi: float
     preview_dpi: float  # equal to dpi unless the piece is too large to preview dot for dot
+    picture_px: tuple[int, int]  # width and height of the pictures (the files' dots at preview_dpi)
+    fit: str  # how the photo is framed: the framed photo's URL names it
     original_jpeg: bytes  # the photo framed exactly as the artwork
     artwork_png: bytes  # what the laser gets (1-bit, or grey power for grayscale)
-    burn_jpeg: bytes  # the simulated burn on the material
-    warnings: tuple[str, ...]
-    render_ms: float  # the time this answer took: the render, or the cache look-up that answered it
+    burn_jpeg: bytes  # the simulated burn on the material, dot for dot
+    burn_view_jpeg: bytes  # the same at most LIVE_PREVIEW_VIEW_PX wide, area-averaged (no moiré)
+    warnings: tuple[PreviewWarning, ...]
+    render_ms: float  # of the render that made it, also when it comes from the cache
     cached: bool = False
 
     @property
@@ -255,7 +280,6 @@ def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
 def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     """The artwork these settings make, rendered for the screen: the framed photo, the artwork at its true dots and
     the simulated burn. Cached by photo and settings in this process only: live previews are never stored."""
-    started = time.perf_counter()
     if source.owner_id != owner.pk or source.kind != AssetKind.SOURCE_PHOTO:
         raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
     clean = settings_validate(settings, owner=owner)
@@ -263,10 +287,8 @@ def live_preview_render(*, owner, source: Asset, settings: dict) -> LivePreview:
     with _live_preview_lock:
         if key in _live_preview_cache:
             _live_preview_cache.move_to_end(key)
-            hit = _live_preview_cache[key][1]
-            # The time of this answer, not of the render that first made it.
-            return dataclasses.replace(hit, cached=True, render_ms=(time.perf_counter() - started) * 1000)
-    preview = _render_live_preview(source, clean, key, started=started)
+            return dataclasses.replace(_live_preview_cache[key][1], cached=True)
+    preview = _render_live_preview(source, clean, key)
     with _live_preview_lock:
         _live_preview_cache[key] = (source.pk, preview)
         while len(_live_preview_cache) > LIVE_PREVIEW_CACHE_ENTRIES:
@@ -296,21 +318,25 @@ def _live_preview_photo(storage_key: str) -> PhotoSource:
     return photo
 
 
-def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, started: float) -> LivePreview:
+def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
+    started = time.perf_counter()
     machine = settings.engine_machine()
     interval = settings.line_interval()
     size = settings.work_area_fit(source_size=_source_size(source))
     preview_interval = interval * max(1.0, math.sqrt(size.width_px * size.height_px / LIVE_PREVIEW_MAX_PIXELS))
     warnings = []
     if size.problem:
-        warnings.append(size.problem)
+        warnings.append(PreviewWarning("does_not_fit", size.problem))
         # Still show the picture; only preparing it is refused. The engine would refuse it at the coarser
         # interval below, so its own check (the same one) is lifted here.
         machine = dataclasses.replace(machine, work_area_mm=(1e6, 1e6))
     if preview_interval > interval:
         warnings.append(
-            f"This piece is large, so the preview shows it at {25.4 / preview_interval:.0f} DPI; "
-            f"the files are made at {25.4 / interval:.0f} DPI."
+            PreviewWarning(
+                "coarse_preview",
+                f"This piece is large, so the preview shows it at {25.4 / preview_interval:.0f} DPI; "
+                f"the files are made at {25.4 / interval:.0f} DPI.",
+            )
         )
     kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval}
     try:
@@ -326,8 +352,8 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, 
     # The laser's PNG is encoded beside the simulated burn: the encoders and the simulation release the GIL, so
     # the two share the cores.
     artwork_png = _live_preview_encoder.submit(art.png)
-    burn = io.BytesIO()
-    Image.fromarray(art.simulate()).save(burn, "JPEG", quality=90)
+    burn, burn_view = _burn_pictures(art.simulate())
+    warnings += _burn_warnings(settings, source, art)
     return LivePreview(
         key=key,
         width_px=size.width_px,
@@ -336,12 +362,98 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str, *, 
         height_mm=art.height_mm,
         dpi=25.4 / interval,
         preview_dpi=25.4 / preview_interval,
+        picture_px=(width, height),
+        fit=settings.fit,
         original_jpeg=original_jpeg,
         artwork_png=artwork_png.result(),
-        burn_jpeg=burn.getvalue(),
+        burn_jpeg=burn,
+        burn_view_jpeg=burn_view,
         warnings=tuple(warnings),
         render_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def _burn_pictures(burn: np.ndarray) -> tuple[bytes, bytes]:
+    """The simulated burn as JPEG dot for dot, and at most LIVE_PREVIEW_VIEW_PX wide for the fitted view: smoothed
+    by the footprint of a screen pixel before it is averaged down, so no dot pattern beats against the pixel grid."""
+    full = io.BytesIO()
+    Image.fromarray(burn).save(full, "JPEG", quality=88)
+    height, width = burn.shape[:2]
+    if width <= LIVE_PREVIEW_VIEW_PX:
+        return full.getvalue(), full.getvalue()
+    ratio = width / LIVE_PREVIEW_VIEW_PX
+    smoothed = cv2.GaussianBlur(burn, (0, 0), 0.6 * ratio)
+    view = cv2.resize(smoothed, (LIVE_PREVIEW_VIEW_PX, max(1, round(height / ratio))), interpolation=cv2.INTER_AREA)
+    small = io.BytesIO()
+    Image.fromarray(view).save(small, "JPEG", quality=75)
+    return full.getvalue(), small.getvalue()
+
+
+def _burn_warnings(settings: ArtworkSettings, source: Asset, art) -> list[PreviewWarning]:
+    """What would waste a burn: a blank or solid piece, a photo stretched past its detail, a laser that cannot mark
+    the material. The size checks use the files' own line interval, not the preview's."""
+    warnings = []
+    problem = laser_problem(settings.material, settings.engine_machine())
+    if problem:
+        warnings.append(PreviewWarning("unusable", f"This combination will not work. {problem}"))
+    marked = float(np.mean(art.power > 0)) if art.power is not None else float(np.mean(art.burn))
+    if marked < NOTHING_BURNS:
+        warnings.append(
+            PreviewWarning(
+                "nothing_burns",
+                "Nothing will burn: the artwork has no dots. Move brightness or contrast back towards the "
+                "material's defaults.",
+            )
+        )
+    elif marked > EVERYTHING_BURNS:
+        warnings.append(
+            PreviewWarning(
+                "everything_burns",
+                "Everything will burn: the artwork is one solid block. Move brightness or contrast back towards "
+                "the material's defaults.",
+            )
+        )
+    upscale, full_quality_mm = _photo_upscale(settings, source, art)
+    if upscale > UPSCALE_WARNING:
+        warnings.append(
+            PreviewWarning(
+                "upscaled",
+                f"The photo is enlarged {upscale:.1f}× for this size and line interval, so its pixels will show. "
+                f"It has full detail up to {full_quality_mm:.0f} mm wide at {settings.line_interval():g} mm lines.",
+            )
+        )
+    return warnings
+
+
+def _photo_upscale(settings: ArtworkSettings, source: Asset, art) -> tuple[float, float]:
+    """How much the photo is enlarged for the files' dots, and the widest piece it makes with no enlargement."""
+    photo_w, photo_h = _source_size(source)
+    interval = settings.line_interval()
+    dots_w, dots_h = art.width_mm / interval, art.height_mm / interval
+    scale_w, scale_h = dots_w / photo_w, dots_h / photo_h
+    # Crop fills the piece (the larger scale), fit and stretch show the whole photo along each axis.
+    upscale = max(scale_w, scale_h) if settings.fit != "fit" else min(scale_w, scale_h)
+    return upscale, art.width_mm / max(upscale, 1e-9)
+
+
+def framed_photo(*, artwork: Artwork, size: tuple[int, int], fit: str) -> bytes:
+    """The artwork's photo framed as the artwork at `size` (the live preview's dots) as JPEG: sent once per framing
+    and cached by the browser, not with every setting change."""
+    return framed_source_photo(source=_usable_source(artwork), size=size, fit=fit)
+
+
+def framed_source_photo(*, source: Asset, size: tuple[int, int], fit: str) -> bytes:
+    """`framed_photo` for an uploaded photo (the API's live preview, which names the photo, not an artwork)."""
+    if fit not in ("crop", "fit", "stretch") or not (1 <= size[0] <= 8000 and 1 <= size[1] <= 8000):
+        raise StudioRefused("invalid_settings", "That framing is not one the preview makes.")
+    if source.kind != AssetKind.SOURCE_PHOTO:
+        raise StudioRefused("invalid_source", "That photo does not exist.", status=404)
+    try:
+        return _framed_photo(source.storage_key, size, fit)
+    except ImageMemoryRefused as refused:
+        raise StudioRefused("too_much_memory", refused.message) from None
+    except ImageMemoryBusy as busy:
+        raise StudioRefused("busy", busy.message, status=503) from None
 
 
 @lru_cache(maxsize=8)
@@ -461,6 +573,20 @@ def material_preset_save(*, owner, values: dict, preset: MaterialPreset | None =
     except IntegrityError:
         raise StudioRefused("duplicate_name", f"You already have a preset called {name!r}.", status=409) from None
     return preset
+
+
+def material_preset_from_settings(*, owner, name: str, settings: dict) -> MaterialPreset:
+    """*Save as preset* in the studio: the material, mode, line interval and the adjustments the user set (those
+    left to the material's defaults stay unset, so the preset keeps following the material's defaults)."""
+    adjustments = {key: value for key, value in (settings.get("adjustments") or {}).items() if value is not None}
+    values = {
+        "name": name,
+        "material": settings.get("material"),
+        "mode": settings.get("mode"),
+        "line_interval_mm": settings.get("line_interval_mm"),
+        "adjustments": adjustments,
+    }
+    return material_preset_save(owner=owner, values=values)
 
 
 def material_preset_delete(*, preset: MaterialPreset) -> None:

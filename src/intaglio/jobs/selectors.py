@@ -23,7 +23,9 @@ def job_get(*, owner, job_id: int) -> Job | None:
 
 # The columns of a job's files that an API answer shows (api.routers.jobs.AssetOut), and the key that ties an output
 # to its job (the prefetch matches on it).
-_FILE_SUMMARY_FIELDS = ("id", "kind", "role", "mime", "bytes", "width", "height", "download_name", "created_at")
+_FILE_SUMMARY_FIELDS = (
+    "id", "kind", "role", "title", "mime", "bytes", "width", "height", "download_name", "created_at",
+)  # fmt: skip
 
 
 def job_summaries(*, owner, state: str | None = None) -> QuerySet[Job]:
@@ -126,3 +128,8 @@ def previews_pending(*, owner, asset_ids: list[int]) -> bool:
     return (
         job_list(owner=owner).filter(kind="preview", inputs__in=asset_ids).exclude(state__in=TERMINAL_STATES).exists()
     )
+
+
+def active_job_count(*, owner) -> int:
+    """Jobs of the owner not yet finished (queued, running or waiting on a provider)."""
+    return Job.objects.filter(owner=owner).exclude(state__in=TERMINAL_STATES).count()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("intaglio.web.consent.urls")),
     path("", include("intaglio.web.rights.urls")),
     path("", include("intaglio.web.pages.urls")),
+    path("", include("intaglio.web.billing.urls")),
 ]

@@ -8,9 +8,11 @@ poll GET /jobs/{id} (or the artwork) until they are ready; each file has a downl
 
 # No `from __future__ import annotations` here: @paginate resolves the list operations' signatures in this module.
 import base64
+import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -303,9 +305,10 @@ def create_version(
     summary="Render the style gallery (each creative style on the photo)",
     description=(
         f"Queues an engrave.styles job that renders each style ({', '.join(STYLES.values())}) as a simulated burn "
-        "at the settings' material and size; it replaces the artwork's previous gallery and its files. The body "
-        "is optional (the saved settings are used). The pictures appear in GET /engrave/artworks/{id} `styles` "
-        "once the job succeeded. Refusals as for versions."
+        "at the settings' material and size, drawn at preview size and free of charge (only versions cost "
+        "credits); it replaces the artwork's previous gallery and its files. The body is optional (the saved "
+        "settings are used). The pictures appear in GET /engrave/artworks/{id} `styles` once the job succeeded. "
+        "Refusals as for versions."
     ),
 )
 def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
@@ -317,9 +320,33 @@ def create_styles(request, artwork_id: int, payload: StylesIn | None = None):
 # ------------------------------------------------------------------------------------------------------ preview
 
 
+PreviewPicture = Literal["original", "artwork", "burn"]
+
+
 class PreviewIn(StrictIn):
     source: int = Field(ge=1, description="The id of one of your uploaded photos.")
     settings: ArtworkSettings
+    pictures: list[PreviewPicture] = Field(
+        default_factory=lambda: ["artwork", "burn"],
+        description=(
+            "Which pictures to send inline. The framed photo changes only with the framing: fetch it once from "
+            "`original_url` (cacheable) rather than asking for `original` with every change."
+        ),
+    )
+    burn_size: Literal["view", "full"] = Field(
+        "view",
+        description=f"`view`: the burn at most {services.LIVE_PREVIEW_VIEW_PX} px wide, area-averaged (a screen's "
+        "fitted view, without moiré); `full`: dot for dot, for 1:1 views (several times larger).",
+    )
+
+
+class PreviewWarningOut(Schema):
+    code: str = Field(
+        description="`nothing_burns`, `everything_burns`, `upscaled` (the photo is enlarged more than "
+        f"{services.UPSCALE_WARNING:g}× for the dots), `does_not_fit` (the machine's work area), `unusable` (the "
+        "laser cannot mark the material) or `coarse_preview`."
+    )
+    message: str = Field(description="For people: what is wrong and what to change.")
 
 
 class PreviewOut(Schema):
@@ -330,20 +357,30 @@ class PreviewOut(Schema):
     dpi: float = Field(description="Dots per inch of the files (25.4 / line interval).")
     preview_dpi: float = Field(description="Dots per inch of these pictures: `dpi`, or less for a very large piece.")
     full_resolution: bool = Field(description="Whether the pictures show the artwork dot for dot.")
-    warnings: list[str] = Field(
-        description="Things to fix before preparing, e.g. that the piece does not fit the machine's work area."
+    warnings: list[PreviewWarningOut] = Field(
+        description="Things that would waste a burn, to fix before preparing (preparing refuses `does_not_fit` "
+        "and `unusable`)."
     )
-    render_ms: float = Field(
-        description="Server time this answer took: the render, or the cache look-up when `cached` is true."
+    render_ms: float = Field(description="Server time spent rendering these settings (the first time they were seen).")
+    cached: bool = Field(description="Whether this answer came from the preview cache (no render this time).")
+    answer_ms: float = Field(description="Server time spent on this answer, cache or not.")
+    original_url: str = Field(
+        description="GET: the photo framed exactly as the artwork (JPEG); the same URL while the framing is the same."
     )
-    cached: bool = Field(description="Whether the answer came from the short cache of recent previews.")
-    original: str = Field(description="The photo framed exactly as the artwork: a `data:image/jpeg;base64,…` URL.")
-    artwork: str = Field(description="What the laser gets (1-bit, or grey power): a `data:image/png;base64,…` URL.")
-    burn: str = Field(description="The simulated burn on the material: a `data:image/jpeg;base64,…` URL.")
+    original: str | None = Field(description="The framed photo as a `data:image/jpeg` URL, if asked for in `pictures`.")
+    artwork: str | None = Field(
+        description="What the laser gets (1-bit, or grey power): a `data:image/png` URL, if asked for in `pictures`."
+    )
+    burn: str | None = Field(
+        description="The simulated burn on the material (`burn_size`): a `data:image/jpeg` URL, if asked for."
+    )
 
 
 def data_url(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+PHOTO_MAX_AGE = 7 * 24 * 3600
 
 
 @router.post(
@@ -352,18 +389,20 @@ def data_url(mime: str, data: bytes) -> str:
     summary="Live preview: the artwork these settings make, in one round trip",
     description=(
         "Renders the real artwork for the photo and settings (dot for dot up to 4 MP, coarser for a larger piece: "
-        "see `full_resolution`) with the framed photo and the simulated burn, as data URLs. Nothing is stored and "
-        "nothing is charged; the same photo and settings answer from a short cache. A piece larger than the "
-        "machine's work area is still shown, with a warning. Refusals: 404 `invalid_source`; 422 "
-        "`validation_error`, `invalid_settings` or `cannot_render`."
+        "see `full_resolution`) with the simulated burn, as data URLs, and warns about what would waste a burn. "
+        "The framed photo has its own cacheable URL (`original_url`), so a setting change carries only the "
+        "pictures asked for. Nothing is stored and nothing is charged; the same photo and settings answer from a "
+        "short cache. A piece larger than the machine's work area is still shown, with a warning. Refusals: 404 "
+        "`invalid_source`; 422 `validation_error`, `invalid_settings` or `cannot_render`."
     ),
 )
 def create_preview(request, payload: PreviewIn):
-    preview = services.live_preview_render(
-        owner=request.auth,
-        source=selectors.source_photo_get(owner=request.auth, asset_id=payload.source),
-        settings=raw_settings(payload.settings),
-    )
+    started = time.perf_counter()
+    source = selectors.source_photo_get(owner=request.auth, asset_id=payload.source)
+    preview = services.live_preview_render(owner=request.auth, source=source, settings=raw_settings(payload.settings))
+    pictures = set(payload.pictures)
+    burn = preview.burn_jpeg if payload.burn_size == "full" else preview.burn_view_jpeg
+    width, height = preview.picture_px
     return {
         "width_px": preview.width_px,
         "height_px": preview.height_px,
@@ -372,13 +411,40 @@ def create_preview(request, payload: PreviewIn):
         "dpi": preview.dpi,
         "preview_dpi": preview.preview_dpi,
         "full_resolution": preview.full_resolution,
-        "warnings": list(preview.warnings),
+        "warnings": [{"code": w.code, "message": w.message} for w in preview.warnings],
         "render_ms": preview.render_ms,
         "cached": preview.cached,
-        "original": data_url("image/jpeg", preview.original_jpeg),
-        "artwork": data_url("image/png", preview.artwork_png),
-        "burn": data_url("image/jpeg", preview.burn_jpeg),
+        "answer_ms": (time.perf_counter() - started) * 1000,
+        "original_url": f"{request.path}/photos/{source.pk}?width={width}&height={height}&fit={preview.fit}",
+        "original": data_url("image/jpeg", preview.original_jpeg) if "original" in pictures else None,
+        "artwork": data_url("image/png", preview.artwork_png) if "artwork" in pictures else None,
+        "burn": data_url("image/jpeg", burn) if "burn" in pictures else None,
     }
+
+
+@router.get(
+    "/engrave/previews/photos/{source_id}",
+    response={200: None},
+    summary="A photo framed as a live preview's artwork (JPEG)",
+    description=(
+        "The `original_url` of a preview: the photo cropped, letterboxed or stretched as the artwork, at the "
+        "preview's pixel size. Cacheable: the URL names the photo and the framing. Refusals: 404 `invalid_source`; "
+        "422 `invalid_settings` (a framing no preview makes)."
+    ),
+)
+def preview_photo(
+    request,
+    source_id: int,
+    width: Annotated[int, Field(ge=1, le=8000)],
+    height: Annotated[int, Field(ge=1, le=8000)],
+    fit: Literal["crop", "fit", "stretch"],
+):
+    source = selectors.source_photo_get(owner=request.auth, asset_id=source_id)
+    response = HttpResponse(
+        services.framed_source_photo(source=source, size=(width, height), fit=fit), content_type="image/jpeg"
+    )
+    response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"
+    return response
 
 
 # ------------------------------------------------------------------------------------------ your own machines

@@ -26,6 +26,9 @@ class AssetOut(Schema):
     id: int
     kind: str = Field(description="What the file is: source_photo, preview, artwork, …")
     role: str = Field(description='Which of a job\'s outputs it is (e.g. "web", "thumbnail"); empty for uploads.')
+    title: str = Field(
+        description="An upload's name: its file's name when uploaded (cleaned), as renamed since; empty for outputs."
+    )
     mime: str
     bytes: int
     width: int | None

@@ -3,10 +3,20 @@
 Code outside `intaglio.imaging` uses the engine through these names only.
 """
 
+from intaglio.imaging.artwork import outputs
+from intaglio.imaging.artwork.burntime import BurnTime, estimate_burn_time, format_duration
 from intaglio.imaging.artwork.calibrated import Calibration
-from intaglio.imaging.artwork.core import MODES, ArtworkError, PreparedArtwork, prepare_artwork
+from intaglio.imaging.artwork.core import LINE_MODES, MODES, ArtworkError, PreparedArtwork, prepare_artwork
 from intaglio.imaging.artwork.fit import WorkAreaFit, check_fit
 from intaglio.imaging.artwork.halftone import DIFFUSION_KERNELS
+from intaglio.imaging.artwork.laser import (
+    LaserSettings,
+    check_laser_settings,
+    laser_problem,
+    overscan_for,
+    suggest_laser_settings,
+)
+from intaglio.imaging.artwork.layout import ANCHORS, MASK_EDGES, MASKS, Layout, check_placement
 from intaglio.imaging.artwork.library import (
     CATEGORIES,
     MACHINE_KINDS,
@@ -17,6 +27,7 @@ from intaglio.imaging.artwork.library import (
     machines,
     materials,
 )
+from intaglio.imaging.artwork.lightburn import lbrn2
 from intaglio.imaging.artwork.tone import (
     ADJUSTMENT_LIMITS,
     NEUTRAL_ADJUSTMENTS,
@@ -27,6 +38,22 @@ from intaglio.imaging.artwork.tone import (
 
 __all__ = [
     "ADJUSTMENT_LIMITS",
+    "ANCHORS",
+    "LINE_MODES",
+    "MASKS",
+    "MASK_EDGES",
+    "BurnTime",
+    "LaserSettings",
+    "Layout",
+    "check_laser_settings",
+    "check_placement",
+    "estimate_burn_time",
+    "format_duration",
+    "laser_problem",
+    "lbrn2",
+    "outputs",
+    "overscan_for",
+    "suggest_laser_settings",
     "NEUTRAL_ADJUSTMENTS",
     "CATEGORIES",
     "DIFFUSION_KERNELS",

@@ -11,7 +11,10 @@ from PIL import Image
 
 from intaglio.imaging.artwork import dotgain, halftone
 from intaglio.imaging.artwork.calibrated import Calibration
+from intaglio.imaging.artwork.errors import ArtworkError
 from intaglio.imaging.artwork.fit import check_fit
+from intaglio.imaging.artwork.laser import LaserSettings
+from intaglio.imaging.artwork.layout import Layout, check_placement, frame_photo, mask_weights
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
 from intaglio.imaging.artwork.tone import (
     _TO_SRGB_TABLE,
@@ -40,11 +43,10 @@ BINARY_MODES = (
 MODES = (*BINARY_MODES, "grayscale")
 # Modes that work on the adjusted luminance itself; the others take the halftoner's input straight from the tone chain.
 _LUMINANCE_MODES = ("grayscale", "threshold", "sketch")
+# Modes whose burn is lines of one width, written to SVG as strokes; the others (hatch too, whose lines carry the
+# tone in their varying width) as their exact bitmap.
+LINE_MODES = ("sketch",)
 FITS = ("crop", "fit", "stretch")
-
-
-class ArtworkError(ValueError):
-    """Bad request to the engine (unknown mode, size beyond the machine, …); the message is for people."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class PreparedArtwork:
     power: np.ndarray | None = None  # grayscale mode: H×W uint8 power, 0 = off … 255 = the range's top
     settings: dict = field(default_factory=dict)  # everything that made it, for reproducibility
     calibration: Calibration | None = None  # the measured surface it was made for, if any
+    layout: Layout = field(default_factory=Layout)  # framing, mask and placement it was made with
 
     @property
     def px_mm(self) -> float:
@@ -147,46 +150,85 @@ class PreparedArtwork:
             return outputs.png_gray(self.power, self.dpi)
         return outputs.png_1bit(self.burn, self.dpi)
 
-    def gcode(self, **options) -> str:
-        """GRBL raster G-code: M4 dynamic power, bidirectional, white runs skipped.
+    def gcode(self, laser: LaserSettings | None = None, *, layout: Layout | None = None) -> str:
+        """GRBL raster G-code: M4 dynamic power, white runs skipped, placed on the bed by the layout.
+
+        It opens with comment lines naming the job and its settings (material, machine, size, position, power,
+        speed, passes, interval, overscan, air assist, estimated time), which LaserGRBL and other senders ignore.
 
         Parameters
         ----------
-        **options
-            Overrides of outputs.gcode's settings; by default the feed, power and passes the material suggests for
-            this kind of machine, within the machine's limits.
+        laser : LaserSettings, optional
+            Power, speed, passes, overscan, air assist and direction; by default `suggest_laser_settings` for the
+            material and machine.
+        layout : Layout, optional
+            Where the piece sits (its anchor and offset; the framing and mask are already in the pixels); by
+            default the layout it was prepared with.
 
         Returns
         -------
         str
         """
         from intaglio.imaging.artwork import outputs
+        from intaglio.imaging.artwork.burntime import estimate_burn_time
+        from intaglio.imaging.artwork.laser import suggest_laser_settings
 
-        kind = self.machine.kind
-        suggestion = self.material.suggestions.get(kind) or next(iter(self.material.suggestions.values()))
-        defaults = {
-            "feed_mm_min": min(suggestion.speed_mm_min, self.machine.max_feed_mm_min),
-            "s_max": self.machine.s_max,
-            "s_min": self.machine.s_min,
-            "power_pct": suggestion.power_pct,
-            "passes": suggestion.passes,
-            "header_comment": f"{self.material.label} on {self.machine.label}, {self.mode}, "
-            f"{self.width_mm:.1f} x {self.height_mm:.1f} mm at {self.dpi:.1f} DPI",
-        }
-        defaults.update(options)
-        return outputs.gcode(self.power if self.power is not None else self.burn, px_mm=self.px_mm, **defaults)
+        laser = laser or suggest_laser_settings(self.material, self.machine)
+        layout = layout or self.layout
+        origin = layout.origin_mm(self.width_mm, self.height_mm, self.machine.work_area_mm)
+        duration = estimate_burn_time(self, laser, layout=layout)
+        s_top = round(self.machine.s_max * laser.power_pct / 100)
+        header = [
+            "Intaglio raster engraving (GRBL 1.1, laser mode $32=1)",
+            f"Material: {self.material.label}",
+            f"Machine: {self.machine.label}",
+            f"Mode: {self.mode}",
+            f"Size: {self.width_mm:.2f} x {self.height_mm:.2f} mm ({self.burn.shape[1]} x {self.burn.shape[0]} px)",
+            f"Position: X{origin[0]:.2f} Y{origin[1]:.2f} (lower-left corner)",
+            f"Power: {laser.power_pct:g} % (S{s_top} of S{self.machine.s_max})",
+            f"Speed: {laser.speed_mm_min:g} mm/min",
+            f"Passes: {laser.passes}",
+            f"Interval: {self.px_mm:.4f} mm ({self.dpi:.1f} DPI)",
+            f"Overscan: {laser.overscan_mm:g} mm",
+            f"Direction: {'bidirectional' if laser.bidirectional else 'left to right'}",
+            f"Air assist: {'on' if laser.air_assist else 'off'}",
+            f"Estimated time: {duration.text()}",
+        ]
+        return outputs.gcode(
+            self.power if self.power is not None else self.burn,
+            px_mm=self.px_mm,
+            feed_mm_min=laser.speed_mm_min,
+            s_max=self.machine.s_max,
+            s_min=self.machine.s_min,
+            power_pct=laser.power_pct,
+            passes=laser.passes,
+            overscan_mm=laser.overscan_mm,
+            bidirectional=laser.bidirectional,
+            air_assist=laser.air_assist,
+            origin=origin,
+            header_comment="\n".join(header),
+        )
 
     def svg(self) -> str:
-        """The burned area traced as outlines.
+        """The artwork as an SVG at its size in millimetres.
+
+        Line art (sketch) is centre-line strokes of the mode's line width; every other mode embeds the exact 1-bit
+        (or grey) PNG, so nothing is resampled or traced (hatch too: its lines' varying width is the tone).
 
         Returns
         -------
         str
-            An SVG document in millimetres.
         """
         from intaglio.imaging.artwork import outputs
 
-        return outputs.svg(self.burn, px_mm=self.px_mm)
+        if self.mode in LINE_MODES:
+            return outputs.svg_strokes(self.burn, px_mm=self.px_mm, line_width_mm=self.line_width_mm())
+        return outputs.svg_image(self.png(), width_mm=self.width_mm, height_mm=self.height_mm)
+
+    def line_width_mm(self) -> float:
+        """The width of the lines sketch mode draws: its line_width_mm, by default one pixel (as creative.sketch)."""
+        width = (self.settings.get("options") or {}).get("line_width_mm")
+        return max(float(width), self.px_mm) if width else self.px_mm
 
 
 # linear light (tone.lookup's index) → the 8-bit sRGB code simulate writes.
@@ -206,6 +248,14 @@ def _inverse_tone_response(material: Material, darkness: np.ndarray) -> np.ndarr
 def _coverage(luminance: np.ndarray, material: Material) -> np.ndarray:
     """Burn coverage wanted: dark-marking surfaces burn where the picture is dark, light-marking ones where light."""
     return luminance if material.polarity == "light" else 1.0 - luminance
+
+
+def _masked(luminance: np.ndarray, weights: np.ndarray | None, material: Material) -> np.ndarray:
+    """Outside the mask the picture fades to the surface's own colour: nothing to burn there."""
+    if weights is None:
+        return luminance
+    blank = np.float32(1.0 if material.polarity == "dark" else 0.0)
+    return blank + (luminance - blank) * weights
 
 
 def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
@@ -293,6 +343,7 @@ def prepare_artwork(
     detail: float = 0.5,
     seed: int = 0,
     calibration: Calibration | None = None,
+    layout: Layout | None = None,
     **adjustments,
 ) -> PreparedArtwork:
     """Turns a photo into laser-ready artwork for `material` on `machine`, at an exact physical size.
@@ -324,6 +375,10 @@ def prepare_artwork(
         The surface as a burned test card measured it (mark width and darkness by marked area): used instead of
         the library's assumption, so dot-gain compensation targets the real burn. Its line interval, material,
         machine and mode are the caller's to match.
+    layout : Layout, optional
+        Framing and placement: the photo is cropped, turned and mirrored before it is sized (so a width alone
+        follows the framed photo's aspect), the mask is applied to the tone before halftoning (nothing burns
+        outside it), and the anchor and offset place the piece on the bed (checked against the work area).
     **adjustments
         Tone adjustments (see tone.Adjustments); each overrides the material's default.
 
@@ -335,7 +390,8 @@ def prepare_artwork(
     Raises
     ------
     ArtworkError
-        For settings the engine cannot use, or a piece that does not fit the machine's work area (`check_fit`).
+        For settings the engine cannot use, or a piece that does not fit the machine's work area (`check_fit`,
+        `check_placement`).
     """
     material = get_material(material)
     machine = get_machine(machine)
@@ -356,7 +412,14 @@ def prepare_artwork(
         raise ArtworkError(str(invalid)) from None
     options = ModeOptions(serpentine, threshold, cell_mm, lpi, angle_deg, spacing_mm, line_width_mm, detail, seed)
 
+    layout = layout or Layout()
+    if layout.problem():
+        raise ArtworkError(layout.problem())
+
     image = open_source(source)
+    if layout.changes_photo:
+        # A photo source keeps the photo as it is; a crop or turn frames a fresh copy of it.
+        image = frame_photo(image.image() if isinstance(image, PhotoSource) else image, layout)
     src_w, src_h = _source_size(image)  # upright size, from the header; load_linear turns the pixels
     size = check_fit(
         machine, width_mm=width_mm, height_mm=height_mm, source_size=(src_w, src_h), line_interval_mm=interval
@@ -367,11 +430,15 @@ def prepare_artwork(
     true_w, true_h = size.width_mm, size.height_mm
     if width_px * height_px > 400_000_000:
         raise ArtworkError("That is more than 400 million pixels; use a coarser line interval or a smaller size.")
+    misplaced = check_placement(layout, width_mm=true_w, height_mm=true_h, machine=machine)
+    if misplaced:
+        raise ArtworkError(misplaced)
 
     isolate = options_adjustments.isolate_subject
     # A picture that needs no resampling stays 8-bit until the tone chain (one table for all its pixels).
     loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=isolate, as_codes=not isolate)
     source_luminance, rgb = loaded if isolate else (loaded, None)
+    weights = mask_weights((height_px, width_px), interval, layout.mask, layout.mask_edge)
 
     ideal = material.category == "reference"
     if calibration is not None:
@@ -383,7 +450,7 @@ def prepare_artwork(
     spot_px = machine.spot_mm / interval
     power = None
     if mode in _LUMINANCE_MODES:
-        luminance = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb)
+        luminance = _masked(adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb), weights, material)
         coverage = _coverage(luminance, material)
     if mode == "grayscale":
         # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
@@ -421,9 +488,21 @@ def prepare_artwork(
                 wanted = dotgain.compensate(wanted, key, mark_px, halftoner)
             return wanted
 
-        coverage = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb, then=to_halftoner_input)
+        if weights is None:
+            coverage = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb, then=to_halftoner_input)
+        else:
+            # The mask fades pixel by pixel, between the adjustments and the coverage: no table runs through it.
+            luminance = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb)
+            coverage = to_halftoner_input(_masked(luminance, weights, material))
         del source_luminance, rgb
         burn = halftoner(np.ascontiguousarray(coverage, dtype=np.float32))
+
+    if weights is not None:
+        burn = burn & (
+            weights > 0
+        )  # a dot spilling over the mask's edge (dot-gain compensation, sketch lines) stays off
+        if power is not None:
+            power[~burn] = 0
 
     return PreparedArtwork(
         burn=burn,
@@ -436,6 +515,7 @@ def prepare_artwork(
         mark_px=mark_px,
         power=power,
         calibration=calibration,
+        layout=layout,
         settings={
             "material": material.name,
             "machine": machine.name,
@@ -447,6 +527,7 @@ def prepare_artwork(
             "compensate_dot_gain": compensate_dot_gain,
             "options": options.__dict__,
             "adjustments": options_adjustments.__dict__,
+            "layout": layout.__dict__,
             **({"calibration": calibration.as_json()} if calibration is not None else {}),
         },
     )

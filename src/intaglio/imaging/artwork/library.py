@@ -67,6 +67,12 @@ class Machine:
     s_max: int = 1000  # GRBL $30
     s_min: int = 0  # GRBL $31
     min_power_pct: float = 0.0  # grayscale mode: the lowest power that still marks
+    # Head acceleration (GRBL $120/$121), for burn-time estimates and overscan; 0 = the kind's usual value.
+    accel_mm_s2: float = 0.0
+
+    def __post_init__(self):
+        if not self.accel_mm_s2:
+            object.__setattr__(self, "accel_mm_s2", DEFAULT_ACCEL_MM_S2.get(self.kind, 1000.0))
 
 
 class UnknownName(LookupError):
@@ -76,6 +82,9 @@ class UnknownName(LookupError):
 
 
 MACHINE_KINDS = ("diode", "co2", "fibre", "galvo")
+# Typical head accelerations by kind, mm/s²: belt-driven diode gantries are tuned gently (1000–2000), CO2 gantries
+# stiffer; a fibre or galvo head moves mirrors, so acceleration hardly limits it.
+DEFAULT_ACCEL_MM_S2 = {"diode": 1500.0, "co2": 3000.0, "fibre": 500_000.0, "galvo": 500_000.0}
 CATEGORIES = ("reference", "wood", "stone", "metal", "polymer", "paper", "leather", "glass", "ceramic")
 TEXTURES = ("none", "wood", "stone", "leather", "paper", "cork", "metal", "glass", "ceramic")
 # Adjustment keys the engine accepts in `default_adjustments`, with their allowed ranges.
@@ -185,6 +194,8 @@ def _machine(name: str, raw: dict) -> Machine:
     _check(ok, where, "s_min and s_max must be integers with 0 <= s_min < s_max")
     min_power = entry.get("min_power_pct", 0.0)
     _check(_number(min_power) and 0 <= min_power < 100, where, "min_power_pct must be in [0, 100)")
+    accel = entry.get("accel_mm_s2", 0.0)
+    _check(_number(accel) and accel >= 0, where, "accel_mm_s2 must be a number >= 0 (0: the kind's usual value)")
     return Machine(name=name, **entry)
 
 

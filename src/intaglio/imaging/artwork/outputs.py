@@ -1,4 +1,4 @@
-"""Output writers for finished artwork: PNG (1-bit and grayscale), GRBL raster G-code and an SVG trace.
+"""Output writers for finished artwork: PNG (1-bit and grayscale), GRBL raster G-code and SVG (strokes or bitmap).
 
 Pure functions of their inputs (no Django, no clock, no randomness): the same input gives identical bytes.
 
@@ -41,6 +41,8 @@ __all__ = [
     "png_1bit",
     "png_gray",
     "svg",
+    "svg_image",
+    "svg_strokes",
 ]
 
 # zlib level for the PNG writers. Measured on dithered 1-bit artwork (the worst case for deflate): level 1 is the
@@ -526,3 +528,172 @@ def _pixel_paths(burn: np.ndarray) -> list[str]:
     bounds = [0, *row_change, rows.size]
     flat = pieces.ravel().tolist()
     return ['<path d="' + "".join(flat[7 * a : 7 * b]) + '" fill="#000000"/>' for a, b in itertools.pairwise(bounds)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# SVG for laser programs: centre-line strokes for line art, the exact bitmap for everything else
+
+# Douglas–Peucker tolerance for stroke paths: half a pixel keeps every point within the line's own pixel.
+STROKE_TOLERANCE_PX = 0.5
+
+# The 8 neighbours (dy, dx), straight ones first.
+_STRAIGHT = ((-1, 0), (0, -1), (0, 1), (1, 0))
+_DIAGONAL = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def _svg_head(width_mm: float, height_mm: float) -> str:
+    w, h = _num(width_mm), _num(height_mm)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+        f'width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">\n'
+    )
+
+
+def svg_image(png: bytes, *, width_mm: float, height_mm: float) -> str:
+    """An SVG that shows a PNG at an exact size in millimetres, pixel for pixel (no tracing, no smoothing).
+
+    The root's viewBox is in millimetres; the ``<image>`` fills it (``preserveAspectRatio="none"``) and asks for
+    nearest-neighbour scaling (``image-rendering``), so a laser program imports the dithered dots unchanged.
+
+    Parameters
+    ----------
+    png : bytes
+        The artwork's PNG (1-bit or grey), as `png_1bit` / `png_gray` write it.
+    width_mm, height_mm : float
+        The size it is shown at.
+
+    Returns
+    -------
+    str
+    """
+    import base64
+
+    if not (math.isfinite(width_mm) and math.isfinite(height_mm) and width_mm > 0 and height_mm > 0):
+        raise ValueError(f"width_mm and height_mm must be positive, got {width_mm!r} x {height_mm!r}.")
+    data = base64.b64encode(png).decode("ascii")
+    w, h = _num(width_mm), _num(height_mm)
+    return (
+        _svg_head(width_mm, height_mm)
+        + f'<image x="0" y="0" width="{w}" height="{h}" preserveAspectRatio="none" image-rendering="optimizeSpeed" '
+        f'style="image-rendering:pixelated" xlink:href="data:image/png;base64,{data}"/>\n'
+        "</svg>\n"
+    )
+
+
+def svg_strokes(
+    burn: np.ndarray, *, px_mm: float, line_width_mm: float, tolerance_px: float = STROKE_TOLERANCE_PX
+) -> str:
+    """Line art as centre-line strokes: the burn thinned to its skeleton, traced and simplified.
+
+    The skeleton (scikit-image's ``skeletonize``) is traced into polylines that end where lines meet (so branches
+    share their junction point and round joins close them), closed loops become closed subpaths and lone dots
+    zero-length strokes (a round cap draws them). Each polyline is simplified with Douglas–Peucker within
+    `tolerance_px`. Everything is one ``<path>`` with ``stroke-width`` the line width, round caps and joins, no
+    fill; coordinates in millimetres, the viewBox the artwork's size.
+
+    Parameters
+    ----------
+    burn : numpy.ndarray
+        H×W bool line art.
+    px_mm : float
+        The pixel pitch.
+    line_width_mm : float
+        The stroke width.
+    tolerance_px : float
+        How far (in pixels) a simplified line may stray from the skeleton.
+
+    Returns
+    -------
+    str
+    """
+    burn = _check_2d(burn, "burn", allow_empty=True)
+    if burn.dtype != np.bool_:
+        raise TypeError(f"burn must be a bool array, got {burn.dtype}.")
+    px_mm = float(px_mm)
+    if not (math.isfinite(px_mm) and px_mm > 0):
+        raise ValueError(f"px_mm must be positive, got {px_mm!r}.")
+    height, width = burn.shape
+    head = _svg_head(width * px_mm, height * px_mm)
+    polylines = _skeleton_polylines(burn) if burn.any() else []
+    if not polylines:
+        return head + "</svg>\n"
+    import cv2
+
+    parts = []
+    for points, closed in polylines:
+        if len(points) == 1:
+            y, x = points[0]
+            parts.append(f"M{_num((x + 0.5) * px_mm)} {_num((y + 0.5) * px_mm)}h0")
+            continue
+        xy = np.array(points, dtype=np.int32)[:, ::-1].reshape(-1, 1, 2)
+        simple = cv2.approxPolyDP(xy, float(tolerance_px), closed).reshape(-1, 2)
+        coords = [f"{_num((x + 0.5) * px_mm)} {_num((y + 0.5) * px_mm)}" for x, y in simple.tolist()]
+        parts.append("M" + "L".join(coords) + ("Z" if closed else ""))
+    return (
+        head + f'<path d="{"".join(parts)}" fill="none" stroke="#000000" stroke-width="{_num(line_width_mm)}" '
+        'stroke-linecap="round" stroke-linejoin="round"/>\n'
+        "</svg>\n"
+    )
+
+
+def _skeleton_polylines(burn: np.ndarray) -> list[tuple[list[tuple[int, int]], bool]]:
+    """The skeleton's lines as (row, column) pixel lists, each with whether it is a closed loop."""
+    from skimage.morphology import skeletonize
+
+    skeleton = np.pad(skeletonize(burn), 1)
+    # m-adjacency: a diagonal neighbour counts only when no straight neighbour already links the two, so a
+    # staircase is a line, not a chain of little triangles that would read as junctions.
+    neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    ys, xs = np.nonzero(skeleton)
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        near = [(y + dy, x + dx) for dy, dx in _STRAIGHT if skeleton[y + dy, x + dx]]
+        near += [
+            (y + dy, x + dx)
+            for dy, dx in _DIAGONAL
+            if skeleton[y + dy, x + dx] and not skeleton[y + dy, x] and not skeleton[y, x + dx]
+        ]
+        neighbours[(y, x)] = near
+
+    def unpadded(path):
+        return [(y - 1, x - 1) for y, x in path]
+
+    lines: list[tuple[list[tuple[int, int]], bool]] = []
+    used: set[tuple[tuple[int, int], tuple[int, int]]] = set()
+    nodes = [p for p, near in neighbours.items() if len(near) != 2]
+    for node in nodes:
+        if not neighbours[node]:
+            lines.append((unpadded([node]), False))
+            continue
+        for first in neighbours[node]:
+            if (node, first) in used:
+                continue
+            path, previous, current = [node, first], node, first
+            used.add((node, first))
+            used.add((first, node))
+            while len(neighbours[current]) == 2:
+                a, b = neighbours[current]
+                following = b if a == previous else a
+                if (current, following) in used:
+                    break
+                used.add((current, following))
+                used.add((following, current))
+                path.append(following)
+                previous, current = current, following
+            lines.append((unpadded(path), False))
+    # What is left are loops with no end or junction: trace each once, closed.
+    for start, near in neighbours.items():
+        if len(near) != 2 or (start, near[0]) in used:
+            continue
+        path, previous, current = [start], start, near[0]
+        used.add((start, current))
+        used.add((current, start))
+        while current != start:
+            path.append(current)
+            a, b = neighbours[current]
+            following = b if a == previous else a
+            used.add((current, following))
+            used.add((following, current))
+            previous, current = current, following
+        lines.append((unpadded(path), True))
+    return lines

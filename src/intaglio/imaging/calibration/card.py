@@ -32,6 +32,9 @@ from intaglio.imaging.artwork import (
     PreparedArtwork,
     get_machine,
     get_material,
+    laser_problem,
+    outputs,
+    suggest_laser_settings,
 )
 from intaglio.imaging.artwork import prepare_artwork as _prepare
 
@@ -149,7 +152,11 @@ class TestCard:
                     f"{px:g} mm line interval; origin at the card's bottom-left corner\n{comment}"
                 )
             parts.append(
-                self._as_artwork(mask).gcode(
+                outputs.gcode(
+                    mask,
+                    px_mm=25.4 / self.layout["dpi"],
+                    s_max=self.machine.s_max,
+                    s_min=self.machine.s_min,
                     feed_mm_min=feed,
                     power_pct=power,
                     passes=suggested["passes"],
@@ -339,14 +346,12 @@ def detect_card(image: np.ndarray, *, square_mm: float = 14.8, marker_mm: float 
 
 
 def _suggestion(material: Material, machine: Machine):
-    suggestion = material.suggestions.get(machine.kind)
-    if suggestion is None:
-        kinds = ", ".join(material.suggestions) or "none"
-        raise CardError(
-            f"{material.label} has no suggested settings for a {machine.kind} laser (it cannot mark it usefully); "
-            f"machine kinds it suits: {kinds}."
-        )
-    return suggestion.power_pct, min(suggestion.speed_mm_min, machine.max_feed_mm_min), suggestion.passes
+    """The engine's settings for this material on this machine (artwork.suggest_laser_settings): one way to scale."""
+    problem = laser_problem(material, machine)
+    if problem:
+        raise CardError(problem)
+    laser = suggest_laser_settings(material, machine)
+    return laser.power_pct, laser.speed_mm_min, laser.passes
 
 
 def grid_levels(

@@ -28,6 +28,7 @@ from intaglio.accounts.forms import (
 from intaglio.core.access import owned
 from intaglio.ops.middleware import client_ip
 from intaglio.privacy import rights
+from intaglio.web.billing.presenters import billing_summary
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
 
@@ -135,6 +136,7 @@ def _settings_page(request, **forms):
         "close_form": forms.get("close_form") or CloseAccountForm(),
         "tokens": selectors.api_token_list(user=request.user),
         "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+        "billing": billing_summary(request.user),
     }
     status = 400 if forms else 200
     return render(request, "web/account.html", context, status=status)

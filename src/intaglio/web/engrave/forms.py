@@ -17,6 +17,16 @@ MODE_OPTIONS = {
 }
 
 
+# The studio's hidden field naming the adjustments the user moved ("contrast,gamma"); a form without it (no
+# script) sends every adjustment it has as set.
+ADJUSTED_FIELD = "adjusted"
+
+
+def adjusted_names(data) -> list[str]:
+    """The adjustments the studio form says the user moved, in the order given."""
+    return [name for name in data.get(ADJUSTED_FIELD, "").split(",") if name in ADJUSTMENT_LIMITS]
+
+
 def form_number(raw: str | None, parse=float):
     """A number from a form field; text that is not a number is passed on, so validation names the field."""
     if raw is None or not raw.strip():
@@ -41,6 +51,10 @@ def settings_from_form(data) -> dict:
     settings["fit"] = data.get("fit") or "crop"
     settings["mode"] = data.get("mode") or "floyd-steinberg"
     adjustments = {name: form_number(data.get(name)) for name in ADJUSTMENT_LIMITS}
+    if ADJUSTED_FIELD in data:
+        # The studio lists the sliders the user moved; the others show the material's defaults and are left unset,
+        # so the material's own defaults apply (and follow a change of material).
+        adjustments = {name: adjustments[name] for name in adjusted_names(data) if name in adjustments}
     adjustments = {name: value for name, value in adjustments.items() if value is not None}
     adjustments.update(invert="invert" in data, isolate_subject="isolate_subject" in data)
     settings["adjustments"] = adjustments

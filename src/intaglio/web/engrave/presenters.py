@@ -120,6 +120,15 @@ MODE_OPTION_GROUPS = {
 }
 
 
+def slider_defaults() -> dict[str, dict[str, float]]:
+    """What each material's adjustment sliders show until the user moves them: the material's default adjustments,
+    else the slider's neutral value (the engine's own default when the adjustment is unset)."""
+    return {
+        name: {slider: material.default_adjustments.get(slider, neutral) for slider, *_, neutral in ADJUSTMENT_SLIDERS}
+        for name, material in materials().items()
+    }
+
+
 def material_groups():
     library = materials()
     return [(category.capitalize(), [m for m in library.values() if m.category == category]) for category in CATEGORIES]
@@ -138,9 +147,9 @@ def studio_context(request, artwork: Artwork) -> dict:
     if spec:  # a version made with one of the user's machines: select it again if it still matches by name
         match = next((p for p in profiles if p.name == spec.get("label")), None)
         chosen_machine = f"mine:{match.pk}" if match else ""
-    adjustments = current.get("adjustments") or {}
-    material = materials().get(current["material"])
-    material_defaults = material.default_adjustments if material else {}
+    # Saved settings list unset adjustments as null: those follow the material.
+    adjustments = {name: value for name, value in (current.get("adjustments") or {}).items() if value is not None}
+    defaults = slider_defaults().get(current["material"], {})
     sliders = [
         {
             "name": name,
@@ -148,7 +157,9 @@ def studio_context(request, artwork: Artwork) -> dict:
             "min": ADJUSTMENT_LIMITS[name][0],
             "max": ADJUSTMENT_LIMITS[name][1],
             "step": step,
-            "value": adjustments.get(name, material_defaults.get(name, neutral)),
+            "value": adjustments.get(name, defaults.get(name, neutral)),
+            "default": defaults.get(name, neutral),
+            "moved": name in adjustments,
         }
         for name, label, step, neutral in ADJUSTMENT_SLIDERS
     ]
@@ -184,6 +195,8 @@ def studio_context(request, artwork: Artwork) -> dict:
         ],
         "mode_options": MODE_OPTION_GROUPS.get(current.get("mode"), ""),
         "presets": presets,
+        "slider_defaults": slider_defaults(),
+        "adjusted": ",".join(slider["name"] for slider in sliders if slider["moved"]),
         "prepare_cost": get_kind("engrave.prepare").cost,
         "styles_cost": get_kind("engrave.styles").cost,
         "balance": credit_balance(user=request.user),

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -67,10 +68,18 @@ def artwork_studio(request, artwork_id: int):
     return render(request, "web/studio.html", studio_context(request, _owned_artwork(request, artwork_id)))
 
 
+# The pictures a live preview answer can carry; the studio asks only for what its canvas shows (a slider move on
+# the burn tab carries the burn alone), and the framed photo comes once per framing from its own cacheable URL.
+PREVIEW_PICTURES = ("artwork", "burn", "burn-full")
+# A framed photo's URL names the photo and the framing, so its bytes never change: the browser keeps it.
+PHOTO_MAX_AGE = 7 * 24 * 3600
+
+
 @fragment_login_required
 @require_POST
 def artwork_live_preview(request, artwork_id: int):
     """The studio's live preview, re-rendered (debounced by the page) whenever a setting changes."""
+    started = time.perf_counter()
     artwork = _owned_artwork(request, artwork_id)
     settings = settings_from_form(request.POST)
     context = {"artwork": artwork, "calibration": calibration_note(request.user, request.POST)}
@@ -79,13 +88,42 @@ def artwork_live_preview(request, artwork_id: int):
     except services.StudioRefused as refused:
         context["error"] = refused.message
     else:
-        context.update(
-            preview=preview,
-            original=base64.b64encode(preview.original_jpeg).decode(),
-            artwork_png=base64.b64encode(preview.artwork_png).decode(),
-            burn=base64.b64encode(preview.burn_jpeg).decode(),
-        )
+        show = [name for name in request.POST.get("show", "").split(",") if name in PREVIEW_PICTURES]
+        context.update(preview_context(artwork, preview, show or PREVIEW_PICTURES))
+    context["answer_ms"] = (time.perf_counter() - started) * 1000
     return render(request, "web/_studio_preview.html", context)
+
+
+def preview_context(artwork: Artwork, preview: services.LivePreview, show) -> dict:
+    """The preview partial's pictures: the dots and the burn inline when asked for (the burn at the canvas's size,
+    or dot for dot for the 1:1 and 2:1 views), and the URL of the framed photo, fetched once per framing."""
+    full = "burn-full" in show
+    burn = preview.burn_jpeg if full else preview.burn_view_jpeg if "burn" in show else b""
+    return {
+        "preview": preview,
+        "artwork_png": base64.b64encode(preview.artwork_png).decode() if "artwork" in show else "",
+        "burn": base64.b64encode(burn).decode(),
+        "burn_full": full,
+        "photo_url": reverse(
+            "artwork-photo",
+            args=[artwork.pk, artwork.source_id or 0, *preview.picture_px, preview.fit],
+        ),
+    }
+
+
+@login_required
+def artwork_photo(request, artwork_id: int, source_id: int, width: int, height: int, fit: str):
+    """The photo framed as the artwork at the preview's dots, for the studio's Photo tab and before/after split."""
+    artwork = _owned_artwork(request, artwork_id)
+    if artwork.source_id != source_id:
+        raise Http404("No such photo")
+    try:
+        data = services.framed_photo(artwork=artwork, size=(width, height), fit=fit)
+    except services.StudioRefused as refused:
+        raise Http404(refused.message) from None
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"
+    return response
 
 
 @login_required
@@ -102,7 +140,12 @@ def artwork_prepare(request, artwork_id: int):
         with contextlib.suppress(services.StudioRefused):  # the message above already says what is wrong
             services.artwork_save_settings(artwork=artwork, settings=settings)
         return redirect("artwork-studio", artwork.pk)
-    messages.success(request, f"Version {version.number} is being prepared. Its files appear below when ready.")
+    # Tagged so the page can clear it once the version's files are ready.
+    messages.success(
+        request,
+        f"Version {version.number} is being prepared. Its files appear below when ready.",
+        extra_tags=f"preparing-{version.number}",
+    )
     return redirect(reverse("artwork-studio", args=[artwork.pk]) + "#versions")
 
 
@@ -142,6 +185,34 @@ def artwork_use_style(request, artwork_id: int):
         services.artwork_save_settings(artwork=artwork, settings={**artwork.settings, "mode": style})
     except services.StudioRefused as refused:
         messages.error(request, refused.message)
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
+@require_POST
+def artwork_rename(request, artwork_id: int):
+    artwork = _owned_artwork(request, artwork_id)
+    try:
+        services.artwork_rename(artwork=artwork, title=request.POST.get("title", ""))
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("artwork-studio", artwork.pk)
+
+
+@login_required
+@require_POST
+def artwork_save_preset(request, artwork_id: int):
+    """*Save as preset*: the settings on screen (the page's script sends them), else the artwork's saved ones."""
+    artwork = _owned_artwork(request, artwork_id)
+    settings = settings_from_form(request.POST) if "material" in request.POST else artwork.settings
+    try:
+        preset = services.material_preset_from_settings(
+            owner=request.user, name=request.POST.get("preset_name", ""), settings=settings
+        )
+    except services.StudioRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"Saved the preset “{preset.name}”: it is one click away in every artwork.")
     return redirect("artwork-studio", artwork.pk)
 
 

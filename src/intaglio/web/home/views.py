@@ -8,18 +8,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from intaglio.assets.services import UploadRefused, uploads_store
+from intaglio.assets.services import UploadRefused, asset_rename, uploads_store
 from intaglio.assets.uploads import check_file_count, check_upload_request
 from intaglio.core.errors import Refused, error_body
 from intaglio.credits.selectors import credit_balance
+from intaglio.engrave.errors import StudioRefused
+from intaglio.engrave.selectors import source_photo_get, studio_photos
 from intaglio.jobs import services as job_services
 from intaglio.web.jobs.presenters import job_list_context
-from intaglio.web.shared import upload_form_context
+from intaglio.web.shared import fragment_login_required, upload_form_context
 
 UPLOAD_FIELD = "file"
 
@@ -38,8 +40,46 @@ def dashboard(request):
         **upload_form_context(),
         "upload_max_files": settings.UPLOAD_MAX_FILES,
         **job_list_context(request.user),
+        **photo_list_context(request.user),
     }
     return render(request, "web/dashboard.html", context)
+
+
+# The dashboard shows this many of the newest photos; the New artwork page lists them all.
+DASHBOARD_PHOTOS = 12
+
+
+def photo_list_context(user) -> dict:
+    photos = studio_photos(owner=user)
+    shown = photos[:DASHBOARD_PHOTOS]
+    return {
+        "photos": shown,
+        "more_photos": len(photos) - len(shown),
+        # Polled until every shown photo has its thumbnail.
+        "photos_pending": any(thumbnail is None for _, thumbnail in shown),
+    }
+
+
+@fragment_login_required
+def photo_list_fragment(request):
+    """The dashboard's photos alone: refreshed after an upload, polled while thumbnails are being made."""
+    return render(request, "web/_photo_list.html", photo_list_context(request.user))
+
+
+@login_required
+@require_POST
+def photo_rename(request, photo_id: int):
+    try:
+        photo = source_photo_get(owner=request.user, asset_id=photo_id)
+    except StudioRefused:
+        raise Http404("No such photo") from None
+    try:
+        asset_rename(asset=photo, title=request.POST.get("title", ""))
+    except UploadRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"The photo is now called “{photo.title}”.")
+    return redirect(reverse("dashboard") + "#photos")
 
 
 @require_POST
