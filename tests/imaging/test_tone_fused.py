@@ -284,3 +284,16 @@ def test_modulation_in_one_pass_equals_numpy():
     strength = modulation * np.minimum(np.float32(1), np.minimum(coverage, 1 - coverage) / fade)
     expected = np.clip(coverage + strength * noise, 0, 1)
     assert np.array_equal(fused.modulate(coverage, noise, modulation, fade), expected)
+
+
+def test_a_photo_source_under_a_layout_that_frames_the_photo_gives_the_same_artwork():
+    from intaglio.imaging.artwork.layout import Layout
+
+    picture = np.dstack([photo_codes((200, 300), seed=s) for s in (4, 5, 6)])
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    for layout in (Layout(crop=(0.1, 0.1, 0.7, 0.6), rotate_deg=90, mirror=True), Layout(mask="oval")):
+        settings = {"material": "maple", "machine": "diode-10w", "width_mm": 12.0, "layout": layout}
+        expected = prepare_artwork(data, **settings)
+        assert np.array_equal(prepare_artwork(PhotoSource(data), **settings).burn, expected.burn), layout
