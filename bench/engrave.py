@@ -8,6 +8,10 @@
 (c) MeerK40t's numba kernels (meerk40t.image.dither) and its halftone (RasterScripts.halftone) on the same inputs;
     error diffusion both with our default serpentine scan and raster (every row the same way, as MeerK40t scans).
 (d) `intaglio engrave` as a subprocess: first and second run, and the import cost.
+(e) Full resolution: prepare_artwork on the 12 MP photo's grey pixels as a uint8 array, one laser dot per pixel
+    (reference material, Floyd–Steinberg, 0.08 mm lines), against Pillow's convert('1') on the same array: the whole
+    engine (tone chain, dot-gain compensation, diffusion) against Pillow's bare dither. Runs alternate between the
+    two, so a change of load on a shared machine touches both alike.
 
 Times are CPU time of this process (time.process_time), as ANCHORS.md measures, so other load on a shared machine
 does not count; median of --runs runs after one warm-up run (numba compilation and the engine's per-process dot-gain
@@ -92,6 +96,10 @@ def fmt_ms(seconds: float) -> str:
 
 
 # ------------------------------------------------------------------------------------------------- (a) pipeline
+
+
+# Stages inside others (load_linear's parts), or that the engine runs fused (adjust and compensate, separately).
+SUM_SKIPS = ("open", "sRGB", "resize", "adjust (", "dot-gain")
 
 
 def pipeline(paths: dict[str, Path], runs: int, summary: dict) -> None:
@@ -183,6 +191,15 @@ def pipeline(paths: dict[str, Path], runs: int, summary: dict) -> None:
             "dot-gain compensate (cached)": median_time(
                 lambda: dotgain.compensate(1.0 - adjusted, key, mark_px, halftoner), runs=runs
             ),
+            "adjust → compensate as the engine runs them": median_time(
+                lambda: tone.adjust(
+                    luminance,
+                    adjustments,
+                    px_mm=interval,
+                    then=lambda y: dotgain.compensate(1.0 - y, key, mark_px, halftoner),
+                ),
+                runs=runs,
+            ),
             "halftone (engine FS for maple: spill)": median_time(
                 lambda: halftoner(np.ascontiguousarray(compensated, dtype=np.float32)), runs=runs
             ),
@@ -207,8 +224,8 @@ def pipeline(paths: dict[str, Path], runs: int, summary: dict) -> None:
         for name, t in stages.items():
             print(f"  ours   {name:32} {fmt_ms(t)}")
         print(
-            f"  ours   {'sum of load/adjust/comp/halftone/png':32} "
-            f"{fmt_ms(sum(t for n, t in stages.items() if not n.startswith(('open', 'sRGB', 'resize'))))}"
+            f"  ours   {'sum of load/tone chain/halftone/png':32} "
+            f"{fmt_ms(sum(t for n, t in stages.items() if not n.startswith(SUM_SKIPS)))}"
         )
         for name, t in pillow_stages.items():
             print(f"  Pillow {name:32} {fmt_ms(t)}")
@@ -382,6 +399,66 @@ def kernels(path12: Path, runs_small: int, runs_big: int, summary: dict, meerk40
         )
 
 
+# ------------------------------------------------------------------------------------------- (e) full resolution
+
+FULL_RES_TARGET = 1.5  # prepare_artwork ÷ Pillow convert('1'), issue 18
+
+
+def full_resolution(path12: Path, runs: int, summary: dict) -> None:
+    from intaglio.imaging.artwork import prepare_artwork
+
+    grey = np.asarray(ImageOps.exif_transpose(Image.open(path12)).convert("L"))
+    height, width = grey.shape
+    interval = 0.08
+    gray_image = Image.fromarray(grey)
+
+    def ours(material="reference", **adjustments):
+        return prepare_artwork(
+            grey,
+            material=material,
+            machine=MACHINE,
+            width_mm=width * interval,
+            line_interval_mm=interval,
+            mode="floyd-steinberg",
+            **adjustments,
+        )
+
+    burn = ours().burn
+    if burn.shape != grey.shape:
+        raise SystemExit(f"full resolution expected {grey.shape}, the engine made {burn.shape}")
+    cases = {
+        "reference (no adjustments)": lambda: ours(),
+        "reference, contrast 1.2 + gamma 1.1": lambda: ours(contrast=1.2, gamma=1.1),
+        "maple defaults (sharpen; marks > 1 px)": lambda: ours("maple"),
+    }
+    for fn in cases.values():
+        fn()  # per-process dot-gain calibration, numba loading
+    times = {name: [] for name in cases} | {"pillow": []}
+    for _ in range(runs):
+        for name, fn in (*cases.items(), ("pillow", lambda: gray_image.convert("1"))):
+            start = time.process_time()
+            fn()
+            times[name].append(time.process_time() - start)
+    pillow = statistics.median(times["pillow"])
+    print(
+        f"\n## (e) full resolution: {width}×{height} uint8 grey array → {width}×{height} dots, median of {runs} "
+        f"alternating runs (CPU time); load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}"
+    )
+    rows = []
+    for name in cases:
+        t = statistics.median(times[name])
+        rows.append([f"prepare_artwork, {name}", f"{t * 1e3:.1f}", f"{t / pillow:.2f}×"])
+        summary[f"full {name}"] = t
+    rows.append(["Pillow convert('1') FS, same array", f"{pillow * 1e3:.1f}", "1.00×"])
+    summary["full pillow"] = pillow
+    print(table(["12 MP full resolution", "ms", "÷ Pillow"], rows))
+    reference = summary["full reference (no adjustments)"] / pillow
+    print(
+        f"12 MP full resolution, reference FS: {reference:.2f}× Pillow convert('1') "
+        f"(target ≤ {FULL_RES_TARGET}×: {'met' if reference <= FULL_RES_TARGET else 'NOT met'})"
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------- (d) CLI
 
 
@@ -438,7 +515,7 @@ def final_table(summary: dict) -> None:
     for label in SIZES:
         t_ours, t_floor, first, stages, pillow_stages = summary[f"pipeline {label}"]
         # Where the time over Pillow's chain goes: our stages after decoding against Pillow's FS + PNG.
-        slow = max(((n, t) for n, t in stages.items() if not n.startswith(("=", "open"))), key=lambda item: item[1])
+        slow = max(((n, t) for n, t in stages.items() if not n.startswith(("=", *SUM_SKIPS))), key=lambda item: item[1])
         extra = f"decode {stages['open + draft decode (Pillow)'] * 1e3:.0f} ms (Pillow's own); "
         pillow_fs = pillow_stages["convert('1') FS"]
         rows.append(
@@ -498,6 +575,19 @@ def final_table(summary: dict) -> None:
                 )
     for k in ("legacy-floyd-steinberg", "jarvis-judice-ninke"):
         rows.append([f"MeerK40t no-numba {k}", "", f"{summary[f'mk python {k}']:.0f} ns/px", "", "", "extrapolated"])
+    pillow = summary["full pillow"]
+    for name in ("reference (no adjustments)", "maple defaults (sharpen; marks > 1 px)"):
+        t = summary[f"full {name}"]
+        rows.append(
+            [
+                f"12 MP full resolution, {name}",
+                f"{t * 1e3:.0f} ms",
+                f"{pillow * 1e3:.0f} ms (Pillow convert('1'))",
+                f"{t / pillow:.2f}×",
+                f"≤ {FULL_RES_TARGET}×" if name.startswith("reference") else "",
+                "prepare_artwork on the uint8 array vs Pillow's dither of the same array",
+            ]
+        )
     first, second = summary["cli first"], summary["cli second"]
     rows.append(
         [
@@ -549,6 +639,7 @@ def main() -> int:
             + f" (made in {time.perf_counter() - started:.1f} s)"
         )
         pipeline(paths, args.runs, summary)
+        full_resolution(paths["12MP"], max(args.runs, 9), summary)
         kernels(paths["12MP"], args.runs, args.runs_12mp, summary, args.mk_halftone_12mp)
         if not args.skip_cli:
             cli(paths["12MP"], workdir, summary)

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import PurePath
 
@@ -33,7 +34,15 @@ from intaglio.engrave.models import Artwork, ArtworkVersion, CalibrationProfile,
 from intaglio.engrave.params import ArtworkSettings, CalibrationSpec, CardSettings, LaserIn, MachineSpec
 from intaglio.engrave.selectors import calibration_match, card_layout, machine_key, reading_card
 from intaglio.imaging import ImageMemoryBusy, ImageMemoryRefused, reserve_decode
-from intaglio.imaging.artwork import ArtworkError, BurnTime, Layout, estimate_burn_time, frame_photo, prepare_artwork
+from intaglio.imaging.artwork import (
+    ArtworkError,
+    BurnTime,
+    Layout,
+    PhotoSource,
+    estimate_burn_time,
+    frame_photo,
+    prepare_artwork,
+)
 from intaglio.jobs.models import Job
 from intaglio.jobs.services import job_create, job_delete, job_replace
 
@@ -43,6 +52,8 @@ log = logging.getLogger("intaglio.engrave")
 # line interval (the response says which), so a live preview stays quick at any size.
 LIVE_PREVIEW_MAX_PIXELS = 4_000_000
 LIVE_PREVIEW_CACHE_ENTRIES = 24
+# Photos whose decoded, framed pixels the live preview keeps between changes of settings (a few MB each).
+LIVE_PREVIEW_PHOTOS = 2
 # The simulated burn travels at the studio canvas's width (a 1:1 view asks for the full one): a dithered burn is
 # noise to JPEG, so the full 12 MP / 100 mm picture alone would be about 750 KB per setting change.
 LIVE_PREVIEW_VIEW_PX = 900
@@ -283,6 +294,10 @@ class LivePreview:
 # key → (photo id, live preview)
 _live_preview_cache: OrderedDict[str, tuple[int, LivePreview]] = OrderedDict()
 _live_preview_lock = threading.Lock()
+# storage key → the photo with its loaded pixels
+_live_preview_photos: OrderedDict[str, PhotoSource] = OrderedDict()
+# Threads start on first use, so none is carried into a forked web process.
+_live_preview_encoder = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-preview-encode")
 
 
 def _live_preview_key(source: Asset, settings: ArtworkSettings) -> str:
@@ -317,6 +332,21 @@ def artwork_live_preview(*, artwork: Artwork, settings: dict) -> LivePreview:
     return preview
 
 
+def _live_preview_photo(storage_key: str) -> PhotoSource:
+    """The photo for the live preview, with the pixels it last loaded (blob keys are never reused)."""
+    with _live_preview_lock:
+        if storage_key in _live_preview_photos:
+            _live_preview_photos.move_to_end(storage_key)
+            return _live_preview_photos[storage_key]
+    with blob_open(storage_key) as handle:
+        photo = PhotoSource(handle.read())
+    with _live_preview_lock:
+        photo = _live_preview_photos.setdefault(storage_key, photo)
+        while len(_live_preview_photos) > LIVE_PREVIEW_PHOTOS:
+            _live_preview_photos.popitem(last=False)
+    return photo
+
+
 def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> LivePreview:
     started = time.perf_counter()
     machine = real_machine = settings.engine_machine()
@@ -339,15 +369,13 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
                 f"the files are made at {25.4 / interval:.0f} DPI.",
             )
         )
-    with blob_open(source.storage_key) as handle:
-        photo = handle.read()
     layout = settings.placed_layout()
     # The pixels do not depend on where the piece sits, so a placement past the bed's edge (warned about above)
     # is previewed at the corner the engine accepts.
     framing = dataclasses.replace(layout, anchor="bottom-left", offset_mm=(0.0, 0.0))
     kwargs = settings.engine_kwargs() | {"machine": machine, "line_interval_mm": preview_interval, "layout": framing}
     try:
-        art = prepare_artwork(photo, **kwargs)
+        art = prepare_artwork(_live_preview_photo(source.storage_key), **kwargs)
         height, width = art.burn.shape
         photo_framing = photo_framing_of(framing)
         original_jpeg = _framed_photo(source.storage_key, (width, height), settings.fit, photo_framing)
@@ -365,6 +393,9 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         burn_time = estimate_burn_time(
             dataclasses.replace(art, machine=real_machine), effective.settings, line_interval_mm=interval, layout=layout
         )
+    # The laser's PNG is encoded beside the simulated burn: the encoders and the simulation release the GIL, so
+    # the two share the cores.
+    artwork_png = _live_preview_encoder.submit(art.png)
     burn, burn_view = _burn_pictures(art.simulate())
     warnings += _burn_warnings(settings, source, art)
     return LivePreview(
@@ -379,7 +410,7 @@ def _render_live_preview(source: Asset, settings: ArtworkSettings, key: str) -> 
         fit=settings.fit,
         original_jpeg=original_jpeg,
         framing=photo_framing,
-        artwork_png=art.png(),
+        artwork_png=artwork_png.result(),
         burn_jpeg=burn,
         burn_view_jpeg=burn_view,
         warnings=tuple(warnings),

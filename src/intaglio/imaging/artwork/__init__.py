@@ -30,7 +30,13 @@ from intaglio.imaging.artwork.library import (
     materials,
 )
 from intaglio.imaging.artwork.lightburn import lbrn2
-from intaglio.imaging.artwork.tone import ADJUSTMENT_LIMITS, NEUTRAL_ADJUSTMENTS, linear_to_srgb, srgb_to_linear
+from intaglio.imaging.artwork.tone import (
+    ADJUSTMENT_LIMITS,
+    NEUTRAL_ADJUSTMENTS,
+    PhotoSource,
+    linear_to_srgb,
+    srgb_to_linear,
+)
 
 __all__ = [
     "ADJUSTMENT_LIMITS",
@@ -63,6 +69,7 @@ __all__ = [
     "Calibration",
     "Machine",
     "Material",
+    "PhotoSource",
     "PreparedArtwork",
     "WorkAreaFit",
     "check_fit",

@@ -16,7 +16,17 @@ from intaglio.imaging.artwork.fit import check_fit
 from intaglio.imaging.artwork.laser import LaserSettings
 from intaglio.imaging.artwork.layout import Layout, check_placement, frame_photo, mask_weights
 from intaglio.imaging.artwork.library import Machine, Material, get_machine, get_material
-from intaglio.imaging.artwork.tone import Adjustments, adjust, linear_to_srgb, load_linear, open_source, srgb_to_linear
+from intaglio.imaging.artwork.tone import (
+    _TO_SRGB_TABLE,
+    FUSED_MIN_PIXELS,
+    Adjustments,
+    PhotoSource,
+    adjust,
+    linear_to_srgb,
+    load_linear,
+    open_source,
+    srgb_to_linear,
+)
 
 BINARY_MODES = (
     "threshold",
@@ -31,6 +41,8 @@ BINARY_MODES = (
     "hatch",
 )
 MODES = (*BINARY_MODES, "grayscale")
+# Modes that work on the adjusted luminance itself; the others take the halftoner's input straight from the tone chain.
+_LUMINANCE_MODES = ("grayscale", "threshold", "sketch")
 # Modes whose burn is lines of one width, written to SVG as strokes; hatch, whose lines carry the tone in their
 # varying width, as the lines' filled outlines; the others as their exact bitmap.
 LINE_MODES = ("sketch",)
@@ -95,10 +107,9 @@ class PreparedArtwork:
         numpy.ndarray
             H×W×3 uint8 sRGB, with the surface's colours and texture and the marks' dot gain.
         """
-        coverage = self.effective_coverage()[..., None]
+        coverage = self.effective_coverage()
         unburned = srgb_to_linear(np.array(self.material.unburned_rgb, dtype=np.float32) / 255)
         burned = srgb_to_linear(np.array(self.material.burned_rgb, dtype=np.float32) / 255)
-        linear = unburned * (1 - coverage) + burned * coverage
         texture = dotgain.material_texture(
             self.material.texture,
             self.burn.shape,
@@ -106,8 +117,13 @@ class PreparedArtwork:
             px_mm=self.px_mm,
             seed=sum(map(ord, self.material.name)),
         )
-        linear = linear * texture[..., None]
-        return np.round(linear_to_srgb(linear) * 255).astype(np.uint8)
+        if coverage.size < FUSED_MIN_PIXELS:
+            linear = unburned * (1 - coverage[..., None]) + burned * coverage[..., None]
+            return np.round(linear_to_srgb(linear * texture[..., None]) * 255).astype(np.uint8)
+        from intaglio.imaging.artwork.fused import blend_to_srgb
+
+        # One pass with the same float32 steps as the lines above, which a live preview would spend most time on.
+        return blend_to_srgb(coverage, texture, unburned, burned, _SRGB_CODES)
 
     def simulated_burn_png(self) -> bytes:
         """The simulated burn as a file.
@@ -219,6 +235,10 @@ class PreparedArtwork:
         return max(float(width), self.px_mm) if width else self.px_mm
 
 
+# linear light (tone.lookup's index) → the 8-bit sRGB code simulate writes.
+_SRGB_CODES = np.round(_TO_SRGB_TABLE * 255).astype(np.uint8)
+
+
 def _tone_response(material: Material, power: np.ndarray) -> np.ndarray:
     xs, ys = zip(*material.tone_curve, strict=True)
     return np.interp(power, xs, ys).astype(np.float32)
@@ -227,6 +247,19 @@ def _tone_response(material: Material, power: np.ndarray) -> np.ndarray:
 def _inverse_tone_response(material: Material, darkness: np.ndarray) -> np.ndarray:
     xs, ys = zip(*material.tone_curve, strict=True)
     return np.interp(darkness, ys, xs).astype(np.float32)
+
+
+def _coverage(luminance: np.ndarray, material: Material) -> np.ndarray:
+    """Burn coverage wanted: dark-marking surfaces burn where the picture is dark, light-marking ones where light."""
+    return luminance if material.polarity == "light" else 1.0 - luminance
+
+
+def _masked(luminance: np.ndarray, weights: np.ndarray | None, material: Material) -> np.ndarray:
+    """Outside the mask the picture fades to the surface's own colour: nothing to burn there."""
+    if weights is None:
+        return luminance
+    blank = np.float32(1.0 if material.polarity == "dark" else 0.0)
+    return blank + (luminance - blank) * weights
 
 
 def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
@@ -240,6 +273,8 @@ def _spread(darkness: np.ndarray, mark_px: float) -> np.ndarray:
 def _source_size(image) -> tuple[int, int]:
     if isinstance(image, np.ndarray):
         return image.shape[1], image.shape[0]
+    if isinstance(image, PhotoSource):
+        return image.size
     orientation = image.getexif().get(0x0112, 1)
     return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
 
@@ -321,8 +356,8 @@ def prepare_artwork(
 
     Parameters
     ----------
-    source : str, Path, bytes, PIL.Image.Image or numpy.ndarray
-        The photo.
+    source : str, Path, bytes, PIL.Image.Image, numpy.ndarray or PhotoSource
+        The photo; a `PhotoSource` keeps its loaded pixels for the next call (a live preview).
     material, machine : str, Material or Machine
         A library name (see `materials`, `machines`) or a description of one.
     width_mm : float
@@ -387,7 +422,8 @@ def prepare_artwork(
 
     image = open_source(source)
     if layout.changes_photo:
-        image = frame_photo(image, layout)
+        # A photo source keeps the photo as it is; a crop or turn frames a fresh copy of it.
+        image = frame_photo(image.image() if isinstance(image, PhotoSource) else image, layout)
     src_w, src_h = _source_size(image)  # upright size, from the header; load_linear turns the pixels
     size = check_fit(
         machine, width_mm=width_mm, height_mm=height_mm, source_size=(src_w, src_h), line_interval_mm=interval
@@ -402,16 +438,11 @@ def prepare_artwork(
     if misplaced:
         raise ArtworkError(misplaced)
 
-    loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=options_adjustments.isolate_subject)
-    luminance, rgb = loaded if options_adjustments.isolate_subject else (loaded, None)
-    luminance = adjust(luminance, options_adjustments, px_mm=interval, rgb=rgb)
-    weights = mask_weights(luminance.shape, interval, layout.mask, layout.mask_edge)
-    if weights is not None:
-        # Outside the mask the picture fades to the surface's own colour: nothing to burn there.
-        blank = np.float32(1.0 if material.polarity == "dark" else 0.0)
-        luminance = blank + (luminance - blank) * weights
-    # Dark-marking surfaces burn where the picture is dark; light-marking ones where it is light.
-    coverage = luminance if material.polarity == "light" else 1.0 - luminance
+    isolate = options_adjustments.isolate_subject
+    # A picture that needs no resampling stays 8-bit until the tone chain (one table for all its pixels).
+    loaded = load_linear(image, size=(width_px, height_px), fit=fit, keep_rgb=isolate, as_codes=not isolate)
+    source_luminance, rgb = loaded if isolate else (loaded, None)
+    weights = mask_weights((height_px, width_px), interval, layout.mask, layout.mask_edge)
 
     ideal = material.category == "reference"
     if calibration is not None:
@@ -422,6 +453,9 @@ def prepare_artwork(
         )
     spot_px = machine.spot_mm / interval
     power = None
+    if mode in _LUMINANCE_MODES:
+        luminance = _masked(adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb), weights, material)
+        coverage = _coverage(luminance, material)
     if mode == "grayscale":
         # The material's tone curve spans the machine's marking range: from its lowest marking power to full.
         floor = machine.min_power_pct / 100
@@ -445,13 +479,26 @@ def prepare_artwork(
         )
     else:
         halftoner, key = _halftoner(mode, options, px_mm=interval, spot_px=spot_px, mark_px=mark_px)
-        if calibration is not None:
-            # The area whose measured darkness is the wanted tone; the dot-gain model then sizes the marks for it.
-            coverage = calibration.area_for(coverage)
-        if compensate_dot_gain:
-            # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson drops a
-            # quarter of its error by design); elsewhere it undoes the dot gain.
-            coverage = dotgain.compensate(coverage, key, mark_px, halftoner)
+
+        def to_halftoner_input(linear):
+            # Pointwise, so adjust folds it into its last table: from the picture to the halftoner in one pass.
+            wanted = _coverage(linear, material)
+            if calibration is not None:
+                # The area whose measured darkness is the wanted tone; the dot-gain model then sizes the marks.
+                wanted = calibration.area_for(wanted)
+            if compensate_dot_gain:
+                # On the ideal surface this only corrects modes that are not tone-exact by themselves (Atkinson
+                # drops a quarter of its error by design); elsewhere it undoes the dot gain.
+                wanted = dotgain.compensate(wanted, key, mark_px, halftoner)
+            return wanted
+
+        if weights is None:
+            coverage = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb, then=to_halftoner_input)
+        else:
+            # The mask fades pixel by pixel, between the adjustments and the coverage: no table runs through it.
+            luminance = adjust(source_luminance, options_adjustments, px_mm=interval, rgb=rgb)
+            coverage = to_halftoner_input(_masked(luminance, weights, material))
+        del source_luminance, rgb
         burn = halftoner(np.ascontiguousarray(coverage, dtype=np.float32))
 
     if weights is not None:

@@ -30,7 +30,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from intaglio.imaging.artwork.tone import lookup
+from intaglio.imaging.artwork.tone import FUSED_MIN_PIXELS, lookup
 
 # Marks are modelled to 1/64 px: far finer than any spot or spread is known, and a stable key for the caches
 # (a mark computed as (spot + spread) / interval carries float noise).
@@ -134,6 +134,11 @@ def _coverage_table(mark: float) -> np.ndarray:
 
 
 def _coverage_by_table(burn: np.ndarray, mark: float) -> np.ndarray:
+    if burn.size >= FUSED_MIN_PIXELS:
+        from intaglio.imaging.artwork.fused import neighbourhood_gather
+
+        # The same codes and table in one pass (a live preview simulates every change).
+        return neighbourhood_gather(burn, _coverage_table(mark))
     h, w = burn.shape
     padded = np.zeros((h + 2, w + 4), dtype=np.uint16)
     padded[1:-1, 2:-2] = burn

@@ -11,6 +11,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from intaglio.imaging.artwork.tone import FUSED_MIN_PIXELS
+
 # Error-diffusion kernels: (dy, dx, weight) with weights summing to the divisor.
 DIFFUSION_KERNELS: dict[str, tuple[tuple[tuple[int, int, int], ...], int]] = {
     "floyd-steinberg": (((0, 1, 7), (1, -1, 3), (1, 0, 5), (1, 1, 1)), 16),
@@ -107,6 +109,11 @@ _MODULATION_FADE = np.float32(0.05)  # full strength from this far inside 0–1,
 
 def _modulated(coverage: np.ndarray) -> np.ndarray:
     noise = _centred_blue_noise(coverage.shape)
+    if coverage.size >= FUSED_MIN_PIXELS:
+        from intaglio.imaging.artwork.fused import modulate
+
+        # The same float32 steps as below, in one pass.
+        return modulate(coverage, noise, _MODULATION, _MODULATION_FADE)
     strength = _MODULATION * np.minimum(np.float32(1), np.minimum(coverage, 1 - coverage) / _MODULATION_FADE)
     return np.ascontiguousarray(np.clip(coverage + strength * noise, 0, 1), dtype=np.float32)
 

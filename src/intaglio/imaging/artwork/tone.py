@@ -7,6 +7,7 @@ expect; halftoning then works on linear light, where area coverage averages the 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,20 @@ _TO_LINEAR_TABLE = _srgb_to_linear_exact(_TABLE_X).astype(np.float32)
 _TO_SRGB_TABLE = _linear_to_srgb_exact(_TABLE_X).astype(np.float32)
 
 
+# From this many pixels the hot loops run as one compiled pass each (fused.py): the same values, without numpy's
+# several passes and temporaries. Below it, compiling or loading them would cost more than they save.
+FUSED_MIN_PIXELS = 65536
+
+
 def lookup(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """table[values] for values in 0–1 (clipped), with the table sampled evenly over 0–1."""
+    values = np.asarray(values, dtype=np.float32)
+    if values.size >= FUSED_MIN_PIXELS and table.dtype == np.float32:
+        from intaglio.imaging.artwork.fused import gather_values
+
+        return gather_values(values, table)
     scale = np.float32(table.size - 1)
-    index = np.clip(np.asarray(values, dtype=np.float32) * scale + np.float32(0.5), 0, scale).astype(np.int32)
+    index = np.clip(values * scale + np.float32(0.5), 0, scale).astype(np.int32)
     return table[index]
 
 
@@ -129,9 +140,53 @@ class Adjustments:
 NEUTRAL_ADJUSTMENTS = {name: getattr(Adjustments(), name) for name in ADJUSTMENT_LIMITS}
 
 
-def open_source(source) -> Image.Image | np.ndarray:
-    """A path, bytes, a PIL image or a numpy array (grey or RGB, uint8 or float 0–1)."""
-    if isinstance(source, np.ndarray | Image.Image):
+class PhotoSource:
+    """A photo that is rendered again and again (the studio's live preview): its loaded pixels are kept.
+
+    `prepare_artwork` takes one wherever it takes a photo. Loading (decoding, turning upright, linearising and
+    framing at the artwork's size) is the same code as for any other source, so the artwork is the same to the
+    bit; only the last `keep` loads are kept, read-only.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded photo (JPEG, PNG, …).
+    keep : int
+        How many loads (sizes and framings) to keep.
+    """
+
+    def __init__(self, data: bytes, *, keep: int = 1):
+        self.data = bytes(data)
+        self.keep = keep
+        header = Image.open(io.BytesIO(self.data))
+        orientation = header.getexif().get(0x0112, 1)
+        self.size = (header.height, header.width) if orientation in (5, 6, 7, 8) else header.size
+        self._loads: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def image(self) -> Image.Image:
+        """A fresh, not yet decoded image of the photo."""
+        return Image.open(io.BytesIO(self.data))
+
+    def load_linear(self, **options):
+        """`load_linear` of the photo, kept for the next call with the same options."""
+        key = tuple(sorted(options.items()))
+        with self._lock:
+            if key in self._loads:
+                return self._loads[key]
+        loaded = load_linear(self.image(), **options)
+        for array in loaded if isinstance(loaded, tuple) else (loaded,):
+            array.flags.writeable = False  # shared between renders
+        with self._lock:
+            self._loads[key] = loaded
+            while len(self._loads) > self.keep:
+                del self._loads[next(iter(self._loads))]
+        return loaded
+
+
+def open_source(source) -> Image.Image | np.ndarray | PhotoSource:
+    """A path, bytes, a PIL image, a numpy array (grey or RGB, uint8 or float 0–1) or a `PhotoSource`."""
+    if isinstance(source, np.ndarray | Image.Image | PhotoSource):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
         image = Image.open(io.BytesIO(source))
@@ -142,20 +197,26 @@ def open_source(source) -> Image.Image | np.ndarray:
     return image
 
 
-def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False):
+def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: bool = False, as_codes: bool = False):
     """The source as linear luminance (float32, H×W) at exactly `size` (width, height) pixels.
 
     Grey is ITU-R 601 luma, the grey a JPEG itself stores, computed the same way for every kind of source and then
     linearised. JPEGs are decoded at reduced scale when the target is much smaller (DCT scaling), which is most of
     the speed. With fit="crop" the picture fills the size and the excess is cut evenly; "fit" letterboxes onto
     white; "stretch" ignores the aspect ratio. With keep_rgb the linear RGB (H×W×3) is returned as well.
+
+    With as_codes (and not keep_rgb), a picture framed without resampling comes back as its 8-bit grey codes
+    (uint8, H×W) instead: its linear luminance is exactly `_SRGB_TO_LINEAR[codes]`, and `adjust` takes either, so
+    the tone chain can run on 256 values rather than on every pixel.
     """
     image = open_source(source)
+    if isinstance(image, PhotoSource):
+        return image.load_linear(size=size, fit=fit, keep_rgb=keep_rgb, as_codes=as_codes)
     width, height = size
     if isinstance(image, Image.Image):
         image.draft("RGB" if keep_rgb else "L", (width, height))
         with reserve_image_memory(_load_memory_bytes(image, size, keep_rgb)):
-            return _load_image(image, width, height, fit, keep_rgb)
+            return _load_image(image, width, height, fit, keep_rgb, as_codes)
     array = image
     if array.dtype != np.uint8:
         array = np.round(np.clip(np.asarray(array, dtype=np.float32), 0, 1) * 255).astype(np.uint8)
@@ -164,7 +225,7 @@ def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: b
         grey = np.asarray(Image.fromarray(rgb).convert("L"))
     else:
         rgb, grey = None, array
-    return _linear(grey, rgb if keep_rgb else None, width, height, fit, keep_rgb)
+    return _linear(grey, rgb if keep_rgb else None, width, height, fit, keep_rgb, as_codes)
 
 
 def _load_memory_bytes(image: Image.Image, size: tuple[int, int], keep_rgb: bool) -> int:
@@ -176,28 +237,56 @@ def _load_memory_bytes(image: Image.Image, size: tuple[int, int], keep_rgb: bool
     return source + image_memory_bytes(*size, "float32", into=["float32"] + (["float32x3"] * 2 if keep_rgb else []))
 
 
-def _load_image(image: Image.Image, width: int, height: int, fit: str, keep_rgb: bool):
+def _load_image(image: Image.Image, width: int, height: int, fit: str, keep_rgb: bool, as_codes: bool = False):
     # exif_transpose copies even an upright image: only turn one that needs it.
     upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) in _TURNED else image
     rgb = np.asarray(upright.convert("RGB")) if keep_rgb else None
     grey = np.asarray(upright if upright.mode == "L" else upright.convert("L"))
     del upright
-    return _linear(grey, rgb, width, height, fit, keep_rgb)
+    return _linear(grey, rgb, width, height, fit, keep_rgb, as_codes)
 
 
 _TURNED = frozenset(range(2, 9))  # EXIF orientations other than upright
 
 
-def _linear(grey, rgb, width: int, height: int, fit: str, keep_rgb: bool):
-    luminance = _reframe(_SRGB_TO_LINEAR[grey], width, height, fit)
+def _linear(grey, rgb, width: int, height: int, fit: str, keep_rgb: bool, as_codes: bool = False):
+    if as_codes and not keep_rgb:
+        codes = _framed_codes(grey, width, height, fit)
+        if codes is not None:
+            return codes
+    luminance = _reframe(_to_linear_codes(grey), width, height, fit)
     if not keep_rgb:
         return luminance
     linear_rgb = (
         np.repeat(luminance[..., None], 3, axis=2)
         if rgb is None
-        else _reframe(_SRGB_TO_LINEAR[rgb], width, height, fit)
+        else _reframe(_to_linear_codes(rgb), width, height, fit)
     )
     return luminance, linear_rgb
+
+
+def _to_linear_codes(codes: np.ndarray) -> np.ndarray:
+    """_SRGB_TO_LINEAR[codes], in one compiled pass for a large picture."""
+    if codes.size < FUSED_MIN_PIXELS:
+        return _SRGB_TO_LINEAR[codes]
+    from intaglio.imaging.artwork.fused import gather_codes
+
+    return gather_codes(codes, _SRGB_TO_LINEAR)
+
+
+def _framed_codes(grey: np.ndarray, width: int, height: int, fit: str) -> np.ndarray | None:
+    """The 8-bit picture framed as `_reframe` frames it, where that needs no resampling (else None)."""
+    src_h, src_w = grey.shape
+    if fit == "crop":
+        scale = max(width / src_w, height / src_h)
+        crop_w, crop_h = min(src_w, round(width / scale)), min(src_h, round(height / scale))
+        if (crop_w, crop_h) != (width, height):
+            return None
+        x0, y0 = (src_w - crop_w) // 2, (src_h - crop_h) // 2
+        return np.ascontiguousarray(grey[y0 : y0 + crop_h, x0 : x0 + crop_w])
+    if fit in ("fit", "stretch") and (src_w, src_h) == (width, height):
+        return np.ascontiguousarray(grey)
+    return None
 
 
 def _reframe(linear: np.ndarray, width: int, height: int, fit: str) -> np.ndarray:
@@ -227,39 +316,126 @@ def _resize(linear: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(linear, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def adjust(luminance: np.ndarray, adjustments: Adjustments, *, px_mm: float, rgb: np.ndarray | None = None):
-    """Applies the adjustments; returns linear luminance (float32, 0–1)."""
+class _Chain:
+    """The picture during `adjust`, held as table[key] for as long as the steps are pointwise.
+
+    A pointwise step applied to the table gives, entry for entry, what it would give on the pixels, so a run of
+    such steps costs a few thousand operations instead of a pass over the picture each; the pixels are gathered
+    only when a step needs neighbours (or statistics). The key is the picture's 8-bit codes (a 256-entry table) or
+    its linear luminance (`lookup`'s 64k-entry index).
+    """
+
+    def __init__(self, luminance: np.ndarray):
+        self.codes = luminance.dtype == np.uint8
+        self.key = luminance
+        # sRGB-encoded lightness, per key: linear_to_srgb(luminance), per code or per index.
+        self.table = lookup(_SRGB_TO_LINEAR, _TO_SRGB_TABLE) if self.codes else _TO_SRGB_TABLE
+        self.pixels = None
+
+    def map(self, step) -> None:
+        """Applies a pointwise step: to the table while there is one, else to the pixels."""
+        if self.pixels is None:
+            self.table = step(self.table)
+        else:
+            self.pixels = step(self.pixels)
+
+    def peek(self) -> np.ndarray:
+        """The pixels, leaving the chain on its table (for statistics)."""
+        return self.pixels if self.pixels is not None else self._gather(self.table)
+
+    def values(self) -> np.ndarray:
+        """The pixels; from here on, steps apply to them."""
+        if self.pixels is None:
+            self.pixels = self._gather(self.table)
+            self.key = self.table = None
+        return self.pixels
+
+    def set(self, pixels: np.ndarray) -> None:
+        self.pixels, self.key, self.table = pixels, None, None
+
+    def finish(self, then) -> np.ndarray:
+        """srgb_to_linear of the result and then `then`, folded into the last table: one gather in all."""
+        if self.pixels is None:
+            # srgb_to_linear clips through its index, so the clip before it is the same on the table.
+            linear = lookup(self.table, _TO_LINEAR_TABLE)
+            return self._gather(then(linear) if then is not None else linear)
+        table = then(_TO_LINEAR_TABLE) if then is not None else _TO_LINEAR_TABLE
+        return lookup(self.pixels, table)
+
+    def _gather(self, table: np.ndarray) -> np.ndarray:
+        if not self.codes:
+            return lookup(self.key, table)
+        if self.key.size >= FUSED_MIN_PIXELS and table.dtype == np.float32:
+            from intaglio.imaging.artwork.fused import gather_codes
+
+            return gather_codes(self.key, table)
+        return table[self.key]
+
+
+def adjust(
+    luminance: np.ndarray, adjustments: Adjustments, *, px_mm: float, rgb: np.ndarray | None = None, then=None
+) -> np.ndarray:
+    """Applies the adjustments to a picture's lightness.
+
+    Steps whose setting is neutral are skipped, and runs of pointwise steps (levels, brightness, contrast, gamma,
+    invert, the conversions to and from sRGB, and `then`) are applied to a table of the picture's values rather
+    than to its pixels (`_Chain`): the result is the same to the bit as applying each step to every pixel. A picture
+    that needs no step with neighbours (denoise, CLAHE, sharpening, subject isolation) costs one gather in all.
+
+    Parameters
+    ----------
+    luminance : numpy.ndarray
+        H×W linear luminance (float32, 0–1), or the picture's 8-bit grey codes (uint8), whose luminance is
+        `_SRGB_TO_LINEAR[codes]` (`load_linear(..., as_codes=True)`).
+    adjustments : Adjustments
+        The steps and their settings.
+    px_mm : float
+        The pixel size, for the steps whose radius is in millimetres.
+    rgb : numpy.ndarray, optional
+        H×W×3 linear RGB for subject isolation; by default the luminance in all three.
+    then : callable, optional
+        A pointwise function of the adjusted linear luminance (e.g. burn coverage and its compensation), applied as
+        part of the last gather. It must act on each element alone, whatever the array's shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        H×W linear luminance (float32, 0–1), or `then` of it.
+    """
     a = adjustments
-    p = linear_to_srgb(luminance)
+    chain = _Chain(luminance)
     if a.denoise > 0:
         sigma = 0.5 + 2.5 * a.denoise
-        p = cv2.bilateralFilter(p, d=0, sigmaColor=0.05 + 0.15 * a.denoise, sigmaSpace=sigma)
+        chain.set(cv2.bilateralFilter(chain.values(), d=0, sigmaColor=0.05 + 0.15 * a.denoise, sigmaSpace=sigma))
     if a.auto_levels_clip > 0:
-        low, high = np.percentile(p, [a.auto_levels_clip, 100 - a.auto_levels_clip])
+        low, high = np.percentile(chain.peek(), [a.auto_levels_clip, 100 - a.auto_levels_clip])
         if high - low > 1e-3:
-            p = (p - low) / (high - low)
+            chain.map(lambda p: (p - low) / (high - low))
     if a.brightness:
-        p = p + a.brightness
+        chain.map(lambda p: p + a.brightness)
     if a.contrast != 1.0:
-        p = (p - 0.5) * a.contrast + 0.5
-    p = np.clip(p, 0, 1)
+        chain.map(lambda p: (p - 0.5) * a.contrast + 0.5)
+    chain.map(lambda p: np.clip(p, 0, 1))
     if a.gamma != 1.0:
-        p = np.power(p, a.gamma)
+        chain.map(lambda p: np.power(p, a.gamma))
     if a.clahe > 0:
+        p = chain.values()
         tile = max(2, round(min(p.shape) / 128))
         clahe = cv2.createCLAHE(clipLimit=1.0 + 3.0 * a.clahe, tileGridSize=(tile, tile))
-        p = clahe.apply(np.round(p * 65535).astype(np.uint16)).astype(np.float32) / 65535
+        chain.set(clahe.apply(np.round(p * 65535).astype(np.uint16)).astype(np.float32) / 65535)
     if a.sharpen_amount > 0:
+        p = chain.values()
         sigma = max(0.3, a.sharpen_radius_mm / px_mm / 2)
         blurred = cv2.GaussianBlur(p, (0, 0), sigma)
-        p = np.clip(p + a.sharpen_amount * (p - blurred), 0, 1)
+        chain.set(np.clip(p + a.sharpen_amount * (p - blurred), 0, 1))
     if a.invert:
-        p = 1 - p
+        chain.map(lambda p: 1 - p)
     if a.isolate_subject:
         if rgb is None:
-            rgb = np.repeat(luminance[..., None], 3, axis=2)
-        p = np.maximum(p, 1 - subject_mask(rgb))
-    return srgb_to_linear(np.clip(p, 0, 1))
+            linear = _SRGB_TO_LINEAR[luminance] if luminance.dtype == np.uint8 else luminance
+            rgb = np.repeat(linear[..., None], 3, axis=2)
+        chain.set(np.maximum(chain.values(), 1 - subject_mask(rgb)))
+    return chain.finish(then)
 
 
 def subject_mask(rgb_linear: np.ndarray) -> np.ndarray:
