@@ -2,8 +2,8 @@
 
 The card, from top to bottom: two rows of a ChArUco board; the tone wedge (flat patches from 0 to 100 % coverage,
 halftoned by the engine exactly as `prepare_artwork` would); a power × speed grid of solid cells beside the card's
-id, its settings, a bare-material patch and a full-burn patch; two more rows of the ChArUco board. Everything sits
-inside an unburned margin, and nothing touches anything else.
+id, its settings, a bare-material patch, a full-burn patch and a width patch (lone marks); two more rows of the
+ChArUco board. Everything sits inside an unburned margin, and nothing touches anything else.
 
 Every position is decided in whole laser lines (pixels) and reported in millimetres from the card's top-left corner
 (`TestCard.layout`, docs/card-format.md), so the PNG, the G-code, the SVG and card.json agree exactly.

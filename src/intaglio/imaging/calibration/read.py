@@ -5,8 +5,8 @@ reader finds the board, maps card millimetres into the photo (a homography with 
 to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
 smooth white surface fitted to the unburned margin and bare patches, and measures each patch's mean against the
 unburned card in the same rows (grain and stains run along them). The mark diameter is the stroke width that makes
-the card's own wedge bits, burned as strokes (each fired pixel's stretch of the scan line widened by a disc), best
-explain the measured wedge darkness.
+the card's own wedge, full and width patch bits, burned as strokes (each fired pixel's stretch of the scan line
+widened by a disc), best explain their measured darkness.
 """
 
 from __future__ import annotations
