@@ -69,6 +69,7 @@ def all_rects(layout) -> list[tuple[str, list[float]]]:
     rects += [("wedge", p["rect_mm"]) for p in layout["wedge"]]
     rects += [("grid", c["rect_mm"]) for c in layout["grid"]]
     rects += [("bare", r) for r in layout["bare"]] + [("full", r) for r in layout["full"]]
+    rects += [("width", p["rect_mm"]) for p in layout["width"]]
     rects += [("label", label["rect_mm"]) for label in layout["labels"]]
     return rects
 
@@ -235,10 +236,10 @@ def test_the_gcode_burns_the_png_and_each_grid_cell_at_its_own_s_and_f(case):
     h, w = burned.shape
     raster = parse_gcode_raster(program, px_mm=card.line_interval_mm, width_px=w, height_px=h)
     assert np.array_equal(raster.bitmap, burned) and raster.rapids_with_power == 0
-    sections = re.split(r"^; (grid cell \d+|board, wedge, labels and full patch):.*$", program, flags=re.M)[1:]
+    sections = re.split(r"^; (grid cell \d+|board, wedge, labels, full and width patches):.*$", program, flags=re.M)[1:]
     names, bodies = sections[0::2], sections[1::2]
     cells = sorted(card.layout["grid"], key=lambda cell: cell["order"])
-    assert names == [f"grid cell {cell['order']}" for cell in cells] + ["board, wedge, labels and full patch"]
+    assert names == [f"grid cell {cell['order']}" for cell in cells] + ["board, wedge, labels, full and width patches"]
     suggested = card.layout["suggested"]
     s_suggested = round(card.machine.s_max * suggested["power_pct"] / 100)
     for name, body, cell in zip(names, bodies, [*cells, None], strict=True):
@@ -289,6 +290,14 @@ def test_card_json_matches_the_png(case):
     for rect in layout["full"] + [cell["rect_mm"] for cell in layout["grid"]]:
         x, y, w, h = px_rect(rect, interval)
         assert min(rect[2:]) >= 4 and burned[y : y + h, x : x + w].all()
+    assert layout["width"], "no width patch"
+    for patch in layout["width"]:
+        x, y, w, h = px_rect(patch["rect_mm"], interval)
+        marks = burned[y : y + h, x : x + w]
+        assert min(patch["rect_mm"][2:]) >= 4 and marks.mean() == pytest.approx(patch["burned_fraction"], abs=1e-6)
+        if patch["pattern"] == "checker":  # lone marks: no two fired pixels side by side along or across the lines
+            assert 0.45 < marks.mean() < 0.55
+            assert not (marks[:, 1:] & marks[:, :-1]).any() and not (marks[1:] & marks[:-1]).any()
     assert {"ID 3F2A9C1B", layout["material"]} <= {label["text"] for label in layout["labels"]}
 
 

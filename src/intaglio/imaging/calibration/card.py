@@ -2,8 +2,8 @@
 
 The card, from top to bottom: two rows of a ChArUco board; the tone wedge (flat patches from 0 to 100 % coverage,
 halftoned by the engine exactly as `prepare_artwork` would); a power × speed grid of solid cells beside the card's
-id, its settings, a bare-material patch and a full-burn patch; two more rows of the ChArUco board. Everything sits
-inside an unburned margin, and nothing touches anything else.
+id, its settings, a bare-material patch, a full-burn patch and a width patch (lone marks); two more rows of the
+ChArUco board. Everything sits inside an unburned margin, and nothing touches anything else.
 
 Every position is decided in whole laser lines (pixels) and reported in millimetres from the card's top-left corner
 (`TestCard.layout`, docs/card-format.md), so the PNG, the G-code, the SVG and card.json agree exactly.
@@ -53,6 +53,9 @@ GRID_SIZE = 5
 GRID_GAP_MM = 0.8
 SLOT_SPAN = 64  # marker id = slot * SLOT_SPAN + digit
 ID_DIGITS = 6  # base-64 digits of (card id << 4 | check)
+# Width patches: marks whose darkness depends on the mark diameter differently from a solid burn's, so the reader can
+# tell a thin dark mark from a wide light one (`width_pattern`).
+WIDTH_PATTERNS = ("checker",)
 CARD_MODES = tuple(mode for mode in MODES if mode not in ("grayscale", "sketch"))
 
 
@@ -388,6 +391,34 @@ def grid_levels(
     return powers, speeds, (power, speed, passes)
 
 
+def width_pattern(pattern: str, size: tuple[int, int]) -> np.ndarray:
+    """The burn mask of a width patch.
+
+    ``"checker"`` fires every other pixel along each line, the next line offset by one: each mark is a lone pixel,
+    a stroke one line interval long plus its two rounded ends, and no two touch while the marks are thinner than the
+    line interval. A solid burn's lines then cover ``d / interval`` of the surface, these ``d / interval (1 + π d /
+    4 interval) / 2``: the ends tell the diameter from the marks' darkness, where the wedge alone barely can (a
+    thinner, darker mark and a wider, lighter one explain it about equally). The finest pattern with lone marks, so
+    the optics blur its texture before a JPEG's coarse steps (in gamma) could darken it as they do a sparse halftone.
+
+    Parameters
+    ----------
+    pattern : str
+        One of `WIDTH_PATTERNS`.
+    size : tuple of int
+        (rows, columns).
+
+    Returns
+    -------
+    ndarray
+        Bool, True where the laser fires.
+    """
+    rows, cols = np.indices(size)
+    if pattern == "checker":
+        return (rows + cols) % 2 == 0
+    raise ValueError(f"unknown width pattern {pattern!r}")
+
+
 def _text_mask(text: str, width: int, height: int, stroke: int) -> np.ndarray:
     """`text` in a Hershey font, as large as fits a width × height box (True = burn)."""
     import cv2
@@ -548,7 +579,7 @@ def make_card(
     width = height = SQUARES_X * square + 2 * outer
 
     burn = np.zeros((height, width), dtype=bool)
-    layout_parts: dict[str, list] = {"wedge": [], "grid": [], "bare": [], "full": [], "labels": []}
+    layout_parts: dict[str, list] = {"wedge": [], "grid": [], "bare": [], "full": [], "width": [], "labels": []}
 
     # The board: drawn whole, then its middle rows cleared for the tests.
     aruco_board = board(card_id, square_mm=square * interval, marker_mm=marker * interval)
@@ -643,15 +674,28 @@ def make_card(
         ),
     ]
     patch_top = grid_top + id_h + 3 * line_h + px(5.0)
-    patch_side = min(grid_bottom - patch_top, (info_w - px(2.0)) // 2, px(10.0))
+    patches = 2 + len(WIDTH_PATTERNS)  # bare, full, then the width patches, in one row
+    patch_side = min(grid_bottom - patch_top, (info_w - (patches - 1) * px(2.0)) // patches, px(10.0))
     if patch_side * interval < WEDGE_MIN_MM:
-        raise CardError(f"At a {interval:g} mm line interval the bare and full patches would be under 4 mm.")
+        raise CardError(f"At a {interval:g} mm line interval the bare, full and width patches would be under 4 mm.")
     bare = (info_x, patch_top, patch_side, patch_side)
     full = (info_x + patch_side + px(2.0), patch_top, patch_side, patch_side)
     burn[full[1] : full[1] + full[3], full[0] : full[0] + full[2]] = True
     extras.append(full)
     layout_parts["bare"].append(_rect(*bare, interval))
     layout_parts["full"].append(_rect(*full, interval))
+    for index, pattern in enumerate(WIDTH_PATTERNS, 2):
+        x = info_x + index * (patch_side + px(2.0))
+        marks = width_pattern(pattern, (patch_side, patch_side))
+        burn[patch_top : patch_top + patch_side, x : x + patch_side] = marks
+        extras.append((x, patch_top, patch_side, patch_side))
+        layout_parts["width"].append(
+            {
+                "rect_mm": _rect(x, patch_top, patch_side, patch_side, interval),
+                "pattern": pattern,
+                "burned_fraction": round(float(marks.mean()), 6),
+            }
+        )
     for text, x, y, w, h in labels:
         burn[y : y + h, x : x + w] |= _text_mask(text, w, h, stroke)
         extras.append((x, y, w, h))
@@ -663,7 +707,7 @@ def make_card(
     rows, cols = np.nonzero(rest)
     r0, c0 = int(rows.min()), int(cols.min())
     rest = rest[r0 : rows.max() + 1, c0 : cols.max() + 1]
-    sections.append(("board, wedge, labels and full patch", (r0, c0), rest, power, speed))
+    sections.append(("board, wedge, labels, full and width patches", (r0, c0), rest, power, speed))
 
     layout = {
         "format": FORMAT_VERSION,
@@ -696,6 +740,7 @@ def make_card(
         "grid": layout_parts["grid"],
         "bare": layout_parts["bare"],
         "full": layout_parts["full"],
+        "width": layout_parts["width"],
         "labels": layout_parts["labels"],
         "margin_mm": round(outer * interval, 4),
         "suggested": {"power_pct": power, "speed_mm_min": speed, "passes": passes},

@@ -5,8 +5,8 @@ reader finds the board, maps card millimetres into the photo (a homography with 
 to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
 smooth white surface fitted to the unburned margin and bare patches, and measures each patch's mean against the
 unburned card in the same rows (grain and stains run along them). The mark diameter is the stroke width that makes
-the card's own wedge bits, burned as strokes (each fired pixel's stretch of the scan line widened by a disc), best
-explain the measured wedge darkness.
+the card's own wedge, full and width patch bits, burned as strokes (each fired pixel's stretch of the scan line
+widened by a disc), best explain their measured darkness.
 """
 
 from __future__ import annotations
@@ -534,12 +534,19 @@ def _coverage_curves(
     return np.asarray(curves)
 
 
-def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, float, float]:
-    """Diameter, mark darkness and RMS misfit (coverage units) for darkness ≈ D · coverage(diameter)."""
-    num = curves @ darkness
-    den = (curves**2).sum(axis=1)
+def _fit_diameter(
+    darkness: np.ndarray, curves: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """Diameter, mark darkness and RMS misfit (coverage units) for darkness ≈ D · coverage(diameter).
+
+    `weights` (one per patch, by default equal) weigh each patch's squared misfit.
+    """
+    if weights is None:
+        weights = np.ones(darkness.size)
+    num = curves @ (weights * darkness)
+    den = (weights * curves**2).sum(axis=1)
     dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-    sse = ((darkness[None, :] - dark[:, None] * curves) ** 2).sum(axis=1)
+    sse = (weights * (darkness[None, :] - dark[:, None] * curves) ** 2).sum(axis=1)
     i = int(np.argmin(sse))
     d = float(_DIAMETERS[i])
     if 0 < i < len(sse) - 1:  # a parabola through the three best
@@ -549,7 +556,7 @@ def _fit_diameter(darkness: np.ndarray, curves: np.ndarray) -> tuple[float, floa
             d += 0.5 * (a - c) / denom * float(_DIAMETERS[1] - _DIAMETERS[0])
     j = min(max(i, 0), len(sse) - 1)
     mark = float(dark[j])
-    residual = float(np.sqrt(sse[j] / darkness.size)) / max(mark, 1e-6)
+    residual = float(np.sqrt(sse[j] / weights.sum())) / max(mark, 1e-6)
     return d, mark, residual
 
 
@@ -737,12 +744,18 @@ def read_card(
     inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
     wedge = layout["wedge"]
     full = layout.get("full", [])
-    rects = [w["rect_mm"] for w in wedge] + list(full)
+    widths = [w["rect_mm"] for w in layout.get("width", [])]
+    rects = [w["rect_mm"] for w in wedge] + list(full) + widths
     values = _patch_darkness(reflectance, white_mask, rects, inset, light_marking)
     distances = _stroke_distance_sets(burn_map, rects, px_mm, inset)
     curves = _coverage_curves(burn_map, rects, px_mm, inset, distances=distances)
-    ok = np.isfinite(values)
-    diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T)
+    # Each patch weighs as its samples do: a mean of more of the surface is surer. The 10 mm full and width patches
+    # (5× a wedge step's interior) then settle a thin mark's width and darkness, which the wedge alone cannot: it
+    # shows only through the rounded ends of a light step's few marks, a small share of a small darkness, and a
+    # JPEG's coarse steps (in gamma) darken such a sparse texture by as much.
+    weights = np.array([float(d.size) for d in distances])
+    ok = np.isfinite(values) & (weights > 0)
+    diameter, mark_dark, residual = _fit_diameter(values[ok], curves[ok].T, weights[ok])
     measured = values[: len(wedge)]
     effective = np.clip(measured / max(mark_dark, 1e-6), 0.0, 1.0)
     area = _coverage_curves(burn_map, rects, px_mm, inset, [diameter], distances)[: len(wedge), 0]
