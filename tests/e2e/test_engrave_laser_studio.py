@@ -116,8 +116,10 @@ def test_laser_job_from_upload_to_lightburn_files(chromium_browser, live_server_
         for name in ("power_pct", "speed_mm_min", "passes"):
             shown = laser(name)
             assert shown["source"] == "suggestion", (name, shown)
-            assert shown["note"].startswith("From material suggestion scaled to"), shown
+            assert shown["note"] == "Material suggestion", shown
             assert shown["placeholder"] and float(shown["placeholder"]) == pytest.approx(float(shown["value"]), rel=0.01)
+        origin = page.locator("#laser-origin").inner_text()
+        assert origin.startswith("Empty boxes follow material suggestion scaled to Diode laser 10 W"), origin
         # The bed shows the piece at the origin corner, inside the work area.
         assert page.locator("#bed .bed-piece").count() == 1
         assert not page.locator("#bed").evaluate("svg => svg.classList.contains('is-outside')")

@@ -495,7 +495,9 @@
   /* The Laser group: an empty box follows its source. After each preview its placeholder shows the value followed
      and the line under it says where that value comes from (or that it is the user's own). When the machine's kind
      of laser cannot mark the material, the group says why and Prepare is refused with the same words. */
-  var SCAN_LABELS = { horizontal: "Left to right", bidirectional: "Both ways" };
+  var SCAN_LABELS = { horizontal: "One way", bidirectional: "Both ways" };
+  // Under each box, its source in a word or two (EffectiveLaser's source codes); the group says the long names once.
+  var SOURCE_SHORT = { you: "Your value", calibration: "Your calibration", suggestion: "Material suggestion", speed: "Run-up for this speed" };
 
   function laserValueText(name, value) {
     if (name === "air_assist") return value ? "On" : "Off";
@@ -507,6 +509,7 @@
     var group = document.getElementById("laser-group");
     if (!group) return;
     var refusalBox = document.getElementById("laser-refusal");
+    var origin = document.getElementById("laser-origin");
     var prepare = document.getElementById("prepare-button");
     var prepareNote = document.getElementById("prepare-refused");
     var preparable = prepare && !prepare.disabled;
@@ -517,6 +520,7 @@
       var state = JSON.parse(data.textContent) || {};
       var laser = state.laser;
       var refusal = state.refusal;
+      var origins = {};
       group.querySelectorAll("[data-laser]").forEach(function (field) {
         var name = field.getAttribute("data-laser");
         var control = field.querySelector("input, select");
@@ -533,8 +537,13 @@
         var shown = laserValueText(name, entry.value);
         if (control.tagName === "INPUT") control.placeholder = shown;
         else control.querySelector("[data-follow]").textContent = "Follow (" + shown + ")";
-        note.textContent = entry.source === "you" ? "Your value" : "From " + entry.label;
+        note.textContent = SOURCE_SHORT[entry.source] || entry.label;
+        note.title = entry.source === "you" ? "" : "From " + entry.label;
+        if (entry.source !== "you") origins[entry.label] = true;
       });
+      // The long names of the sources, said once for the group.
+      var named = Object.keys(origins);
+      origin.textContent = named.length ? "Empty boxes follow " + named.join("; ") + "." : "";
       var unusable = refusal && refusal[0] === "unusable_combination";
       group.classList.toggle("is-unusable", Boolean(unusable));
       refusalBox.hidden = !unusable;
