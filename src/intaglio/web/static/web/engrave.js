@@ -539,9 +539,9 @@
         else control.querySelector("[data-follow]").textContent = "Follow (" + shown + ")";
         note.textContent = SOURCE_SHORT[entry.source] || entry.label;
         note.title = entry.source === "you" ? "" : "From " + entry.label;
-        if (entry.source !== "you") origins[entry.label] = true;
+        if (entry.source === "suggestion" || entry.source === "calibration") origins[entry.label] = true;
       });
-      // The long names of the sources, said once for the group.
+      // The long names of the sources, said once for the group (a run-up needs no more than its short name).
       var named = Object.keys(origins);
       origin.textContent = named.length ? "Empty boxes follow " + named.join("; ") + "." : "";
       var unusable = refusal && refusal[0] === "unusable_combination";
@@ -586,6 +586,13 @@
       frame.style.top = crop[1] * 100 + "%";
       frame.style.width = crop[2] * 100 + "%";
       frame.style.height = crop[3] * 100 + "%";
+      var x0 = crop[0] * 100, y0 = crop[1] * 100, x1 = (crop[0] + crop[2]) * 100, y1 = (crop[1] + crop[3]) * 100;
+      var shades = { top: [0, 0, 100, y0], bottom: [0, y1, 100, 100 - y1], left: [0, y0, x0, y1 - y0], right: [x1, y0, 100 - x1, y1 - y0] };
+      picker.querySelectorAll("[data-shade]").forEach(function (shade) {
+        var box = shades[shade.getAttribute("data-shade")];
+        shade.style.left = box[0] + "%"; shade.style.top = box[1] + "%";
+        shade.style.width = box[2] + "%"; shade.style.height = box[3] + "%";
+      });
       picker.classList.toggle("is-cropped", !whole());
       reset.disabled = whole();
       readout.textContent = whole()
