@@ -106,7 +106,9 @@ def test_laser_job_from_upload_to_lightburn_files(chromium_browser, live_server_
         page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=60_000)
         assert page.evaluate(key_js) == last_key[0]
         # Turned a quarter: the cropped frame (0.7 × 0.85 of a 4:3 photo) stands taller than wide.
-        width_mm, height_mm = (float(page.locator("#preview").get_attribute(f"data-{k}-mm")) for k in ("width", "height"))
+        width_mm, height_mm = (
+            float(page.locator("#preview").get_attribute(f"data-{k}-mm")) for k in ("width", "height")
+        )
         assert height_mm > width_mm
         assert "photo" in page.locator("#preview").get_attribute("data-photo-url")
         assert "rotate=90" in page.locator("#preview").get_attribute("data-photo-url")
@@ -117,7 +119,9 @@ def test_laser_job_from_upload_to_lightburn_files(chromium_browser, live_server_
             shown = laser(name)
             assert shown["source"] == "suggestion", (name, shown)
             assert shown["note"] == "Material suggestion", shown
-            assert shown["placeholder"] and float(shown["placeholder"]) == pytest.approx(float(shown["value"]), rel=0.01)
+            assert shown["placeholder"] and float(shown["placeholder"]) == pytest.approx(
+                float(shown["value"]), rel=0.01
+            )
         origin = page.locator("#laser-origin").inner_text()
         assert origin.startswith("Empty boxes follow material suggestion scaled to Diode laser 10 W"), origin
         # The bed shows the piece at the origin corner, inside the work area.

@@ -145,7 +145,12 @@ def material_groups():
 
 
 def machine_option(value: str, label: str, area: tuple[float, float]) -> dict:
-    return {"value": value, "label": label, "area": f"{area[0]:g} × {area[1]:g} mm", "area_mm": f"{area[0]:g},{area[1]:g}"}
+    return {
+        "value": value,
+        "label": label,
+        "area": f"{area[0]:g} × {area[1]:g} mm",
+        "area_mm": f"{area[0]:g},{area[1]:g}",
+    }
 
 
 # The Layout group's anchor grid, row by row as the bed is seen from above (the back at the top).
