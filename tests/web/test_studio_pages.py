@@ -311,3 +311,67 @@ def test_the_form_carries_laser_and_layout_fields_and_blank_ones_follow_the_mate
     }
     bad = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**form, "layout_rotate_deg": "45"}).content.decode()
     assert "notice-error" in bad and "rotate_deg" in bad
+
+
+def _preview_laser(html: str) -> dict:
+    import json
+
+    match = re.search(r'<script id="preview-laser" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no laser state in the preview"
+    return json.loads(match.group(1))
+
+
+def test_the_studio_shows_the_laser_values_their_sources_and_the_burn_time(logged_in, artwork):
+    form = {**FORM, "material": "birch-plywood", "laser_speed_mm_min": "", "laser_passes": "2"}
+    slow = logged_in.post(f"/engrave/{artwork.pk}/preview/", form).content.decode()
+    state = _preview_laser(slow)
+    assert state["refusal"] is None
+    assert state["laser"]["passes"] == {"value": 2, "source": "you", "label": "you"}
+    assert state["laser"]["power_pct"]["source"] == "suggestion"
+    assert "scaled to" in state["laser"]["power_pct"]["label"]
+    followed = state["laser"]["speed_mm_min"]["value"]
+    seconds = float(re.search(r'id="burn-time" data-seconds="([\d.]+)">about ', slow).group(1))
+    # Twice the speed: the estimate must shrink (acceleration and travel keep it above half).
+    fast = logged_in.post(
+        f"/engrave/{artwork.pk}/preview/", {**form, "laser_speed_mm_min": str(2 * followed)}
+    ).content.decode()
+    assert _preview_laser(fast)["laser"]["speed_mm_min"]["source"] == "you"
+    faster = float(re.search(r'id="burn-time" data-seconds="([\d.]+)"', fast).group(1))
+    assert seconds / 2 < faster < seconds
+
+    glass = logged_in.post(f"/engrave/{artwork.pk}/preview/", {**FORM, "material": "glass"}).content.decode()
+    refused = _preview_laser(glass)
+    assert refused["laser"] is None and refused["refusal"][0] == "unusable_combination"
+    assert 'id="burn-time"' not in glass
+
+
+def test_the_studio_reopens_with_its_laser_and_layout_and_offers_the_whole_photo_to_crop(logged_in, artwork, photo):
+    form = {
+        **FORM,
+        "laser_speed_mm_min": "1800",
+        "laser_air_assist": "on",
+        "layout_crop": "0.1,0.2,0.5,0.6",
+        "layout_rotate_deg": "270",
+        "layout_mirror": "on",
+        "layout_mask": "oval",
+        "layout_mask_edge": "soft",
+        "layout_anchor": "top-right",
+        "layout_offset_x_mm": "-4",
+        "layout_offset_y_mm": "2.5",
+    }
+    logged_in.post(f"/engrave/{artwork.pk}/preview/", form)
+    page = logged_in.get(f"/engrave/{artwork.pk}/").content.decode()
+    assert re.search(r'name="laser_speed_mm_min"[^>]*value="1800"', page)
+    assert re.search(r'name="laser_power_pct"[^>]*value=""', page)  # unset: follows its source
+    assert '<option value="on" selected>' in page
+    assert 'id="layout_crop" value="0.1,0.2,0.5,0.6"' in page and 'id="layout_rotate_deg" value="270"' in page
+    assert re.search(r'name="layout_mirror" id="layout_mirror" checked', page)
+    assert '<option value="oval" selected>' in page and '<option value="soft" selected>' in page
+    assert '<input type="radio" name="layout_anchor" value="top-right" checked>' in page
+    assert 'value="-4"' in page and 'value="2.5"' in page
+    # The crop picker gets the whole photo, upright and uncropped, at the photo's own shape.
+    url = re.search(r'<div class="crop-picker"[^>]*>\s*<img src="([^"]+)" width="(\d+)" height="(\d+)"', page)
+    assert url and "?" not in url.group(1)
+    picture = Image.open(io.BytesIO(logged_in.get(url.group(1)).content))
+    assert picture.size == (int(url.group(2)), int(url.group(3)))
+    assert abs(picture.size[0] / picture.size[1] - photo.width / photo.height) < 0.01

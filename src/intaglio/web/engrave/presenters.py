@@ -7,6 +7,8 @@ import dataclasses
 import uuid
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from intaglio.assets.models import Asset
 from intaglio.credits.selectors import credit_balance
 from intaglio.engrave import selectors, services
@@ -14,7 +16,15 @@ from intaglio.engrave.errors import StudioRefused
 from intaglio.engrave.models import Artwork, ArtworkVersion, LaserKind
 from intaglio.engrave.params import STYLES
 from intaglio.feedback.selectors import shared_guidance, version_burn_reports
-from intaglio.imaging.artwork import ADJUSTMENT_LIMITS, CATEGORIES, DIFFUSION_KERNELS, MODES, machines, materials
+from intaglio.imaging.artwork import (
+    ADJUSTMENT_LIMITS,
+    ANCHORS,
+    CATEGORIES,
+    DIFFUSION_KERNELS,
+    MODES,
+    machines,
+    materials,
+)
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES
 from intaglio.web.engrave.forms import form_number
@@ -135,7 +145,53 @@ def material_groups():
 
 
 def machine_option(value: str, label: str, area: tuple[float, float]) -> dict:
-    return {"value": value, "label": label, "area": f"{area[0]:g} × {area[1]:g} mm"}
+    return {
+        "value": value,
+        "label": label,
+        "area": f"{area[0]:g} × {area[1]:g} mm",
+        "area_mm": f"{area[0]:g},{area[1]:g}",
+    }
+
+
+# The Layout group's anchor grid, row by row as the bed is seen from above (the back at the top).
+ANCHOR_LABELS = {
+    "top-left": "Back left",
+    "top": "Back",
+    "top-right": "Back right",
+    "left": "Left",
+    "center": "Centre",
+    "right": "Right",
+    "bottom-left": "Front left (the origin)",
+    "bottom": "Front",
+    "bottom-right": "Front right",
+}
+# The crop picker's photo: the whole upright photo, at most this many pixels on its longer side.
+CROP_PICKER_PX = 480
+
+
+def layout_context(artwork: Artwork, current: dict) -> dict:
+    """The Layout group's values (the saved layout, else the engine's defaults), its anchor grid and the whole
+    upright photo the crop frame is drawn on (the framed-photo route with no framing, at the photo's own shape)."""
+    layout = {"crop": None, "rotate_deg": 0, "mirror": False, "mask": "none", "mask_edge": "hard"}
+    layout |= {"anchor": "bottom-left", "offset_mm": [0.0, 0.0], **(current.get("layout") or {})}
+    crop = layout["crop"]
+    picker = None
+    source = artwork.source
+    if source is not None and source.width and source.height:
+        scale = min(1.0, CROP_PICKER_PX / max(source.width, source.height))
+        size = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
+        picker = {
+            "url": reverse("artwork-photo", args=[artwork.pk, source.pk, *size, "fit"]),
+            "width": size[0],
+            "height": size[1],
+        }
+    return {
+        "layout": layout,
+        "layout_crop": ",".join(f"{value:.4g}" for value in crop) if crop else "",
+        "layout_offset": [f"{value:g}" for value in layout["offset_mm"]],
+        "anchors": [(name, ANCHOR_LABELS.get(name, name)) for name in ANCHORS],
+        "crop_picker": picker,
+    }
 
 
 def studio_context(request, artwork: Artwork) -> dict:
@@ -201,6 +257,9 @@ def studio_context(request, artwork: Artwork) -> dict:
         "styles_cost": get_kind("engrave.styles").cost,
         "balance": credit_balance(user=request.user),
         "idempotency_key": uuid.uuid4().hex,
+        # The laser values the user set; the others follow their source (the live preview says which).
+        "laser": {name: value for name, value in (current.get("laser") or {}).items() if value is not None},
+        **layout_context(artwork, current),
         **versions_context(artwork),
     }
 

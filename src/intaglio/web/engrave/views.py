@@ -104,6 +104,8 @@ def preview_context(artwork: Artwork, preview: services.LivePreview, show) -> di
         "artwork_png": base64.b64encode(preview.artwork_png).decode() if "artwork" in show else "",
         "burn": base64.b64encode(burn).decode(),
         "burn_full": full,
+        # The Laser group and the Prepare button read this after each answer (engrave.js).
+        "laser_state": {"laser": preview.laser, "refusal": list(preview.refusal) if preview.refusal else None},
         "photo_url": _with_query(
             reverse("artwork-photo", args=[artwork.pk, artwork.source_id or 0, *preview.picture_px, preview.fit]),
             services.photo_framing_query(preview.framing),

@@ -1,4 +1,5 @@
-// Engrave studio: slider read-outs, material defaults and presets, mode-specific settings, and the preview canvas.
+// Engrave studio: slider read-outs, material defaults and presets, mode-specific settings, the laser settings and
+// their sources, the layout (crop frame, turns, placement on the bed), and the preview canvas.
 // The live preview's answers are htmx (hx-post on the settings form); the canvas draws them and loads the photo and
 // the dot-for-dot burn from their own cacheable URLs.
 (function () {
@@ -491,6 +492,254 @@
     ctx.fillText("◀ ▶", x, box.y + box.h / 2);
   };
 
+  /* The Laser group: an empty box follows its source. After each preview its placeholder shows the value followed
+     and the line under it says where that value comes from (or that it is the user's own). When the machine's kind
+     of laser cannot mark the material, the group says why and Prepare is refused with the same words. */
+  var SCAN_LABELS = { horizontal: "One way", bidirectional: "Both ways" };
+  // Under each box, its source in a word or two (EffectiveLaser's source codes); the group says the long names once.
+  var SOURCE_SHORT = { you: "Your value", calibration: "Your calibration", suggestion: "Material suggestion", speed: "Run-up for this speed" };
+
+  function laserValueText(name, value) {
+    if (name === "air_assist") return value ? "On" : "Off";
+    if (name === "scan") return SCAN_LABELS[value] || value;
+    return String(Math.round(value * 100) / 100);
+  }
+
+  function laserGroup(form) {
+    var group = document.getElementById("laser-group");
+    if (!group) return;
+    var refusalBox = document.getElementById("laser-refusal");
+    var origin = document.getElementById("laser-origin");
+    var prepare = document.getElementById("prepare-button");
+    var prepareNote = document.getElementById("prepare-refused");
+    var preparable = prepare && !prepare.disabled;
+
+    function update() {
+      var data = document.getElementById("preview-laser");
+      if (!data) return;
+      var state = JSON.parse(data.textContent) || {};
+      var laser = state.laser;
+      var refusal = state.refusal;
+      var origins = {};
+      group.querySelectorAll("[data-laser]").forEach(function (field) {
+        var name = field.getAttribute("data-laser");
+        var control = field.querySelector("input, select");
+        var note = field.querySelector(".laser-source");
+        var entry = laser && laser[name];
+        field.classList.toggle("is-followed", Boolean(entry) && entry.source !== "you");
+        field.dataset.value = entry ? String(entry.value) : "";
+        field.dataset.source = entry ? entry.source : "";
+        if (!entry) {
+          if (control.tagName === "INPUT") control.placeholder = "";
+          note.textContent = "";
+          return;
+        }
+        var shown = laserValueText(name, entry.value);
+        if (control.tagName === "INPUT") control.placeholder = shown;
+        else control.querySelector("[data-follow]").textContent = "Follow (" + shown + ")";
+        note.textContent = SOURCE_SHORT[entry.source] || entry.label;
+        note.title = entry.source === "you" ? "" : "From " + entry.label;
+        if (entry.source === "suggestion" || entry.source === "calibration") origins[entry.label] = true;
+      });
+      // The long names of the sources, said once for the group (a run-up needs no more than its short name).
+      var named = Object.keys(origins);
+      origin.textContent = named.length ? "Empty boxes follow " + named.join("; ") + "." : "";
+      var unusable = refusal && refusal[0] === "unusable_combination";
+      group.classList.toggle("is-unusable", Boolean(unusable));
+      refusalBox.hidden = !unusable;
+      refusalBox.textContent = unusable ? refusal[1] : "";
+      if (prepare && preparable) {
+        prepare.disabled = Boolean(refusal);
+        prepareNote.hidden = !refusal;
+        prepareNote.textContent = refusal ? refusal[1] : "";
+      }
+    }
+
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target && event.detail.target.id === "preview") update();
+    });
+    update();
+  }
+
+  /* The Layout group: crop by dragging a frame on the whole upright photo (drag inside to move it, a corner to
+     resize, elsewhere to draw a new one), turn in 90° steps, and place the piece on the bed: an anchor and an
+     offset, drawn on the machine's work area. The crop is sent as fractions "x,y,w,h" of the upright photo. */
+  var MIN_CROP = 0.05;
+
+  function clamp(value, low, high) { return Math.min(high, Math.max(low, value)); }
+
+  function cropPicker(form) {
+    var picker = document.getElementById("crop-picker");
+    var frame = document.getElementById("crop-frame");
+    var field = document.getElementById("layout_crop");
+    var readout = document.getElementById("crop-readout");
+    var reset = document.getElementById("crop-reset");
+    if (!picker || !frame || !field) return;
+    var crop = [0, 0, 1, 1];
+    var parts = field.value.split(",").map(Number);
+    if (parts.length === 4 && parts.every(function (v) { return isFinite(v); })) crop = parts;
+
+    function whole() { return crop[0] <= 0 && crop[1] <= 0 && crop[2] >= 1 && crop[3] >= 1; }
+
+    function draw() {
+      frame.style.left = crop[0] * 100 + "%";
+      frame.style.top = crop[1] * 100 + "%";
+      frame.style.width = crop[2] * 100 + "%";
+      frame.style.height = crop[3] * 100 + "%";
+      var x0 = crop[0] * 100, y0 = crop[1] * 100, x1 = (crop[0] + crop[2]) * 100, y1 = (crop[1] + crop[3]) * 100;
+      var shades = { top: [0, 0, 100, y0], bottom: [0, y1, 100, 100 - y1], left: [0, y0, x0, y1 - y0], right: [x1, y0, 100 - x1, y1 - y0] };
+      picker.querySelectorAll("[data-shade]").forEach(function (shade) {
+        var box = shades[shade.getAttribute("data-shade")];
+        shade.style.left = box[0] + "%"; shade.style.top = box[1] + "%";
+        shade.style.width = box[2] + "%"; shade.style.height = box[3] + "%";
+      });
+      picker.classList.toggle("is-cropped", !whole());
+      reset.disabled = whole();
+      readout.textContent = whole()
+        ? "The whole photo. Drag on it to frame the part to engrave."
+        : "Keeping " + Math.round(crop[2] * 100) + " % × " + Math.round(crop[3] * 100) + " % of the photo.";
+    }
+
+    function commit() {
+      var value = whole() ? "" : crop.map(function (v) { return String(Math.round(v * 10000) / 10000); }).join(",");
+      if (value === field.value) return;
+      field.value = value;
+      form.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    function point(event) {
+      var rect = picker.getBoundingClientRect();
+      return [clamp((event.clientX - rect.left) / rect.width, 0, 1), clamp((event.clientY - rect.top) / rect.height, 0, 1)];
+    }
+
+    function fromCorners(a, b) {
+      var x0 = Math.min(a[0], b[0]), y0 = Math.min(a[1], b[1]);
+      var x1 = Math.max(a[0], b[0]), y1 = Math.max(a[1], b[1]);
+      return [x0, y0, Math.max(MIN_CROP, x1 - x0), Math.max(MIN_CROP, y1 - y0)];
+    }
+
+    function fit(box) {  // inside the photo, at least MIN_CROP each way
+      var w = clamp(box[2], MIN_CROP, 1), h = clamp(box[3], MIN_CROP, 1);
+      return [clamp(box[0], 0, 1 - w), clamp(box[1], 0, 1 - h), w, h];
+    }
+
+    var drag = null;
+    picker.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      var at = point(event);
+      var handle = event.target.getAttribute && event.target.getAttribute("data-handle");
+      if (handle) {
+        // The opposite corner stays put.
+        var fixed = [handle.indexOf("w") >= 0 ? crop[0] + crop[2] : crop[0], handle.indexOf("n") >= 0 ? crop[1] + crop[3] : crop[1]];
+        drag = { kind: "corner", fixed: fixed };
+      } else if (event.target === frame && !whole()) {
+        drag = { kind: "move", start: at, from: crop.slice() };
+      } else {
+        drag = { kind: "corner", fixed: at, fresh: true };
+      }
+      picker.setPointerCapture(event.pointerId);
+    });
+    picker.addEventListener("pointermove", function (event) {
+      if (!drag) return;
+      var at = point(event);
+      if (drag.kind === "move") crop = fit([drag.from[0] + at[0] - drag.start[0], drag.from[1] + at[1] - drag.start[1], drag.from[2], drag.from[3]]);
+      else crop = fit(fromCorners(drag.fixed, at));
+      drag.moved = true;
+      draw();
+    });
+    var end = function () {
+      if (!drag) return;
+      if (drag.fresh && !drag.moved) { drag = null; return; }  // a click, not a drag: keep the frame
+      drag = null;
+      commit();
+    };
+    picker.addEventListener("pointerup", end);
+    picker.addEventListener("pointercancel", end);
+    frame.addEventListener("keydown", function (event) {
+      var step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      var d = 0.02;
+      if (event.shiftKey) crop = fit([crop[0], crop[1], crop[2] + step[0] * d, crop[3] + step[1] * d]);
+      else crop = fit([crop[0] + step[0] * d, crop[1] + step[1] * d, crop[2], crop[3]]);
+      draw();
+      commit();
+    });
+    reset.addEventListener("click", function () { crop = [0, 0, 1, 1]; draw(); commit(); });
+    draw();
+  }
+
+  function turnButtons(form) {
+    var field = document.getElementById("layout_rotate_deg");
+    var readout = document.getElementById("rotate-readout");
+    if (!field) return;
+    form.querySelectorAll("[data-turn]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        field.value = String(((Number(field.value) || 0) + Number(button.getAttribute("data-turn")) + 360) % 360);
+        readout.textContent = field.value + "°";
+        form.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
+  }
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgNode(name, attributes) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    return node;
+  }
+
+  /* The bed outline: the machine's work area seen from above (origin front left), the piece's rectangle where the
+     anchor and offset put it (a piece against the left or right edge moves in by its overscan run-up, as the
+     G-code does). Red when it leaves the work area. */
+  function bedOutline(form) {
+    var svg = document.getElementById("bed");
+    var machine = form.elements.namedItem("machine");
+    if (!svg || !machine) return;
+    var readout = document.getElementById("bed-readout");
+
+    function draw() {
+      var option = machine.options[machine.selectedIndex];
+      var area = (option && option.getAttribute("data-area") || "").split(",").map(Number);
+      var preview = document.getElementById("preview");
+      var w = preview && +preview.dataset.widthMm, h = preview && +preview.dataset.heightMm;
+      if (area.length !== 2 || !area[0] || !area[1] || !w || !h) return;
+      var bw = area[0], bh = area[1];
+      var anchor = (form.querySelector("input[name=layout_anchor]:checked") || {}).value || "bottom-left";
+      var ox = Number(form.elements.namedItem("layout_offset_x_mm").value) || 0;
+      var oy = Number(form.elements.namedItem("layout_offset_y_mm").value) || 0;
+      var overscan = 0;
+      var data = document.getElementById("preview-laser");
+      var state = data ? JSON.parse(data.textContent) || {} : {};
+      if (state.laser && state.laser.overscan_mm) overscan = Number(state.laser.overscan_mm.value) || 0;
+      var x = anchor.indexOf("left") >= 0 ? overscan : anchor.indexOf("right") >= 0 ? bw - w - overscan : (bw - w) / 2;
+      var y = anchor.indexOf("bottom") >= 0 || anchor === "bottom" ? 0 : anchor.indexOf("top") >= 0 ? bh - h : (bh - h) / 2;
+      x += ox; y += oy;
+      var outside = x - overscan < -0.01 || y < -0.01 || x + w + overscan > bw + 0.01 || y + h > bh + 0.01;
+      var pad = Math.max(bw, bh) * 0.04;
+      svg.setAttribute("viewBox", [-pad, -pad, bw + 2 * pad, bh + 2 * pad].join(" "));
+      svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+      while (svg.firstChild) svg.removeChild(svg.firstChild);
+      svg.appendChild(svgNode("rect", { x: 0, y: 0, width: bw, height: bh, class: "bed-area" }));
+      // The origin: GRBL's 0,0 at the front left.
+      svg.appendChild(svgNode("circle", { cx: 0, cy: bh, r: pad * 0.45, class: "bed-origin" }));
+      var top = bh - y - h;  // SVG's y runs down; the bed's runs towards the back
+      svg.appendChild(svgNode("rect", { x: Math.max(-pad, x - overscan), y: top, width: w + 2 * overscan, height: h, class: "bed-overscan" }));
+      svg.appendChild(svgNode("rect", { x: x, y: top, width: w, height: h, class: "bed-piece" + (outside ? " is-outside" : "") }));
+      svg.classList.toggle("is-outside", outside);
+      readout.textContent = (outside ? "Past the work area’s edge. " : "") + "The piece’s front-left corner at X " +
+        (Math.round(x * 10) / 10) + ", Y " + (Math.round(y * 10) / 10) + " mm on a " + bw + " × " + bh + " mm bed.";
+    }
+
+    form.addEventListener("input", draw);
+    form.addEventListener("change", draw);
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target && event.detail.target.id === "preview") draw();
+    });
+    draw();
+  }
+
   /* "Version N is being prepared" goes once version N's files are ready (or it failed): the versions panel is
      polled, and each answer says what state every version is in. */
   function clearPreparedMessages() {
@@ -518,6 +767,10 @@
     form.querySelectorAll("[data-needs-script]").forEach(function (node) { node.hidden = false; });
     presets(form, materialDefaults(form));
     savePreset(form);
+    laserGroup(form);
+    cropPicker(form);
+    turnButtons(form);
+    bedOutline(form);
     if (document.getElementById("preview-canvas")) new PreviewViewer(form);
     clearPreparedMessages();
   });
