@@ -550,8 +550,9 @@ def preview_photo(
     height: Annotated[int, Field(ge=1, le=8000)],
     fit: Literal["crop", "fit", "stretch"],
     crop: Annotated[
-        str | None, Field(description="x,y,w,h: fractions of the upright photo.", pattern=CROP_PATTERN, max_length=80)
-    ] = None,
+        str, Field(description="x,y,w,h: fractions of the upright photo.", pattern=CROP_PATTERN, max_length=80)
+    ]
+    | None = None,
     rotate: Annotated[int, Field(ge=0, le=270, multiple_of=90, description="Degrees clockwise.")] = 0,
     mirror: bool = False,
 ):
