@@ -55,9 +55,15 @@ def run_queued_jobs() -> int:
     # own connection, so here (and only here) it keeps them.
     from intaglio.jobs import runner
 
+    # Nor can the lease keeper's own connection see a job made inside the test's transaction (on PostgreSQL), so
+    # its first renewal would find no row and call the lease lost: a lease longer than any test job keeps it from
+    # renewing at all. (The lease itself is tested in tests/jobs/test_runner.py.)
+    from django.test import override_settings
+
     with (
         mock.patch.object(db_worker, "close_old_connections", lambda: None),
         mock.patch.object(runner, "close_old_connections", lambda: None),
+        override_settings(JOB_LEASE_SECONDS=3600),
     ):
         worker.run()
     return worker._run_tasks
