@@ -122,6 +122,9 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
         badge = page.locator(".cal-badge")
         assert "from your card" in badge.inner_text()
         assert page.locator("#use_calibration").is_checked()
+        # The first preview brings the burn; the dots come with every answer once their tab is open.
+        page.wait_for_function("() => document.querySelector('#preview')?.dataset.key")
+        page.get_by_role("button", name="Laser dots").click()
         page.wait_for_function("() => document.querySelector('#preview-artwork')?.getAttribute('src')")
         page.wait_for_function("() => !document.querySelector('#studio-form').classList.contains('htmx-request')")
         watch.check("the studio with the calibration badge")
