@@ -39,6 +39,7 @@ def run_queued_jobs() -> int:
     """Runs everything on the queue in this process with the real worker loop, then returns how many ran."""
     from unittest import mock
 
+    from django.test import override_settings
     from django_tasks_db.management.commands import db_worker
 
     worker = db_worker.Worker(
@@ -58,8 +59,6 @@ def run_queued_jobs() -> int:
     # Nor can the lease keeper's own connection see a job made inside the test's transaction (on PostgreSQL), so
     # its first renewal would find no row and call the lease lost: a lease longer than any test job keeps it from
     # renewing at all. (The lease itself is tested in tests/jobs/test_runner.py.)
-    from django.test import override_settings
-
     with (
         mock.patch.object(db_worker, "close_old_connections", lambda: None),
         mock.patch.object(runner, "close_old_connections", lambda: None),
