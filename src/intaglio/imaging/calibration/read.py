@@ -2,11 +2,11 @@
 
 The card (``card.json`` plus its PNG, which is the burn map: black pixels fire) carries a ChArUco board. The
 reader finds the board, maps card millimetres into the photo (a homography with one radial-distortion term, fitted
-to the sub-pixel board corners), samples the card in its own coordinates from the linearised photo, divides by a
-smooth white surface fitted to the unburned margin and bare patches, and measures each patch's mean against the
-unburned card in the same rows (grain and stains run along them). The mark diameter is the stroke width that makes
-the card's own wedge, full and width patch bits, burned as strokes (each fired pixel's stretch of the scan line
-widened by a disc), best explain their measured darkness.
+to the sub-pixel board corners and the markers' centres), samples the card in its own coordinates from the
+linearised photo, divides by a smooth white surface fitted to the unburned margin and bare patches, and measures each
+patch's mean against the unburned card in the same rows (grain and stains run along them). The mark diameter is the
+stroke width that makes the card's own wedge, full and width patch bits, burned as strokes (each fired pixel's
+stretch of the scan line widened by a disc), best explain their measured darkness.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+from scipy.optimize import least_squares
 
 from intaglio.imaging.artwork import Calibration
 from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
@@ -40,6 +41,9 @@ _MAX_CLIPPED = 0.02  # fraction of the unburned card that may sit at the top of 
 _SAMPLES_ALONG = 16
 _SAMPLES_ACROSS = 24
 _DIAMETERS = np.arange(0.01, 0.4005, 0.0005)
+# Weight of a marker's centre against a chessboard corner in the board fit: a centre is a few times less precise, but
+# it alone fixes the lens term and the perspective when the corners lie on two lines (the board's two row pairs).
+_CENTRE_WEIGHT = 0.4
 
 
 class CardRefused(Exception):  # noqa: N818 - the house name for this refusal
@@ -225,7 +229,52 @@ def _board(spec: dict):
 # Geometry: card pixel (x, y) ↔ photo pixel (x, y)
 
 
-def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, int], inlier_px: float):
+def _marker_centres(gray: np.ndarray, corners, ids: np.ndarray, board) -> tuple[np.ndarray, np.ndarray]:
+    """Board millimetres and photo pixels of the found markers' centres.
+
+    Each marker's four corners are refined on the full photo, and its centre is where its diagonals cross: a mark
+    that spreads (or the blur) moves every corner out along its diagonal, so the crossing stays put, and a
+    homography keeps it the image of the marker's centre.
+    """
+    board_ids = board.getIds().ravel().tolist()
+    objects = board.getObjPoints()
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 40, 0.01)
+    marker_bits = board.getDictionary().markerSize + 2  # data bits and the one-bit black border each side
+    mm, px = [], []
+    for quad, marker_id in zip(corners, ids.ravel().tolist(), strict=True):
+        if marker_id not in board_ids:
+            continue
+        q = np.asarray(quad, dtype=np.float32).reshape(4, 1, 2)
+        side = float(np.mean(np.hypot(*(q[:, 0] - np.roll(q[:, 0], 1, axis=0)).T)))
+        bit = side / marker_bits
+        # A small window, on the corner's own two edges: windows of half a bit read some centres 0.5 card px off.
+        half = int(np.clip(0.2 * bit, 2, 25))
+        refined = cv2.cornerSubPix(gray, q.copy(), (half, half), (-1, -1), criteria).reshape(4, 2).astype(np.float64)
+        if np.hypot(*(refined - q.reshape(4, 2)).T).max() > 0.6 * bit:
+            continue  # the refinement ran off to another edge
+        # The crossing of the diagonals 0–2 and 1–3.
+        d1, d2 = refined[2] - refined[0], refined[3] - refined[1]
+        det = d1[0] * -d2[1] - d1[1] * -d2[0]
+        if abs(det) < 1e-9 * side * side:
+            continue
+        r = refined[1] - refined[0]
+        t = (r[0] * -d2[1] - r[1] * -d2[0]) / det
+        px.append(refined[0] + t * d1)
+        mm.append(np.asarray(objects[board_ids.index(marker_id)])[:, :2].mean(axis=0))
+    return np.reshape(mm, (-1, 2)).astype(np.float64), np.reshape(px, (-1, 2)).astype(np.float64)
+
+
+def _fit_mapping(
+    card_px: np.ndarray,
+    photo_px: np.ndarray,
+    shape: tuple[int, int],
+    inlier_px: float,
+    extra_card: np.ndarray | None = None,
+    extra_photo: np.ndarray | None = None,
+):
+    """Card pixel → photo pixel mapping fitted to the board corners (RANSAC) and `extra` points (the markers'
+    centres: they spread the fit over four board rows where the corners lie on two lines, so the lens term and the
+    perspective part). Returns the mapping, the corners' RMS misfit (card pixels) and how many corners fit."""
     h, w = shape
     centre = ((w - 1) / 2.0, (h - 1) / 2.0)
     norm = float(np.hypot(w, h) / 2.0)
@@ -233,7 +282,19 @@ def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, in
     if homography is None:
         raise CardRefused("no_board", "The board's corners do not fit a flat card.")
     keep = inliers.ravel().astype(bool)
-    card_in, photo_in = card_px[keep], photo_px[keep]
+    n_corners = int(keep.sum())
+    corners_card, corners_photo = card_px[keep], photo_px[keep]
+    card_in, photo_in = corners_card, corners_photo
+    if extra_card is not None and len(extra_card):
+        # Extra points join only where the corners' homography already puts them (within the RANSAC threshold).
+        near = (
+            np.hypot(
+                *(cv2.perspectiveTransform(extra_card.reshape(-1, 1, 2), homography).reshape(-1, 2) - extra_photo).T
+            )
+            <= inlier_px
+        )
+        card_in = np.concatenate([card_in, extra_card[near]])
+        photo_in = np.concatenate([photo_in, extra_photo[near]])
 
     def fit(k1: float):
         u = undistort(photo_in, k1, centre, norm)
@@ -249,9 +310,29 @@ def _fit_mapping(card_px: np.ndarray, photo_px: np.ndarray, shape: tuple[int, in
     best, err_best = fit(k1)
     plain, err_plain = fit(0.0)
     mapping = best if err_best < err_plain * 0.9 else plain
-    back = mapping.to_plane(photo_in) - card_in
+    if len(card_in) > n_corners:
+        mapping = _weighted_refit(mapping, card_in, photo_in, n_corners)
+    back = mapping.to_plane(corners_photo) - corners_card
     rms = float(np.sqrt((back**2).sum(axis=1).mean()))
-    return mapping, rms, int(keep.sum())
+    return mapping, rms, n_corners
+
+
+def _weighted_refit(mapping: Mapping, card_in: np.ndarray, photo_in: np.ndarray, n_corners: int) -> Mapping:
+    """The homography and radial term refitted together by least squares, the first `n_corners` points (chessboard
+    corners) weighing 1 and the rest (marker centres) `_CENTRE_WEIGHT`."""
+    weights = np.where(np.arange(len(card_in)) < n_corners, 1.0, _CENTRE_WEIGHT)
+    root = np.sqrt(weights)[:, None]
+    start = mapping.homography / mapping.homography[2, 2]
+
+    def residuals(v: np.ndarray) -> np.ndarray:
+        m = Mapping(np.append(v[:8], 1.0).reshape(3, 3), float(v[8]), mapping.centre, mapping.norm)
+        return ((m.to_photo(card_in) - photo_in) * root).ravel()
+
+    x0 = np.append(start.ravel()[:8], mapping.k1)
+    solved = least_squares(residuals, x0, x_scale="jac", method="lm")
+    if not solved.success or not np.isfinite(solved.x).all():
+        return mapping
+    return Mapping(np.append(solved.x[:8], 1.0).reshape(3, 3), float(solved.x[8]), mapping.centre, mapping.norm)
 
 
 def _tilt_deg(mapping: Mapping, card_shape: tuple[int, int]) -> float:
@@ -706,7 +787,11 @@ def read_card(
         raise _global_refusal(gray) or CardRefused("no_board", "The test card's board corners do not fit a card.")
     probe = cv2.perspectiveTransform(np.array([[[0.0, 0.0]], [[1.0, 0.0]]]), h0).reshape(-1, 2)
     photo_per_card = float(np.hypot(*(probe[1] - probe[0])))
-    mapping, rms, n_in = _fit_mapping(card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card))
+    centres_mm, centres_photo = _marker_centres(gray, corners_full, ids_full, board)
+    centres_card = np.stack([(centres_mm[:, 0] + rx) / px_mm - 0.5, (centres_mm[:, 1] + ry) / px_mm - 0.5], axis=1)
+    mapping, rms, n_in = _fit_mapping(
+        card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card), centres_card, centres_photo
+    )
     tilt = _tilt_deg(mapping, burn_map.shape)
     if tilt > _MAX_TILT_DEG:
         raise CardRefused("oblique", f"The photo is taken too obliquely ({tilt:.0f}°): shoot the card from above.")
