@@ -75,6 +75,17 @@ def _check_2d(array: np.ndarray, name: str, *, allow_empty: bool) -> np.ndarray:
     return array
 
 
+def _checked_burn(burn: np.ndarray, px_mm: float) -> tuple[np.ndarray, float]:
+    """A bool artwork and a positive pixel pitch, or the error that says which is wrong."""
+    burn = _check_2d(burn, "burn", allow_empty=True)
+    if burn.dtype != np.bool_:
+        raise TypeError(f"burn must be a bool array, got {burn.dtype}.")
+    px_mm = float(px_mm)
+    if not (math.isfinite(px_mm) and px_mm > 0):
+        raise ValueError(f"px_mm must be positive, got {px_mm!r}.")
+    return burn, px_mm
+
+
 def _save_png(image: Image.Image, dpi: float) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
@@ -609,12 +620,7 @@ def svg_strokes(
     -------
     str
     """
-    burn = _check_2d(burn, "burn", allow_empty=True)
-    if burn.dtype != np.bool_:
-        raise TypeError(f"burn must be a bool array, got {burn.dtype}.")
-    px_mm = float(px_mm)
-    if not (math.isfinite(px_mm) and px_mm > 0):
-        raise ValueError(f"px_mm must be positive, got {px_mm!r}.")
+    burn, px_mm = _checked_burn(burn, px_mm)
     height, width = burn.shape
     head = _svg_head(width * px_mm, height * px_mm)
     polylines = _skeleton_polylines(burn) if burn.any() else []
@@ -725,12 +731,7 @@ def svg_outlines(burn: np.ndarray, *, px_mm: float, tolerance_px: float = STROKE
     -------
     str
     """
-    burn = _check_2d(burn, "burn", allow_empty=True)
-    if burn.dtype != np.bool_:
-        raise TypeError(f"burn must be a bool array, got {burn.dtype}.")
-    px_mm = float(px_mm)
-    if not (math.isfinite(px_mm) and px_mm > 0):
-        raise ValueError(f"px_mm must be positive, got {px_mm!r}.")
+    burn, px_mm = _checked_burn(burn, px_mm)
     height, width = burn.shape
     head = _svg_head(width * px_mm, height * px_mm)
     if not burn.any():
