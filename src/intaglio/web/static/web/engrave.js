@@ -759,9 +759,18 @@
     sweep();
   }
 
+  // A select fires "input" and then "change": the form previews on both, and the second request would cancel the
+  // first in flight. Its change alone asks for the preview.
+  function onePreviewPerSelect(form) {
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("input", function (event) { event.stopPropagation(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("studio-form");
     if (!form) return;
+    onePreviewPerSelect(form);
     showValues(form);
     modeOptions(form);
     form.querySelectorAll("[data-needs-script]").forEach(function (node) { node.hidden = false; });
