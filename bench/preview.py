@@ -346,9 +346,14 @@ def run(client: Client, throttled: Client, photo: bytes, args, log_path: Path, s
     for body, _, _ in warm:
         check_preview(body)
     last_contrast = 0.8 + 0.02 * args.requests
-    hit, hit_size, hit_s = preview(last_contrast)
+    # Each web process keeps its own cache and the last change was rendered by one of them: the repeat is sent
+    # until a process answers from its cache (a new connection lands on either), at most twice per process.
     repeat_of = warm[-1][0]
-    cached = hit["cached"] and hit["render_ms"] == repeat_of["render_ms"]  # the cache returns the very same render
+    tries, cached = 0, False
+    while not cached and tries < 2 * WEB_PROCESSES:
+        tries += 1
+        hit, hit_size, hit_s = preview(last_contrast)
+        cached = hit["cached"] and hit["render_ms"] == repeat_of["render_ms"]  # the very same render comes back
     # The Dots tab: recent settings again (still in the preview cache), asking for the dots instead of the burn.
     recent = range(max(1, args.requests - 19), args.requests + 1)
     dots = [preview(0.8 + 0.02 * i, ("artwork",)) for i in recent]
@@ -395,7 +400,8 @@ def run(client: Client, throttled: Client, photo: bytes, args, log_path: Path, s
         [
             f"change, dots tab: p50 of {len(dots)}",
             f"{statistics.median(s * 1000 for _, _, s in dots):.0f}",
-            "(cached)",
+            # Each web process has its own cache: a change rendered by the other one is rendered again.
+            f"{sum(body['cached'] for body, _, _ in dots)}/{len(dots)} cached",
             kib([size for _, size, _ in dots]),
             "the 1-bit PNG",
         ],
@@ -414,7 +420,7 @@ def run(client: Client, throttled: Client, photo: bytes, args, log_path: Path, s
             "",
         ],
         [
-            "repeat of the last settings",
+            f"repeat of the last settings (try {tries})",
             f"{hit_s * 1000:.0f}",
             "(cached)" if cached else f"{hit['render_ms']:.0f} (not cached!)",
             f"{hit_size / 1024:.0f}",

@@ -2,7 +2,7 @@
 Groups page). A person holds a role only while active, staff and in its group; anyone else asking for a role's
 page gets 404, as if it did not exist.
 
-Roles are named here, once, so every app (gallery moderation now; review and the workshop later) asks the same
+Roles are named here, once, so every app (gallery moderation, internal review, the workshop) asks the same
 question the same way: `role_held(user, Role.MODERATOR)`."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from django.http import Http404
 
 class Role(models.TextChoices):
     MODERATOR = "moderator", "Moderator"
+    REVIEWER = "reviewer", "Reviewer"
+    FACTORY = "factory", "Workshop"
 
 
 def role_held(user, role: str) -> bool:

@@ -19,6 +19,9 @@ class AssetKind(models.TextChoices):
     EXPORT = "export", "Export"
     # A copy made for the community gallery, re-encoded without metadata; deleted when the item is unpublished.
     GALLERY_IMAGE = "gallery_image", "Gallery picture"
+    # A photo of an engraved piece taken in the operator's workshop for a production order; treated like a photo of
+    # an engraving for consent and retention.
+    FACTORY_CAPTURE = "factory_capture", "Workshop photo"
 
 
 class RetentionClass(models.TextChoices):
