@@ -297,3 +297,25 @@ def test_a_photo_source_under_a_layout_that_frames_the_photo_gives_the_same_artw
         settings = {"material": "maple", "machine": "diode-10w", "width_mm": 12.0, "layout": layout}
         expected = prepare_artwork(data, **settings)
         assert np.array_equal(prepare_artwork(PhotoSource(data), **settings).burn, expected.burn), layout
+
+
+def test_a_photo_source_keeps_its_framing_between_renders(monkeypatch):
+    from intaglio.imaging.artwork import layout as layouts
+
+    picture = np.dstack([photo_codes((200, 300), seed=s) for s in (7, 8, 9)])
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    framings = []
+    original = layouts.frame_photo
+    monkeypatch.setattr(tone, "frame_photo", lambda *args: framings.append(1) or original(*args))
+    photo = PhotoSource(data)
+    turned = layouts.Layout(crop=(0.1, 0.2, 0.6, 0.7), rotate_deg=270, mirror=True)
+    settings = {"material": "maple", "machine": "diode-10w", "width_mm": 12.0, "layout": turned}
+    for contrast in (1.0, 1.2, 0.9):
+        art = prepare_artwork(photo, **settings, contrast=contrast)
+        assert np.array_equal(art.burn, prepare_artwork(data, **settings, contrast=contrast).burn), contrast
+    assert len(framings) == 1  # framed once, then kept
+    assert photo.framed(turned) is photo.framed(turned) and photo.framed(layouts.Layout()) is photo
+    prepare_artwork(photo, **{**settings, "layout": layouts.Layout(crop=(0.0, 0.0, 0.5, 0.5))})
+    assert len(framings) == 2  # another framing is framed afresh

@@ -422,8 +422,8 @@ def prepare_artwork(
 
     image = open_source(source)
     if layout.changes_photo:
-        # A photo source keeps the photo as it is; a crop or turn frames a fresh copy of it.
-        image = frame_photo(image.image() if isinstance(image, PhotoSource) else image, layout)
+        # A photo source keeps its framings too (a live preview of a cropped or turned layout).
+        image = image.framed(layout) if isinstance(image, PhotoSource) else frame_photo(image, layout)
     src_w, src_h = _source_size(image)  # upright size, from the header; load_linear turns the pixels
     size = check_fit(
         machine, width_mm=width_mm, height_mm=height_mm, source_size=(src_w, src_h), line_interval_mm=interval

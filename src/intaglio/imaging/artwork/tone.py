@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from intaglio.imaging.artwork.layout import frame_photo
 from intaglio.imaging.memory import image_memory_bytes, reserve_image_memory
 
 # sRGB code value → linear light, for 8-bit input.
@@ -161,12 +162,40 @@ class PhotoSource:
         header = Image.open(io.BytesIO(self.data))
         orientation = header.getexif().get(0x0112, 1)
         self.size = (header.height, header.width) if orientation in (5, 6, 7, 8) else header.size
+        self._framed_image: Image.Image | None = None  # set on a framing of another source (see `framed`)
         self._loads: dict[tuple, object] = {}
+        self._framings: dict[tuple, PhotoSource] = {}
         self._lock = threading.Lock()
 
     def image(self) -> Image.Image:
-        """A fresh, not yet decoded image of the photo."""
+        """A fresh, not yet decoded image of the photo (a framing's decoded pixels, which nothing may change)."""
+        if self._framed_image is not None:
+            return self._framed_image
         return Image.open(io.BytesIO(self.data))
+
+    def framed(self, layout) -> PhotoSource:
+        """The photo cropped, turned and mirrored as `layout` says, itself kept as a source for the next call.
+
+        A framing decodes the whole photo, so the live preview of a cropped or turned layout keeps the framed pixels
+        (the last `keep` framings) instead of decoding the photo again on every change.
+        """
+        if not layout.changes_photo:
+            return self
+        key = (layout.crop, layout.rotate_deg, layout.mirror)
+        with self._lock:
+            if key in self._framings:
+                return self._framings[key]
+        framed_image = frame_photo(self.image(), layout)
+        framed_image.load()
+        source = PhotoSource.__new__(PhotoSource)
+        source.data, source.keep, source.size = self.data, self.keep, framed_image.size
+        source._framed_image = framed_image
+        source._loads, source._framings, source._lock = {}, {}, threading.Lock()
+        with self._lock:
+            self._framings[key] = source
+            while len(self._framings) > self.keep:
+                del self._framings[next(iter(self._framings))]
+        return source
 
     def load_linear(self, **options):
         """`load_linear` of the photo, kept for the next call with the same options."""
