@@ -3,8 +3,6 @@ audited view of the item's file (E13). Each checks the role and the queue again,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO
 
 from django.db import transaction
@@ -35,14 +33,15 @@ def _queued(*, reviewer, asset_id: int) -> Asset:
     return asset
 
 
-@contextmanager
-def review_file_open(*, reviewer, asset_id: int) -> Iterator[tuple[Asset, IO[bytes]]]:
-    """Opens an item's file for a reviewer, recording the access (who, which file, when, why) before a byte is
-    read. The owner sees it on their data page and in their export."""
+def review_file_open(*, reviewer, asset_id: int) -> tuple[Asset, IO[bytes]]:
+    """Opens an item's file for a reviewer (the caller closes it), recording the access (who, which file, when,
+    why) before a byte is read. The owner sees it on their data page and in their export."""
     asset = _queued(reviewer=reviewer, asset_id=asset_id)
     audit_staff_view(actor=reviewer, role=Role.REVIEWER, asset=asset, reason=REVIEW_REASON)
-    with blob_open(asset.storage_key) as handle:
-        yield asset, handle
+    try:
+        return asset, blob_open(asset.storage_key)
+    except FileNotFoundError:
+        raise ReviewRefused("not_found", "No such item.") from None
 
 
 def verdict_record(
