@@ -140,9 +140,9 @@ def _staff_views_section() -> Section:
         "Staff who looked at your files",
         "audit_log",
         "With the audit log; an erasure does not delete it.",
-        "to show who looked at your files, when and why (E13)",
+        "record of staff looks at your files, kept with the audit log",
         survives_erasure=True,
-        erasure_note="the record of each staff access to your files (who, which file, when, why), never the file",
+        erasure_note="who looked at which file, when and why, never the file itself",
     )
 
 
