@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intaglio.accounts.roles import Role
-from intaglio.assets.models import Asset, AssetKind, RetentionClass
+from intaglio.assets.models import Asset, RetentionClass
 from intaglio.core.audit import STAFF_FILE_VIEWED, audit_staff_view
 from intaglio.core.models import AuditEvent
 from intaglio.jobs.models import Job, JobState

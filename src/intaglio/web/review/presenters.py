@@ -13,6 +13,9 @@ from intaglio.review.models import Verdict
 from intaglio.review.selectors import curation_allowed, photo_settings, verdicts_of
 from intaglio.web.engrave.presenters import mode_label
 
+# Numbers a test card's settings carry (an artwork version's come from its machine and calibration instead).
+MACHINE_NUMBERS = (("power_pct", "Power", " %"), ("speed_mm_min", "Speed", " mm/min"), ("passes", "Passes", ""))
+
 
 @dataclass(frozen=True)
 class QueueRow:
@@ -53,7 +56,7 @@ def settings_rows(settings: dict) -> list[tuple[str, str]]:
         rows.append(("Mode", mode_label(settings["mode"])))
     if settings.get("line_interval_mm"):
         rows.append(("Line interval", f"{settings['line_interval_mm']} mm"))
-    for key, label, unit in (("power_pct", "Power", " %"), ("speed_mm_min", "Speed", " mm/min"), ("passes", "Passes", "")):
+    for key, label, unit in MACHINE_NUMBERS:
         if settings.get(key) not in (None, ""):
             rows.append((label, f"{settings[key]}{unit}"))
     rows.append(("Calibrated", "Yes" if settings.get("calibration") else "No"))
