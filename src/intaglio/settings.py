@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "intaglio.privacy",
     "intaglio.feedback",
     "intaglio.gallery",
+    "intaglio.review",
     "intaglio.web",
 ]
 

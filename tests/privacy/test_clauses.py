@@ -635,6 +635,11 @@ WEB_EXEMPT = {
     "gallery-use": "a published gallery item's recipe, used on the visitor's own photo",
     "gallery-report": "a published gallery item, reported by anyone signed in",
     "moderation-item": "a moderator's page (the moderator role, not ownership)",
+    # Reviewers' pages: the reviewer role and the owner's internal_review consent, not ownership; every role is
+    # checked in tests/review/test_access_matrix.py.
+    "review-item": "a reviewer's page of a photo its owner allows for internal review (E13)",
+    "review-curate": "a reviewer's curation of a photo its owner allows for internal review (E6, E13)",
+    "review-file": "a reviewer's audited view of a photo its owner allows for internal review (E13)",
 }
 API_EXEMPT = {("PUT", "/api/v1/privacy/consents/{scope}"): "a consent scope name, always of the calling account"}
 

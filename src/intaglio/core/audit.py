@@ -55,3 +55,28 @@ def audit_owned(action: str, *, actor, owner_id: int, target: tuple[str, object]
         subject_user_id=owner_id,
         detail=detail,
     )
+
+
+# Staff looking at a customer's file (a reviewer's view, a workshop's download): one event per access, which the
+# owner sees on their data page and in their export, and the privacy officer filters by customer and month.
+STAFF_FILE_VIEWED = "staff.file_viewed"
+
+
+def audit_staff_view(*, actor, role: str, asset, reason: str) -> AuditEvent:
+    """Records that `actor`, acting as `role`, looked at `asset` (a customer's file) now, and why (a short reason
+    the owner reads, e.g. "internal review")."""
+    return audit_record(
+        action=STAFF_FILE_VIEWED,
+        actor=actor,
+        actor_role=str(role),
+        target_type="asset",
+        target_id=asset.pk,
+        subject_user_id=asset.owner_id,
+        detail={"reason": reason, "kind": str(asset.kind)},
+    )
+
+
+def staff_views(*, subject_user_id: int, since=None):
+    """The accesses of staff to the files of account `subject_user_id`, newest first (since `since` if given)."""
+    views = AuditEvent.objects.filter(action=STAFF_FILE_VIEWED, subject_user_id=subject_user_id)
+    return views.filter(at__gte=since) if since is not None else views

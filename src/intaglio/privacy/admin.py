@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from intaglio.core.admin import ReadOnlyAdmin
+from intaglio.core.audit import STAFF_FILE_VIEWED
 from intaglio.core.models import AuditEvent
 from intaglio.privacy import rights
 from intaglio.privacy.models import ConsentEvent, DataRequest, PolicyVersion, RetentionDecision
@@ -249,10 +250,30 @@ class DataRequestAdmin(admin.ModelAdmin):
             self.message_user(request, f"Processing restricted for {applied} account(s).")
 
 
+class StaffFileViewsFilter(admin.SimpleListFilter):
+    """Staff views of customers' files. With `?subject_user_id=<account id>` added, "this month" answers who looked
+    at that customer's files this month (the link on the account's admin page opens exactly that)."""
+
+    title = "staff views of files"
+    parameter_name = "staff_views"
+
+    def lookups(self, request, model_admin):
+        return [("month", "This month"), ("all", "Any time")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("month", "all"):
+            return queryset
+        views = queryset.filter(action=STAFF_FILE_VIEWED)
+        if self.value() == "month":
+            month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            views = views.filter(at__gte=month_start)
+        return views
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "actor", "actor_role", "target_type", "target_id", "subject_user_id"]
-    list_filter = ["actor_role", "action", "target_type"]
+    list_filter = ["actor_role", "action", "target_type", StaffFileViewsFilter]
     search_fields = ["action", "=target_id", "=subject_user_id"]
     date_hierarchy = "at"
     list_select_related = ["actor"]

@@ -242,8 +242,9 @@ def consent_change(*, user, scope: str, granted: bool, source: str, asset: Asset
             metrics_purge(owner=user, reason="consent_withdrawn")
         if scope == ConsentScope.ENGRAVED_LEARNING:
             _engraved_result_retention(user=user, kept=granted)
-        if not granted and scope == ConsentScope.BROAD_LEARNING:
-            # Curated training assets exist only under broad-learning consent (E6): they stop being curated now.
+        if not granted and scope in (ConsentScope.BROAD_LEARNING, ConsentScope.INTERNAL_REVIEW):
+            # Curated training assets exist only under broad-learning consent (E6), and are chosen in internal
+            # review (E13): withdrawing either ends their curation now.
             Asset.objects.filter(owner=user, curated=True).update(curated=False)
     return ConsentChange(event=event, changed=True)
 
@@ -261,7 +262,7 @@ def consent_grant(*, user, scope: str, source: str, asset: Asset | None = None) 
 def consent_withdraw(*, user, scope: str, source: str, asset: Asset | None = None) -> ConsentEvent | None:
     """Withdraws a scope (or unpublishes `asset`). Withdrawing derived_only deletes every kept measurement at once
     (E7); withdrawing engraved_learning starts the 14-day clock of the photos it kept (PRIVACY-SPEC defaults);
-    withdrawing broad_learning ends the curation of the user's assets (E6)."""
+    withdrawing broad_learning or internal_review ends the curation of the user's assets (E6)."""
     return consent_set(user=user, scope=scope, granted=False, source=source, asset=asset)
 
 

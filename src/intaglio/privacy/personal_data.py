@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from intaglio.accounts.models import normalize_email
+from intaglio.core.audit import staff_views
 from intaglio.core.models import AuditEvent
 from intaglio.core.personal_data import (
     Expiring,
@@ -133,6 +134,34 @@ def _metrics_sweep(ids: list[int], *, now: datetime, clock: Callable[[], datetim
     )
 
 
+def _staff_views_section() -> Section:
+    return Section(
+        "staff_accesses",
+        "Staff who looked at your files",
+        "audit_log",
+        "With the audit log; an erasure does not delete it.",
+        "record of staff looks at your files, kept with the audit log",
+        survives_erasure=True,
+        erasure_note="who looked at which file, when and why, never the file itself",
+    )
+
+
+def _staff_views_export(subject: Subject) -> list[dict]:
+    if subject.user_id is None:
+        return []
+    return [
+        {
+            "at": iso(event.at),
+            "staff_id": event.actor_id,
+            "role": event.actor_role,
+            "file_id": int(event.target_id) if event.target_id.isdigit() else None,
+            "file_kind": event.detail.get("kind"),
+            "reason": event.detail.get("reason"),
+        }
+        for event in staff_views(subject_user_id=subject.user_id).order_by("at", "pk")
+    ]
+
+
 def declare() -> None:
     oldest_first = ("created_at", "pk")
     register(
@@ -143,6 +172,7 @@ def declare() -> None:
             erased_as="derived_metrics", erase_order=70, purge=_metrics_purge,
         ),
         PersonalData("privacy", _requests_section, 130, export=_requests_export),
+        PersonalData("privacy", _staff_views_section, 116, export=_staff_views_export),
     )  # fmt: skip
     register_expiring(
         Expiring(
