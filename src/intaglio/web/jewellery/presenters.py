@@ -186,7 +186,11 @@ def attributes_context(piece: Piece, references: list[dict], *, values: dict | N
 
 
 def _default_brief(piece: Piece) -> dict:
-    """The choices of the latest generation, so trying another metal keeps the rest; else the defaults."""
+    """The choices as the user last left them; else those of the latest generation, so trying another metal keeps
+    the rest; else the defaults."""
+    for remembered in (piece.brief,) if piece.brief else ():
+        with contextlib.suppress(pydantic.ValidationError, TypeError):  # a choice withdrawn since must not break it
+            return Brief.model_validate(remembered).model_dump()
     latest = selectors.generation_list(piece=piece).first()
     if latest is not None:
         params = latest.job.params or {}

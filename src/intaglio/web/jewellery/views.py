@@ -19,6 +19,7 @@ from intaglio.jewellery.services import (
     generation_delete,
     generation_plan,
     piece_analysis,
+    piece_brief_save,
     piece_confirm,
     piece_create,
     piece_delete,
@@ -147,7 +148,9 @@ def piece_prompt(request, piece_id: int):
     raw = brief_from_form(request.POST)
     context: dict = {"piece": piece}
     with refusal_kept() as refused:
-        plan = generation_plan(piece=piece, brief=brief_validate(raw))
+        brief = brief_validate(raw)
+        piece_brief_save(piece=piece, brief=brief)  # the choices survive a reload
+        plan = generation_plan(piece=piece, brief=brief)
     if refused:
         context.update(error=refused.message, **price_context(request.user, image_count(raw)))
     else:

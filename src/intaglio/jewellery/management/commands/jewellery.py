@@ -20,6 +20,7 @@ from intaglio.assets.storage import blob_open
 from intaglio.core.errors import Refused
 from intaglio.jewellery import selectors, services
 from intaglio.jobs.models import TERMINAL_STATES, Job, JobState
+from intaglio.jobs.services import JobRefused
 from intaglio.jobs.workers import run_queued_here
 
 
@@ -94,8 +95,16 @@ class Command(BaseCommand):
         for number, (title, paths) in enumerate(found, 1):
             handles = [open(path, "rb") for path in paths]  # noqa: SIM115 - closed below
             try:
-                uploads = [File(handle, name=path.name) for handle, path in zip(handles, paths, strict=True)]
-                pieces.append(services.piece_create(owner=owner, uploads=uploads, title=title))
+                while True:
+                    uploads = [File(handle, name=path.name) for handle, path in zip(handles, paths, strict=True)]
+                    try:
+                        pieces.append(services.piece_create(owner=owner, uploads=uploads, title=title))
+                        break
+                    except JobRefused as refused:
+                        if refused.code != "plan_limit" or not run_queued_here():
+                            raise
+                        for handle in handles:  # the plan's jobs ran: store the piece again from the start
+                            handle.seek(0)
             finally:
                 for handle in handles:
                     handle.close()
