@@ -135,3 +135,25 @@ def test_the_batch_command_runs_a_folder_through_a_kit_with_progress(funded, tmp
     assert Piece.objects.get(title="band").references.count() == 2
     with pytest.raises(CommandError, match="No style kit named 'Lifestyle'. The account's kits: Packshots."):
         call_command("jewellery", "batch", str(tmp_path), "--kit", "Lifestyle", "--user", funded.email, "--yes")
+
+
+def test_kits_batches_and_remembered_choices_are_exported_and_erased(funded):
+    from intaglio.privacy import rights
+    from tests.privacy.test_export import open_export, records, schema_errors
+
+    pieces = confirmed_pieces(funded, 1)
+    brief = services.brief_validate(KIT)
+    services.piece_brief_save(piece=pieces[0], brief=brief)
+    kit = services.style_kit_save(owner=funded, name="Autumn", brief=brief)
+    batch = services.batch_create(owner=funded, pieces=pieces, brief=brief, confirmed_credits=2, kit_name=kit.name)
+    _, manifest = open_export(rights.data_export(user=funded))
+    assert schema_errors(manifest) == []
+    assert [(k["name"], k["brief"]) for k in records(manifest, "jewellery_style_kits")] == [("Autumn", KIT)]
+    assert [(b["id"], b["kit_name"], b["credits"]) for b in records(manifest, "jewellery_batches")] == [
+        (batch.pk, "Autumn", 2)
+    ]
+    assert records(manifest, "jewellery_pieces")[0]["brief"] == KIT
+    rights.account_close(user=funded)
+    counts = rights.account_content_delete(user=funded)
+    assert counts["jewellery_style_kits"] == 1 and counts["jewellery_batches"] == 1
+    assert not StyleKit.objects.exists() and not Batch.objects.exists() and not Piece.objects.exists()
