@@ -157,3 +157,38 @@ def test_kits_batches_and_remembered_choices_are_exported_and_erased(funded):
     counts = rights.account_content_delete(user=funded)
     assert counts["jewellery_style_kits"] == 1 and counts["jewellery_batches"] == 1
     assert not StyleKit.objects.exists() and not Batch.objects.exists() and not Piece.objects.exists()
+
+
+def test_the_pages_save_and_apply_a_kit_then_batch_with_one_confirmed_total(funded, client):
+    first, second = confirmed_pieces(funded, 2)
+    client.force_login(funded)
+    form = {"preset": "macro_detail", "aspect_ratio": "4:5", "variants": "1", "metals": ["rose_gold", "white_metal"]}
+    response = client.post(f"/jewellery/{first.pk}/kits/save/", {**form, "kit_name": "Site"}, follow=True)
+    assert "Saved the style kit “Site”" in response.content.decode()
+    kit = StyleKit.objects.get(owner=funded, name="Site")
+    assert kit.brief == KIT
+    client.post(f"/jewellery/{second.pk}/kits/apply/", {"kit": kit.pk})
+    second.refresh_from_db()
+    assert second.brief == KIT
+    assert "Site" in client.get("/jewellery/kits/").content.decode()
+
+    confirm = client.post("/jewellery/batch/confirm/", {"kit": kit.pk, "pieces": [first.pk, second.pk]})
+    page = confirm.content.decode()
+    assert confirm.status_code == 200 and 'id="batch-total"><strong>4</strong>' in page
+    assert "Generate 4 images for 4 credits" in page
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    start = {"kit": kit.pk, "pieces": [first.pk, second.pk], "credits": 4, "idempotency_key": key}
+    response = client.post("/jewellery/batch/start/", start)
+    batch = Batch.objects.get(owner=funded)
+    assert response.status_code == 302 and response["Location"] == f"/jewellery/batches/{batch.pk}/"
+    assert client.post("/jewellery/batch/start/", start)["Location"] == response["Location"]  # a double click
+    assert Generation.objects.filter(batch=batch).count() == 2 and credit_balance(user=funded) == 20 - 4
+    progress = client.get(response["Location"]).content.decode()
+    assert "0 of 2 finished" in progress and 'hx-trigger="every 3s"' in progress
+    run_queued_jobs()
+    assert "2 of 2 finished" in client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+
+    stale = client.post("/jewellery/batch/start/", {**start, "idempotency_key": "another", "credits": 3})
+    assert stale.status_code == 409 and "not the 3 you confirmed" in stale.content.decode()
+    no_kit = client.post("/jewellery/batch/confirm/", {"pieces": [first.pk]})
+    assert no_kit.status_code == 422 and "Choose a style kit" in no_kit.content.decode()
