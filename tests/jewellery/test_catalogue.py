@@ -192,3 +192,37 @@ def test_the_pages_save_and_apply_a_kit_then_batch_with_one_confirmed_total(fund
     assert stale.status_code == 409 and "not the 3 you confirmed" in stale.content.decode()
     no_kit = client.post("/jewellery/batch/confirm/", {"pieces": [first.pk]})
     assert no_kit.status_code == 422 and "Choose a style kit" in no_kit.content.decode()
+
+
+def test_the_api_saves_kits_quotes_and_starts_a_batch_once(funded, client):
+    from tests.factories import make_token
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(funded)}"}
+    first, second = confirmed_pieces(funded, 2)
+    saved = client.post(
+        "/api/v1/jewellery/kits", {"name": "Site", "brief": KIT}, content_type="application/json", **auth
+    )
+    assert saved.status_code == 201 and saved.json()["brief"] == KIT
+    kit_id = saved.json()["id"]
+    assert [kit["name"] for kit in client.get("/api/v1/jewellery/kits", **auth).json()["items"]] == ["Site"]
+    body = {"kit_id": kit_id, "piece_ids": [first.pk, second.pk]}
+    quote = client.post("/api/v1/jewellery/batches/quote", body, content_type="application/json", **auth).json()
+    assert (quote["images"], quote["credits"], quote["balance"]) == (4, 4, 20)
+
+    def start(credits, key):
+        return client.post(
+            "/api/v1/jewellery/batches", {**body, "credits": credits}, content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=key, **auth,
+        )  # fmt: skip
+
+    stale = start(3, "a")
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "price_changed"
+    created = start(4, "b")
+    assert created.status_code == 201 and start(4, "b").json()["id"] == created.json()["id"]
+    assert [row["state"] for row in created.json()["pieces"]] == [JobState.QUEUED] * 2
+    assert credit_balance(user=funded) == 16
+    run_queued_jobs()
+    batch = client.get(f"/api/v1/jewellery/batches/{created.json()['id']}", **auth).json()
+    assert [row["state"] for row in batch["pieces"]] == [JobState.SUCCEEDED] * 2 and batch["kit_name"] == "Site"
+    assert client.get(f"/api/v1/jewellery/pieces/{first.pk}", **auth).json()["brief"] is None
+    assert client.delete(f"/api/v1/jewellery/kits/{kit_id}", **auth).status_code == 204

@@ -600,6 +600,8 @@ API_CASES = [
     Case("api", "DELETE", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
     Case("api", "GET", "/api/v1/jewellery/generations/{generation_id}", "generation"),
     Case("api", "DELETE", "/api/v1/jewellery/generations/{generation_id}", "generation"),
+    Case("api", "DELETE", "/api/v1/jewellery/kits/{kit_id}", "kit"),
+    Case("api", "GET", "/api/v1/jewellery/batches/{batch_id}", "batch"),
     Case("api", "GET", "/api/v1/engrave/cards/{card_id}", "card"),
     Case("api", "POST", "/api/v1/engrave/cards/{card_id}/readings", "card", PHOTO_UPLOAD),
     Case("api", "GET", "/api/v1/engrave/readings/{reading_id}", "reading"),
@@ -616,6 +618,9 @@ API_CASES = [
     Case("api", "POST", "/api/v1/engrave/calibrations", "reading", {"reading": "{reading}"}, 404, "reading_not_ready"),
     Case("api", "POST", "/api/v1/jobs", "photo", {"kind": "preview", "inputs": ["{photo}"]}, 422, "invalid_inputs"),
     Case("api", "POST", "/api/v1/engrave/artworks", "photo", {"source": "{photo}"}, 404, "invalid_source"),
+    Case("api", "POST", "/api/v1/jewellery/batches/quote", "kit", {"kit_id": "{kit}", "piece_ids": ["{piece}"]}),
+    Case("api", "POST", "/api/v1/jewellery/batches", "piece",
+         {"kit_id": "{kit}", "piece_ids": ["{piece}"], "credits": 1}),
     Case("api", "POST", "/api/v1/engrave/previews", "photo", {"source": "{photo}", "settings": SLATE}, 404,
          "invalid_source"),
     # A GET's body is its query.

@@ -20,6 +20,7 @@ from intaglio.credits.selectors import credit_balance
 from intaglio.jewellery.models import Batch, Generation, Piece, ProviderTask, StyleKit, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
+from intaglio.jewellery.selectors import pieces_chosen
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import JobRefused, job_create, job_delete, job_replace, job_wake
@@ -308,6 +309,14 @@ def style_kit_brief(kit: StyleKit) -> Brief:
         raise JewelleryRefused(
             "invalid_kit", f"The style kit {kit.name!r} holds choices no longer offered: {problems}."
         ) from None
+
+
+def batch_pieces(*, owner, piece_ids: list[int]) -> list[Piece]:
+    """The owner's pieces named by `piece_ids`, in that order; a piece that is not theirs is "not found"."""
+    pieces = pieces_chosen(owner=owner, piece_ids=piece_ids)
+    if len(pieces) != len(dict.fromkeys(piece_ids)):
+        raise JewelleryRefused("not_found", "One of the pieces does not exist.", status=404)
+    return pieces
 
 
 def batch_quote(*, owner, pieces: list[Piece], brief: Brief) -> dict:

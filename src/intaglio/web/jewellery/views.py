@@ -16,6 +16,7 @@ from intaglio.jewellery import selectors
 from intaglio.jewellery.services import (
     JewelleryRefused,
     batch_create,
+    batch_pieces,
     batch_quote,
     brief_validate,
     generation_create,
@@ -296,7 +297,7 @@ def batch_confirm(request):
         if not kit_id:
             raise JewelleryRefused("invalid_batch", "Choose a style kit for the batch.")
         kit = _kit(request, kit_id)
-        pieces = selectors.pieces_chosen(owner=request.user, piece_ids=chosen)
+        pieces = batch_pieces(owner=request.user, piece_ids=chosen)
         quote = batch_quote(owner=request.user, pieces=pieces, brief=style_kit_brief(kit))
     if refused:
         context = batch_new_context(request.user, chosen=chosen, kit_id=None, error=refused.message)
@@ -313,7 +314,7 @@ def batch_start(request):
     with refusal_kept() as refused:
         batch = batch_create(
             owner=request.user,
-            pieces=selectors.pieces_chosen(owner=request.user, piece_ids=chosen),
+            pieces=batch_pieces(owner=request.user, piece_ids=chosen),
             brief=style_kit_brief(kit),
             confirmed_credits=int(request.POST.get("credits") or -1),
             kit_name=kit.name,
