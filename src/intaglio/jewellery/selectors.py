@@ -87,10 +87,13 @@ def batches(*, owner) -> QuerySet[Batch]:
 
 
 def batch_progress(batch: Batch) -> list[dict]:
-    """Each piece of the batch with where it stands: waiting, its generation's job state, or why it was skipped."""
+    """Each piece of the batch with where it stands (waiting, its generation's job state, or why it was skipped)
+    and the images made so far."""
     generations = {
         generation.piece_id: generation
-        for generation in Generation.objects.filter(batch=batch).select_related("job", "piece")
+        for generation in Generation.objects.filter(batch=batch)
+        .select_related("job", "piece")
+        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
     }
     titles = dict(Piece.objects.filter(pk__in=batch.piece_ids).values_list("pk", "title"))
     rows = []
@@ -109,6 +112,7 @@ def batch_progress(batch: Batch) -> list[dict]:
                 "state": state,
                 "note": note,
                 "generation_id": generation.pk if generation else None,
+                "images": list(generation.job.outputs.all()) if generation else [],
             }
         )
     return rows

@@ -360,6 +360,7 @@ class BatchPieceOut(Schema):
     )
     note: str
     generation_id: int | None
+    images: list[AssetOut] = Field(description="The images made so far, each with its download link.")
 
 
 class BatchOut(Schema):
