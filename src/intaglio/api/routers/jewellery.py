@@ -18,7 +18,7 @@ from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
-from intaglio.api.schemas import IdempotencyKey, StrictIn
+from intaglio.api.schemas import IdempotencyKey, RecordId, StrictIn
 from intaglio.core.access import owned
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
@@ -331,8 +331,8 @@ def delete_kit(request, kit_id: int):
 
 
 class BatchIn(StrictIn):
-    kit_id: int = Field(description="The style kit every piece is generated with.")
-    piece_ids: list[int] = Field(min_length=1, max_length=services.MAX_BATCH_PIECES)
+    kit_id: RecordId = Field(description="The style kit every piece is generated with.")
+    piece_ids: list[RecordId] = Field(min_length=1, max_length=services.MAX_BATCH_PIECES)
 
 
 class BatchStartIn(BatchIn):
