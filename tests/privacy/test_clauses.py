@@ -56,7 +56,7 @@ from intaglio.engrave.params import STYLES
 from intaglio.feedback.models import BurnReport
 from intaglio.gallery.models import GalleryItem
 from intaglio.jewellery import services as jewellery
-from intaglio.jewellery.models import Generation, Piece
+from intaglio.jewellery.models import Batch, Generation, Piece, StyleKit
 from intaglio.jobs import kinds
 from intaglio.jobs.kinds import JobKind, registered_kinds
 from intaglio.jobs.models import Job, JobState
@@ -562,6 +562,10 @@ WEB_CASES = [
     Case("web", "POST", "jewellery-generation-cancel", "generation"),
     Case("web", "GET", "jewellery-generation-delete", "generation"),
     Case("web", "POST", "jewellery-generation-delete", "generation"),
+    Case("web", "POST", "jewellery-kit-save", "piece", {"preset": "white_packshot", "kit_name": "Mine now"}),
+    Case("web", "POST", "jewellery-kit-apply", "piece", {"kit": "{kit}"}),
+    Case("web", "POST", "jewellery-kit-delete", "kit"),
+    Case("web", "GET", "jewellery-batch", "batch"),
     # Ids inside a form body: starting an artwork from someone else's photo.
     Case("web", "POST", "artwork-new", "photo", {"photo": "{photo}"}),
 ]  # fmt: skip
@@ -596,6 +600,8 @@ API_CASES = [
     Case("api", "DELETE", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
     Case("api", "GET", "/api/v1/jewellery/generations/{generation_id}", "generation"),
     Case("api", "DELETE", "/api/v1/jewellery/generations/{generation_id}", "generation"),
+    Case("api", "DELETE", "/api/v1/jewellery/kits/{kit_id}", "kit"),
+    Case("api", "GET", "/api/v1/jewellery/batches/{batch_id}", "batch"),
     Case("api", "GET", "/api/v1/engrave/cards/{card_id}", "card"),
     Case("api", "POST", "/api/v1/engrave/cards/{card_id}/readings", "card", PHOTO_UPLOAD),
     Case("api", "GET", "/api/v1/engrave/readings/{reading_id}", "reading"),
@@ -612,6 +618,9 @@ API_CASES = [
     Case("api", "POST", "/api/v1/engrave/calibrations", "reading", {"reading": "{reading}"}, 404, "reading_not_ready"),
     Case("api", "POST", "/api/v1/jobs", "photo", {"kind": "preview", "inputs": ["{photo}"]}, 422, "invalid_inputs"),
     Case("api", "POST", "/api/v1/engrave/artworks", "photo", {"source": "{photo}"}, 404, "invalid_source"),
+    Case("api", "POST", "/api/v1/jewellery/batches/quote", "kit", {"kit_id": "{kit}", "piece_ids": ["{piece}"]}),
+    Case("api", "POST", "/api/v1/jewellery/batches", "piece",
+         {"kit_id": "{kit}", "piece_ids": ["{piece}"], "credits": 1}),
     Case("api", "POST", "/api/v1/engrave/previews", "photo", {"source": "{photo}", "settings": SLATE}, 404,
          "invalid_source"),
     # A GET's body is its query.
@@ -688,6 +697,8 @@ def world(user) -> World:
     )
     jewellery.piece_confirm(piece=piece, attributes=ATTRIBUTES)
     generation = jewellery.generation_create(piece=piece, brief=jewellery.brief_validate(BRIEF))
+    kit = jewellery.style_kit_save(owner=user, name="Website", brief=jewellery.brief_validate(BRIEF))
+    batch = Batch.objects.create(owner=user, brief=BRIEF, piece_ids=[piece.pk], credits=1)
     calibration, card, reading = calibration_world(user)
     # A version as its files' job leaves it deleted: enough for the routes that name it.
     version = ArtworkVersion.objects.create(artwork=artwork, number=1, settings=SLATE)
@@ -717,6 +728,8 @@ def world(user) -> World:
         "token": token.pk,
         "piece": piece.pk,
         "generation": generation.pk,
+        "kit": kit.pk,
+        "batch": batch.pk,
         "item": item.public_id,
     }
     return World(ids=ids, owner_token=make_token(user, name="owner script"))
@@ -736,6 +749,8 @@ def snapshot(user) -> dict:
         "burn_reports": list(BurnReport.objects.filter(owner=user).order_by("pk").values()),
         "pieces": list(Piece.objects.filter(owner=user).order_by("pk").values()),
         "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
+        "kits": list(StyleKit.objects.filter(owner=user).order_by("pk").values()),
+        "batches": list(Batch.objects.filter(owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
         "gallery": list(GalleryItem.objects.filter(owner=user).order_by("pk").values()),

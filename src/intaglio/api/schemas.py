@@ -38,6 +38,10 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+# The id of one of the account's records inside a JSON body: a database integer, so a number past 64 bits is refused
+# as invalid (422) rather than reaching the database.
+RecordId = Annotated[int, pydantic.Field(ge=1, le=2**63 - 1)]
+
 
 class StrictIn(Schema):
     """A request body is taken as its JSON types say (0 is not false, "1" is not 1) and names only known fields."""

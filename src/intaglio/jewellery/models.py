@@ -19,6 +19,8 @@ class Piece(models.Model):
     # The attributes as the user confirmed or edited them (None until then); prompts are built from these.
     attributes = models.JSONField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The step-3 choices (a Brief) as the user last left them, so they survive a reload; None until then.
+    brief = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -29,10 +31,53 @@ class Piece(models.Model):
         return self.title or f"Piece #{self.pk}"
 
 
+class StyleKit(models.Model):
+    """A catalogue's look, saved once and applied to many pieces: the step-3 choices (a Brief) under a name."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jewellery_kits")
+    name = models.CharField(max_length=60)
+    brief = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="style_kit_name_once_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Batch(models.Model):
+    """One confirmed order of generations across several pieces, with one brief (usually a style kit's) and one
+    total price. Its generations start as the plan's concurrency allows (`pending` holds the pieces not started)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jewellery_batches")
+    kit_name = models.CharField(max_length=60, blank=True)
+    brief = models.JSONField()
+    piece_ids = models.JSONField()  # every piece of the batch, in order
+    pending = models.JSONField(default=list)  # pieces whose generation has not started yet
+    # Why pieces were left out once started (e.g. the credits ran short): {piece id: reason}.
+    skipped = models.JSONField(default=dict, blank=True)
+    credits = models.PositiveIntegerField()  # the total price the owner confirmed
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"], name="jewellery_batch_key_once_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch #{self.pk} ({len(self.piece_ids)} pieces)"
+
+
 class Generation(models.Model):
     piece = models.ForeignKey(Piece, on_delete=models.CASCADE, related_name="generations")
     # Deleting the job (and with it its images) deletes the generation.
     job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="jewellery_generation")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="generations")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from intaglio.core.personal_data import Erasure, PersonalData, Section, Subject, iso, kept_as_content, register
-from intaglio.jewellery.models import Piece
+from intaglio.core.personal_data import (
+    Erasure,
+    PersonalData,
+    Section,
+    Subject,
+    iso,
+    kept_as_content,
+    owned_rows,
+    register,
+)
+from intaglio.jewellery.models import Batch, Piece, StyleKit
 
 
 def _section() -> Section:
@@ -23,6 +32,7 @@ def _export(subject: Subject) -> list[dict]:
             "analysis_job_id": piece.analysis_job_id,
             "analysis": piece.analysis_job.result if piece.analysis_job else None,
             "attributes": piece.attributes,
+            "brief": piece.brief,
             "confirmed_at": iso(piece.confirmed_at),
             "created_at": iso(piece.created_at),
             "generation_job_ids": sorted(g.job_id for g in piece.generations.all()),
@@ -42,5 +52,27 @@ def _erase(erasure: Erasure) -> dict[str, int]:
     return {"jewellery_pieces": count}
 
 
+def _kits_section() -> Section:
+    return Section("jewellery_style_kits", "Jewellery style kits", *kept_as_content(), "To apply your saved looks.")
+
+
+def _batches_section() -> Section:
+    return Section(
+        "jewellery_batches", "Jewellery batches", *kept_as_content(), "To show what a batch made and what it cost."
+    )
+
+
 def declare() -> None:
-    register(PersonalData(app="jewellery", section=_section, position=80, export=_export, erase=_erase, erase_order=40))
+    register(
+        PersonalData(app="jewellery", section=_section, position=80, export=_export, erase=_erase, erase_order=40),
+        owned_rows(
+            "jewellery", _kits_section, 81, StyleKit, ("id", "name", "brief", "created_at", "updated_at"),
+            erased_as="jewellery_style_kits", erase_order=41,
+        ),
+        # Before the pieces' step (erase_order 40): a batch only names pieces and holds no files.
+        owned_rows(
+            "jewellery", _batches_section, 82, Batch,
+            ("id", "kit_name", "brief", "piece_ids", "pending", "skipped", "credits", "created_at"),
+            erased_as="jewellery_batches", erase_order=39,
+        ),
+    )  # fmt: skip

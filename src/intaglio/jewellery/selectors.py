@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
-from intaglio.jewellery.models import Generation, Piece
+from intaglio.jewellery.models import Batch, Generation, Piece, StyleKit
 
 
 def piece_list(*, owner) -> QuerySet[Piece]:
@@ -63,3 +63,56 @@ def reference_previews(piece: Piece) -> list[tuple[Asset, Asset | None]]:
     ).annotate(reference_id=F("produced_by__inputs"))
     by_reference = {thumbnail.reference_id: thumbnail for thumbnail in thumbnails}
     return [(reference, by_reference.get(reference.pk)) for reference in references]
+
+
+# --- style kits and batches
+
+
+def style_kits(*, owner) -> QuerySet[StyleKit]:
+    return StyleKit.objects.filter(owner=owner)
+
+
+def style_kit_named(*, owner, name: str) -> StyleKit | None:
+    return style_kits(owner=owner).filter(name=" ".join(name.split())).first()
+
+
+def pieces_chosen(*, owner, piece_ids: list[int]) -> list[Piece]:
+    """The owner's pieces among `piece_ids`, in the order given (ids of other owners' pieces are left out)."""
+    found = {piece.pk: piece for piece in piece_list(owner=owner).filter(pk__in=piece_ids)}
+    return [found[pk] for pk in dict.fromkeys(piece_ids) if pk in found]
+
+
+def batches(*, owner) -> QuerySet[Batch]:
+    return Batch.objects.filter(owner=owner)
+
+
+def batch_progress(batch: Batch) -> list[dict]:
+    """Each piece of the batch with where it stands (waiting, its generation's job state, or why it was skipped)
+    and the images made so far."""
+    generations = {
+        generation.piece_id: generation
+        for generation in Generation.objects.filter(batch=batch)
+        .select_related("job", "piece")
+        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
+    }
+    titles = dict(Piece.objects.filter(pk__in=batch.piece_ids).values_list("pk", "title"))
+    rows = []
+    for piece_id in batch.piece_ids:
+        generation = generations.get(piece_id)
+        if generation is not None:
+            state, note = generation.job.state, ""
+        elif piece_id in batch.pending:
+            state, note = "waiting", ""
+        else:
+            state, note = "skipped", batch.skipped.get(str(piece_id), "")
+        rows.append(
+            {
+                "piece_id": piece_id,
+                "title": titles.get(piece_id) or f"Piece #{piece_id}",
+                "state": state,
+                "note": note,
+                "generation_id": generation.pk if generation else None,
+                "images": list(generation.job.outputs.all()) if generation else [],
+            }
+        )
+    return rows

@@ -16,11 +16,14 @@ from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
-from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
+from intaglio.credits.selectors import credit_balance
+from intaglio.jewellery.models import Batch, Generation, Piece, ProviderTask, StyleKit, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
+from intaglio.jewellery.selectors import pieces_chosen
+from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES, Job
-from intaglio.jobs.services import job_create, job_delete, job_replace, job_wake
+from intaglio.jobs.services import JobRefused, job_create, job_delete, job_replace, job_wake
 from intaglio.providers.attributes import Attributes
 from intaglio.providers.registry import analysis_provider, generation_provider, generation_provider_named
 
@@ -167,7 +170,9 @@ def generation_plan(*, piece: Piece, brief: Brief, salt: str = "") -> dict:
     return GenerateParams.model_validate(params).model_dump(mode="json")
 
 
-def generation_create(*, piece: Piece, brief: Brief, idempotency_key: str | None = None) -> Generation:
+def generation_create(
+    *, piece: Piece, brief: Brief, idempotency_key: str | None = None, batch: Batch | None = None
+) -> Generation:
     """Reserves the credits and starts the generation (one credit per image by default)."""
     if idempotency_key:
         existing = Generation.objects.filter(piece__owner=piece.owner, job__idempotency_key=idempotency_key).first()
@@ -187,7 +192,7 @@ def generation_create(*, piece: Piece, brief: Brief, idempotency_key: str | None
             raise JewelleryRefused(
                 "idempotency_conflict", "That Idempotency-Key was already used for another kind of job.", status=409
             )
-        generation, _ = Generation.objects.get_or_create(job=job, defaults={"piece": piece})
+        generation, _ = Generation.objects.get_or_create(job=job, defaults={"piece": piece, "batch": batch})
     log.info("jewellery.generation_created", extra={"piece_id": piece.pk, "job_id": job.pk})
     return generation
 
@@ -264,3 +269,202 @@ def webhooks_prune(*, keep_days: int = 30) -> int:
     cutoff = timezone.now() - timedelta(days=keep_days)
     deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+# --- style kits, remembered choices and batches (a catalogue, not one piece at a time)
+
+MAX_BATCH_PIECES = 100
+
+
+def piece_brief_save(*, piece: Piece, brief: Brief) -> None:
+    """Remembers the step-3 choices on the piece, so a reload (or another device) shows them as left."""
+    choices = brief.model_dump()
+    if piece.brief != choices:
+        Piece.objects.filter(pk=piece.pk).update(brief=choices)
+        piece.brief = choices
+
+
+def style_kit_save(*, owner, name: str, brief: Brief) -> StyleKit:
+    """Saves the choices under a name (replacing a kit of the same name): the look of a catalogue."""
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise JewelleryRefused("invalid_kit", "Give the style kit a name.")
+    kit, created = StyleKit.objects.get_or_create(owner=owner, name=name, defaults={"brief": brief.model_dump()})
+    if not created:
+        kit.brief, kit.updated_at = brief.model_dump(), timezone.now()
+        kit.save(update_fields=["brief", "updated_at"])
+    return kit
+
+
+def style_kit_delete(*, kit: StyleKit) -> None:
+    kit.delete()
+
+
+def style_kit_brief(kit: StyleKit) -> Brief:
+    """The kit's choices as a brief (a kit saved before a choice was withdrawn is refused with a reason)."""
+    try:
+        return Brief.model_validate(kit.brief)
+    except pydantic.ValidationError as invalid:
+        problems = validation_problems(invalid)
+        raise JewelleryRefused(
+            "invalid_kit", f"The style kit {kit.name!r} holds choices no longer offered: {problems}."
+        ) from None
+
+
+def batch_pieces(*, owner, piece_ids: list[int]) -> list[Piece]:
+    """The owner's pieces named by `piece_ids`, in that order; a piece that is not theirs is "not found"."""
+    pieces = pieces_chosen(owner=owner, piece_ids=piece_ids)
+    if len(pieces) != len(dict.fromkeys(piece_ids)):
+        raise JewelleryRefused("not_found", "One of the pieces does not exist.", status=404)
+    return pieces
+
+
+def batch_quote(*, owner, pieces: list[Piece], brief: Brief) -> dict:
+    """What a batch would make and cost: images and credits per piece and in total, before anything starts.
+
+    Pieces whose attributes are not confirmed yet are refused by name: their prompt cannot be built."""
+    if not 1 <= len(pieces) <= MAX_BATCH_PIECES:
+        raise JewelleryRefused("invalid_batch", f"Choose between 1 and {MAX_BATCH_PIECES} pieces.")
+    if any(piece.owner_id != owner.pk for piece in pieces):
+        raise JewelleryRefused("invalid_batch", "One of the pieces does not exist.", status=404)
+    unconfirmed = [piece.title or f"Piece #{piece.pk}" for piece in pieces if piece.attributes is None]
+    if unconfirmed:
+        raise JewelleryRefused(
+            "not_confirmed", f"Confirm the attributes of {', '.join(unconfirmed)} first; prompts are built from them."
+        )
+    kind = get_kind("jewellery.generate")
+    lines = []
+    for piece in pieces:
+        plan = generation_plan(piece=piece, brief=brief)
+        lines.append({"piece_id": piece.pk, "images": len(plan["images"]), "credits": kind.cost_for(plan)})
+    total = sum(line["credits"] for line in lines)
+    return {
+        "pieces": lines,
+        "images": sum(line["images"] for line in lines),
+        "credits": total,
+        "balance": credit_balance(user=owner),
+    }
+
+
+def batch_create(
+    *,
+    owner,
+    pieces: list[Piece],
+    brief: Brief,
+    confirmed_credits: int,
+    kit_name: str = "",
+    idempotency_key: str | None = None,
+) -> Batch:
+    """Starts generations for every piece with one brief, after one confirmation of the total price.
+
+    `confirmed_credits` is the total the owner saw and accepted; a different total (prices or choices changed
+    meanwhile) is refused, as is a balance below it. Generations start at once up to the plan's concurrency; the
+    rest start as earlier ones finish (`batches_advance`)."""
+    if idempotency_key:
+        existing = Batch.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    quote = batch_quote(owner=owner, pieces=pieces, brief=brief)
+    if quote["credits"] != confirmed_credits:
+        raise JewelleryRefused(
+            "price_changed",
+            f"The batch now costs {quote['credits']} credits, not the {confirmed_credits} you confirmed. Check and "
+            "confirm again.",
+            status=409,
+        )
+    if quote["balance"] < quote["credits"]:
+        raise JewelleryRefused(
+            "insufficient_credits",
+            f"The batch costs {quote['credits']} credits and your balance is {quote['balance']}. Nothing was started.",
+            status=402,
+        )
+    try:
+        batch = Batch.objects.create(
+            owner=owner,
+            kit_name=kit_name[:60],
+            brief=brief.model_dump(),
+            piece_ids=[piece.pk for piece in pieces],
+            pending=[piece.pk for piece in pieces],
+            credits=quote["credits"],
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        return Batch.objects.get(owner=owner, idempotency_key=idempotency_key)
+    log.info("jewellery.batch_created", extra={"batch_id": batch.pk, "pieces": len(pieces)})
+    batch_advance(batch=batch)
+    return batch
+
+
+def batch_advance(*, batch: Batch) -> int:
+    """Starts the batch's next generations while the plan allows; returns how many started.
+
+    Each piece's generation has its own idempotency key, so advancing twice (two schedulers, a retry) never starts
+    one twice. A piece deleted meanwhile is skipped; credits that ran short skip the rest, with the reason kept."""
+    started = 0
+    brief = Brief.model_validate(batch.brief)
+    while True:
+        with transaction.atomic():
+            locked = Batch.objects.select_for_update().filter(pk=batch.pk).first()
+            if locked is None or not locked.pending:
+                break
+            piece_id = locked.pending[0]
+            piece = Piece.objects.filter(pk=piece_id, owner_id=locked.owner_id).first()
+            try:
+                if piece is not None:
+                    generation_create(
+                        piece=piece, brief=brief, idempotency_key=f"batch:{locked.pk}:{piece_id}", batch=locked
+                    )
+                    started += 1
+                else:
+                    locked.skipped[str(piece_id)] = "The piece was deleted."
+            except JobRefused as refused:
+                if refused.code == "plan_limit":
+                    break  # the next one starts when a slot frees up
+                locked.skipped.update({str(pk): refused.message for pk in locked.pending})
+                locked.pending = []
+            else:
+                locked.pending = locked.pending[1:]
+            Batch.objects.filter(pk=locked.pk).update(pending=locked.pending, skipped=locked.skipped)
+    batch.refresh_from_db(fields=["pending", "skipped"])
+    return started
+
+
+def batches_advance() -> int:
+    """Every batch with pieces still waiting, advanced (the scheduler calls this)."""
+    return sum(batch_advance(batch=batch) for batch in Batch.objects.exclude(pending=[]).order_by("pk"))
+
+
+REFERENCE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff"})
+
+
+def folder_pieces(folder) -> list[tuple[str, list]]:
+    """The pieces a folder of references describes: each sub-folder is one piece with its images (up to
+    MAX_REFERENCES), each image directly in the folder a piece of its own. Titles are the folder or file names."""
+    from pathlib import Path
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise JewelleryRefused("invalid_folder", f"{root} is not a folder.")
+
+    def images(directory: Path) -> list[Path]:
+        return sorted(
+            path for path in directory.iterdir() if path.is_file() and path.suffix.lower() in REFERENCE_SUFFIXES
+        )
+
+    pieces = [(path.stem, [path]) for path in images(root)]
+    for directory in sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")):
+        found = images(directory)
+        if found:
+            pieces.append((directory.name, found[:MAX_REFERENCES]))
+    if not pieces:
+        kinds = ", ".join(sorted(REFERENCE_SUFFIXES))
+        raise JewelleryRefused("invalid_folder", f"No reference images ({kinds}) in {root}.")
+    return pieces
+
+
+def piece_accept_analysis(*, piece: Piece) -> Piece:
+    """Confirms the attributes exactly as analysis found them (for batches run without a person checking each)."""
+    found = piece_analysis(piece)
+    if found is None:
+        raise JewelleryRefused("not_analysed", f"{piece.title or 'The piece'} has no analysis to accept.")
+    return piece_confirm(piece=piece, attributes=found)

@@ -135,3 +135,22 @@ class Supervisor:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def run_queued_here() -> int:
+    """Runs every task now on the queue in this process and returns how many ran: for a command that does its
+    own jobs (`intaglio jewellery batch`) where no worker may be running. Tasks that are not due yet wait."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"{socket.gethostname()[:40]}-{os.getpid()}-here",
+        excluded_queue_names=[],
+    )
+    worker.run()
+    return worker._run_tasks

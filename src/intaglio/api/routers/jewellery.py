@@ -18,7 +18,7 @@ from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
 from intaglio.api.routers.uploads import _request_files, _upload_body
-from intaglio.api.schemas import IdempotencyKey, StrictIn
+from intaglio.api.schemas import IdempotencyKey, RecordId, StrictIn
 from intaglio.core.access import owned
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors, services
@@ -93,10 +93,18 @@ class PieceOut(Schema):
     analysis: Attributes | None = Field(description="What analysis found (null while it runs).")
     attributes: Attributes | None = Field(description="What you confirmed; prompts are built from these.")
     confirmed_at: datetime | None
+    brief: Brief | None = Field(description="The generate step's choices as last left in the studio (null until then).")
 
     @staticmethod
     def resolve_references(obj) -> list:
         return list(obj.references.all())
+
+    @staticmethod
+    def resolve_brief(obj) -> dict | None:
+        try:
+            return Brief.model_validate(obj.brief).model_dump() if obj.brief else None
+        except pydantic.ValidationError:  # choices saved before one was withdrawn: as if none were left
+            return None
 
     @staticmethod
     def resolve_analysis_status(obj) -> dict:
@@ -282,3 +290,131 @@ def delete_piece(request, piece_id: int):
     piece = owned(selectors.piece_list, owner=request.auth, pk=piece_id, missing="No such piece.")
     services.piece_delete(piece=piece, actor=request.auth)
     return Status(204, None)
+
+
+# --- style kits and batches: one look for a catalogue
+
+
+class KitIn(StrictIn):
+    name: str = Field(min_length=1, max_length=60, description="Saving under an existing name replaces that kit.")
+    brief: BriefIn
+
+
+class KitOut(Schema):
+    id: int
+    name: str
+    brief: Brief
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.get("/jewellery/kits", response=list[KitOut], summary="Your style kits")
+@paginate(Paginated)
+def list_kits(request):
+    return selectors.style_kits(owner=request.auth)
+
+
+@router.post(
+    "/jewellery/kits",
+    response={201: KitOut},
+    summary="Save a style kit",
+    description="A named brief (preset, aspect ratio, variants, metals) to apply to many pieces; same name replaces.",
+)
+def save_kit(request, payload: KitIn):
+    return Status(201, services.style_kit_save(owner=request.auth, name=payload.name, brief=payload.brief))
+
+
+@router.delete("/jewellery/kits/{kit_id}", response={204: None}, summary="Delete a style kit")
+def delete_kit(request, kit_id: int):
+    services.style_kit_delete(kit=owned(selectors.style_kits, owner=request.auth, pk=kit_id, missing="No such kit."))
+    return Status(204, None)
+
+
+class BatchIn(StrictIn):
+    kit_id: RecordId = Field(description="The style kit every piece is generated with.")
+    piece_ids: list[RecordId] = Field(min_length=1, max_length=services.MAX_BATCH_PIECES)
+
+
+class BatchStartIn(BatchIn):
+    credits: int = Field(ge=0, description="The total you accept, as the quote gave it; another total is refused.")
+
+
+class QuoteLineOut(Schema):
+    piece_id: int
+    images: int
+    credits: int
+
+
+class QuoteOut(Schema):
+    pieces: list[QuoteLineOut]
+    images: int
+    credits: int = Field(description="The total to confirm: send it back as `credits` to start the batch.")
+    balance: int
+
+
+class BatchPieceOut(Schema):
+    piece_id: int
+    title: str
+    state: str = Field(
+        description="`waiting` (for a free slot), `skipped` (see `note`), or the generation job's state."
+    )
+    note: str
+    generation_id: int | None
+    images: list[AssetOut] = Field(description="The images made so far, each with its download link.")
+
+
+class BatchOut(Schema):
+    id: int
+    kit_name: str
+    brief: Brief
+    credits: int
+    created_at: datetime
+    pieces: list[BatchPieceOut]
+
+    @staticmethod
+    def resolve_pieces(obj) -> list[dict]:
+        return selectors.batch_progress(obj)
+
+
+def _kit_brief(request, kit_id: int) -> Brief:
+    return services.style_kit_brief(owned(selectors.style_kits, owner=request.auth, pk=kit_id, missing="No such kit."))
+
+
+@router.post(
+    "/jewellery/batches/quote",
+    response=QuoteOut,
+    summary="What a batch would make and cost",
+    description="Nothing is charged or started. Every piece must have confirmed attributes (else 422 `not_confirmed`).",
+)
+def quote_batch(request, payload: BatchIn):
+    pieces = services.batch_pieces(owner=request.auth, piece_ids=payload.piece_ids)
+    return services.batch_quote(owner=request.auth, pieces=pieces, brief=_kit_brief(request, payload.kit_id))
+
+
+@router.post(
+    "/jewellery/batches",
+    response={201: BatchOut, 402: ErrorOut, 409: ErrorOut},
+    summary="Generate many pieces with one style kit, after one confirmed total",
+    description=(
+        "Send the quote's `credits` back: a different total is refused with 409 `price_changed`, a balance below it "
+        "with 402 `insufficient_credits`, and nothing starts. Generations start as the plan's concurrency allows; "
+        "poll GET /jewellery/batches/{id}. Send an `Idempotency-Key` so a retry returns the first batch."
+    ),
+)
+def start_batch(request, payload: BatchStartIn, idempotency_key: IdempotencyKey = None):
+    pieces = services.batch_pieces(owner=request.auth, piece_ids=payload.piece_ids)
+    kit = owned(selectors.style_kits, owner=request.auth, pk=payload.kit_id, missing="No such kit.")
+    batch = services.batch_create(
+        owner=request.auth,
+        pieces=pieces,
+        brief=services.style_kit_brief(kit),
+        confirmed_credits=payload.credits,
+        kit_name=kit.name,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, batch)
+
+
+@router.get("/jewellery/batches/{batch_id}", response=BatchOut, summary="A batch and where each piece stands")
+def get_batch(request, batch_id: int):
+    return owned(selectors.batches, owner=request.auth, pk=batch_id, missing="No such batch.")

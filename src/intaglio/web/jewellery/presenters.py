@@ -186,7 +186,11 @@ def attributes_context(piece: Piece, references: list[dict], *, values: dict | N
 
 
 def _default_brief(piece: Piece) -> dict:
-    """The choices of the latest generation, so trying another metal keeps the rest; else the defaults."""
+    """The choices as the user last left them; else those of the latest generation, so trying another metal keeps
+    the rest; else the defaults."""
+    for remembered in (piece.brief,) if piece.brief else ():
+        with contextlib.suppress(pydantic.ValidationError, TypeError):  # a choice withdrawn since must not break it
+            return Brief.model_validate(remembered).model_dump()
     latest = selectors.generation_list(piece=piece).first()
     if latest is not None:
         params = latest.job.params or {}
@@ -220,6 +224,7 @@ def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key
         "variant_choices": [1, 2, 3, 4],
         "metal_choices": labels.VARIANT_METAL_CHOICES,
         "can_generate": piece.attributes is not None,
+        "kits": list(selectors.style_kits(owner=user)),
         **price_context(user, image_count(brief)),
     }
 
@@ -404,3 +409,73 @@ def generation_cancel_message(job) -> tuple[int, str]:
     if job.cancel_requested and job.state not in TERMINAL_STATES:
         return messages.INFO, "Stopping the generation: it ends at its next step and returns its credits."
     return messages.INFO, "This generation had already finished, so there was nothing to cancel."
+
+
+# --- style kits and batches
+
+
+def brief_summary(brief: dict) -> str:
+    """A brief in a line: "White packshot · 4:5 · 2 variants · Rose gold, White metal"."""
+    presets = {value: label for value, label, _hint in labels.PRESET_CHOICES}
+    metals = {value: label for value, label, _hint in labels.VARIANT_METAL_CHOICES}
+    words = [presets.get(brief.get("preset"), str(brief.get("preset"))), str(brief.get("aspect_ratio"))]
+    variants = brief.get("variants") or 1
+    words.append(f"{variants} variant{'s' if variants != 1 else ''}")
+    if brief.get("metals"):
+        words.append(", ".join(metals.get(metal, metal) for metal in brief["metals"]))
+    return " · ".join(words)
+
+
+def kit_rows(owner) -> list[dict]:
+    return [{"kit": kit, "summary": brief_summary(kit.brief)} for kit in selectors.style_kits(owner=owner)]
+
+
+def batch_new_context(owner, *, chosen: list[int] | None = None, kit_id: int | None = None, error: str = "") -> dict:
+    pieces = list(selectors.piece_list(owner=owner))
+    return {
+        "pieces": [{"piece": piece, "ready": piece.attributes is not None} for piece in pieces],
+        "kits": kit_rows(owner),
+        "chosen": set(chosen or [piece.pk for piece in pieces if piece.attributes is not None]),
+        "kit_id": kit_id,
+        "error": error,
+        "balance": credit_balance(user=owner),
+    }
+
+
+def batch_quote_context(owner, *, pieces, kit, quote: dict) -> dict:
+    titles = {piece.pk: str(piece) for piece in pieces}
+    return {
+        "kit": kit,
+        "summary": brief_summary(kit.brief),
+        "lines": [{**line, "title": titles[line["piece_id"]]} for line in quote["pieces"]],
+        "quote": quote,
+        "short": quote["credits"] > quote["balance"],
+        "after": quote["balance"] - quote["credits"],
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+BATCH_STATE_LABELS = {
+    "waiting": ("Waiting for a free slot", "off"),
+    "skipped": ("Not generated", "error"),
+    "queued": ("Queued", "busy"),
+    "running": ("Generating", "busy"),
+    "waiting_provider": ("Generating", "busy"),
+    "succeeded": ("Done", "ok"),
+    "failed": ("Failed", "error"),
+    "cancelled": ("Cancelled", "off"),
+}
+
+
+def batch_context(batch) -> dict:
+    rows = selectors.batch_progress(batch)
+    for row in rows:
+        row["label"], row["tone"] = BATCH_STATE_LABELS.get(row["state"], (row["state"], "off"))
+    finished = sum(row["state"] in ("succeeded", "failed", "cancelled", "skipped") for row in rows)
+    return {
+        "batch": batch,
+        "summary": brief_summary(batch.brief),
+        "rows": rows,
+        "finished": finished,
+        "in_progress": finished < len(rows),
+    }

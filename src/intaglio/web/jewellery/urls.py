@@ -18,4 +18,12 @@ urlpatterns = [
     path("generations/<int:generation_id>/cancel/", views.generation_cancel, name="jewellery-generation-cancel"),
     path("generations/<int:generation_id>/delete/", views.generation_remove, name="jewellery-generation-delete"),
     path("<int:piece_id>/delete/", views.piece_remove, name="jewellery-delete"),
+    path("<int:piece_id>/kits/save/", views.kit_save, name="jewellery-kit-save"),
+    path("<int:piece_id>/kits/apply/", views.kit_apply, name="jewellery-kit-apply"),
+    path("kits/", views.kit_list, name="jewellery-kits"),
+    path("kits/<int:kit_id>/delete/", views.kit_remove, name="jewellery-kit-delete"),
+    path("batch/", views.batch_new, name="jewellery-batch-new"),
+    path("batch/confirm/", views.batch_confirm, name="jewellery-batch-confirm"),
+    path("batch/start/", views.batch_start, name="jewellery-batch-start"),
+    path("batches/<int:batch_id>/", views.batch_page, name="jewellery-batch"),
 ]

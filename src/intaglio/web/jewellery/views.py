@@ -14,15 +14,23 @@ from intaglio.assets.uploads import check_file_count, check_upload_request
 from intaglio.core.access import owned
 from intaglio.jewellery import selectors
 from intaglio.jewellery.services import (
+    JewelleryRefused,
+    batch_create,
+    batch_pieces,
+    batch_quote,
     brief_validate,
     generation_create,
     generation_delete,
     generation_plan,
     piece_analysis,
+    piece_brief_save,
     piece_confirm,
     piece_create,
     piece_delete,
     piece_reanalyse,
+    style_kit_brief,
+    style_kit_delete,
+    style_kit_save,
 )
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.services import job_cancel
@@ -30,11 +38,15 @@ from intaglio.web.jewellery import labels
 from intaglio.web.jewellery.forms import UPLOAD_FIELD, attributes_from_form, brief_from_form
 from intaglio.web.jewellery.presenters import (
     attributes_context,
+    batch_context,
+    batch_new_context,
+    batch_quote_context,
     distinct_prompts,
     generation_cancel_message,
     generation_numbered,
     generations_context,
     image_count,
+    kit_rows,
     new_piece_context,
     piece_cards,
     piece_context,
@@ -147,7 +159,9 @@ def piece_prompt(request, piece_id: int):
     raw = brief_from_form(request.POST)
     context: dict = {"piece": piece}
     with refusal_kept() as refused:
-        plan = generation_plan(piece=piece, brief=brief_validate(raw))
+        brief = brief_validate(raw)
+        piece_brief_save(piece=piece, brief=brief)  # the choices survive a reload
+        plan = generation_plan(piece=piece, brief=brief)
     if refused:
         context.update(error=refused.message, **price_context(request.user, image_count(raw)))
     else:
@@ -218,3 +232,102 @@ def piece_remove(request, piece_id: int):
         messages.success(request, f"“{title}” is deleted, with its references, analysis and generated images.")
         return redirect("jewellery-list")
     return render(request, "web/jewellery_delete.html", piece_remove_context(piece))
+
+
+# --- style kits and batches
+
+
+def _kit(request, kit_id):
+    """The owner's style kit `kit_id` (a number, or a form's text); 404 for anything else."""
+    return owned(selectors.style_kits, owner=request.user, pk=int(kit_id) if str(kit_id).isdigit() else 0)
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
+@login_required
+@require_POST
+def kit_save(request, piece_id: int):
+    """The step-3 choices on the page, saved as a named style kit."""
+    piece = _piece(request, piece_id)
+    with refusal_as_message(request):
+        brief = brief_validate(brief_from_form(request.POST))
+        kit = style_kit_save(owner=request.user, name=request.POST.get("kit_name", ""), brief=brief)
+        messages.success(request, f"Saved the style kit “{kit.name}”. Apply it to any piece, or to many in a batch.")
+    return redirect(_back_to(piece, "generate"))
+
+
+@login_required
+@require_POST
+def kit_apply(request, piece_id: int):
+    piece = _piece(request, piece_id)
+    kit = _kit(request, (request.POST.get("kit") or "").strip())
+    with refusal_as_message(request):
+        piece_brief_save(piece=piece, brief=style_kit_brief(kit))
+        messages.success(request, f"Applied the style kit “{kit.name}”.")
+    return redirect(_back_to(piece, "generate"))
+
+
+@login_required
+def kit_list(request):
+    return render(request, "web/jewellery_kits.html", {"rows": kit_rows(request.user)})
+
+
+@login_required
+@require_POST
+def kit_remove(request, kit_id: int):
+    kit = _kit(request, kit_id)
+    style_kit_delete(kit=kit)
+    messages.success(request, f"Deleted the style kit “{kit.name}”. Pieces keep their choices.")
+    return redirect("jewellery-kits")
+
+
+@login_required
+def batch_new(request):
+    return render(request, "web/jewellery_batch_new.html", batch_new_context(request.user))
+
+
+@login_required
+@require_POST
+def batch_confirm(request):
+    """The total of the chosen pieces with the chosen kit, to confirm once."""
+    chosen, kit_id = _ids(request.POST.getlist("pieces")), (request.POST.get("kit") or "").strip()
+    with refusal_kept() as refused:
+        if not kit_id:
+            raise JewelleryRefused("invalid_batch", "Choose a style kit for the batch.")
+        kit = _kit(request, kit_id)
+        pieces = batch_pieces(owner=request.user, piece_ids=chosen)
+        quote = batch_quote(owner=request.user, pieces=pieces, brief=style_kit_brief(kit))
+    if refused:
+        context = batch_new_context(request.user, chosen=chosen, kit_id=None, error=refused.message)
+        return render(request, "web/jewellery_batch_new.html", context, status=refused.status)
+    context = batch_quote_context(request.user, pieces=pieces, kit=kit, quote=quote)
+    return render(request, "web/jewellery_batch_confirm.html", context)
+
+
+@login_required
+@require_POST
+def batch_start(request):
+    chosen, kit = _ids(request.POST.getlist("pieces")), _kit(request, (request.POST.get("kit") or "").strip())
+    token = (request.POST.get("idempotency_key") or "").strip()[:64]
+    with refusal_kept() as refused:
+        batch = batch_create(
+            owner=request.user,
+            pieces=batch_pieces(owner=request.user, piece_ids=chosen),
+            brief=style_kit_brief(kit),
+            confirmed_credits=int(request.POST.get("credits") or -1),
+            kit_name=kit.name,
+            idempotency_key=f"{KEY_PREFIX}{token}" if token else None,
+        )
+    if refused:
+        context = batch_new_context(request.user, chosen=chosen, kit_id=kit.pk, error=refused.message)
+        return render(request, "web/jewellery_batch_new.html", context, status=refused.status)
+    return redirect("jewellery-batch", batch_id=batch.pk)
+
+
+@login_required
+def batch_page(request, batch_id: int):
+    batch = owned(selectors.batches, owner=request.user, pk=batch_id)
+    template = "web/_jewellery_batch_rows.html" if request.headers.get("HX-Request") else "web/jewellery_batch.html"
+    return render(request, template, batch_context(batch))
