@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("intaglio.web.pages.urls")),
     path("", include("intaglio.web.billing.urls")),
     path("", include("intaglio.web.gallery.urls")),
+    path("", include("intaglio.web.production.urls")),
 ]
