@@ -52,7 +52,7 @@ def order_submit(*, owner, version: ArtworkVersion, note: str = "") -> Order:
         raise ProductionRefused("not_found", "No such version among yours.")
     note = _note_clean(note)
     files = version_files(version)
-    if not {"png", "svg"} <= files.keys():
+    if "png" not in files:
         raise ProductionRefused("not_ready", "Only a finished version can be engraved: its files are not ready.")
     for _ in range(5):  # a repeated random number is rare; try again rather than fail
         try:
