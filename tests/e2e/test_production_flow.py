@@ -106,7 +106,7 @@ def test_a_workshop_order_from_submission_to_the_photo_the_owner_sees(chromium_b
         assert "In production" in desk.locator("h1").inner_text()
         capture = tmp_path / "capture.jpg"
         capture.write_bytes(_burn_photo(1))
-        desk.get_by_label("Photo of the engraved piece").set_input_files(str(capture))
+        desk.get_by_label("Add a photo").set_input_files(str(capture))
         desk.get_by_role("button", name="Upload photo").click()
         desk.wait_for_url(f"**/workshop/{number}/")
         assert "Photographed" in desk.locator("h1").inner_text()

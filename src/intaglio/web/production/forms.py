@@ -21,5 +21,5 @@ class WorkshopMoveForm(forms.Form):
 
 class CaptureForm(forms.Form):
     photo = forms.FileField(
-        label="Photo of the engraved piece", widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+        label="Add a photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )
