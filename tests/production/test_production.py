@@ -294,3 +294,24 @@ def test_the_export_lists_orders_and_captures_and_erasure_removes_them(
     assert not Order.objects.filter(owner=user).exists() and not Asset.objects.filter(pk=photo.pk).exists()
     assert not blob_exists(photo.storage_key)
     assert Order.objects.filter(pk=kept.pk).exists() and kept.captures.exists()
+
+
+def test_the_operator_assigns_an_order_in_the_admin_and_the_assignment_is_audited(user):
+    operator = make_user(is_staff=True, is_superuser=True)
+    worker = make_worker()
+    order = services.order_submit(owner=user, version=finished_version(user))
+    admin = logged(operator)
+    url = reverse("admin:production_order_change", args=[order.pk])
+    page = admin.get(url).content.decode()
+    assert order.number in page
+    response = admin.post(url, {"assigned_to": worker.pk})
+    assert response.status_code == 302, response.content[:500]
+    order.refresh_from_db()
+    assert order.assigned_to == worker
+    event = AuditEvent.objects.get(action="production.assigned")
+    assert (event.actor_id, event.subject_user_id, event.detail) == (operator.pk, user.pk, {"assigned_to": worker.pk})
+    assert order in selectors.workshop_queue(worker=worker)
+    # Someone outside the workshop cannot be chosen.
+    admin.post(url, {"assigned_to": make_staff().pk})
+    order.refresh_from_db()
+    assert order.assigned_to == worker
