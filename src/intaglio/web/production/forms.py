@@ -20,6 +20,4 @@ class WorkshopMoveForm(forms.Form):
 
 
 class CaptureForm(forms.Form):
-    photo = forms.FileField(
-        label="Add a photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
-    )
+    photo = forms.FileField(label="Add a photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
