@@ -315,3 +315,31 @@ def test_the_operator_assigns_an_order_in_the_admin_and_the_assignment_is_audite
     admin.post(url, {"assigned_to": make_staff().pk})
     order.refresh_from_db()
     assert order.assigned_to == worker
+
+
+def test_E12_the_sweeper_deletes_an_expired_capture_and_the_order_keeps_its_state(
+    user, django_capture_on_commit_callbacks
+):
+    from intaglio.privacy.retention import retention_sweep
+
+    order = assigned_order(user, make_worker(), state="done")
+    photo = order.captures.get().asset
+    with django_capture_on_commit_callbacks(execute=True):
+        retention_sweep(now=photo.expires_at - timedelta(seconds=1))
+    assert Asset.objects.filter(pk=photo.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        retention_sweep(now=photo.expires_at + timedelta(seconds=1))
+    assert not Asset.objects.filter(pk=photo.pk).exists() and not blob_exists(photo.storage_key)
+    order.refresh_from_db()
+    assert order.state == OrderState.DONE and not order.captures.exists()
+    assert logged(user).get(reverse("production-order", args=[order.number])).status_code == 200
+
+
+def test_a_full_customer_storage_tells_the_workshop_nothing_of_the_customers_usage(user, settings):
+    worker = make_worker()
+    order = assigned_order(user, worker, state="in_production")
+    settings.PLANS = {name: {**plan, "storage_mb": 0} for name, plan in settings.PLANS.items()}
+    with pytest.raises(ProductionRefused) as refused:
+        services.capture_store(order=order, worker=worker, upload=capture_upload())
+    assert refused.value.code == "customer_storage_full" and "MB" not in refused.value.message
+    assert not Asset.objects.filter(kind=AssetKind.FACTORY_CAPTURE).exists()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from intaglio.accounts.roles import Role, role_held
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
-from intaglio.assets.services import asset_delete_blobs, asset_ingest_upload
+from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
 from intaglio.core.audit import audit_owned, audit_record
 from intaglio.core.errors import Refused
 from intaglio.engrave.models import ArtworkVersion
@@ -181,7 +181,13 @@ def capture_store(*, order: Order, worker, upload) -> Capture:
         raise ProductionRefused("wrong_state", "Start the order before you photograph the piece.")
     if order.captures.count() >= CAPTURES_MAX:
         raise ProductionRefused("too_many_captures", f"An order keeps at most {CAPTURES_MAX} photos.")
-    photo = asset_ingest_upload(owner=order.owner, upload=upload, kind=AssetKind.FACTORY_CAPTURE)
+    try:
+        photo = asset_ingest_upload(owner=order.owner, upload=upload, kind=AssetKind.FACTORY_CAPTURE)
+    except UploadRefused as refused:
+        if refused.code != "quota_exceeded":
+            raise
+        # The ingest's own message speaks to the customer about their storage; the workshop learns only this.
+        raise ProductionRefused("customer_storage_full", "The customer's storage is full: ask the operator.") from None
     try:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
