@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "intaglio.engrave",
     "intaglio.jewellery",
     "intaglio.privacy",
+    "intaglio.production",
     "intaglio.feedback",
     "intaglio.gallery",
     "intaglio.review",

@@ -64,6 +64,7 @@ from intaglio.jobs.runner import JobContext, LeaseKeeper, LeaseLost, _claim
 from intaglio.jobs.services import JobRefused, job_create, upload_photo
 from intaglio.privacy.consent import assets_usable_for, consent_grant, consent_withdraw
 from intaglio.privacy.models import ConsentEvent
+from intaglio.production.models import Order
 from tests.engrave import MACHINE
 from tests.factories import PASSWORD, jpeg_bytes, make_token, make_user, run_queued_jobs
 from tests.jewellery import ATTRIBUTES as RING_ATTRIBUTES
@@ -546,6 +547,10 @@ WEB_CASES = [
     Case("web", "GET", "gallery-publish", "artwork+version"),
     Case("web", "POST", "gallery-publish", "artwork+version", {"title": "Mine now"}),
     Case("web", "POST", "gallery-unpublish", "item"),
+    Case("web", "GET", "production-send", "artwork+version"),
+    Case("web", "POST", "production-send", "artwork+version", {"note": "Mine now"}),
+    Case("web", "GET", "production-order", "order"),
+    Case("web", "POST", "production-cancel", "order"),
     Case("web", "POST", "account-token-revoke", "token"),
     Case("web", "GET", "jewellery-piece", "piece"),
     Case("web", "GET", "jewellery-references", "piece"),
@@ -613,6 +618,11 @@ API_CASES = [
          PHOTO_UPLOAD),
     Case("api", "GET", "/api/v1/engrave/artworks/{artwork_id}/burn-reports", "artwork"),
     Case("api", "GET", "/api/v1/engrave/burn-reports/{report_id}", "burn"),
+    Case("api", "POST", "/api/v1/engrave/artworks/{artwork_id}/versions/{number}/production-orders",
+         "artwork+version", {"note": "Mine now"}),
+    Case("api", "GET", "/api/v1/production/orders/{order_number}", "order"),
+    Case("api", "POST", "/api/v1/production/orders/{order_number}/cancel", "order"),
+    Case("api", "GET", "/api/v1/production/orders/{order_number}/captures", "order"),
     Case("api", "DELETE", "/api/v1/engrave/burn-reports/{report_id}", "burn"),
     # Ids inside a JSON body.
     Case("api", "POST", "/api/v1/engrave/calibrations", "reading", {"reading": "{reading}"}, 404, "reading_not_ready"),
@@ -649,6 +659,11 @@ WEB_EXEMPT = {
     "review-item": "a reviewer's page of a photo its owner allows for internal review (E13)",
     "review-curate": "a reviewer's curation of a photo its owner allows for internal review (E6, E13)",
     "review-file": "a reviewer's audited view of a photo its owner allows for internal review (E13)",
+    # The workshop's pages: the factory role and the order's assignment, not ownership; every role is checked in
+    # tests/production/test_access_matrix.py.
+    "workshop-order": "an order assigned to a workshop member (the factory role, not ownership)",
+    "workshop-file": "a file of an order assigned to a workshop member (the factory role, not ownership)",
+    "workshop-capture": "an order assigned to a workshop member (the factory role, not ownership)",
 }
 API_EXEMPT = {("PUT", "/api/v1/privacy/consents/{scope}"): "a consent scope name, always of the calling account"}
 
@@ -713,6 +728,8 @@ def world(user) -> World:
         material="slate",
         machine_kind="diode",
     )
+    # Sent to the workshop (as submitting leaves it): what an owner follows and cancels.
+    order = Order.objects.create(owner=user, version=version, note="Centre it")
     ids = {
         "calibration": calibration.pk,
         "card": card.pk,
@@ -731,6 +748,7 @@ def world(user) -> World:
         "kit": kit.pk,
         "batch": batch.pk,
         "item": item.public_id,
+        "order": order.number,
     }
     return World(ids=ids, owner_token=make_token(user, name="owner script"))
 
@@ -754,6 +772,7 @@ def snapshot(user) -> dict:
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
         "gallery": list(GalleryItem.objects.filter(owner=user).order_by("pk").values()),
+        "orders": list(Order.objects.filter(owner=user).order_by("pk").values()),
         "ledger": LedgerEntry.objects.filter(user=user).count(),
     }
 

@@ -16,6 +16,7 @@ from intaglio.api.routers import (
     jewellery,
     jobs,
     privacy,
+    production,
     uploads,
 )
 from intaglio.api.schemas import ObjectBodyParser
@@ -113,3 +114,4 @@ api.add_router("/", engrave.router)
 api.add_router("/", calibration.router)
 api.add_router("/", jewellery.router)
 api.add_router("/", privacy.router)
+api.add_router("/", production.router)

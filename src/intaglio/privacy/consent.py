@@ -296,8 +296,11 @@ def _engraved_result_retention(*, user, kept: bool) -> int:
 
     Only photos still within their private-feedback time are touched: an expired photo is never revived."""
     now = timezone.now()
+    # The workshop's photos of the user's pieces (factory_capture) follow the same consent (E13).
     photos = Asset.objects.filter(
-        owner=user, kind=AssetKind.ENGRAVED_RESULT, retention_class=RetentionClass.PRIVATE_FEEDBACK
+        owner=user,
+        kind__in=(AssetKind.ENGRAVED_RESULT, AssetKind.FACTORY_CAPTURE),
+        retention_class=RetentionClass.PRIVATE_FEEDBACK,
     )
     if kept:
         return photos.filter(expires_at__gt=now).update(expires_at=None)

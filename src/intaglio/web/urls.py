@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("intaglio.web.billing.urls")),
     path("", include("intaglio.web.gallery.urls")),
     path("", include("intaglio.web.review.urls")),
+    path("", include("intaglio.web.production.urls")),
 ]

@@ -27,6 +27,7 @@ from intaglio.imaging.artwork import (
 )
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES
+from intaglio.production import selectors as production_selectors
 from intaglio.web.engrave.forms import form_number
 from intaglio.web.jobs.presenters import STATE_DISPLAY
 
@@ -274,6 +275,7 @@ class VersionRow:
     downloads: list[dict]
     summary: str
     burns: list = dataclasses.field(default_factory=list)  # its How did it burn? reports, newest first
+    orders: list = dataclasses.field(default_factory=list)  # its workshop orders, with their photos
 
 
 # The files of a version, in the order the download buttons show them.
@@ -324,8 +326,10 @@ def version_row(version: ArtworkVersion) -> VersionRow:
 def versions_context(artwork: Artwork) -> dict:
     rows = [version_row(v) for v in artwork.versions.all()]
     reports = version_burn_reports(owner=artwork.owner, version_ids=[row.version.pk for row in rows])
+    orders = production_selectors.orders_for_versions(owner=artwork.owner, version_ids=[r.version.pk for r in rows])
     for row in rows:
         row.burns = reports.get(row.version.pk, [])
+        row.orders = orders.get(row.version.pk, [])
     return {"versions": rows, "versions_active": any(row.state not in (*TERMINAL_STATES, "deleted") for row in rows)}
 
 
