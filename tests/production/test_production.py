@@ -231,10 +231,11 @@ def test_E13_captures_are_reviewable_only_while_the_customer_allows_internal_rev
     assert mine.pk in usable and theirs.pk not in usable
     consent_withdraw(user=user, scope=ConsentScope.INTERNAL_REVIEW, source="test")
     assert mine.pk not in set(assets_usable_for(ConsentScope.INTERNAL_REVIEW).values_list("pk", flat=True))
-    # Learning consent alone does not make a workshop photo reviewable or learnable.
+    # Learning consent alone does not make a workshop photo reviewable; like the owner's own photos of a piece, it
+    # is learnable under broad learning.
     consent_grant(user=user, scope=ConsentScope.BROAD_LEARNING, source="test")
     assert mine.pk not in set(assets_usable_for(ConsentScope.INTERNAL_REVIEW).values_list("pk", flat=True))
-    assert mine.pk not in set(assets_usable_for(ConsentScope.BROAD_LEARNING).values_list("pk", flat=True))
+    assert mine.pk in set(assets_usable_for(ConsentScope.BROAD_LEARNING).values_list("pk", flat=True))
 
 
 def test_E6_deleting_the_version_cancels_open_orders_and_removes_the_captures(user, django_capture_on_commit_callbacks):

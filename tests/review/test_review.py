@@ -133,6 +133,19 @@ def test_E6_curation_needs_broad_learning_and_outlives_the_retention_class_until
     assert not Asset.objects.filter(pk=photo.pk).exists()
 
 
+
+def test_E6_a_workshop_capture_is_curated_like_the_owners_own_photos():
+    owner, reviewer = make_user(), make_staff(Role.REVIEWER)
+    allow(owner, REVIEW)
+    capture = workshop_capture(owner)
+    with pytest.raises(ReviewRefused) as refused:
+        curation_set(reviewer=reviewer, asset_id=capture.pk, curated=True)
+    assert refused.value.code == "no_consent"
+    allow(owner, BROAD)
+    assert curation_set(reviewer=reviewer, asset_id=capture.pk, curated=True).curated
+    withdraw(owner, BROAD)
+    assert Asset.objects.get(pk=capture.pk).curated is False
+
 def test_E13_every_look_at_a_file_is_audited_with_who_which_when_and_why_and_shown_to_its_owner():
     owner, reviewer = make_user(), make_staff(Role.REVIEWER)
     allow(owner, REVIEW)

@@ -48,9 +48,15 @@ ITEM_SCOPES: tuple[str, ...] = (ConsentScope.GALLERY_PUBLISH,)
 # follows that customer's consent (E13).
 PICTURE_KINDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     ConsentScope.DERIVED_ONLY: (),
-    ConsentScope.ENGRAVED_LEARNING: (AssetKind.ENGRAVED_RESULT,),
-    ConsentScope.BROAD_LEARNING: (AssetKind.SOURCE_PHOTO, AssetKind.ARTWORK, AssetKind.ENGRAVED_RESULT),
-    ConsentScope.INTERNAL_REVIEW: (AssetKind.ENGRAVED_RESULT, "factory_capture"),
+    # The workshop's photos of a customer's piece follow the customer's consent like their own photos of it.
+    ConsentScope.ENGRAVED_LEARNING: (AssetKind.ENGRAVED_RESULT, AssetKind.FACTORY_CAPTURE),
+    ConsentScope.BROAD_LEARNING: (
+        AssetKind.SOURCE_PHOTO,
+        AssetKind.ARTWORK,
+        AssetKind.ENGRAVED_RESULT,
+        AssetKind.FACTORY_CAPTURE,
+    ),
+    ConsentScope.INTERNAL_REVIEW: (AssetKind.ENGRAVED_RESULT, AssetKind.FACTORY_CAPTURE),
 }
 JEWELLERY_KINDS: tuple[str, ...] = (AssetKind.REFERENCE_IMAGE, AssetKind.GENERATED_IMAGE)
 # Finished work only: an uploaded photo or a jewellery reference image is never put in the gallery.
