@@ -31,7 +31,8 @@ from django.utils import timezone
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused
-from intaglio.privacy.models import ConsentEvent, ConsentScope, DerivedMetric, PolicyVersion
+from intaglio.privacy.models import ConsentEvent, ConsentScope, DerivedMetric
+from intaglio.privacy.notice import FIRST_VERSION, policy_current
 
 # The account-wide scopes, in the order people read them.
 ACCOUNT_SCOPES: tuple[str, ...] = (
@@ -56,7 +57,6 @@ JEWELLERY_KINDS: tuple[str, ...] = (AssetKind.REFERENCE_IMAGE, AssetKind.GENERAT
 # Finished work only: an uploaded photo or a jewellery reference image is never put in the gallery.
 PUBLISHABLE_KINDS: tuple[str, ...] = (AssetKind.ARTWORK, AssetKind.GENERATED_IMAGE, AssetKind.ENGRAVED_RESULT)
 
-DEFAULT_NOTICE_VERSION = "1"
 SOURCE_MAX_CHARS = 40
 
 # Where a choice was made, as people read it in the history.
@@ -85,14 +85,10 @@ class ScopeState:
 
 
 def notice_version_current() -> str:
-    """The version of the newest published privacy notice, or "1" before any is published (E16)."""
-    version = (
-        PolicyVersion.objects.filter(published_at__lte=timezone.now())
-        .order_by("-published_at", "-id")
-        .values_list("version", flat=True)
-        .first()
-    )
-    return version or DEFAULT_NOTICE_VERSION
+    """The version of the privacy notice in force (notice.policy_current, the one all pages name); version 1, which
+    a fresh install publishes on its first migrate, until then (E16)."""
+    policy = policy_current()
+    return policy.version if policy else FIRST_VERSION
 
 
 def _newest_events(*, scope: str) -> QuerySet[ConsentEvent]:
