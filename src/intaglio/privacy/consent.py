@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.dispatch import Signal
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
@@ -66,6 +67,11 @@ SOURCE_LABELS = {
     "gallery": "Gallery",
     "system": "Intaglio (automatic)",
 }
+
+
+# Sent inside the withdrawal's transaction, with `user` and `asset`, when an item's gallery_publish consent is
+# withdrawn (from any page or the API): the apps showing published items take theirs down at once (E14).
+item_unpublished = Signal()
 
 
 class ConsentRefused(Refused):
@@ -326,5 +332,7 @@ def _gallery_set(*, user, asset: Asset | None, published: bool, source: str) -> 
         event = _record(user=user, scope=ConsentScope.GALLERY_PUBLISH, granted=published, source=source, asset=locked)
         locked.published_at = event.created_at if published else None
         locked.save(update_fields=["published_at"])
+        if not published:
+            item_unpublished.send(sender=ConsentEvent, user=user, asset=locked)
     asset.published_at = locked.published_at
     return ConsentChange(event=event, changed=True)
