@@ -267,9 +267,7 @@ def _copies_remake(item: GalleryItem) -> None:
     present = set(item.images.values_list("position", flat=True))
     wanted = [origin for origin in item.origins if origin.get("asset_id") and origin["position"] not in present]
     originals = Asset.objects.in_bulk([origin["asset_id"] for origin in wanted])
-    pictures = [
-        (origin, _read(originals[origin["asset_id"]])) for origin in wanted if origin["asset_id"] in originals
-    ]
+    pictures = [(origin, _read(originals[origin["asset_id"]])) for origin in wanted if origin["asset_id"] in originals]
     written: list[str] = []
     try:
         _copies_make(item, pictures, written=written, check_room=False)
