@@ -181,13 +181,15 @@ def gallery_publish(
     return item
 
 
-def gallery_unpublish(*, item: GalleryItem, actor) -> None:
+def gallery_unpublish(*, item: GalleryItem, actor, source: str = "gallery") -> None:
     """Takes the item out at once by withdrawing the artwork's gallery_publish consent, as the privacy page does:
     either way the item, its copies and their blobs go (item_taken_down), so its page and pictures answer 404 from
     this moment."""
     if item.owner_id != actor.pk:
         raise GalleryRefused("not_found", "No such item among yours.")
-    consent_withdraw(user=actor, scope=ConsentScope.GALLERY_PUBLISH, source="gallery", asset=item.artwork_asset)
+    with transaction.atomic():
+        consent_withdraw(user=actor, scope=ConsentScope.GALLERY_PUBLISH, source=source, asset=item.artwork_asset)
+        item_taken_down(asset=item.artwork_asset)  # also when the consent was already withdrawn
 
 
 def item_taken_down(*, asset, **_signal_kwargs) -> int:
@@ -256,6 +258,8 @@ def _copies_remove_remakeable(item: GalleryItem) -> None:
     source photo): nothing public stays stored for a hidden item, and a restore makes them again from the originals.
     A photo uploaded only for the gallery has no other copy: it stays, behind the per-request visibility check
     (owner and moderators only), so a restore does not lose it."""
+    if not item.origins:
+        return  # published before origins were kept: its copies could not be made again, so they stay
     kept = {origin["position"] for origin in item.origins if origin.get("asset_id") is None}
     for image in item.images.exclude(position__in=kept):
         image.delete()  # and its copy and blob (gallery.apps)
@@ -304,3 +308,22 @@ def material_label(name: str) -> str:
 def recipe_settings(item: GalleryItem) -> dict:
     """The item's recipe as studio settings for a visitor's own photo (their own calibration is matched there)."""
     return {key: value for key, value in item.recipe.items() if key in RECIPE_KEYS}
+
+
+def recipe_public(recipe: dict) -> dict:
+    """The recipe as the public API gives it: the settings a visitor starts from, with the power, speed and passes
+    the version was made with (None for a version made before versions stored them: the material's suggestion)."""
+    spec = recipe.get("machine_spec") if isinstance(recipe.get("machine_spec"), dict) else None
+    laser = recipe.get("laser") if isinstance(recipe.get("laser"), dict) else {}
+    return {
+        "material": recipe.get("material", ""),
+        "machine": None if spec else (recipe.get("machine") or None),
+        "machine_kind": recipe_machine_kind(recipe),
+        "mode": recipe.get("mode") or None,
+        "line_interval_mm": recipe.get("line_interval_mm"),
+        "width_mm": recipe.get("width_mm"),
+        "power_pct": laser.get("power_pct"),
+        "speed_mm_min": laser.get("speed_mm_min"),
+        "passes": laser.get("passes"),
+        "calibrated": bool(recipe.get("calibrated")),
+    }
