@@ -105,7 +105,7 @@ def laser_summary(laser, *, power: str) -> str:
     if isinstance(speed, int | float):
         parts.append(f"{speed:g} mm/min")
     parts.append(f"{passes} pass" if passes == 1 else f"{passes} passes")
-    return " · ".join(parts) + f" ({power})"
+    return " · ".join(parts)
 
 
 def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
@@ -121,7 +121,7 @@ def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
     return [
         ("Material", material_label(recipe.get("material", ""))),
         ("Machine", machine),
-        ("Power and speed", laser_summary(recipe.get("laser"), power=power)),
+        ("Power, speed, passes", laser_summary(recipe.get("laser"), power=power)),
         ("Mode", mode_label(recipe.get("mode", "floyd-steinberg"))),
         ("Line interval", _number(recipe.get("line_interval_mm"), "mm")),
         ("Size", _number(width, "mm wide")),
