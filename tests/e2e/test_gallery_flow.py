@@ -22,7 +22,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, http_get, screenshot_on_a_phone, sign_up
+from tests.e2e.support import (
+    DESKTOP,
+    LiveServer,
+    PageWatch,
+    http_get,
+    screenshot_on_a_phone,
+    sign_up,
+    verification_link,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -166,13 +174,24 @@ def test_publish_visible_logged_out_use_the_recipe_then_unpublish_gives_404(
         page.goto(item_path)
         page.get_by_role("link", name="Use this recipe").click()
         page.wait_for_url("**/login/**")
+        # New here: sign up from the log-in page; the confirmation link comes back to the recipe, not the dashboard.
+        page.get_by_role("link", name="Create an account").click()
+        page.wait_for_url("**/signup/?next=**")
         email = f"visitor-{uuid.uuid4().hex[:10]}@example.com"
-        sign_up(page, server, email, PASSWORD)
+        page.get_by_label("E-mail address").fill(email)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url("**/signup/done/")
+        page.goto(verification_link(server, email))
+        page.wait_for_url(f"**{item_path}use/")
+        visitor.shoot("use this recipe without a photo", "gallery-use-empty")
+        page.get_by_role("link", name="Add photos").click()
         photo = tmp_path / "visitor.jpg"
         photo.write_bytes(_photo(1))
         page.locator("#upload-input").set_input_files(str(photo))
         page.wait_for_function("() => document.querySelectorAll('#job-list .job-row img').length === 1", timeout=60_000)
         page.goto(item_path + "use/")
+        visitor.shoot("use this recipe", "gallery-use")
         page.locator(".photo-choice").first.click()
         page.wait_for_url("**/engrave/*/")
         # The studio starts from the recipe (slate), not from a new artwork's default (birch plywood).
@@ -217,7 +236,8 @@ def test_report_then_a_moderator_hides_and_the_owner_reads_the_outcome(chromium_
         make_moderator(server, moderator_email)
         desk.log_in(moderator_email)
         desk.page.wait_for_url("**/dashboard/")
-        desk.page.goto("/moderation/")
+        desk.page.locator(".site-nav").get_by_role("link", name="Moderation").click()  # in the header for moderators
+        desk.page.wait_for_url("**/moderation/")
         assert "Unsafe laser settings × 1" in desk.page.locator("main").inner_text()
         desk.shoot("moderation queue", "moderation-queue")
         desk.page.get_by_role("link", name="Review Cat on slate").click()
@@ -232,6 +252,13 @@ def test_report_then_a_moderator_hides_and_the_owner_reads_the_outcome(chromium_
         news = owner.page.locator(".moderation-news").inner_text()
         assert "hidden by a moderator" in news and "unsafe on slate" in news
         assert moderator_email not in owner.page.locator("main").inner_text()
+        # And by e-mail, without the moderator's identity.
+        mails = [
+            message
+            for message in server.log_text().split("-" * 79)
+            if "looked at your gallery item" in message and "Cat on slate" in message
+        ]
+        assert len(mails) == 1 and "unsafe on slate" in mails[0] and moderator_email not in mails[0]
     finally:
         owner.close()
         reporter.close()

@@ -121,3 +121,60 @@ def test_the_matrix_covers_every_gallery_route_and_every_role():
     assert routes - {row.route for row in MATRIX} == set(), "gallery routes missing from the matrix"
     assert {row.route for row in MATRIX} <= routes, "stale rows"
     assert all(set(row.expect) == set(ROLES) for row in MATRIX)
+
+
+# ------------------------------------------------------------------------------------------------------------ API
+
+
+@dataclass(frozen=True)
+class ApiRow:
+    method: str
+    path: str  # the OpenAPI path
+    expect: dict[str, int]
+    state: str = "visible"
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path} ({self.state})"
+
+
+UNAUTHENTICATED = 401
+API_MATRIX = [
+    ApiRow("GET", "/api/v1/gallery/items", every(OK)),
+    ApiRow("GET", "/api/v1/gallery/items/{public_id}", every(OK)),
+    # The API is the public's view: a hidden item is gone for everyone there (its owner sees it on the web page).
+    ApiRow("GET", "/api/v1/gallery/items/{public_id}", every(GONE), state="hidden"),
+    ApiRow("POST", "/api/v1/gallery/items", every(GONE, logged_out=UNAUTHENTICATED, owner=201)),
+    ApiRow("DELETE", "/api/v1/gallery/items/{public_id}", every(GONE, logged_out=UNAUTHENTICATED, owner=204)),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", API_MATRIX, ids=lambda row: row.id)
+def test_every_cell_of_the_gallery_api_matrix(row: ApiRow, role: str, user):
+    from tests.factories import make_token
+
+    item = services.gallery_publish(owner=user, version=finished_version(user), title="Rex on slate")
+    if row.state == "hidden":
+        GalleryItem.objects.filter(pk=item.pk).update(moderation=ModerationState.HIDDEN)
+    people = {"customer": make_user, "owner": lambda: user, "moderator": make_moderator,
+              "staff_without_role": lambda: make_user(is_staff=True)}  # fmt: skip
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(people[role]())}"} if role in people else {}
+    path = row.path.replace("{public_id}", item.public_id)
+    if row.method == "POST":
+        version = finished_version(user)  # not yet published, so the owner's POST can succeed
+        body = {"artwork_id": version.artwork_id, "version": version.number, "title": "Again"}
+        response = Client().post(path, body, content_type="application/json", **headers)
+    else:
+        response = getattr(Client(), row.method.lower())(path, **headers)
+    assert response.status_code == row.expect[role], (row.id, role, response.content[:200])
+
+
+def test_the_api_matrix_covers_every_gallery_operation():
+    from intaglio.api.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    operations = {(m.upper(), p) for p, item in paths.items() if p.startswith("/api/v1/gallery") for m in item}
+    assert operations, "the gallery's operations were found"
+    assert operations == {(row.method, row.path) for row in API_MATRIX}
+    assert all(set(row.expect) == set(ROLES) for row in API_MATRIX)

@@ -26,8 +26,8 @@ from intaglio.gallery.services import GalleryRefused, PhotoUpload
 from intaglio.privacy.consent import consent_withdraw
 from intaglio.privacy.models import ConsentEvent
 from intaglio.privacy.rights import account_close, account_content_delete, data_export
-from tests.factories import PASSWORD, jpeg_bytes, make_user
-from tests.gallery import SECRET_TEXT, finished_version, jpeg_with_exif, make_moderator
+from tests.factories import PASSWORD, email_link, jpeg_bytes, make_user
+from tests.gallery import SECRET_TEXT, SETTINGS, finished_version, jpeg_with_exif, make_moderator
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +310,171 @@ def test_the_list_filters_by_material_and_machine_kind(user):
     assert page(birch) in co2 and page(slate) not in co2
     assert CalibrationProfile.objects.count() == 0  # the recipe names no calibration row
     assert PASSWORD  # the factory's password is what force_login bypasses
+
+
+# --------------------------------------------------------------------------------------- the gaps of parts 1 and 2
+
+
+def test_the_owner_is_emailed_the_outcome_without_the_moderators_identity(
+    user, other_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    item = publish(user)
+    services.report_file(item=item, reporter=other_user, reason="unsafe_settings")
+    moderator = make_moderator(email="mira.moderator@example.com")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_decide(item=item, moderator=moderator, action="hide", note="Too fast for slate: 3 passes.")
+    (message,) = mailoutbox
+    assert message.to == [user.email] and "Rex on slate" in message.subject and "hidden" in message.subject
+    assert "Too fast for slate: 3 passes." in message.body and "/gallery/mine/" in message.body
+    text = message.subject + message.body + str(message.from_email)
+    assert "mira" not in text.lower() and moderator.email not in text
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_decide(item=item, moderator=moderator, action="restore", note="Settings fixed.")
+    assert len(mailoutbox) == 2 and "restored" in mailoutbox[1].subject.lower()
+    assert "shown in the gallery again" in mailoutbox[1].body
+
+
+def test_E6_unpublishing_from_the_privacy_page_removes_the_item_and_its_copies_at_once(
+    user, django_capture_on_commit_callbacks
+):
+    item = publish(user, photos=[PhotoUpload("burn.jpg", jpeg_bytes(120, 90))])
+    keys = [image.asset.storage_key for image in item.images.all()]
+    assert keys and all(blob_exists(key) for key in keys)
+    client = Client()
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("privacy-gallery-set", args=[item.artwork_asset_id]), {"granted": "0"})
+    assert response.status_code in (200, 302), response.status_code
+    assert not GalleryItem.objects.exists() and not GalleryImage.objects.exists()
+    assert not Asset.objects.filter(kind=AssetKind.GALLERY_IMAGE).exists()
+    assert not any(blob_exists(key) for key in keys)
+    assert storage_scan().clean
+    event = ConsentEvent.objects.filter(user=user, scope="gallery_publish").order_by("-created_at", "-id").first()
+    assert not event.granted and event.source == "privacy_page"
+
+
+def test_a_hide_removes_the_copies_a_restore_can_make_again_and_keeps_uploaded_photos(
+    user, django_capture_on_commit_callbacks
+):
+    item = publish(user, photos=[PhotoUpload("burn.jpg", jpeg_bytes(120, 90))], include_source=True)
+    before = {image.role: image.asset.storage_key for image in item.images.all()}
+    assert set(before) == {"artwork", "burn_preview", "photo", "source"}
+    moderator = make_moderator()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_decide(item=item, moderator=moderator, action="hide", note="Looking into it.")
+    # Only the photo uploaded for the gallery stays: it has no other copy. It is shown to nobody but the owner
+    # and moderators while hidden.
+    assert [image.role for image in item.images.all()] == ["photo"]
+    assert {role for role, key in before.items() if blob_exists(key)} == {"photo"}
+    (kept,) = picture_urls(item)
+    assert Client().get(kept).status_code == 404
+    assert storage_scan().clean
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_decide(item=item, moderator=moderator, action="restore", note="All fine.")
+    after = {image.role: image for image in item.images.all()}
+    assert [image.role for image in item.images.all()] == ["artwork", "burn_preview", "photo", "source"]
+    assert after["photo"].asset.storage_key == before["photo"]
+    assert after["artwork"].asset.storage_key != before["artwork"]  # made again, under a new key
+    assert all(Client().get(url).status_code == 200 for url in picture_urls(item))
+    assert storage_scan().clean
+
+
+def test_the_recipe_gives_the_power_speed_and_passes_the_version_was_made_with(user, other_user):
+    laser = {"power_pct": 37.0, "speed_mm_min": 2400.0, "passes": 2, "overscan_mm": 4.0, "air_assist": True,
+             "scan": "horizontal"}  # fmt: skip
+    version = finished_version(user, settings={**SETTINGS, "laser": laser})
+    item = services.gallery_publish(owner=user, version=version, title="Two passes")
+    text = Client().get(page(item)).content.decode()
+    assert "37 % power · 2400 mm/min · 2 passes" in text
+    assert "library&#x27;s suggestion" not in text and "library's suggestion" not in text
+    visitor = Client()
+    visitor.force_login(other_user)
+    mine = finished_version(other_user).artwork.source
+    visitor.post(reverse("gallery-use", args=[item.public_id]), {"photo": mine.pk})
+    artwork = Artwork.objects.filter(owner=other_user).order_by("-pk").first()
+    assert artwork.settings["laser"]["power_pct"] == 37.0 and artwork.settings["laser"]["passes"] == 2
+    # A version made before versions stored their laser values still says where its values come from.
+    older = services.gallery_publish(owner=user, version=finished_version(user), title="Older")
+    assert "suggestion for this material" in Client().get(page(older)).content.decode()
+
+
+def test_burn_report_photos_of_the_version_can_be_chosen_when_publishing(user, other_user):
+    from intaglio.credits.services import credits_grant_monthly
+    from intaglio.feedback.services import burn_photo_report
+
+    credits_grant_monthly(user=user, period="2026-12")  # a burn report's reading costs a credit
+    version = finished_version(user)
+    upload = SimpleUploadedFile("burned.jpg", jpeg_with_exif(), "image/jpeg")
+    report = burn_photo_report(owner=user, version=version, upload=upload)
+    other_version = finished_version(user, title="Other")
+    elsewhere = burn_photo_report(
+        owner=user, version=other_version, upload=SimpleUploadedFile("x.jpg", jpeg_bytes(100, 80), "image/jpeg")
+    )
+    client = Client()
+    client.force_login(user)
+    url = reverse("gallery-publish", args=[version.artwork_id, version.number])
+    form = client.get(url).content.decode()
+    assert reverse("asset-download", args=[report.photo_id]) in form
+    assert reverse("asset-download", args=[elsewhere.photo_id]) not in form  # another version's report
+    # Another version's photo is not accepted.
+    with pytest.raises(GalleryRefused):
+        services.gallery_publish(owner=user, version=version, title="x", report_photo_ids=[elsewhere.photo_id])
+    response = client.post(url, {"title": "With its burn", "report_photos": [report.photo_id]})
+    item = GalleryItem.objects.get()
+    assert response.status_code == 302
+    photo = item.images.get(role="photo")
+    assert photo.asset_id != report.photo_id and photo.asset.kind == AssetKind.GALLERY_IMAGE  # a clean copy
+    served = Client().get(reverse("gallery-picture", args=[item.public_id, photo.public_id]))
+    assert SECRET_TEXT.encode() not in b"".join(served.streaming_content)
+    assert Asset.objects.filter(pk=report.photo_id).exists()  # the report keeps its own photo
+
+
+def test_publishing_checks_the_storage_quota(user, settings):
+    from intaglio.assets.selectors import storage_used_bytes
+
+    version = finished_version(user)
+    used = storage_used_bytes(owner=user)
+    settings.PLANS = {**settings.PLANS, "free": {**settings.PLANS["free"], "storage_mb": (used + 50) / 1024 / 1024}}
+    with pytest.raises(GalleryRefused) as refused:
+        services.gallery_publish(owner=user, version=version, title="Too big")
+    assert (refused.value.code, refused.value.status) == ("quota_exceeded", 403)
+    assert "Your storage is full" in refused.value.message
+    assert not GalleryItem.objects.exists() and not Asset.objects.filter(kind=AssetKind.GALLERY_IMAGE).exists()
+    assert storage_scan().clean  # no blob of a copy left behind
+    settings.PLANS = {**settings.PLANS, "free": {**settings.PLANS["free"], "storage_mb": used / 1024 / 1024 + 1}}
+    assert services.gallery_publish(owner=user, version=version, title="Fits").images.count() == 2
+
+
+def test_signing_up_from_use_this_recipe_comes_back_to_it(user, mailoutbox):
+    item = publish(user)
+    use = reverse("gallery-use", args=[item.public_id])
+    visitor = Client()
+    login = visitor.get(use)
+    assert login.status_code == 302
+    login_page = visitor.get(login["Location"]).content.decode()
+    signup_link = f"{reverse('signup')}?next={use}"
+    assert signup_link in login_page
+    form = visitor.get(signup_link).content.decode()
+    assert f'name="next" value="{use}"' in form
+    mailoutbox.clear()
+    done = visitor.post(reverse("signup"), {"email": "new.maker@example.com", "password": PASSWORD, "next": use})
+    assert done.status_code == 302
+    confirmed = visitor.get(email_link(mailoutbox[0], "/verify-email/"))
+    assert confirmed.status_code == 302 and confirmed["Location"] == use
+    assert visitor.get(use).status_code == 200
+    # Only a page of this site: anything else falls back to the dashboard.
+    other = Client()
+    other.post(
+        reverse("signup"), {"email": "x.maker@example.com", "password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert other.get(email_link(mailoutbox[-1], "/verify-email/"))["Location"] == reverse("dashboard")
+
+
+def test_the_moderation_queue_is_linked_in_the_header_only_for_moderators(user):
+    queue = f'href="{reverse("moderation-queue")}"'
+    for who, shown in ((make_moderator(), True), (make_user(is_staff=True), False), (user, False)):
+        client = Client()
+        client.force_login(who)
+        assert (queue in client.get(reverse("gallery-list")).content.decode()) is shown
+    assert queue not in Client().get(reverse("gallery-list")).content.decode()

@@ -595,6 +595,7 @@ API_CASES = [
     Case("api", "PATCH", "/api/v1/engrave/presets/{preset_id}", "preset", {"notes": "Mine now"}),
     Case("api", "DELETE", "/api/v1/engrave/presets/{preset_id}", "preset"),
     Case("api", "PUT", "/api/v1/privacy/gallery/{asset_id}", "made", {"published": True}),
+    Case("api", "DELETE", "/api/v1/gallery/items/{public_id}", "item"),
     Case("api", "DELETE", "/api/v1/tokens/{token_id}", "token"),
     Case("api", "GET", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
     Case("api", "PUT", "/api/v1/jewellery/pieces/{piece_id}/attributes", "piece", {"attributes": ATTRIBUTES}),
@@ -633,6 +634,8 @@ API_CASES = [
          {"kit_id": "{kit}", "piece_ids": ["{piece}"], "credits": 1}),
     Case("api", "POST", "/api/v1/engrave/previews", "photo", {"source": "{photo}", "settings": SLATE}, 404,
          "invalid_source"),
+    Case("api", "POST", "/api/v1/gallery/items", "artwork", {"artwork_id": "{artwork}", "version": "{version}",
+                                                             "title": "Mine now"}),
     # A GET's body is its query.
     Case("api", "GET", "/api/v1/engrave/previews/photos/{source_id}", "photo",
          {"width": 60, "height": 40, "fit": "crop"}, 404, "invalid_source"),
@@ -666,6 +669,9 @@ WEB_EXEMPT = {
     "workshop-capture": "an order assigned to a workshop member (the factory role, not ownership)",
 }
 API_EXEMPT = {("PUT", "/api/v1/privacy/consents/{scope}"): "a consent scope name, always of the calling account"}
+API_EXEMPT[("GET", "/api/v1/gallery/items/{public_id}")] = (
+    "a published gallery item, public by its owner's choice (E14)"
+)
 
 
 @dataclass

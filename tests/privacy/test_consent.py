@@ -53,7 +53,8 @@ def test_every_scope_is_off_by_default(user):
 
 def test_E16_each_change_carries_the_notice_version_shown_and_is_audited(user):
     first = consent_grant(user=user, scope="derived_only", source="privacy_page")
-    assert first.notice_version == "1"  # nothing published yet
+    assert first.notice_version == "1"  # the version a fresh install publishes
+    PolicyVersion.objects.update(published_at=timezone.now() - timedelta(days=60))  # installed two months ago
     PolicyVersion.objects.create(
         version="2026-01", summary="First notice.", published_at=timezone.now() - timedelta(days=9)
     )
@@ -332,7 +333,8 @@ def test_nonsense_posts_change_nothing(logged_in, user):
 
 
 def test_the_history_lists_date_scope_change_version_and_place(logged_in, user):
-    PolicyVersion.objects.create(version="2026-02", summary="First.", published_at=timezone.now() - timedelta(days=1))
+    PolicyVersion.objects.update(published_at=timezone.now() - timedelta(days=60))  # installed two months ago
+    PolicyVersion.objects.create(version="2026-02", summary="Second.", published_at=timezone.now() - timedelta(days=1))
     consent_grant(user=user, scope="internal_review", source="api")
     consent_withdraw(user=user, scope="internal_review", source="privacy_page")
     html = logged_in.get(PAGE).content.decode()

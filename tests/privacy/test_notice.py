@@ -210,7 +210,6 @@ def test_the_notice_copies_no_sentence_from_the_seed_policies(client, settings):
     if not SEEDS.is_dir():
         pytest.skip(f"{SEEDS} is not here")
     settings.SUBPROCESSORS = REGISTRY
-    policy_publish(version="1", summary="First version.", material=False)
     pages = " ".join(page_text(client.get(path)).lower() for path in ("/privacy/", "/cookies/"))
     copied = []
     for seed in SEEDS.glob("*.txt"):
@@ -260,8 +259,15 @@ def test_J19_the_notice_and_cookie_page_are_public(client):
 
 
 def test_E16_the_notice_shows_the_version_in_force_and_its_date(client):
+    # A fresh install: its first migrate published version 1, dated that day.
+    first = PolicyVersion.objects.get()
     response, text = notice(client)
-    assert "Not yet published" in text
+    body = response.content.decode()
+    assert (first.version, first.material) == ("1", False)
+    assert re.search(r"<dt>Version</dt><dd>1</dd>", body)
+    assert f">{first.published_at:%-d %B %Y}</time>" in body
+    # The site was installed in 2024; later versions follow.
+    PolicyVersion.objects.filter(pk=first.pk).update(published_at=datetime(2024, 11, 4, 8, 0, tzinfo=UTC))
     policy_publish(
         version="2025-01",
         summary="First version.",
@@ -320,7 +326,7 @@ def test_J32_a_material_version_emails_every_open_account_once(settings):
     again = policy_publish(version="3", summary="We now use Pixelforge for generation & say so.", material=True)
     assert not again.created and again.emailed == 0 and again.already_told == 4
     assert len(mail.outbox) == 4
-    assert AuditEvent.objects.filter(action="policy.published").count() == 1
+    assert AuditEvent.objects.filter(action="policy.published", detail__version="3").count() == 1
 
 
 def test_J32_a_minor_version_sends_nothing(client):
@@ -407,7 +413,7 @@ def test_J32_a_published_version_cannot_be_rewritten():
         policy_publish(version="8", summary="  ", material=True)
     with pytest.raises(PolicyPublishError, match="at most 20 characters"):
         policy_publish(version="v" * 21, summary="Too long a name.", material=False)
-    assert list(PolicyVersion.objects.values_list("version", flat=True)) == ["7"]
+    assert sorted(PolicyVersion.objects.values_list("version", flat=True)) == ["1", "7"]  # 1: the install's
 
 
 def test_J32_the_command_publishes_and_a_second_run_sends_nothing_more():
@@ -426,3 +432,68 @@ def test_J32_the_command_publishes_and_a_second_run_sends_nothing_more():
 
     with pytest.raises(CommandError, match="Published versions do not change"):
         call_command("privacy_publish", "--version", "2025-06", "--summary", "Changed my mind.", stdout=StringIO())
+
+
+# ------------------------------------------------------------------------ one version everywhere (E16, issue 19)
+
+
+def test_E16_a_fresh_migrate_publishes_version_1_once(transactional_db):
+    # The test database was built by `migrate`: version 1 is there, dated at that migrate, and e-mailed to nobody.
+    assert list(PolicyVersion.objects.values_list("version", "material")) == [("1", False)]
+    assert AuditEvent.objects.filter(action="policy.published", detail__version="1").count() == 1
+    assert not PolicyNotification.objects.exists()
+    call_command("migrate", verbosity=0)  # migrating again adds nothing
+    assert PolicyVersion.objects.count() == 1
+    # An install whose versions were all removed gets version 1 back on its next migrate.
+    PolicyVersion.objects.all().delete()
+    call_command("migrate", verbosity=0)
+    assert list(PolicyVersion.objects.values_list("version", flat=True)) == ["1"]
+    # A site with its own history keeps it: no version 1 is added beside it.
+    PolicyVersion.objects.all().delete()
+    PolicyVersion.objects.create(version="2026-05", summary="Ours.")
+    call_command("migrate", verbosity=0)
+    assert list(PolicyVersion.objects.values_list("version", flat=True)) == ["2026-05"]
+
+
+def _named_everywhere(client, user, token, *, scope: str) -> dict[str, tuple[str, str]]:
+    """(version, date) as the notice page, the cookie page, the consent page, a new consent record, the consent API
+    and the export each name it."""
+    from intaglio.privacy import rights
+    from intaglio.privacy.consent import consent_grant
+    from tests.privacy.test_export import open_export
+
+    def meta(body: str) -> tuple[str, str]:
+        version = re.search(r"<dt>Version</dt><dd>([^<]+)</dd>", body).group(1)
+        date = re.search(r"<dt>Last updated</dt><dd><time datetime=\"([^\"]+)\"", body).group(1)
+        return version, date[:10]
+
+    client.force_login(user)
+    consent_page = client.get("/account/privacy/").content.decode()
+    badge = re.search(r"Privacy notice version ([^<\s]+) · <time datetime=\"([^\"]+)\"", consent_page)
+    event = consent_grant(user=user, scope=scope, source="privacy_page")
+    event_date = PolicyVersion.objects.get(version=event.notice_version).published_at.isoformat()
+    api = Client().get("/api/v1/privacy/consents", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    _, manifest = open_export(rights.data_export(user=user))
+    client.logout()
+    return {
+        "notice": meta(client.get("/privacy/").content.decode()),
+        "cookies": meta(client.get("/cookies/").content.decode()),
+        "consent page": (badge.group(1), badge.group(2)[:10]),
+        "consent record": (event.notice_version, event_date[:10]),
+        "api": (api["notice_version"], event_date[:10]),
+        "export": (manifest["notice_version"], manifest["notice_published_at"][:10]),
+    }
+
+
+def test_E16_the_notice_the_consent_page_every_consent_record_and_the_export_name_the_same_version(client):
+    from tests.factories import make_token
+
+    user = make_user()
+    token = make_token(user)
+    first = PolicyVersion.objects.get()
+    named = _named_everywhere(client, user, token, scope="derived_only")
+    assert set(named.values()) == {("1", first.published_at.date().isoformat())}, named
+
+    published = policy_publish(version="2026-12", summary="Gallery and review.", material=False)
+    named = _named_everywhere(client, user, token, scope="internal_review")
+    assert set(named.values()) == {("2026-12", published.policy.published_at.date().isoformat())}, named

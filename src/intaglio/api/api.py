@@ -13,6 +13,7 @@ from intaglio.api.routers import (
     calibration,
     credits,
     engrave,
+    gallery,
     jewellery,
     jobs,
     privacy,
@@ -115,3 +116,4 @@ api.add_router("/", calibration.router)
 api.add_router("/", jewellery.router)
 api.add_router("/", privacy.router)
 api.add_router("/", production.router)
+api.add_router("/", gallery.router)

@@ -65,6 +65,21 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
+def storage_room_check(*, owner, needed: int, what: str) -> None:
+    """Raises UploadRefused (quota_exceeded) unless `needed` more bytes fit in the owner's plan. Call it inside the
+    transaction that saves the new rows: it locks the owner's row, so two parallel writes cannot both squeeze under
+    the quota."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    quota = settings.PLANS[owner.plan]["storage_mb"] * 1024 * 1024
+    used = storage_used_bytes(owner=owner)
+    if used + needed > quota:
+        raise UploadRefused(
+            "quota_exceeded",
+            f"Your storage is full: {_mb(used)} of {_mb(quota)} used, and {what} needs "
+            f"{needed / (1024 * 1024):.1f} MB. Delete some jobs to make room.",
+        )
+
+
 def upload_limits(*, owner) -> IngestLimits:
     plan = settings.PLANS[owner.plan]
     return IngestLimits(
@@ -108,15 +123,7 @@ def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) ->
     blob_write(asset.storage_key, image.data)
     try:
         with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-            quota = settings.PLANS[owner.plan]["storage_mb"] * 1024 * 1024
-            used = storage_used_bytes(owner=owner)
-            if used + asset.bytes > quota:
-                raise UploadRefused(
-                    "quota_exceeded",
-                    f"Your storage is full: {_mb(used)} of {_mb(quota)} used, and this photo needs "
-                    f"{asset.bytes / (1024 * 1024):.1f} MB. Delete some jobs to make room.",
-                )
+            storage_room_check(owner=owner, needed=asset.bytes, what="this photo")
             asset.save()
     except BaseException:
         blob_delete(asset.storage_key)

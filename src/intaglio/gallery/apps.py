@@ -22,6 +22,10 @@ class GalleryConfig(AppConfig):
     def ready(self):
         from intaglio.gallery.models import GalleryImage
         from intaglio.gallery.personal_data import declare
+        from intaglio.gallery.services import item_taken_down
+        from intaglio.privacy.consent import item_unpublished
 
         declare()  # published items and reports filed, for privacy's rights
         post_delete.connect(_copy_delete, sender=GalleryImage, dispatch_uid="gallery-copy-delete")
+        # Unpublished anywhere (the gallery, the privacy page, the API): the item and its copies go at once.
+        item_unpublished.connect(item_taken_down, dispatch_uid="gallery-item-taken-down")

@@ -40,6 +40,9 @@ class GalleryItem(models.Model):
     machine_kind = models.CharField(max_length=10)
     moderation = models.CharField(max_length=10, choices=ModerationState.choices, default=ModerationState.VISIBLE)
     published_at = models.DateTimeField(default=timezone.now)
+    # Where each copy was made from: [{"role", "position", "asset_id"}], asset_id None for a photo uploaded only
+    # here. A moderator's hide deletes the copies whose original the owner still keeps; a restore makes them again.
+    origins = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-id"]

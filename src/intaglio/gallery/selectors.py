@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from intaglio.accounts.roles import Role, role_held
+from intaglio.assets.models import Asset
 from intaglio.gallery.models import GalleryImage, GalleryItem, ModerationDecision, ModerationState, ReportState
 
 
@@ -77,3 +78,13 @@ def moderation_queue() -> QuerySet[GalleryItem]:
 
 def moderation_item(*, public_id: str) -> GalleryItem | None:
     return GalleryItem.objects.filter(public_id=public_id).prefetch_related("images", "reports", "decisions").first()
+
+
+def version_burn_photos(*, version) -> list[Asset]:
+    """The photos on the version's *How did it burn?* reports (feedback's BurnReport.photo, read through the
+    relation so the gallery needs no import of its sibling), oldest first: what the owner may publish as burns."""
+    return list(
+        Asset.objects.filter(owner_id=version.artwork.owner_id, burn_reports__version=version)
+        .distinct()
+        .order_by("created_at", "pk")
+    )

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from intaglio.accounts.emails import send_account_email
 from intaglio.accounts.roles import Role, role_held
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
-from intaglio.assets.services import asset_delete_blobs
+from intaglio.assets.services import UploadRefused, asset_delete_blobs, storage_room_check
 from intaglio.assets.storage import blob_open, blob_write
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused
@@ -27,6 +30,7 @@ from intaglio.gallery.models import (
     ReportReason,
     ReportState,
 )
+from intaglio.gallery.selectors import version_burn_photos
 from intaglio.imaging import IngestError, ingest_image
 from intaglio.imaging.artwork import get_machine, get_material
 from intaglio.privacy.consent import consent_grant, consent_withdraw
@@ -41,12 +45,15 @@ PHOTOS_MAX = 4
 RECIPE_KEYS = (
     "material", "machine", "machine_spec", "width_mm", "height_mm", "fit", "mode", "line_interval_mm", "adjustments",
     "serpentine", "threshold", "cell_mm", "lpi", "angle_deg", "spacing_mm", "line_width_mm", "detail", "seed",
-    "use_calibration",
+    "use_calibration", "laser",
 )  # fmt: skip
 
 
 class GalleryRefused(Refused):
-    statuses = {"not_found": 404, "not_ready": 409, "already_published": 409, "already_reported": 409}
+    statuses = {
+        "not_found": 404, "not_ready": 409, "already_published": 409, "already_reported": 409,
+        "quota_exceeded": 403,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,10 @@ def _clean_text(value: str, *, limit: int, field: str, required: bool) -> str:
     return value
 
 
-def _store_copy(item: GalleryItem, *, role: str, position: int, data: bytes, written: list[str]) -> GalleryImage:
-    """Re-encodes the picture from its pixels (no EXIF, XMP, ICC profile or text) and stores it as a new asset."""
-    clean = ingest_image(data)
+def _store_copy(
+    item: GalleryItem, *, role: str, position: int, clean, written: list[str]
+) -> GalleryImage:  # fmt: skip
+    """Stores a picture already re-encoded from its pixels (no EXIF, XMP, ICC profile or text) as a new asset."""
     extension = clean.format.replace("jpeg", "jpg")
     asset = Asset(
         owner=item.owner, kind=AssetKind.GALLERY_IMAGE, role=role, mime=clean.mime, sha256=clean.sha256,
@@ -99,17 +107,44 @@ def _read(asset) -> bytes:
         return handle.read()
 
 
+def _copies_make(
+    item: GalleryItem, pictures: list[tuple[dict, bytes]], *, written: list[str], check_room: bool = True
+) -> None:
+    """Cleans every picture, checks the owner's storage room for all of them at once (publishing; a restore brings
+    back what fitted before), then stores the copies. `pictures` are (origin, bytes), origin as in
+    GalleryItem.origins. Call inside a transaction."""
+    try:
+        cleaned = [(origin, ingest_image(data)) for origin, data in pictures]
+    except IngestError as refused:
+        raise GalleryRefused("invalid_photo", f"A photo could not be used: {refused}") from None
+    try:
+        if check_room:
+            storage_room_check(
+                owner=item.owner, needed=sum(len(clean.data) for _, clean in cleaned), what="publishing these pictures"
+            )
+    except UploadRefused as refused:
+        raise GalleryRefused(refused.code, refused.message) from None
+    for origin, clean in cleaned:
+        _store_copy(item, role=origin["role"], position=origin["position"], clean=clean, written=written)
+
+
 def gallery_publish(
     *, owner, version: ArtworkVersion, title: str, story: str = "", photos: list[PhotoUpload] = (),
-    include_source: bool = False,
+    report_photo_ids: list[int] = (), include_source: bool = False,
 ) -> GalleryItem:  # fmt: skip
-    """Publishes a finished version: its artwork and simulated burn, the photos of the real burn given, and the
-    source photo only when `include_source`. Records the artwork's gallery_publish consent (E14)."""
+    """Publishes a finished version: its artwork and simulated burn, the photos of the real burn (uploaded here, or
+    chosen among the photos of the version's *How did it burn?* reports by asset id), and the source photo only when
+    `include_source`. Refused when the copies do not fit the owner's storage. Records the artwork's
+    gallery_publish consent (E14)."""
     if version.artwork.owner_id != owner.pk:
         raise GalleryRefused("not_found", "No such version among yours.")
     title = _clean_text(title, limit=TITLE_MAX, field="title", required=True)
     story = _clean_text(story, limit=STORY_MAX, field="story", required=False)
-    if len(photos) > PHOTOS_MAX:
+    chosen_ids = {int(pk) for pk in report_photo_ids}
+    reported = [photo for photo in version_burn_photos(version=version) if photo.pk in chosen_ids]
+    if len(reported) != len(chosen_ids):
+        raise GalleryRefused("not_found", "No such photo among this version's burn reports.")
+    if len(photos) + len(reported) > PHOTOS_MAX:
         raise GalleryRefused("too_many_photos", f"Add at most {PHOTOS_MAX} photos of the burn.")
     files = version_files(version)
     if "png" not in files or "burn-preview" not in files:
@@ -117,42 +152,54 @@ def gallery_publish(
     if GalleryItem.objects.filter(version=version).exists():
         raise GalleryRefused("already_published", "This version is already in the gallery.")
     recipe = recipe_from_settings(version.settings)
+    originals: list[tuple[str, Asset | None, bytes]] = [
+        (ImageRole.ARTWORK, files["png"], b""), (ImageRole.BURN_PREVIEW, files["burn-preview"], b""),
+    ]  # fmt: skip
+    originals += [(ImageRole.PHOTO, photo, b"") for photo in reported]
+    originals += [(ImageRole.PHOTO, None, photo.data) for photo in photos]
+    source = version.artwork.source
+    if include_source and source is not None and source.kind == AssetKind.SOURCE_PHOTO:
+        originals.append((ImageRole.SOURCE, source, b""))
+    pictures = [
+        ({"role": role, "position": position, "asset_id": original.pk if original else None},
+         _read(original) if original else data)
+        for position, (role, original, data) in enumerate(originals)
+    ]  # fmt: skip
     written: list[str] = []
     try:
         with transaction.atomic():
             item = GalleryItem.objects.create(
                 owner=owner, version=version, artwork_asset=files["png"], title=title, story=story, recipe=recipe,
                 material=recipe["material"], machine_kind=recipe_machine_kind(recipe),
+                origins=[origin for origin, _ in pictures],
             )  # fmt: skip
-            pictures = [
-                (ImageRole.ARTWORK, _read(files["png"])),
-                (ImageRole.BURN_PREVIEW, _read(files["burn-preview"])),
-            ]
-            pictures += [(ImageRole.PHOTO, photo.data) for photo in photos]
-            source = version.artwork.source
-            if include_source and source is not None and source.kind == AssetKind.SOURCE_PHOTO:
-                pictures.append((ImageRole.SOURCE, _read(source)))
-            for position, (role, data) in enumerate(pictures):
-                _store_copy(item, role=role, position=position, data=data, written=written)
+            _copies_make(item, pictures, written=written)
             consent_grant(user=owner, scope=ConsentScope.GALLERY_PUBLISH, source="gallery", asset=files["png"])
-    except IngestError as refused:
-        asset_delete_blobs(written)
-        raise GalleryRefused("invalid_photo", f"A photo could not be used: {refused}") from None
     except BaseException:
         asset_delete_blobs(written)
         raise
     return item
 
 
-def gallery_unpublish(*, item: GalleryItem, actor) -> None:
-    """Takes the item out at once: the item, its copies and their blobs are deleted, so its page and its pictures
-    answer 404 from this moment; the artwork's gallery_publish consent is withdrawn."""
+def gallery_unpublish(*, item: GalleryItem, actor, source: str = "gallery") -> None:
+    """Takes the item out at once by withdrawing the artwork's gallery_publish consent, as the privacy page does:
+    either way the item, its copies and their blobs go (item_taken_down), so its page and pictures answer 404 from
+    this moment."""
     if item.owner_id != actor.pk:
         raise GalleryRefused("not_found", "No such item among yours.")
     with transaction.atomic():
-        asset = item.artwork_asset
-        item.delete()  # its images, and with them their copies and blobs (gallery.apps)
-        consent_withdraw(user=actor, scope=ConsentScope.GALLERY_PUBLISH, source="gallery", asset=asset)
+        consent_withdraw(user=actor, scope=ConsentScope.GALLERY_PUBLISH, source=source, asset=item.artwork_asset)
+        item_taken_down(asset=item.artwork_asset)  # also when the consent was already withdrawn
+
+
+def item_taken_down(*, asset, **_signal_kwargs) -> int:
+    """The artwork `asset` was unpublished (privacy.consent.item_unpublished, inside its transaction): its gallery
+    item goes with every copy; the blobs are deleted once the transaction commits (gallery.apps)."""
+    deleted = 0
+    for item in GalleryItem.objects.filter(artwork_asset_id=asset.pk):
+        item.delete()
+        deleted += 1
+    return deleted
 
 
 def report_file(*, item: GalleryItem, reporter, reason: str, details: str = "") -> Report:
@@ -192,13 +239,59 @@ def moderation_decide(*, item: GalleryItem, moderator, action: str, note: str) -
         else:
             closed = open_reports.update(state=ReportState.DISMISSED, resolved_at=now)
         item.save(update_fields=["moderation"])
+        if action == ModerationAction.HIDE:
+            _copies_remove_remakeable(item)
+        elif action == ModerationAction.RESTORE:
+            _copies_remake(item)
         decision = ModerationDecision.objects.create(item=item, moderator=moderator, action=action, note=note)
         audit_record(
             action=f"gallery.moderation.{action}", actor=moderator, actor_role=Role.MODERATOR,
             target_type="gallery_item", target_id=item.pk, subject_user_id=item.owner_id,
             detail={"decision_id": decision.pk, "reports_closed": closed},
         )  # fmt: skip
+        transaction.on_commit(lambda: decision_email(decision=decision))
     return decision
+
+
+def _copies_remove_remakeable(item: GalleryItem) -> None:
+    """A hide deletes every copy whose original the owner still keeps (artwork, simulated burn, burn-report photos,
+    source photo): nothing public stays stored for a hidden item, and a restore makes them again from the originals.
+    A photo uploaded only for the gallery has no other copy: it stays, behind the per-request visibility check
+    (owner and moderators only), so a restore does not lose it."""
+    if not item.origins:
+        return  # published before origins were kept: its copies could not be made again, so they stay
+    kept = {origin["position"] for origin in item.origins if origin.get("asset_id") is None}
+    for image in item.images.exclude(position__in=kept):
+        image.delete()  # and its copy and blob (gallery.apps)
+
+
+def _copies_remake(item: GalleryItem) -> None:
+    """A restore makes again the copies a hide removed, from the originals the owner still has; an original deleted
+    meanwhile is simply left out."""
+    present = set(item.images.values_list("position", flat=True))
+    wanted = [origin for origin in item.origins if origin.get("asset_id") and origin["position"] not in present]
+    originals = Asset.objects.in_bulk([origin["asset_id"] for origin in wanted])
+    pictures = [(origin, _read(originals[origin["asset_id"]])) for origin in wanted if origin["asset_id"] in originals]
+    written: list[str] = []
+    try:
+        _copies_make(item, pictures, written=written, check_room=False)
+    except BaseException:
+        asset_delete_blobs(written)
+        raise
+
+
+def decision_email(*, decision: ModerationDecision) -> None:
+    """Tells the owner the outcome by e-mail, with the moderator's note and never the moderator's identity."""
+    owner = decision.item.owner
+    if not owner.is_active or owner.closed_at is not None:
+        return
+    send_account_email(
+        to=owner.email, template="gallery_decision",
+        context={
+            "title": decision.item.title, "outcome": ModerationAction(decision.action).label, "note": decision.note,
+            "action": decision.action, "mine_url": settings.BASE_URL + reverse("gallery-mine"),
+        },
+    )  # fmt: skip
 
 
 def decisions_mark_seen(*, owner) -> int:
@@ -215,3 +308,22 @@ def material_label(name: str) -> str:
 def recipe_settings(item: GalleryItem) -> dict:
     """The item's recipe as studio settings for a visitor's own photo (their own calibration is matched there)."""
     return {key: value for key, value in item.recipe.items() if key in RECIPE_KEYS}
+
+
+def recipe_public(recipe: dict) -> dict:
+    """The recipe as the public API gives it: the settings a visitor starts from, with the power, speed and passes
+    the version was made with (None for a version made before versions stored them: the material's suggestion)."""
+    spec = recipe.get("machine_spec") if isinstance(recipe.get("machine_spec"), dict) else None
+    laser = recipe.get("laser") if isinstance(recipe.get("laser"), dict) else {}
+    return {
+        "material": recipe.get("material", ""),
+        "machine": None if spec else (recipe.get("machine") or None),
+        "machine_kind": recipe_machine_kind(recipe),
+        "mode": recipe.get("mode") or None,
+        "line_interval_mm": recipe.get("line_interval_mm"),
+        "width_mm": recipe.get("width_mm"),
+        "power_pct": laser.get("power_pct"),
+        "speed_mm_min": laser.get("speed_mm_min"),
+        "passes": laser.get("passes"),
+        "calibrated": bool(recipe.get("calibrated")),
+    }

@@ -26,12 +26,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.dispatch import Signal
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.core.audit import audit_record
 from intaglio.core.errors import Refused
-from intaglio.privacy.models import ConsentEvent, ConsentScope, DerivedMetric, PolicyVersion
+from intaglio.privacy.models import ConsentEvent, ConsentScope, DerivedMetric
+from intaglio.privacy.notice import FIRST_VERSION, policy_current
 
 # The account-wide scopes, in the order people read them.
 ACCOUNT_SCOPES: tuple[str, ...] = (
@@ -62,7 +64,6 @@ JEWELLERY_KINDS: tuple[str, ...] = (AssetKind.REFERENCE_IMAGE, AssetKind.GENERAT
 # Finished work only: an uploaded photo or a jewellery reference image is never put in the gallery.
 PUBLISHABLE_KINDS: tuple[str, ...] = (AssetKind.ARTWORK, AssetKind.GENERATED_IMAGE, AssetKind.ENGRAVED_RESULT)
 
-DEFAULT_NOTICE_VERSION = "1"
 SOURCE_MAX_CHARS = 40
 
 # Where a choice was made, as people read it in the history.
@@ -72,6 +73,11 @@ SOURCE_LABELS = {
     "gallery": "Gallery",
     "system": "Intaglio (automatic)",
 }
+
+
+# Sent inside the withdrawal's transaction, with `user` and `asset`, when an item's gallery_publish consent is
+# withdrawn (from any page or the API): the apps showing published items take theirs down at once (E14).
+item_unpublished = Signal()
 
 
 class ConsentRefused(Refused):
@@ -91,14 +97,10 @@ class ScopeState:
 
 
 def notice_version_current() -> str:
-    """The version of the newest published privacy notice, or "1" before any is published (E16)."""
-    version = (
-        PolicyVersion.objects.filter(published_at__lte=timezone.now())
-        .order_by("-published_at", "-id")
-        .values_list("version", flat=True)
-        .first()
-    )
-    return version or DEFAULT_NOTICE_VERSION
+    """The version of the privacy notice in force (notice.policy_current, the one all pages name); version 1, which
+    a fresh install publishes on its first migrate, until then (E16)."""
+    policy = policy_current()
+    return policy.version if policy else FIRST_VERSION
 
 
 def _newest_events(*, scope: str) -> QuerySet[ConsentEvent]:
@@ -340,5 +342,7 @@ def _gallery_set(*, user, asset: Asset | None, published: bool, source: str) -> 
         event = _record(user=user, scope=ConsentScope.GALLERY_PUBLISH, granted=published, source=source, asset=locked)
         locked.published_at = event.created_at if published else None
         locked.save(update_fields=["published_at"])
+        if not published:
+            item_unpublished.send(sender=ConsentEvent, user=user, asset=locked)
     asset.published_at = locked.published_at
     return ConsentChange(event=event, changed=True)

@@ -463,9 +463,30 @@ def policy_versions():
     return PolicyVersion.objects.filter(published_at__lte=timezone.now()).order_by("-published_at", "-id")
 
 
+FIRST_VERSION = "1"
+FIRST_SUMMARY = "The first published version of this notice."
+
+
 def policy_current() -> PolicyVersion | None:
-    """The version of the notice in force, or None before the first one."""
+    """The version of the notice in force: the one the notice page, the consent page, every consent record and the
+    export name. None only before the first version's date (a fresh install publishes it on its first migrate)."""
     return policy_versions().first()
+
+
+def policy_first_ensure(*, using: str = "default", **_signal_kwargs) -> PolicyVersion | None:
+    """Publishes version 1 when no version exists yet; runs after each migrate, so a fresh install has a notice in
+    force from the start and every page names it. Not material and e-mailed to nobody: no account predates it."""
+    if PolicyVersion.objects.using(using).exists():
+        return None
+    policy, created = PolicyVersion.objects.using(using).get_or_create(
+        version=FIRST_VERSION, defaults={"summary": FIRST_SUMMARY, "material": False}
+    )
+    if created:
+        audit_record(
+            action="policy.published", actor=None, actor_role="system", target_type="policy_version",
+            target_id=policy.pk, detail={"version": policy.version, "material": False},
+        )  # fmt: skip
+    return policy
 
 
 class PolicyPublishError(ValueError):

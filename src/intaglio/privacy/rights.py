@@ -70,7 +70,8 @@ from intaglio.core.personal_data import (
     registered,
 )
 from intaglio.core.ratelimit import rate_hit
-from intaglio.privacy.models import AccessCode, DataRequest, PolicyVersion
+from intaglio.privacy.models import AccessCode, DataRequest
+from intaglio.privacy.notice import policy_current
 
 log = logging.getLogger("intaglio.privacy")
 
@@ -644,7 +645,7 @@ def export_write(*, fileobj, user_id: int | None, email: str = "", purpose: str,
                     _export_file(archive, stored, files=files, missing=missing) for stored in declaration.files(subject)
                 ]
         state = "purged" if user is None else ("closed" if user.closed_at else "open")
-        notice = PolicyVersion.objects.filter(published_at__lte=timezone.now()).order_by("-published_at").first()
+        notice = policy_current()
         manifest = {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -652,6 +653,7 @@ def export_write(*, fileobj, user_id: int | None, email: str = "", purpose: str,
             "purpose": purpose,
             "subject": {"user_id": user_id, "email": user.email if user else (email or None), "account": state},
             "notice_version": notice.version if notice else None,
+            "notice_published_at": iso(notice.published_at) if notice else None,
             "sections": {
                 name: {**section.describe(), "records": records[name]} for name, section in _sections().items()
             },

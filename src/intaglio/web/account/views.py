@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from intaglio.accounts import selectors, services
@@ -33,15 +34,31 @@ from intaglio.web.billing.presenters import billing_summary
 NEW_TOKEN_SESSION_KEY = "new_api_token"
 
 
+SIGNUP_NEXT_SESSION_KEY = "signup_next"
+
+
+def _safe_next(request) -> str:
+    """The `next` page asked for (a query or form field), when it is a page of this site; "" otherwise."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if wanted and safe else ""
+
+
 def sign_up(request):
+    next_page = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(next_page or "dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.user_sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
         request.session["signup_email"] = form.cleaned_data["email"]
+        # Where the visitor was going (Use this recipe): the confirmation link opened in this browser returns there.
+        if next_page:
+            request.session[SIGNUP_NEXT_SESSION_KEY] = next_page
         return redirect("signup-done")
-    return render(request, "web/signup.html", {"form": form})
+    return render(request, "web/signup.html", {"form": form, "next": next_page})
 
 
 def sign_up_done(request):
@@ -61,9 +78,10 @@ def verify_email(request, uidb64: str, token: str):
         messages.error(request, str(error))
         return redirect("verify-email-resend")
     # Following the link proves the address, so it signs the owner in, like a password-reset link.
+    next_page = request.session.pop(SIGNUP_NEXT_SESSION_KEY, "")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Your e-mail address is confirmed. Welcome to Intaglio.")
-    return redirect("dashboard")
+    return redirect(next_page or "dashboard")
 
 
 def resend_verification(request):

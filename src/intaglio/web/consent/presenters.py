@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from intaglio.assets.models import Asset, AssetKind
 from intaglio.privacy import consent
 from intaglio.privacy.models import ConsentScope
+from intaglio.privacy.notice import policy_current
 
 HISTORY_PAGE_SIZE = 20
 
@@ -148,6 +149,7 @@ def privacy_settings_context(user, *, page_number) -> dict:
         "cards": cards,
         "granted_count": sum(card.granted for card in cards),
         "notice_version": consent.notice_version_current(),
+        "notice": policy_current(),
         "published": published,
         "page": page,
         "rows": rows,

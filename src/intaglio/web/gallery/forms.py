@@ -27,6 +27,15 @@ class MultipleFileField(forms.FileField):
 
 
 class PublishForm(forms.Form):
+    """`burn_photos`: the version's burn-report photos the owner may choose (gallery.selectors.version_burn_photos)."""
+
+    def __init__(self, *args, burn_photos=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.burn_photos = list(burn_photos)
+        self.fields["report_photos"].choices = [(photo.pk, photo.title or "Photo") for photo in self.burn_photos]
+        if not self.burn_photos:
+            del self.fields["report_photos"]
+
     title = forms.CharField(max_length=TITLE_MAX)
     story = forms.CharField(
         max_length=STORY_MAX, required=False, widget=forms.Textarea(attrs={"rows": 4}),
@@ -35,6 +44,10 @@ class PublishForm(forms.Form):
     photos = MultipleFileField(
         required=False, widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}),
         label="Photos of the real burn", help_text="Optional, up to 4. Location and camera details are removed.",
+    )  # fmt: skip
+    report_photos = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Photos from your burn reports",
+        help_text="Photos you already added under “How did it burn?” for this version.",
     )  # fmt: skip
     include_source = forms.BooleanField(
         required=False, label="Also show the photo I started from",

@@ -94,6 +94,20 @@ def _number(value, unit: str) -> str:
     return f"{value:g} {unit}" if isinstance(value, int | float) else "Material default"
 
 
+def laser_summary(laser, *, power: str) -> str:
+    """The power, speed and passes the version was burned with (stored with it); the library's suggestion only for
+    a version made before versions stored them."""
+    if not isinstance(laser, dict) or not isinstance(laser.get("power_pct"), int | float):
+        return f"The library's suggestion for this material ({power})"
+    passes = laser.get("passes") or 1
+    speed = laser.get("speed_mm_min")
+    parts = [f"{laser['power_pct']:g} % power"]
+    if isinstance(speed, int | float):
+        parts.append(f"{speed:g} mm/min")
+    parts.append(f"{passes} pass" if passes == 1 else f"{passes} passes")
+    return " · ".join(parts)
+
+
 def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
     spec = recipe.get("machine_spec") if isinstance(recipe.get("machine_spec"), dict) else None
     if spec:
@@ -107,7 +121,7 @@ def recipe_rows(recipe: dict) -> list[tuple[str, str]]:
     return [
         ("Material", material_label(recipe.get("material", ""))),
         ("Machine", machine),
-        ("Power and speed", f"The library's suggestion for this material ({power})"),
+        ("Power, speed, passes", laser_summary(recipe.get("laser"), power=power)),
         ("Mode", mode_label(recipe.get("mode", "floyd-steinberg"))),
         ("Line interval", _number(recipe.get("line_interval_mm"), "mm")),
         ("Size", _number(width, "mm wide")),

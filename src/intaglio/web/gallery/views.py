@@ -119,13 +119,17 @@ def gallery_publish(request, artwork_id: int, number: int):
     version = engrave_selectors.artwork_version_get(owner=request.user, artwork_id=artwork_id, number=number)
     if version is None:
         raise Http404("No such version")
-    form = PublishForm(request.POST or None, request.FILES or None, initial={"title": version.artwork.title})
+    form = PublishForm(
+        request.POST or None, request.FILES or None, initial={"title": version.artwork.title},
+        burn_photos=selectors.version_burn_photos(version=version),
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         photos = [PhotoUpload(name=f.name, data=f.read()) for f in form.cleaned_data["photos"]]
         try:
             item = services.gallery_publish(
                 owner=request.user, version=version, title=form.cleaned_data["title"],
                 story=form.cleaned_data["story"], photos=photos, include_source=form.cleaned_data["include_source"],
+                report_photo_ids=form.cleaned_data.get("report_photos", []),
             )  # fmt: skip
         except GalleryRefused as refused:
             form.add_error(None, refused.message)
