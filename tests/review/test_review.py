@@ -133,7 +133,6 @@ def test_E6_curation_needs_broad_learning_and_outlives_the_retention_class_until
     assert not Asset.objects.filter(pk=photo.pk).exists()
 
 
-
 def test_E6_a_workshop_capture_is_curated_like_the_owners_own_photos():
     owner, reviewer = make_user(), make_staff(Role.REVIEWER)
     allow(owner, REVIEW)
@@ -145,6 +144,7 @@ def test_E6_a_workshop_capture_is_curated_like_the_owners_own_photos():
     assert curation_set(reviewer=reviewer, asset_id=capture.pk, curated=True).curated
     withdraw(owner, BROAD)
     assert Asset.objects.get(pk=capture.pk).curated is False
+
 
 def test_E13_every_look_at_a_file_is_audited_with_who_which_when_and_why_and_shown_to_its_owner():
     owner, reviewer = make_user(), make_staff(Role.REVIEWER)

@@ -12,6 +12,8 @@ register = template.Library()
 # Each role's queue: (url name, link text). A role without a queue here has no header link.
 ROLE_QUEUES: dict[str, tuple[str, str]] = {
     Role.MODERATOR: ("moderation-queue", "Moderation"),
+    Role.REVIEWER: ("review-queue", "Review"),
+    Role.FACTORY: ("workshop-queue", "Workshop"),
 }
 
 
