@@ -1,7 +1,7 @@
 """Who reaches each gallery and moderation route: every cell of routes × roles (logged out, a customer, the item's
-owner, a moderator, a staff member without the role), checked one by one. A route added to web/gallery without a row
-here fails the coverage test below. Cross-account refusals of the owner's routes are also in the J13 matrix
-(tests/privacy/test_clauses.py)."""
+owner, a moderator, a reviewer, the workshop, a staff member without any of those roles), checked one by one. A
+route added to web/gallery without a row here fails the coverage test below. Cross-account refusals of the owner's
+routes are also in the J13 matrix (tests/privacy/test_clauses.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from intaglio.accounts.roles import Role
 from intaglio.gallery import services
 from intaglio.gallery.models import GalleryItem, ModerationState
 from tests.factories import make_user
 from tests.gallery import finished_version, make_moderator
+from tests.review import make_staff
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("logged_out", "customer", "owner", "moderator", "staff_without_role")
+ROLES = ("logged_out", "customer", "owner", "moderator", "reviewer", "factory", "staff_without_role")
 LOGIN = 302  # sent to sign in
 OK, DONE, GONE = 200, 302, 404
 
@@ -70,6 +72,8 @@ def _client(role: str, owner) -> Client:
         "customer": lambda: make_user(),
         "owner": lambda: owner,
         "moderator": make_moderator,
+        "reviewer": lambda: make_staff(Role.REVIEWER),
+        "factory": lambda: make_staff(Role.FACTORY),
         "staff_without_role": lambda: make_user(is_staff=True),
     }
     if role in people:
@@ -158,6 +162,7 @@ def test_every_cell_of_the_gallery_api_matrix(row: ApiRow, role: str, user):
     if row.state == "hidden":
         GalleryItem.objects.filter(pk=item.pk).update(moderation=ModerationState.HIDDEN)
     people = {"customer": make_user, "owner": lambda: user, "moderator": make_moderator,
+              "reviewer": lambda: make_staff(Role.REVIEWER), "factory": lambda: make_staff(Role.FACTORY),
               "staff_without_role": lambda: make_user(is_staff=True)}  # fmt: skip
     headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(people[role]())}"} if role in people else {}
     path = row.path.replace("{public_id}", item.public_id)
