@@ -167,7 +167,7 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
         assert "rose gold" in prompts[0] and "white gold or platinum" in prompts[1]
         assert all(f"{finish} finish" in prompt and "white background" in prompt for prompt in prompts)
         meta = page.locator(".prompt-meta").inner_text()
-        assert "jewellery-prompt/" in meta and "intaglio-packshot/1" in meta
+        assert "jewellery-prompt/" in meta and "intaglio-packshot/2" in meta
         assert "2 credits · you have 20" in page.locator("#generate-cost").inner_text()
         page.locator("#generate").scroll_into_view_if_needed()
         shoot("prompt preview", "72-jewellery-prompt")

@@ -229,7 +229,7 @@ def test_the_prompt_preview_is_exactly_what_is_sent(logged_in, confirmed):
     shown = _prompts(preview)
     assert len(shown) == 2  # one prompt per metal
     assert "rose gold" in shown[0] and "white gold or platinum" in shown[1]
-    assert "jewellery-prompt/" in preview and "intaglio-packshot/1" in preview
+    assert "jewellery-prompt/" in preview and "intaglio-packshot/2" in preview
     assert 'id="generate-cost" class="generate-cost" hx-swap-oob="true"' in preview
     balance = credit_balance(user=confirmed.owner)
     assert f"<strong>2 credits</strong> · you have {balance}" in preview

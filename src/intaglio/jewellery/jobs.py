@@ -100,7 +100,7 @@ def _request(params: GenerateParams, index: int, references) -> GenerationReques
         seed=plan.seed,
         preset=params.preset,
         metal=plan.metal,
-        backdrop=preset.backdrop,
+        staging=preset.staging,
         zoom=preset.zoom,
     )
 

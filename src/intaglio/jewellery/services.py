@@ -18,7 +18,7 @@ from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.jewellery.models import Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
-from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
+from intaglio.jewellery.prompts import METAL_NAMES, PRESETS, TEMPLATE_VERSION, build_prompt
 from intaglio.jobs.models import TERMINAL_STATES, Job
 from intaglio.jobs.services import job_create, job_delete, job_replace, job_wake
 from intaglio.providers.attributes import Attributes
@@ -148,6 +148,14 @@ def generation_plan(*, piece: Piece, brief: Brief, salt: str = "") -> dict:
             "invalid_brief", f"That is {brief.image_count} images; one generation makes at most {MAX_IMAGES}."
         )
     provider = generation_provider()
+    preset = PRESETS[brief.preset]
+    if preset.staging not in provider.stagings:
+        offered = " or ".join(p.label for p in PRESETS.values() if p.staging in provider.stagings)
+        raise JewelleryRefused(
+            "preset_unavailable",
+            f"“{preset.label}” needs an image service, and the renderer set up here cannot make it. "
+            f"Choose {offered}; nothing was charged.",
+        )
     metals = brief.metals or [None]
     images = []
     for metal in metals:

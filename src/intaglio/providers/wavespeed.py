@@ -33,6 +33,7 @@ from django.conf import settings
 
 from intaglio.core.egress import EgressRefused, outbound_session
 from intaglio.providers.base import (
+    STAGINGS,
     GenerationRequest,
     Prediction,
     ProviderRefused,
@@ -145,6 +146,7 @@ class WaveSpeedGeneration(RemoteService):
     settings_prefix = "WAVESPEED"
     role = "The WaveSpeed generation provider"
     asynchronous = True
+    stagings = STAGINGS
 
     def __init__(
         self,

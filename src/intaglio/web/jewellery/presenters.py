@@ -209,13 +209,21 @@ def price_context(user, images: int, cost: int | None = None) -> dict:
     return {"price": price, "price_images": images, "balance": balance, "short": price > balance}
 
 
+def preset_choices(offered: dict[str, bool]) -> list[tuple[str, str, str, bool]]:
+    """(name, label, hint, available) per preset; one the configured provider cannot make is shown, not offered."""
+    return [(name, label, hint, offered.get(name, False)) for name, label, hint in labels.PRESET_CHOICES]
+
+
 def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key: str | None) -> dict:
     brief = brief or _default_brief(piece)
+    offered = selectors.presets_offered()
+    if not offered.get(brief.get("preset"), False):  # an earlier choice this renderer cannot make is not preselected
+        brief = {**brief, "preset": next((name for name, ok in offered.items() if ok), brief.get("preset"))}
     return {
         "brief": brief,
         "generate_error": error,
         "idempotency_key": key or uuid.uuid4().hex,
-        "preset_choices": labels.PRESET_CHOICES,
+        "preset_choices": preset_choices(offered),
         "aspect_choices": labels.ASPECT_CHOICES,
         "variant_choices": [1, 2, 3, 4],
         "metal_choices": labels.VARIANT_METAL_CHOICES,
