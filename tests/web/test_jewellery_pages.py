@@ -254,6 +254,23 @@ def test_the_prompt_preview_is_exactly_what_is_sent(logged_in, confirmed):
         assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
 
 
+def test_presets_the_local_renderer_cannot_make_are_shown_disabled_and_refused_free(logged_in, confirmed):
+    page = logged_in.get(f"/jewellery/{confirmed.pk}/").content.decode()
+    for name in ("lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear"):
+        radio = re.search(rf'<input type="radio" name="preset" value="{name}"[^>]*>', page).group(0)
+        assert " disabled" in radio and " checked" not in radio
+        assert f'id="preset-{name}-needs">Needs an image service' in page
+    for name in ("white_packshot", "macro_detail"):
+        assert " disabled" not in re.search(rf'<input type="radio" name="preset" value="{name}"[^>]*>', page).group(0)
+    balance = credit_balance(user=confirmed.owner)
+    forced = {**BRIEF, "preset": "on_model_hand", "idempotency_key": "forced"}  # a form sent around the page
+    preview = logged_in.post(f"/jewellery/{confirmed.pk}/prompt/", forced)
+    assert "needs an image service" in html.unescape(preview.content.decode())
+    response = logged_in.post(f"/jewellery/{confirmed.pk}/generate/", forced)
+    assert response.status_code == 422 and "needs an image service" in html.unescape(response.content.decode())
+    assert credit_balance(user=confirmed.owner) == balance and not Generation.objects.exists()
+
+
 def test_a_double_submit_with_the_same_token_makes_one_generation(logged_in, confirmed):
     before = credit_balance(user=confirmed.owner)
     form = {**BRIEF, "variants": "2", "idempotency_key": "same-form-render"}
