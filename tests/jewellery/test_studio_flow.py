@@ -124,6 +124,8 @@ def test_the_local_generator_stages_the_piece_as_its_preset_says(funded, monkeyp
     assert staged == [PRESETS[preset].zoom]
     (image,) = generation.job.outputs.all()
     assert max(image.width, image.height) >= 2048  # print-grade: marketplaces ask for 2000 px or more
+    generation.job.refresh_from_db()
+    assert generation.job.result["enlarged"]["image-0"] > 1.5  # a 640 px reference: the studio says it was enlarged
 
 
 @pytest.mark.parametrize("preset", ["lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear"])

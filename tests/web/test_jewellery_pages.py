@@ -248,6 +248,7 @@ def test_the_prompt_preview_is_exactly_what_is_sent(logged_in, confirmed):
     listing = logged_in.get(f"/jewellery/{confirmed.pk}/generations/").content.decode()
     assert _prompts(listing) == shown and listing.count("?download=1") == 2
     assert "Rose gold" in listing and "White metal" in listing and 'hx-trigger="none"' in listing
+    assert listing.count("from a small reference") == 2  # a 900 px reference enlarged to 2048 px says so
     for asset in generation.job.outputs.all():
         assert asset.width * 5 == asset.height * 4  # 4:5
         download = logged_in.get(f"/files/{asset.pk}/?download=1")

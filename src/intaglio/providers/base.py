@@ -120,6 +120,16 @@ class GenerationRequest:
     zoom: float = 1.0
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One image a local provider made. `enlargement`: how much the piece was enlarged from its reference's pixels
+    (above 1, the reference was smaller than the output, and fine detail is softer than a larger photo would give)."""
+
+    data: bytes
+    mime: str
+    enlargement: float = 1.0
+
+
 @dataclass
 class Prediction:
     id: str
@@ -149,8 +159,8 @@ class GenerationProvider(Protocol):
     stagings: tuple[str, ...]
 
     # Local, synchronous providers:
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
-        """One image: (bytes, mime)."""
+    def render(self, request: GenerationRequest) -> Rendered:
+        """One image."""
 
     # Remote, asynchronous providers:
     def submit(self, request: GenerationRequest, *, webhook_url: str | None) -> str:

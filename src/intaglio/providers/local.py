@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intaglio.imaging.jewellery import analyse_references, render_packshot
 from intaglio.providers.attributes import Attributes
-from intaglio.providers.base import GenerationRequest, ProviderRefused, ReferenceImage
+from intaglio.providers.base import GenerationRequest, ProviderRefused, ReferenceImage, Rendered
 
 
 class LocalAnalysis:
@@ -24,7 +24,7 @@ class LocalGeneration:
     asynchronous = False
     stagings = ("studio",)
 
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
+    def render(self, request: GenerationRequest) -> Rendered:
         if request.staging not in self.stagings:
             raise ProviderRefused("Intaglio's own renderer makes studio shots only; this style needs an image service.")
         shot = render_packshot(
@@ -34,4 +34,4 @@ class LocalGeneration:
             seed=request.seed,
             zoom=request.zoom,
         )
-        return shot.data, "image/jpeg"
+        return Rendered(shot.data, "image/jpeg", shot.enlargement)

@@ -39,6 +39,7 @@ from intaglio.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
     RemoteService,
+    Rendered,
     SubmitUncertain,
     WebhookRejected,
 )
@@ -177,7 +178,7 @@ class WaveSpeedGeneration(RemoteService):
     def _now(self) -> float:
         return (self._clock or clock)()
 
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
+    def render(self, request: GenerationRequest) -> Rendered:
         raise NotImplementedError("WaveSpeed is asynchronous: use submit(), then result() or a webhook.")
 
     # --- submit ----------------------------------------------------------------------------------------------

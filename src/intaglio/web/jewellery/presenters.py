@@ -185,6 +185,10 @@ def attributes_context(piece: Piece, references: list[dict], *, values: dict | N
     return context
 
 
+# Under an image whose piece was enlarged at least this much from its reference, the studio says so.
+ENLARGED_NOTE = 1.5
+
+
 def _default_brief(piece: Piece) -> dict:
     """The choices of the latest generation, so trying another metal keeps the rest; else the defaults."""
     latest = selectors.generation_list(piece=piece).first()
@@ -300,7 +304,16 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
             caption = labels.metal_label(plan.get("metal")) + (f" · {variant}" if variants > 1 else "")
         else:
             caption = f"Variant {index + 1}" if len(plans) > 1 else "As analysed"
-        images.append({"index": index, "caption": caption, "asset": outputs.get(f"image-{index}")})
+        enlarged = float(((job.result or {}).get("enlarged") or {}).get(f"image-{index}") or 1.0)
+        images.append(
+            {
+                "index": index,
+                "caption": caption,
+                "asset": outputs.get(f"image-{index}"),
+                # a piece enlarged well past its reference's pixels is softer than a larger photo would make it
+                "enlarged": f"{enlarged:.1f}".rstrip("0").rstrip(".") if enlarged >= ENLARGED_NOTE else "",
+            }
+        )
     aspect = params.get("aspect_ratio", "1:1")
     count = len(plans)
     summary = [
