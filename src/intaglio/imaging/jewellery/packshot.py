@@ -66,6 +66,10 @@ METAL_AB = {"yellow_gold": (4.0, 46.0), "rose_gold": (21.0, 19.0), "white_metal"
 METAL_TONE = {"yellow_gold": 1.04, "rose_gold": 1.02, "white_metal": 0.92}
 # Below this chroma (CIE a*b*) a pixel is neutral: a highlight, a deep shadow or a white metal.
 NEUTRAL_CHROMA = 9.0
+# The hues (CIE Lab, degrees) and the chroma ceiling of coloured alloys: rose gold is about 40–60°, yellow gold
+# about 70–95°; a ruby (about 30°, chroma 50 and more) is not an alloy.
+ALLOY_HUES = (35.0, 105.0)
+ALLOY_CHROMA = 50.0
 # How far (degrees of hue) a pixel's colour may be from the metal's own and still be metal.
 METAL_HUE_GAP = 24.0
 
@@ -116,11 +120,15 @@ def _split(rgb: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     coloured = inside & ~neutral
     metal_like = inside & neutral
     centre = None
-    if coloured.sum() > 0.2 * max(1, inside.sum()):
-        counts, edges = np.histogram(hue[coloured], bins=72, range=(0, 360))
+    # the metal's hue is read where the analyser sees no stone, among the hues and chromas alloys have (a large
+    # ruby must not pass for the metal)
+    found = stone_mask(rgb, inside)
+    alloy = coloured & ~found & (hue > ALLOY_HUES[0]) & (hue < ALLOY_HUES[1]) & (chroma < ALLOY_CHROMA)
+    if alloy.sum() > 0.2 * max(1, int((inside & ~found).sum())):
+        counts, edges = np.histogram(hue[alloy], bins=72, range=(0, 360))
         smooth = counts + np.roll(counts, 1) + np.roll(counts, -1)
         centre = float(edges[int(np.argmax(smooth))] + 2.5)
-        near = coloured & (_hue_gap(hue, centre) < 20)
+        near = alloy & (_hue_gap(hue, centre) < 20)
         centre = float(np.degrees(np.arctan2(np.median(lab[..., 2][near]), np.median(lab[..., 1][near]))) % 360)
         usual = float(np.percentile(chroma[near], 90))
         metal_like |= coloured & (_hue_gap(hue, centre) < METAL_HUE_GAP) & (chroma < max(1.5 * usual, usual + 12))
@@ -134,7 +142,7 @@ def _split(rgb: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     stones = core | (ndimage.binary_fill_holes(closed) & neutral_in)
     # a neutral region bordered mostly by a stone and smaller than the stones, or one the analyser's stone step
     # claims (colourless stones), goes with the stones
-    analysed = stone_mask(rgb, inside) & neutral_in
+    analysed = found & neutral_in
     n, labels = cv2.connectedComponents(neutral_in.astype(np.uint8), connectivity=8)
     if n > 1:
         area = np.bincount(labels.ravel(), minlength=n)
