@@ -214,8 +214,10 @@ def price_context(user, images: int, cost: int | None = None) -> dict:
 
 
 def preset_choices(offered: dict[str, bool]) -> list[tuple[str, str, str, bool]]:
-    """(name, label, hint, available) per preset; one the configured provider cannot make is shown, not offered."""
-    return [(name, label, hint, offered.get(name, False)) for name, label, hint in labels.PRESET_CHOICES]
+    """(name, label, hint, available) per preset, those the configured provider can make first; the others are
+    shown, not offered."""
+    choices = [(name, label, hint, offered.get(name, False)) for name, label, hint in labels.PRESET_CHOICES]
+    return sorted(choices, key=lambda choice: not choice[3])
 
 
 def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key: str | None) -> dict:
