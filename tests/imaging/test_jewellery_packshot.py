@@ -295,3 +295,20 @@ def test_the_matte_is_anti_aliased_where_the_rough_cut_out_is_jagged():
     assert np.abs(alpha - truth).max() < 0.35  # no stair step survives
     solid = truth > 0.999
     assert np.abs(fg[solid] * 255 - rgb[solid]).mean() < 3  # the piece's own colours come back
+
+
+def test_a_stone_larger_than_the_band_is_not_taken_for_the_metal():
+    """The benchmark renderer's ruby solitaire: the stone covers more pixels than the thin band, so the commonest
+    coloured hue is the ruby's. The metal must still be read as the gold and recoloured, the ruby left alone."""
+    rgb, alpha, stones = sample(
+        [7, 1], type="ring", metal="yellow_gold", stones="red", shot="packshot", width=600, height=600
+    )
+    piece = alpha > 0.5
+    metal = piece & (stones < 0.01)
+    hue, chroma = _hue_chroma(rgb)
+    core = cv2.erode((stones > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & (chroma > 20)
+    assert core.sum() > metal.sum() * 0.5  # a big stone against the band
+    out = recolour_metal(rgb, piece, "white_metal")
+    assert _yellow(rgb)[metal].mean() > 0.3 and _yellow(out)[metal].sum() == 0
+    after_hue, _ = _hue_chroma(out)
+    assert abs(np.median(after_hue[core]) - np.median(hue[core])) < 1.0
