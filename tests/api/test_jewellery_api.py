@@ -120,3 +120,22 @@ def test_eleven_references_are_too_many(api):
     refused = api.upload([SimpleUploadedFile(f"{n}.jpg", ring_jpeg(size=64), "image/jpeg") for n in range(11)])
     assert refused.status_code in (413, 422)
     assert not Asset.objects.exists()
+
+
+def test_presets_the_local_renderer_cannot_make_are_marked_and_refused_without_charge(api):
+    presets = {p["name"]: p["available"] for p in api.get("/jewellery/vocabulary").json()["presets"]}
+    assert presets["white_packshot"] and presets["macro_detail"]
+    assert not any(presets[name] for name in ("lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear"))
+
+    piece = api.upload(references()).json()
+    run_queued_jobs()
+    found = api.get(f"/jewellery/pieces/{piece['id']}").json()["analysis"]
+    assert api.put(f"/jewellery/pieces/{piece['id']}/attributes", {"attributes": found}).status_code == 200
+    balance = api.get("/credits").json()["balance"]
+    brief = {"preset": "on_model_hand", "aspect_ratio": "1:1", "variants": 2, "metals": []}
+    for path in ("prompt", "generations"):
+        refused = api.post(f"/jewellery/pieces/{piece['id']}/{path}", brief, HTTP_IDEMPOTENCY_KEY="hand-1")
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "preset_unavailable"
+        assert "needs an image service" in refused.json()["error"]["message"]
+    assert api.get("/credits").json()["balance"] == balance
+    assert not Job.objects.filter(kind="jewellery.generate").exists()

@@ -1,8 +1,10 @@
 """The jewellery studio in a real browser, against `intaglio serve` and its own workers.
 
 1. Local providers (the default): upload two references of a ring, watch the attributes arrive, correct the finish,
-   confirm, choose "White packshot" in rose gold and white metal at 4:5, read the prompt preview, generate, wait for the
-   images, download one (a 4:5 image), then delete the piece: the list no longer shows it and every file URL is 404.
+   confirm, see the presets the local renderer cannot make disabled and free, choose "White packshot" in rose gold and
+   white metal at 4:5, read the prompt preview, generate, wait for the images, download both (4:5, 2048 px or more;
+   the white-metal one has no yellow left and the ruby's hue), then delete the piece: the list no longer shows it
+   and every file URL is 404.
 2. Remote providers against local fakes of OpenRouter and WaveSpeed (tests/fakes): the same flow once finished by
    WaveSpeed's signed webhook (which our server must answer 200) and once by polling (the fake never sends one).
 
@@ -69,6 +71,31 @@ def ring_references(directory: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+
+#: The presets a local renderer cannot make (a model wearing the piece, a lifestyle set).
+UNAVAILABLE_LOCALLY = ("lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear")
+#: "Yellow" in these checks: CIE Lab hue between 55° and 110° with chroma above 12 (gold is about 80°, chroma 30–50;
+#: white metal has chroma under 5). "The stone": pixels of chroma above 30 with a red hue (below 45° or above 345°).
+YELLOW_HUE, YELLOW_CHROMA = (55.0, 110.0), 12.0
+
+
+def _yellow_pixels_and_stone_hue(path: Path) -> tuple[int, float]:
+    """How many yellow pixels an image has (its backdrop is neutral, so any is on the piece) and the median hue of
+    its red stone, both in CIE Lab (OpenCV's, on 0..1 floats)."""
+    import cv2
+    import numpy as np
+
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB"), np.float32) / 255
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    yellow = (hue > YELLOW_HUE[0]) & (hue < YELLOW_HUE[1]) & (chroma > YELLOW_CHROMA)
+    red = (chroma > 30) & ((hue < 45) | (hue > 345))
+    assert red.sum() > 1000, "no red stone in the image"
+    # red hues straddle 0°: take the median of the signed angle
+    signed = np.where(hue[red] > 180, hue[red] - 360, hue[red])
+    return int(yellow.sum()), float(np.median(signed))
 
 
 def _new_piece(page, references: list[Path]) -> None:
@@ -162,12 +189,26 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
         assert "Set by you" in page.locator(".attr-field", has=page.locator("#attr-finish")).inner_text()
         assert page.locator("#generate-button").is_enabled()
 
+        # The local renderer cannot put the ring on a model or in a lifestyle set: those presets are shown, disabled,
+        # say what they need, and choosing one is impossible, so it costs nothing.
+        for name in UNAVAILABLE_LOCALLY:
+            radio = page.locator(f'input[name="preset"][value="{name}"]')
+            assert radio.is_disabled() and not radio.is_checked()
+            card = page.locator(".preset-card", has=radio)
+            assert "Needs an image service" in card.inner_text()
+            card.click(force=True)
+            assert not radio.is_checked()
+        assert page.locator('input[name="preset"]:checked').get_attribute("value") == "white_packshot"
+        page.locator(".preset-grid").scroll_into_view_if_needed()
+        shoot("presets the local renderer cannot make", "72-jewellery-presets")
+
         _choose_brief(page)
+        assert "2 credits" in page.locator("#generate-cost").inner_text()  # nothing added by the disabled ones
         prompts = _prompts_shown(page)
         assert "rose gold" in prompts[0] and "white gold or platinum" in prompts[1]
         assert all(f"{finish} finish" in prompt and "white background" in prompt for prompt in prompts)
         meta = page.locator(".prompt-meta").inner_text()
-        assert "jewellery-prompt/" in meta and "intaglio-packshot/1" in meta
+        assert "jewellery-prompt/" in meta and "intaglio-packshot/2" in meta
         assert "2 credits · you have 20" in page.locator("#generate-cost").inner_text()
         page.locator("#generate").scroll_into_view_if_needed()
         shoot("prompt preview", "72-jewellery-prompt")
@@ -193,6 +234,19 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
         with Image.open(saved) as image:
             width, height = image.size
         assert width * 5 == height * 4, (width, height)
+        assert max(width, height) >= 2048  # print-grade
+
+        # The white-metal variant: no yellow left on the metal, and the ruby's hue as in the reference.
+        with page.expect_download() as download_info:
+            row.locator("[data-download]").nth(1).click()
+        white = download_info.value
+        assert "white-metal" in white.suggested_filename
+        white_path = tmp_path / white.suggested_filename
+        white.save_as(white_path)
+        yellow, stone_hue = _yellow_pixels_and_stone_hue(white_path)
+        _, reference_hue = _yellow_pixels_and_stone_hue(references[0])
+        assert yellow == 0, f"{yellow} yellow pixels left on the white metal"
+        assert abs(stone_hue - reference_hue) < 3.0, (stone_hue, reference_hue)
 
         files = _file_urls(page)
         assert len(files) >= 6  # 2 references (linked), their thumbnails, 2 images

@@ -90,7 +90,7 @@ def test_J3_generation_stores_every_prompt_and_parameter_and_charges_per_image(f
         and "every stone keeps its colour" in (job.params["images"][0]["prompt"])
     )
     assert job.params["template_version"] == TEMPLATE_VERSION
-    assert (job.params["provider"], job.params["model"]) == ("local", "intaglio-packshot/1")
+    assert (job.params["provider"], job.params["model"]) == ("local", "intaglio-packshot/2")
 
     run_queued_jobs()
     job.refresh_from_db()
@@ -105,7 +105,7 @@ def test_J3_generation_stores_every_prompt_and_parameter_and_charges_per_image(f
     assert captured.exists() and credit_balance(user=funded) == 18
 
 
-@pytest.mark.parametrize("preset", ["on_model_hand", "macro_detail"])
+@pytest.mark.parametrize("preset", ["white_packshot", "macro_detail"])
 def test_the_local_generator_stages_the_piece_as_its_preset_says(funded, monkeypatch, preset):
     from intaglio.providers import local
 
@@ -113,15 +113,46 @@ def test_the_local_generator_stages_the_piece_as_its_preset_says(funded, monkeyp
     real = local.render_packshot
 
     def recording(references, **options):
-        staged.append((options["backdrop"], options["zoom"]))
+        staged.append(options["zoom"])
         return real(references, **options)
 
     monkeypatch.setattr(local, "render_packshot", recording)
     piece = analysed_piece(funded)
     services.piece_confirm(piece=piece, attributes=ATTRIBUTES)
-    services.generation_create(piece=piece, brief=services.brief_validate({"preset": preset}))
+    generation = services.generation_create(piece=piece, brief=services.brief_validate({"preset": preset}))
     run_queued_jobs()
-    assert staged == [(PRESETS[preset].backdrop, PRESETS[preset].zoom)]
+    assert staged == [PRESETS[preset].zoom]
+    (image,) = generation.job.outputs.all()
+    assert max(image.width, image.height) >= 2048  # print-grade: marketplaces ask for 2000 px or more
+    generation.job.refresh_from_db()
+    assert generation.job.result["enlarged"]["image-0"] > 1.5  # a 640 px reference: the studio says it was enlarged
+
+
+@pytest.mark.parametrize("preset", ["lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear"])
+def test_the_local_generator_refuses_what_it_cannot_stage_and_charges_nothing(funded, preset):
+    from intaglio.jewellery.selectors import presets_offered
+
+    offered = presets_offered()
+    assert offered[preset] is False and offered["white_packshot"] is True and offered["macro_detail"] is True
+    piece = analysed_piece(funded)
+    services.piece_confirm(piece=piece, attributes=ATTRIBUTES)
+    balance = credit_balance(user=funded)
+    brief = services.brief_validate({"preset": preset, "variants": 2})
+    with pytest.raises(services.JewelleryRefused) as refused:
+        services.generation_plan(piece=piece, brief=brief)
+    assert refused.value.code == "preset_unavailable" and "needs an image service" in refused.value.message
+    with pytest.raises(services.JewelleryRefused):
+        services.generation_create(piece=piece, brief=brief, idempotency_key=f"k-{preset}")
+    assert credit_balance(user=funded) == balance
+    assert not Generation.objects.exists() and not Job.objects.filter(kind="jewellery.generate").exists()
+
+
+def test_a_remote_generator_offers_every_preset(settings):
+    from intaglio.jewellery.selectors import presets_offered
+
+    settings.JEWELLERY_GENERATION_PROVIDER = "wavespeed"
+    settings.WAVESPEED_API_KEY = "test-key"
+    assert all(presets_offered().values())
 
 
 def test_a_failed_generation_returns_its_credits(funded, monkeypatch):

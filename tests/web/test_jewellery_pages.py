@@ -229,7 +229,7 @@ def test_the_prompt_preview_is_exactly_what_is_sent(logged_in, confirmed):
     shown = _prompts(preview)
     assert len(shown) == 2  # one prompt per metal
     assert "rose gold" in shown[0] and "white gold or platinum" in shown[1]
-    assert "jewellery-prompt/" in preview and "intaglio-packshot/1" in preview
+    assert "jewellery-prompt/" in preview and "intaglio-packshot/2" in preview
     assert 'id="generate-cost" class="generate-cost" hx-swap-oob="true"' in preview
     balance = credit_balance(user=confirmed.owner)
     assert f"<strong>2 credits</strong> · you have {balance}" in preview
@@ -248,10 +248,28 @@ def test_the_prompt_preview_is_exactly_what_is_sent(logged_in, confirmed):
     listing = logged_in.get(f"/jewellery/{confirmed.pk}/generations/").content.decode()
     assert _prompts(listing) == shown and listing.count("?download=1") == 2
     assert "Rose gold" in listing and "White metal" in listing and 'hx-trigger="none"' in listing
+    assert listing.count("from a small reference") == 2  # a 900 px reference enlarged to 2048 px says so
     for asset in generation.job.outputs.all():
         assert asset.width * 5 == asset.height * 4  # 4:5
         download = logged_in.get(f"/files/{asset.pk}/?download=1")
         assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+
+
+def test_presets_the_local_renderer_cannot_make_are_shown_disabled_and_refused_free(logged_in, confirmed):
+    page = logged_in.get(f"/jewellery/{confirmed.pk}/").content.decode()
+    for name in ("lifestyle_surface", "on_model_hand", "on_model_neck", "on_model_ear"):
+        radio = re.search(rf'<input type="radio" name="preset" value="{name}"[^>]*>', page).group(0)
+        assert " disabled" in radio and " checked" not in radio
+        assert f'id="preset-{name}-needs">Needs an image service' in page
+    for name in ("white_packshot", "macro_detail"):
+        assert " disabled" not in re.search(rf'<input type="radio" name="preset" value="{name}"[^>]*>', page).group(0)
+    balance = credit_balance(user=confirmed.owner)
+    forced = {**BRIEF, "preset": "on_model_hand", "idempotency_key": "forced"}  # a form sent around the page
+    preview = logged_in.post(f"/jewellery/{confirmed.pk}/prompt/", forced)
+    assert "needs an image service" in html.unescape(preview.content.decode())
+    response = logged_in.post(f"/jewellery/{confirmed.pk}/generate/", forced)
+    assert response.status_code == 422 and "needs an image service" in html.unescape(response.content.decode())
+    assert credit_balance(user=confirmed.owner) == balance and not Generation.objects.exists()
 
 
 def test_a_double_submit_with_the_same_token_makes_one_generation(logged_in, confirmed):

@@ -100,7 +100,7 @@ def _request(params: GenerateParams, index: int, references) -> GenerationReques
         seed=plan.seed,
         preset=params.preset,
         metal=plan.metal,
-        backdrop=preset.backdrop,
+        staging=preset.staging,
         zoom=preset.zoom,
     )
 
@@ -114,14 +114,18 @@ def generate(ctx) -> None:
     references = _references(ctx)
     # Images an earlier, interrupted attempt already stored are kept (the kind is resumable), not made twice.
     collected = set(ctx.job.outputs.values_list("role", flat=True))
+    # How much each image's piece was enlarged from its reference (the studio says so under a soft one).
+    enlarged = dict((ctx.job.result or {}).get("enlarged") or {})
     for index in range(len(params.images)):
         if f"image-{index}" in collected:
             continue
         try:
-            data, mime = provider.render(_request(params, index, references))
+            rendered = provider.render(_request(params, index, references))
         except (ProviderUnavailable, ProviderRefused) as exc:
             raise _provider_failure(exc) from exc
-        _save_image(ctx, params, index, data, mime)
+        _save_image(ctx, params, index, rendered.data, rendered.mime)
+        enlarged[f"image-{index}"] = rendered.enlargement
+        ctx.save_result({"enlarged": enlarged})
         ctx.progress(5 + 90 * (index + 1) // len(params.images))
 
 

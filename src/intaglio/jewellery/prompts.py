@@ -14,7 +14,7 @@ TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
 class Preset:
     label: str
     scene: str
-    backdrop: str  # how the local generator stages the piece (GenerationRequest.backdrop): white | surface | skin
+    staging: str  # what it stages, one of providers.base.STAGINGS: a provider that cannot stage it is not offered
     zoom: float = 1.0
 
 
@@ -23,32 +23,32 @@ PRESETS: dict[str, Preset] = {
         "White packshot",
         "Centred on a seamless pure white background in soft, even studio light, with a soft contact shadow and a "
         "faint reflection beneath the piece",
-        "white",
+        "studio",
     ),
     "lifestyle_surface": Preset(
         "Lifestyle surface",
         "Resting on a warm natural stone surface in soft window daylight, shallow depth of field, calm editorial mood",
-        "surface",
+        "lifestyle",
     ),
     "on_model_hand": Preset(
         "On model: hand",
         "Worn on a model's hand, natural skin texture, relaxed elegant pose, neutral manicure, soft daylight",
-        "skin",
+        "on_model",
     ),
     "on_model_neck": Preset(
         "On model: neck",
         "Worn on a model's neck and collarbone, natural skin texture, simple neutral top, soft daylight",
-        "skin",
+        "on_model",
     ),
     "on_model_ear": Preset(
         "On model: ear",
         "Worn on a model's ear in profile, hair tucked back, natural skin texture, soft daylight",
-        "skin",
+        "on_model",
     ),
     "macro_detail": Preset(
         "Macro detail",
         "Extreme close-up macro shot of the setting, prongs and stone facets in crisp detail on a white background",
-        "white",
+        "studio",
         zoom=1.8,
     ),
 }

@@ -6,6 +6,8 @@ from django.db.models import Count, F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
 from intaglio.jewellery.models import Batch, Generation, Piece, StyleKit
+from intaglio.jewellery.prompts import PRESETS
+from intaglio.providers.registry import generation_provider
 
 
 def piece_list(*, owner) -> QuerySet[Piece]:
@@ -116,3 +118,10 @@ def batch_progress(batch: Batch) -> list[dict]:
             }
         )
     return rows
+
+
+def presets_offered() -> dict[str, bool]:
+    """Every preset's name, and whether the configured generation provider can make it (its staging is in the
+    provider's `stagings`). The studio offers only these; the others "need an image service"."""
+    stagings = generation_provider().stagings
+    return {name: preset.staging in stagings for name, preset in PRESETS.items()}

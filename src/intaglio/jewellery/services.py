@@ -19,7 +19,7 @@ from intaglio.core.errors import Refused, validation_problems
 from intaglio.credits.selectors import credit_balance
 from intaglio.jewellery.models import Batch, Generation, Piece, ProviderTask, StyleKit, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
-from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
+from intaglio.jewellery.prompts import METAL_NAMES, PRESETS, TEMPLATE_VERSION, build_prompt
 from intaglio.jewellery.selectors import pieces_chosen
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES, Job
@@ -151,6 +151,14 @@ def generation_plan(*, piece: Piece, brief: Brief, salt: str = "") -> dict:
             "invalid_brief", f"That is {brief.image_count} images; one generation makes at most {MAX_IMAGES}."
         )
     provider = generation_provider()
+    preset = PRESETS[brief.preset]
+    if preset.staging not in provider.stagings:
+        offered = " or ".join(p.label for p in PRESETS.values() if p.staging in provider.stagings)
+        raise JewelleryRefused(
+            "preset_unavailable",
+            f"“{preset.label}” needs an image service, and the renderer set up here cannot make it. "
+            f"Choose {offered}; nothing was charged.",
+        )
     metals = brief.metals or [None]
     images = []
     for metal in metals:

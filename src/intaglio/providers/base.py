@@ -91,6 +91,11 @@ class WebhookRejected(Exception):
     """A webhook delivery that fails verification (signature, timestamp window, shape)."""
 
 
+#: What a generation provider may be able to stage, the one capability list each declares (`stagings`):
+#: "studio" (the piece alone on a plain studio backdrop), "lifestyle" (a styled set), "on_model" (worn by a person).
+STAGINGS = ("studio", "lifestyle", "on_model")
+
+
 @dataclass(frozen=True)
 class ReferenceImage:
     # The stored bytes (metadata stripped at upload); empty for a provider that takes only links.
@@ -109,10 +114,20 @@ class GenerationRequest:
     seed: int
     preset: str
     metal: str | None = None  # the metal colour this image shows (the prompt says it too)
-    # How the local generator stages the piece, which the studio takes from the preset; remote providers go by the
-    # prompt. backdrop: white | surface | skin; zoom: how much closer than a full view it frames the piece.
-    backdrop: str = "white"
+    # What the preset stages (one of STAGINGS; a provider refuses one it does not list in `stagings`) and how much
+    # closer than a full view it frames the piece; remote providers go by the prompt.
+    staging: str = "studio"
     zoom: float = 1.0
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One image a local provider made. `enlargement`: how much the piece was enlarged from its reference's pixels
+    (above 1, the reference was smaller than the output, and fine detail is softer than a larger photo would give)."""
+
+    data: bytes
+    mime: str
+    enlargement: float = 1.0
 
 
 @dataclass
@@ -139,10 +154,13 @@ class GenerationProvider(Protocol):
     name: str
     model: str
     asynchronous: bool
+    # What it can make, from STAGINGS: the studio offers only presets whose staging is here, and charges nothing
+    # for the others.
+    stagings: tuple[str, ...]
 
     # Local, synchronous providers:
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
-        """One image: (bytes, mime)."""
+    def render(self, request: GenerationRequest) -> Rendered:
+        """One image."""
 
     # Remote, asynchronous providers:
     def submit(self, request: GenerationRequest, *, webhook_url: str | None) -> str:

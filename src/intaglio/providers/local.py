@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intaglio.imaging.jewellery import analyse_references, render_packshot
 from intaglio.providers.attributes import Attributes
-from intaglio.providers.base import GenerationRequest, ReferenceImage
+from intaglio.providers.base import GenerationRequest, ProviderRefused, ReferenceImage, Rendered
 
 
 class LocalAnalysis:
@@ -16,19 +16,22 @@ class LocalAnalysis:
 
 
 class LocalGeneration:
-    """A deterministic studio packshot of the piece itself, recoloured for metal variants (stones untouched)."""
+    """A deterministic studio packshot of the piece itself on white, recoloured for metal variants (stones
+    untouched). It stages nothing else: a model wearing the piece or a lifestyle set needs an image service."""
 
     name = "local"
-    model = "intaglio-packshot/1"
+    model = "intaglio-packshot/2"
     asynchronous = False
+    stagings = ("studio",)
 
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
-        data = render_packshot(
+    def render(self, request: GenerationRequest) -> Rendered:
+        if request.staging not in self.stagings:
+            raise ProviderRefused("Intaglio's own renderer makes studio shots only; this style needs an image service.")
+        shot = render_packshot(
             [reference.data for reference in request.references],
             aspect_ratio=request.aspect_ratio,
             metal=request.metal,
-            backdrop=request.backdrop,
             seed=request.seed,
             zoom=request.zoom,
         )
-        return data, "image/jpeg" if data[:2] == b"\xff\xd8" else "image/png"
+        return Rendered(shot.data, "image/jpeg", shot.enlargement)

@@ -33,11 +33,13 @@ from django.conf import settings
 
 from intaglio.core.egress import EgressRefused, outbound_session
 from intaglio.providers.base import (
+    STAGINGS,
     GenerationRequest,
     Prediction,
     ProviderRefused,
     ProviderUnavailable,
     RemoteService,
+    Rendered,
     SubmitUncertain,
     WebhookRejected,
 )
@@ -145,6 +147,7 @@ class WaveSpeedGeneration(RemoteService):
     settings_prefix = "WAVESPEED"
     role = "The WaveSpeed generation provider"
     asynchronous = True
+    stagings = STAGINGS
 
     def __init__(
         self,
@@ -175,7 +178,7 @@ class WaveSpeedGeneration(RemoteService):
     def _now(self) -> float:
         return (self._clock or clock)()
 
-    def render(self, request: GenerationRequest) -> tuple[bytes, str]:
+    def render(self, request: GenerationRequest) -> Rendered:
         raise NotImplementedError("WaveSpeed is asynchronous: use submit(), then result() or a webhook.")
 
     # --- submit ----------------------------------------------------------------------------------------------

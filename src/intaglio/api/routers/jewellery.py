@@ -36,6 +36,10 @@ class JewelleryPresetOut(Schema):
     name: str
     label: str
     scene: str = Field(description="What the preset adds to the prompt.")
+    available: bool = Field(
+        description="Whether the configured image generator can make it; generating with one that is not available "
+        "is refused (422 `preset_unavailable`) and costs nothing."
+    )
 
 
 class VocabularyOut(Schema):
@@ -60,6 +64,7 @@ class VocabularyOut(Schema):
     description='Every attribute may also be "unknown".',
 )
 def vocabulary_(request):
+    offered = selectors.presets_offered()
     return {
         "types": list(vocabulary.PIECE_TYPES),
         "metals": list(vocabulary.METALS),
@@ -68,7 +73,10 @@ def vocabulary_(request):
         "stone_cuts": list(vocabulary.STONE_CUTS),
         "finishes": list(vocabulary.FINISHES),
         "shots": list(vocabulary.SHOT_TYPES),
-        "presets": [{"name": name, "label": p.label, "scene": p.scene} for name, p in PRESETS.items()],
+        "presets": [
+            {"name": name, "label": p.label, "scene": p.scene, "available": offered[name]}
+            for name, p in PRESETS.items()
+        ],
         "aspect_ratios": list(ASPECT_RATIOS),
         "max_variants": MAX_VARIANTS,
         "template_version": TEMPLATE_VERSION,
@@ -236,7 +244,8 @@ class GenerationOut(Schema):
     description=(
         "Reserves one credit per image (variants × metal colours), then a jewellery.generate job makes them. "
         "Send an `Idempotency-Key` header so a retried request returns the first generation. Refusals: 422 "
-        "`not_confirmed` (confirm the attributes first) or `invalid_brief`; 402 `insufficient_credits`; 409 "
+        "`not_confirmed` (confirm the attributes first), `invalid_brief` or `preset_unavailable` (the configured image "
+        "generator cannot make that preset: see `available` in /jewellery/vocabulary); 402 `insufficient_credits`; 409 "
         "`plan_limit`; 403 `restricted`. A generation that fails or is cancelled returns its credits."
     ),
 )

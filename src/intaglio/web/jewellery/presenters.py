@@ -185,6 +185,10 @@ def attributes_context(piece: Piece, references: list[dict], *, values: dict | N
     return context
 
 
+# Under an image whose piece was enlarged at least this much from its reference, the studio says so.
+ENLARGED_NOTE = 1.5
+
+
 def _default_brief(piece: Piece) -> dict:
     """The choices as the user last left them; else those of the latest generation, so trying another metal keeps
     the rest; else the defaults."""
@@ -213,13 +217,23 @@ def price_context(user, images: int, cost: int | None = None) -> dict:
     return {"price": price, "price_images": images, "balance": balance, "short": price > balance}
 
 
+def preset_choices(offered: dict[str, bool]) -> list[tuple[str, str, str, bool]]:
+    """(name, label, hint, available) per preset, those the configured provider can make first; the others are
+    shown, not offered."""
+    choices = [(name, label, hint, offered.get(name, False)) for name, label, hint in labels.PRESET_CHOICES]
+    return sorted(choices, key=lambda choice: not choice[3])
+
+
 def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key: str | None) -> dict:
     brief = brief or _default_brief(piece)
+    offered = selectors.presets_offered()
+    if not offered.get(brief.get("preset"), False):  # an earlier choice this renderer cannot make is not preselected
+        brief = {**brief, "preset": next((name for name, ok in offered.items() if ok), brief.get("preset"))}
     return {
         "brief": brief,
         "generate_error": error,
         "idempotency_key": key or uuid.uuid4().hex,
-        "preset_choices": labels.PRESET_CHOICES,
+        "preset_choices": preset_choices(offered),
         "aspect_choices": labels.ASPECT_CHOICES,
         "variant_choices": [1, 2, 3, 4],
         "metal_choices": labels.VARIANT_METAL_CHOICES,
@@ -297,7 +311,16 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
             caption = labels.metal_label(plan.get("metal")) + (f" · {variant}" if variants > 1 else "")
         else:
             caption = f"Variant {index + 1}" if len(plans) > 1 else "As analysed"
-        images.append({"index": index, "caption": caption, "asset": outputs.get(f"image-{index}")})
+        enlarged = float(((job.result or {}).get("enlarged") or {}).get(f"image-{index}") or 1.0)
+        images.append(
+            {
+                "index": index,
+                "caption": caption,
+                "asset": outputs.get(f"image-{index}"),
+                # a piece enlarged well past its reference's pixels is softer than a larger photo would make it
+                "enlarged": f"{enlarged:.1f}".rstrip("0").rstrip(".") if enlarged >= ENLARGED_NOTE else "",
+            }
+        )
     aspect = params.get("aspect_ratio", "1:1")
     count = len(plans)
     summary = [
