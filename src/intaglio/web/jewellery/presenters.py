@@ -369,7 +369,14 @@ def piece_cards(*, owner) -> list[dict]:
     return cards
 
 
-def new_piece_context(user, **extra) -> dict:
+def new_piece_context(user, *, refusal=None, **extra) -> dict:
+    """The new-piece form; after a refused upload, its message and (when several files were refused) each file's
+    reason on its own line."""
+    if refusal is not None:
+        lines = refusal.detail.splitlines()
+        # The message is a headline followed by the same lines: shown as a list, they are not repeated.
+        extra["error"] = refusal.message.removesuffix(" ".join(lines)).strip()
+        extra["error_lines"] = lines
     return {
         "upload_field": UPLOAD_FIELD,
         **upload_form_context(),
