@@ -142,3 +142,27 @@ def test_an_image_changed_after_signing_no_longer_validates(chain):
     idat = signed.index(b"IDAT")
     tampered[idat + 8] ^= 0xFF
     assert _read_back(bytes(tampered), "image/png", chain.root_pem)[1] == "Invalid"
+
+
+def test_the_deploy_check_warns_while_the_development_certificate_signs(settings, chain):
+    from intaglio.jewellery.credentials import signing_check
+
+    assert signing_check() == []
+    settings.C2PA_CERT = settings.C2PA_KEY = ""
+    assert [message.id for message in signing_check()] == ["intaglio.W101"]
+    settings.C2PA_CERT = str(chain.cert)
+    assert [message.id for message in signing_check()] == ["intaglio.E101"]
+
+
+def test_without_a_configured_certificate_a_development_chain_signs_and_says_so(settings, tmp_path):
+    from intaglio.jewellery.credentials import DEVELOPMENT_SIGNER, mark_generated
+
+    settings.C2PA_CERT = settings.C2PA_KEY = ""
+    settings.DATA_DIR = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 150, 40)).save(buffer, "JPEG")
+    signed = mark_generated(buffer.getvalue(), "image/jpeg", remote=False, generator="intaglio-packshot/1")
+    assert (tmp_path / "c2pa-development.pem").stat().st_mode & 0o077 == 0  # the key is this user's alone
+    with c2pa.Reader("image/jpeg", io.BytesIO(signed)) as reader:
+        assert reader.get_active_manifest()["signature_info"]["common_name"] == DEVELOPMENT_SIGNER
+        assert reader.get_validation_state() == "Valid"  # intact, from a signer nobody trusts

@@ -33,10 +33,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
+from django.core import checks
 
 from intaglio.imaging.provenance import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA, with_source_type
 
-__all__ = ["SIGNED_MIMES", "Credentials", "development_certificate", "mark_generated", "signing_credentials"]
+__all__ = [
+    "SIGNED_MIMES",
+    "Credentials",
+    "development_certificate",
+    "mark_generated",
+    "signing_check",
+    "signing_credentials",
+]
 
 #: The formats we mark (everything a generator gives us; C2PA embeds in each).
 SIGNED_MIMES = ("image/jpeg", "image/png", "image/webp")
@@ -72,12 +80,39 @@ class Credentials:
 
 def signing_credentials() -> Credentials:
     """The configured certificate chain and key, or the development ones (made on first use)."""
-    if settings.C2PA_CERT and settings.C2PA_KEY:
+    if settings.C2PA_CERT or settings.C2PA_KEY:
+        if not (settings.C2PA_CERT and settings.C2PA_KEY):
+            raise ValueError("set both INTAGLIO_C2PA_CERT and INTAGLIO_C2PA_KEY, or neither")
         return Credentials(Path(settings.C2PA_CERT).read_bytes(), Path(settings.C2PA_KEY).read_bytes(), False)
     bundle = development_certificate(Path(settings.DATA_DIR) / "c2pa-development.pem")
     pem = bundle.read_bytes()
     key_start = pem.index(b"-----BEGIN PRIVATE KEY-----")
     return Credentials(pem[:key_start], pem[key_start:], True)
+
+
+def signing_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`intaglio check --deploy`: a warning while images would be signed with the development certificate, an error
+    when the configured files cannot be read."""
+    if not (settings.C2PA_CERT or settings.C2PA_KEY):
+        return [
+            checks.Warning(
+                "Generated images are signed with a development certificate (Content Credentials show an unknown "
+                "signer).",
+                hint="Set INTAGLIO_C2PA_CERT and INTAGLIO_C2PA_KEY to a C2PA signing certificate chain and its key.",
+                id="intaglio.W101",
+            )
+        ]
+    try:
+        signing_credentials().algorithm  # noqa: B018  reads and parses both files
+    except (OSError, ValueError) as unreadable:
+        return [
+            checks.Error(
+                f"INTAGLIO_C2PA_CERT / INTAGLIO_C2PA_KEY cannot be used: {unreadable}",
+                hint="Set both, to readable PEM files: the signer's certificate chain and its private key.",
+                id="intaglio.E101",
+            )
+        ]
+    return []
 
 
 def mark_generated(data: bytes, mime: str, *, remote: bool, generator: str) -> bytes:
