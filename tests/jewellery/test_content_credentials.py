@@ -136,7 +136,7 @@ def test_an_image_changed_after_signing_no_longer_validates(chain):
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 150, 40)).save(buffer, "PNG")
-    signed = mark_generated(buffer.getvalue(), "image/png", remote=True, generator="some/model")
+    signed = mark_generated(buffer.getvalue(), "image/png", provider="wavespeed", generator="some/model")
     assert _read_back(signed, "image/png", chain.root_pem)[1] == "Trusted"
     tampered = bytearray(signed)
     idat = signed.index(b"IDAT")
@@ -161,7 +161,7 @@ def test_without_a_configured_certificate_a_development_chain_signs_and_says_so(
     settings.DATA_DIR = tmp_path
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 150, 40)).save(buffer, "JPEG")
-    signed = mark_generated(buffer.getvalue(), "image/jpeg", remote=False, generator="intaglio-packshot/1")
+    signed = mark_generated(buffer.getvalue(), "image/jpeg", provider="local", generator="intaglio-packshot/1")
     assert (tmp_path / "c2pa-development.pem").stat().st_mode & 0o077 == 0  # the key is this user's alone
     with c2pa.Reader("image/jpeg", io.BytesIO(signed)) as reader:
         assert reader.get_active_manifest()["signature_info"]["common_name"] == DEVELOPMENT_SIGNER

@@ -80,7 +80,7 @@ def _output_name(params: GenerateParams, index: int, mime: str) -> str:
 def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str, provider) -> None:
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    data = mark_generated(data, mime, remote=provider.asynchronous, generator=provider.model)
+    data = mark_generated(data, mime, provider=provider.name, generator=provider.model)
     ctx.save_output(
         kind=AssetKind.GENERATED_IMAGE,
         role=f"image-{index}",

@@ -14,6 +14,7 @@ from django.contrib import messages
 from intaglio.credits.selectors import credit_balance
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors
+from intaglio.jewellery.credentials import source_type
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.params import Brief
 from intaglio.jewellery.services import piece_analysis
@@ -261,6 +262,9 @@ class GenerationRow:
     credits_note: str
     downloads: int
     aspect: str
+    # What the Content Credentials say of its images (jewellery.credentials), and a file name to show checking one.
+    marked_as: tuple[str, str] = ("", "")
+    example_file: str = ""
 
 
 def _credits_note(job) -> str:
@@ -319,6 +323,8 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         credits_note=_credits_note(job),
         downloads=sum(1 for image in images if image["asset"] is not None),
         aspect=aspect,
+        marked_as=labels.SOURCE_TYPE_LABELS[source_type(params.get("provider", ""))],
+        example_file=next((image["asset"].download_name for image in images if image["asset"]), ""),
     )
 
 
