@@ -118,9 +118,9 @@ def test_a_downloaded_local_packshot_carries_signed_credentials_and_no_personal_
     page = client.get(
         reverse("jewellery-piece", args=[Job.objects.get(kind="jewellery.generate").jewellery_generation.piece_id])
     )
-    note = page.content.decode().split("data-credentials")[1].split("</div>")[0]
+    note = page.content.decode().split("data-credentials")[1].split("generation-prompts")[0]
     assert "Marked as a computer-made composite." in note and "composite with synthetic elements" in note
-    assert "https://contentcredentials.org/verify" in note and "c2patool jewellery-" in note
+    assert "https://contentcredentials.org/verify" in note and "c2patool image.jpg" in note
 
 
 @pytest.mark.django_db(transaction=True)

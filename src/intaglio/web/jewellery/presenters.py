@@ -262,7 +262,8 @@ class GenerationRow:
     credits_note: str
     downloads: int
     aspect: str
-    # What the Content Credentials say of its images (jewellery.credentials), and a file name to show checking one.
+    # What the Content Credentials say of its images (jewellery.credentials), and a file name to show checking one
+    # ("image.jpg": the image's own format).
     marked_as: tuple[str, str] = ("", "")
     example_file: str = ""
 
@@ -324,7 +325,9 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         downloads=sum(1 for image in images if image["asset"] is not None),
         aspect=aspect,
         marked_as=labels.SOURCE_TYPE_LABELS[source_type(params.get("provider", ""))],
-        example_file=next((image["asset"].download_name for image in images if image["asset"]), ""),
+        example_file=next(
+            ("image." + image["asset"].download_name.rsplit(".", 1)[-1] for image in images if image["asset"]), ""
+        ),
     )
 
 
