@@ -46,6 +46,11 @@ from intaglio.imaging.previews import (
     render_renditions,
     rendition_size,
 )
+from intaglio.imaging.provenance import (
+    COMPOSITE_SYNTHETIC,
+    TRAINED_ALGORITHMIC_MEDIA,
+    with_source_type,
+)
 
 # Imported on first use (see __getattr__).
 _LAZY = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
@@ -82,6 +87,9 @@ __all__ = [
     "render_renditions",
     "rendition_size",
     "sniff_format",
+    "COMPOSITE_SYNTHETIC",
+    "TRAINED_ALGORITHMIC_MEDIA",
+    "with_source_type",
     *_LAZY,
 ]
 

@@ -35,7 +35,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core import checks
 
-from intaglio.imaging.provenance import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA, with_source_type
+from intaglio.imaging import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA, with_source_type
 
 __all__ = [
     "SIGNED_MIMES",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from intaglio.imaging import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA
 from intaglio.imaging.jewellery import vocabulary
-from intaglio.imaging.provenance import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
 from intaglio.jobs.models import JobState
 
