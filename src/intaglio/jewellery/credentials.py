@@ -162,7 +162,9 @@ def mark_generated(data: bytes, mime: str, *, provider: str, generator: str) -> 
         credentials.algorithm, credentials.chain_pem, credentials.key_pem, settings.C2PA_TSA_URL or None
     )
     out = io.BytesIO()
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+    # No claim thumbnail: the image itself is there to see, and a thumbnail added a few hundred KB and a decode.
+    context = c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
+    with context, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context) as builder:
         builder.sign(signer, mime, io.BytesIO(marked), out)
     return out.getvalue()
 
