@@ -189,7 +189,8 @@ def test_J2_when_no_reference_is_acceptable_nothing_is_kept_and_every_file_is_na
     with pytest.raises(services.ReferencesRefused) as refused:
         services.piece_create(owner=funded, uploads=[bad, empty])
     assert refused.value.message.startswith("None of the 2 files was kept.")
-    assert [line.split(":")[0] for line in refused.value.detail.splitlines()] == ["notes.jpg", "empty.png"]
+    assert [line.split(":")[0] for line in refused.value.lines] == ["notes.jpg", "empty.png"]
+    assert refused.value.message == " ".join(["None of the 2 files was kept.", *refused.value.lines])
     assert not Asset.objects.exists() and not Piece.objects.exists() and not Job.objects.exists()
 
 

@@ -35,17 +35,16 @@ class JewelleryRefused(Refused):
 
 
 class ReferencesRefused(UploadRefused):
-    """No reference of a batch was acceptable: `refused` holds each file (position from 0, name, refusal)."""
+    """No reference of a batch was acceptable: `refused` holds each file (position from 0, name, refusal), `lines`
+    each file with its reason, and the message is `headline` followed by the lines (the first file's code and
+    status)."""
 
     def __init__(self, refused: list[tuple[int, str, Refused]]):
-        _, name, first = refused[0]
-        lines = [refused_reference_line(name, refusal) for _, name, refusal in refused]
-        if len(refused) == 1:
-            super().__init__(first.code, lines[0], status=first.status)
-        else:
-            headline = f"None of the {len(refused)} files was kept."
-            super().__init__(first.code, f"{headline} {' '.join(lines)}", status=first.status, detail="\n".join(lines))
+        first = refused[0][2]
         self.refused = refused
+        self.lines = [refused_reference_line(name, refusal) for _, name, refusal in refused]
+        self.headline = "" if len(refused) == 1 else f"None of the {len(refused)} files was kept."
+        super().__init__(first.code, " ".join([self.headline, *self.lines]).strip(), status=first.status)
 
 
 def piece_create(*, owner, uploads: list, title: str = "") -> Piece:

@@ -17,7 +17,7 @@ from intaglio.jewellery import selectors
 from intaglio.jewellery.credentials import source_type
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.params import Brief
-from intaglio.jewellery.services import piece_analysis
+from intaglio.jewellery.services import ReferencesRefused, piece_analysis
 from intaglio.jobs import selectors as job_selectors
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES, JobState
@@ -381,11 +381,10 @@ def piece_cards(*, owner) -> list[dict]:
 def new_piece_context(user, *, refusal=None, **extra) -> dict:
     """The new-piece form; after a refused upload, its message and (when several files were refused) each file's
     reason on its own line."""
-    if refusal is not None:
-        lines = refusal.detail.splitlines()
-        # The message is a headline followed by the same lines: shown as a list, they are not repeated.
-        extra["error"] = refusal.message.removesuffix(" ".join(lines)).strip()
-        extra["error_lines"] = lines
+    if isinstance(refusal, ReferencesRefused) and refusal.headline:
+        extra["error"], extra["error_lines"] = refusal.headline, refusal.lines
+    elif refusal is not None:
+        extra["error"] = refusal.message
     return {
         "upload_field": UPLOAD_FIELD,
         **upload_form_context(),
