@@ -21,6 +21,8 @@ class TestChain:
     cert: Path  # the signer's certificate, then the root
     key: Path
     root_pem: str
+    root: Path  # the root alone, and its key: a CA, which C2PA does not take as a signer
+    root_key: Path
 
 
 def _usage(*, ca: bool) -> x509.KeyUsage:
@@ -35,6 +37,11 @@ def _usage(*, ca: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
+
+
+def _key_pem(key) -> bytes:
+    encoding, private = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    return key.private_bytes(encoding, private, serialization.NoEncryption())
 
 
 def make_test_chain(directory: Path) -> TestChain:
@@ -77,4 +84,7 @@ def make_test_chain(directory: Path) -> TestChain:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    return TestChain(cert, key, root_pem.decode())
+    root_cert, root_key_path = directory / "c2pa-root.pem", directory / "c2pa-root-key.pem"
+    root_cert.write_bytes(root_pem)
+    root_key_path.write_bytes(_key_pem(root_key))
+    return TestChain(cert, key, root_pem.decode(), root_cert, root_key_path)

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from intaglio.credits.selectors import credit_balance
 from intaglio.credits.services import credits_grant_monthly
 from intaglio.imaging.provenance import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA
 from intaglio.jewellery import services
@@ -102,6 +103,21 @@ def _assert_no_personal_data(data: bytes, report: str, owner) -> None:
 
 
 @pytest.mark.django_db
+def test_a_generation_that_cannot_be_signed_delivers_nothing_and_returns_its_credits(client, settings, tmp_path):
+    settings.C2PA_CERT = settings.C2PA_KEY = str(tmp_path / "missing.pem")
+    owner = make_user(email=EMAIL, id=USER_ID)
+    credits_grant_monthly(user=owner, period="2026-11")
+    piece = services.piece_create(owner=owner, uploads=[ring_upload(FILE_NAME), ring_upload("b.jpg", angle_px=20)])
+    run_queued_jobs()
+    services.piece_confirm(piece=piece, attributes=ATTRIBUTES)
+    generation = services.generation_create(piece=piece, brief=services.brief_validate({}))
+    run_queued_jobs()
+    job = Job.objects.get(pk=generation.job_id)
+    assert job.state == JobState.FAILED and "could not be marked as generated" in job.error_message
+    assert job.outputs.count() == 0 and credit_balance(user=owner) == 20
+
+
+@pytest.mark.django_db
 def test_a_downloaded_local_packshot_carries_signed_credentials_and_no_personal_data(client, chain):
     owner = make_user(email=EMAIL, id=USER_ID)
     credits_grant_monthly(user=owner, period="2026-11")
@@ -157,6 +173,10 @@ def test_the_deploy_check_warns_while_the_development_certificate_signs(settings
     settings.C2PA_CERT = settings.C2PA_KEY = ""
     assert [message.id for message in signing_check()] == ["intaglio.W101"]
     settings.C2PA_CERT = str(chain.cert)
+    assert [message.id for message in signing_check()] == ["intaglio.E101"]
+    settings.C2PA_KEY = str(chain.cert)  # a certificate where the key should be
+    assert [message.id for message in signing_check()] == ["intaglio.E101"]
+    settings.C2PA_CERT, settings.C2PA_KEY = str(chain.root), str(chain.root_key)  # a CA may not sign a manifest
     assert [message.id for message in signing_check()] == ["intaglio.E101"]
 
 

@@ -34,12 +34,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core import checks
+from PIL import Image
 
 from intaglio.imaging import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA, with_source_type
 
 __all__ = [
     "SIGNED_MIMES",
     "Credentials",
+    "CredentialsUnavailable",
     "development_certificate",
     "mark_generated",
     "signing_check",
@@ -91,9 +93,13 @@ def signing_credentials() -> Credentials:
     return Credentials(pem[:key_start], pem[key_start:], True)
 
 
+class CredentialsUnavailable(Exception):
+    """The image cannot be signed: the certificate or key is missing, unreadable or refused by C2PA."""
+
+
 def signing_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """`intaglio check --deploy`: a warning while images would be signed with the development certificate, an error
-    when the configured files cannot be read."""
+    when the configured certificate cannot sign (tried on a one-pixel image, so C2PA itself judges the chain)."""
     if not (settings.C2PA_CERT or settings.C2PA_KEY):
         return [
             checks.Warning(
@@ -103,9 +109,11 @@ def signing_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 id="intaglio.W101",
             )
         ]
+    pixel = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(pixel, "PNG")
     try:
-        signing_credentials().algorithm  # noqa: B018  reads and parses both files
-    except (OSError, ValueError) as unreadable:
+        mark_generated(pixel.getvalue(), "image/png", provider="local", generator="check")
+    except CredentialsUnavailable as unreadable:
         return [
             checks.Error(
                 f"INTAGLIO_C2PA_CERT / INTAGLIO_C2PA_KEY cannot be used: {unreadable}",
@@ -157,15 +165,18 @@ def mark_generated(data: bytes, mime: str, *, provider: str, generator: str) -> 
             }
         ],
     }
-    credentials = signing_credentials()
-    info = c2pa.C2paSignerInfo(
-        credentials.algorithm, credentials.chain_pem, credentials.key_pem, settings.C2PA_TSA_URL or None
-    )
     out = io.BytesIO()
-    # No claim thumbnail: the image itself is there to see, and a thumbnail added a few hundred KB and a decode.
-    context = c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
-    with context, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context) as builder:
-        builder.sign(signer, mime, io.BytesIO(marked), out)
+    try:
+        credentials = signing_credentials()
+        info = c2pa.C2paSignerInfo(
+            credentials.algorithm, credentials.chain_pem, credentials.key_pem, settings.C2PA_TSA_URL or None
+        )
+        # No claim thumbnail: the image itself is there to see, and a thumbnail added a few hundred KB and a decode.
+        context = c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
+        with context, c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context) as builder:
+            builder.sign(signer, mime, io.BytesIO(marked), out)
+    except (OSError, ValueError, c2pa.C2paError) as failed:
+        raise CredentialsUnavailable(str(failed)) from failed
     return out.getvalue()
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from intaglio.assets.models import AssetKind
 from intaglio.assets.services import asset_signed_url
-from intaglio.jewellery.credentials import mark_generated
+from intaglio.jewellery.credentials import CredentialsUnavailable, mark_generated
 from intaglio.jewellery.models import IN_FLIGHT, ProviderTask, TaskStatus
 from intaglio.jewellery.params import AnalyseParams, GenerateParams, generate_units
 from intaglio.jewellery.prompts import PRESETS
@@ -80,7 +80,13 @@ def _output_name(params: GenerateParams, index: int, mime: str) -> str:
 def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str, provider) -> None:
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    data = mark_generated(data, mime, provider=provider.name, generator=provider.model)
+    try:
+        data = mark_generated(data, mime, provider=provider.name, generator=provider.model)
+    except CredentialsUnavailable as unsigned:
+        raise PermanentJobError(
+            "The images could not be marked as generated (the server's signing certificate needs attention), so "
+            "none is delivered unmarked. The credits for this generation have been returned."
+        ) from unsigned
     ctx.save_output(
         kind=AssetKind.GENERATED_IMAGE,
         role=f"image-{index}",
