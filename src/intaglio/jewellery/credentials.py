@@ -14,7 +14,8 @@ signed with a development certificate made once in the data dir, named "not a tr
 `intaglio check --deploy` warns. Why sign with that rather than refuse or skip: the obligation is the machine-readable
 mark, which the source type and the manifest carry either way (a verifier reads them and reports the signer as
 unknown); refusing would make a fresh machine generate nothing, and C2PA has no unsigned manifest. A purchased
-certificate adds who vouches for it.
+certificate adds who vouches for it. A configured certificate that cannot sign fails the generation (its credits
+return) rather than deliver an unmarked image.
 """
 
 from __future__ import annotations
