@@ -400,6 +400,13 @@ WAVESPEED_MAX_CONCURRENT_PER_ACCOUNT = env_int("WAVESPEED_MAX_CONCURRENT_PER_ACC
 # Without a webhook the job looks again after this long; a prediction still unfinished after the deadline fails.
 WAVESPEED_POLL_SECONDS = env_int("WAVESPEED_POLL_SECONDS", 20)
 WAVESPEED_DEADLINE_MINUTES = env_int("WAVESPEED_DEADLINE_MINUTES", 30)
+# Content Credentials on generated jewellery images (jewellery/credentials.py): the C2PA signing certificate chain
+# (PEM, the signer's certificate first) and its private key (PEM), as file paths. Without both, a development
+# certificate made once in the data dir signs, and `intaglio check --deploy` warns. An RFC 3161 time-stamp authority
+# is optional (without it a signature is valid while its certificate is).
+C2PA_CERT = env_str("INTAGLIO_C2PA_CERT")
+C2PA_KEY = env_str("INTAGLIO_C2PA_KEY")
+C2PA_TSA_URL = env_str("INTAGLIO_C2PA_TSA_URL")
 # Signed links given to providers never outlive this (J8: at most 15 minutes).
 PROVIDER_SIGNED_URL_SECONDS = min(env_int("INTAGLIO_PROVIDER_SIGNED_URL_SECONDS", 600), 900)
 if JEWELLERY_ANALYSIS_PROVIDER == "openrouter":

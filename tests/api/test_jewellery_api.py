@@ -108,11 +108,27 @@ def test_J3_J17_the_whole_jewellery_flow_over_the_api(api):
     assert not Asset.objects.exists() and not Job.objects.exists()
 
 
-def test_J2_a_bad_reference_is_refused_by_name_and_nothing_is_kept(api):
+def test_J2_a_bad_reference_is_listed_with_its_reason_and_the_good_ones_are_kept(api):
     bad = SimpleUploadedFile("c.jpg", b"%PDF-1.4 not an image", "image/jpeg")
-    refused = api.upload([*references(), bad])
+    created = api.upload([references()[0], bad, references()[1]])
+    assert created.status_code == 201, created.content
+    piece = created.json()
+    assert len(piece["references"]) == 2
+    assert [(r["file_index"], r["code"]) for r in piece["refused"]] == [(1, "unsupported_type")]
+    assert "PDF" in piece["refused"][0]["message"]
+
+
+def test_J2_when_no_reference_is_acceptable_every_file_is_in_details_and_nothing_is_kept(api):
+    pdf = SimpleUploadedFile("c.jpg", b"%PDF-1.4 not an image", "image/jpeg")
+    empty = SimpleUploadedFile("d.png", b"", "image/png")
+    refused = api.upload([pdf, empty])
     assert refused.status_code == 415, refused.content
-    assert refused.json()["error"]["message"].startswith("Reference 3:")
+    error = refused.json()["error"]
+    assert error["code"] == "unsupported_type"
+    assert [(d["loc"], d["type"]) for d in error["details"]] == [
+        (["files", 0], "unsupported_type"),
+        (["files", 1], "empty_file"),
+    ]
     assert not Asset.objects.exists() and not Job.objects.exists()
 
 

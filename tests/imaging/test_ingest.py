@@ -530,3 +530,10 @@ def test_fuzz_mutated_jpeg_only_raises_ingest_error(edits, cut):
     for pos, value in edits:
         data[pos] = value
     _ingest_or_refuse(bytes(data[:cut] if cut is not None else data))
+
+
+def test_file_sizes_under_one_kilobyte_are_shown_in_bytes():
+    from intaglio.imaging import file_size_label
+
+    assert [file_size_label(n) for n in (0, 1, 300, 1023)] == ["0 bytes", "1 byte", "300 bytes", "1023 bytes"]
+    assert [file_size_label(n) for n in (1024, 40 * 1024, 3 * 1024 * 1024 // 2)] == ["1 KB", "40 KB", "1.5 MB"]

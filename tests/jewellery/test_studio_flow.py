@@ -199,15 +199,29 @@ def test_J17_deleting_a_piece_removes_every_row_and_blob(funded):
     assert credit_balance(user=funded) == balance
 
 
-def test_J2_a_refused_reference_keeps_nothing(funded):
+def test_J2_a_refused_reference_keeps_the_good_ones_and_names_each_refused_file(funded):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from intaglio.assets.services import UploadRefused
+    bad = SimpleUploadedFile("notes.jpg", b"<html>not an image</html>", "image/jpeg")
+    empty = SimpleUploadedFile("empty.png", b"", "image/png")
+    piece = services.piece_create(owner=funded, uploads=[ring_upload(), bad, ring_upload("b.jpg"), empty])
+    assert piece.references.count() == 2
+    assert [(index, name) for index, name, _ in piece.refused_uploads] == [(1, "notes.jpg"), (3, "empty.png")]
+    lines = services.refused_reference_lines(piece)
+    assert lines[0].startswith("notes.jpg: ") and lines[1].startswith("empty.png: ")
+    assert lines[0] != lines[1].replace("empty.png", "notes.jpg")  # each its own reason
 
-    bad = SimpleUploadedFile("b.jpg", b"<html>not an image</html>", "image/jpeg")
-    with pytest.raises(UploadRefused) as refused:
-        services.piece_create(owner=funded, uploads=[ring_upload(), bad])
-    assert refused.value.message.startswith("Reference 2:")
+
+def test_J2_when_no_reference_is_acceptable_nothing_is_kept_and_every_file_is_named(funded):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("notes.jpg", b"<html>not an image</html>", "image/jpeg")
+    empty = SimpleUploadedFile("empty.png", b"", "image/png")
+    with pytest.raises(services.ReferencesRefused) as refused:
+        services.piece_create(owner=funded, uploads=[bad, empty])
+    assert refused.value.message.startswith("None of the 2 files was kept.")
+    assert [line.split(":")[0] for line in refused.value.lines] == ["notes.jpg", "empty.png"]
+    assert refused.value.message == " ".join(["None of the 2 files was kept.", *refused.value.lines])
     assert not Asset.objects.exists() and not Piece.objects.exists() and not Job.objects.exists()
 
 

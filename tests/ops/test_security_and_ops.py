@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from intaglio.ops.logging import JsonFormatter
+from tests.content_credentials import make_test_chain
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +135,7 @@ def test_logs_are_json_with_request_id_and_hold_no_secrets(client, user, token, 
 
 @pytest.mark.parametrize("debug", ["0"])
 def test_deploy_check_is_clean_under_production_settings(tmp_path, debug):
+    chain = make_test_chain(tmp_path)
     env = {
         **os.environ,
         "INTAGLIO_DEBUG": debug,
@@ -141,6 +143,8 @@ def test_deploy_check_is_clean_under_production_settings(tmp_path, debug):
         "INTAGLIO_BASE_URL": "https://studio.example.com",
         "INTAGLIO_ALLOWED_HOSTS": "studio.example.com",
         "INTAGLIO_DATA_DIR": str(tmp_path),
+        "INTAGLIO_C2PA_CERT": str(chain.cert),
+        "INTAGLIO_C2PA_KEY": str(chain.key),
     }
     out = subprocess.run(
         [sys.executable, "-m", "intaglio.cli", "check", "--deploy", "--fail-level", "WARNING"],

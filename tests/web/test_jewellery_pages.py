@@ -187,12 +187,14 @@ def test_a_refused_upload_shows_its_message_and_stores_nothing(logged_in, credit
         "/jewellery/new/",
         {
             "title": "x",
-            "references": [_upload("ring.jpg", ring_jpeg()), _upload("notes.jpg", b"just some text\n" * 40)],
+            "references": [_upload("notes.jpg", b"just some text\n" * 40), _upload("empty.png", b"")],
         },
     )
     assert 400 <= response.status_code < 500
     page = response.content.decode()
-    assert 'id="piece-error"' in page and "Reference 2:" in page
+    error = page.split('id="piece-error"')[1].split("</div>")[0]
+    assert "None of the 2 files was kept." in error
+    assert error.count("<li>") == 2 and "<li>notes.jpg: " in error and "<li>empty.png: " in error
     assert not Piece.objects.exists() and not Asset.objects.filter(owner=credited).exists()
     assert not Job.objects.filter(owner=credited).exists()
 
@@ -203,6 +205,20 @@ def test_a_refused_upload_shows_its_message_and_stores_nothing(logged_in, credit
     )
     assert 400 <= too_many.status_code < 500 and "at most 10" in too_many.content.decode()
     assert not Asset.objects.filter(owner=credited).exists()
+
+
+def test_a_batch_keeps_its_good_references_and_names_the_refused_one(logged_in, credited):
+    kept = logged_in.post(
+        "/jewellery/new/",
+        {
+            "title": "x",
+            "references": [_upload("ring.jpg", ring_jpeg()), _upload("notes.jpg", b"just some text\n" * 40)],
+        },
+        follow=True,
+    )
+    page = kept.content.decode()
+    assert "1 reference image stored" in page and "Not kept: notes.jpg: " in page
+    assert Piece.objects.get().references.count() == 1
 
 
 def test_a_restricted_account_is_refused_on_the_form(logged_in, credited):

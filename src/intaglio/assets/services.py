@@ -28,7 +28,7 @@ from intaglio.assets.names import file_stem, title_clean, title_from_file_name
 from intaglio.assets.selectors import storage_used_bytes
 from intaglio.assets.storage import blob_delete, blob_write
 from intaglio.core.errors import Refused
-from intaglio.imaging import IngestError, IngestLimits, ingest_image
+from intaglio.imaging import IngestError, IngestLimits, file_size_label, ingest_image
 
 log = logging.getLogger("intaglio.assets")
 
@@ -58,13 +58,6 @@ class UploadRefused(Refused):
     statuses = REFUSAL_STATUS
 
 
-def _mb(n: int) -> str:
-    """A byte count as people read it: "256 KB", "1.5 MB", "40 MB"."""
-    if n < 1024 * 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
-
-
 def storage_room_check(*, owner, needed: int, what: str) -> None:
     """Raises UploadRefused (quota_exceeded) unless `needed` more bytes fit in the owner's plan. Call it inside the
     transaction that saves the new rows: it locks the owner's row, so two parallel writes cannot both squeeze under
@@ -75,8 +68,8 @@ def storage_room_check(*, owner, needed: int, what: str) -> None:
     if used + needed > quota:
         raise UploadRefused(
             "quota_exceeded",
-            f"Your storage is full: {_mb(used)} of {_mb(quota)} used, and {what} needs "
-            f"{needed / (1024 * 1024):.1f} MB. Delete some jobs to make room.",
+            f"Your storage is full: {file_size_label(used)} of {file_size_label(quota)} used, and {what} needs "
+            f"{file_size_label(needed)}. Delete some jobs to make room.",
         )
 
 
@@ -92,7 +85,8 @@ def asset_ingest_upload(*, owner, upload, kind: str = AssetKind.SOURCE_PHOTO) ->
     """Checks, cleans and stores one uploaded image; raises UploadRefused with a specific message otherwise."""
     if getattr(upload, "too_large", False):
         raise UploadRefused(
-            "too_large", f"This file is larger than the {_mb(settings.UPLOAD_MAX_BYTES)} limit for one upload."
+            "too_large",
+            f"This file is larger than the {file_size_label(settings.UPLOAD_MAX_BYTES)} limit for one upload.",
         )
     limits = upload_limits(owner=owner)
     try:

@@ -16,6 +16,7 @@ from intaglio.imaging.ingest import (
     IngestError,
     IngestLimits,
     encode_jpeg,
+    file_size_label,
     identify_non_image,
     ingest_image,
     ingest_memory_bytes,
@@ -45,6 +46,11 @@ from intaglio.imaging.previews import (
     render_renditions,
     rendition_size,
 )
+from intaglio.imaging.provenance import (
+    COMPOSITE_SYNTHETIC,
+    TRAINED_ALGORITHMIC_MEDIA,
+    with_source_type,
+)
 
 # Imported on first use (see __getattr__).
 _LAZY = ["ArtworkError", "PreparedArtwork", "check_fit", "prepare_artwork"]
@@ -72,6 +78,7 @@ __all__ = [
     "IngestLimits",
     "IngestedImage",
     "encode_jpeg",
+    "file_size_label",
     "Rendition",
     "identify_non_image",
     "ingest_image",
@@ -80,6 +87,9 @@ __all__ = [
     "render_renditions",
     "rendition_size",
     "sniff_format",
+    "COMPOSITE_SYNTHETIC",
+    "TRAINED_ALGORITHMIC_MEDIA",
+    "with_source_type",
     *_LAZY,
 ]
 

@@ -68,6 +68,7 @@ __all__ = [
     "IngestLimits",
     "IngestedImage",
     "encode_jpeg",
+    "file_size_label",
     "identify_non_image",
     "ingest_image",
     "ingest_memory_bytes",
@@ -335,12 +336,14 @@ def _as_text(head: bytes) -> str | None:
 # --------------------------------------------------------------------------------------------------- reading
 
 
-def _fmt_size(n: int) -> str:
+def file_size_label(n: int) -> str:
+    """A file's size as people read it: "1 byte", "512 bytes", "12 KB", "1.5 MB", "40 MB" (1 KB = 1024 bytes, as
+    the pages' sizes); under 1 KB always in bytes, never rounded up to "1 KB"."""
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
     if n >= 1024:
         return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
+    return f"{n} byte{'' if n == 1 else 's'}"
 
 
 def _read_capped(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: int) -> bytes:
@@ -349,7 +352,7 @@ def _read_capped(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: int
         if len(raw) > max_bytes:
             raise IngestError(
                 "too_large",
-                f"This file is {_fmt_size(len(raw))}; the limit is {_fmt_size(max_bytes)}.",
+                f"This file is {file_size_label(len(raw))}; the limit is {file_size_label(max_bytes)}.",
                 detail=f"{len(raw)} > {max_bytes} bytes",
             )
         return raw
@@ -369,7 +372,7 @@ def _read_capped(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: int
     if len(raw) > max_bytes:
         raise IngestError(
             "too_large",
-            f"This file is larger than the {_fmt_size(max_bytes)} limit.",
+            f"This file is larger than the {file_size_label(max_bytes)} limit.",
             detail=f"stream exceeded {max_bytes} bytes",
         )
     return raw

@@ -150,7 +150,9 @@ def human_bytes(n: int) -> str:
         return f"{n / 1e9:.1f} GB".replace(".0 GB", " GB")
     if n >= 1_000_000:
         return f"{n / 1e6:.0f} MB"
-    return f"{max(1, round(n / 1e3))} KB"
+    if n >= 1000:
+        return f"{round(n / 1e3)} KB"
+    return f"{n} byte{'' if n == 1 else 's'}"
 
 
 class ImageMemoryRefused(Exception):

@@ -10,3 +10,9 @@ class JewelleryConfig(AppConfig):
         from intaglio.jewellery.personal_data import declare
 
         declare()  # pieces, for privacy's rights
+
+        from django.core import checks
+
+        from intaglio.jewellery.credentials import signing_check
+
+        checks.register(signing_check, checks.Tags.security, deploy=True)

@@ -18,6 +18,7 @@ from PIL import Image
 
 from intaglio.assets.models import AssetKind
 from intaglio.assets.services import asset_signed_url
+from intaglio.jewellery.credentials import CredentialsUnavailable, mark_generated
 from intaglio.jewellery.models import IN_FLIGHT, ProviderTask, TaskStatus
 from intaglio.jewellery.params import AnalyseParams, GenerateParams, generate_units
 from intaglio.jewellery.prompts import PRESETS
@@ -76,9 +77,16 @@ def _output_name(params: GenerateParams, index: int, mime: str) -> str:
     return f"jewellery-{params.piece_id}-{params.preset.replace('_', '-')}{metal}-{index + 1}.{extension}"
 
 
-def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str) -> None:
+def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str, provider) -> None:
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
+    try:
+        data = mark_generated(data, mime, provider=provider.name, generator=provider.model)
+    except CredentialsUnavailable as unsigned:
+        raise PermanentJobError(
+            "The images could not be marked as generated (the server's signing certificate needs attention), so "
+            "none is delivered unmarked. The credits for this generation have been returned."
+        ) from unsigned
     ctx.save_output(
         kind=AssetKind.GENERATED_IMAGE,
         role=f"image-{index}",
@@ -123,7 +131,7 @@ def generate(ctx) -> None:
             rendered = provider.render(_request(params, index, references))
         except (ProviderUnavailable, ProviderRefused) as exc:
             raise _provider_failure(exc) from exc
-        _save_image(ctx, params, index, rendered.data, rendered.mime)
+        _save_image(ctx, params, index, rendered.data, rendered.mime, provider)
         enlarged[f"image-{index}"] = rendered.enlargement
         ctx.save_result({"enlarged": enlarged})
         ctx.progress(5 + 90 * (index + 1) // len(params.images))
@@ -185,7 +193,7 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
                 data, mime = provider.download(task.output_urls[0])
             except (ProviderUnavailable, ProviderRefused) as exc:
                 raise _provider_failure(exc) from exc
-            _save_image(ctx, params, task.index, data, mime)
+            _save_image(ctx, params, task.index, data, mime, provider)
             collected.add(f"image-{task.index}")
         elif task.status in FAILED_STATUSES:
             reason = {

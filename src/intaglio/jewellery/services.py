@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from functools import partial
 
 import pydantic
 from django.db import IntegrityError, transaction
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from intaglio.assets.models import Asset, AssetKind
-from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
+from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload, uploads_store
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.credits.selectors import credit_balance
@@ -36,21 +37,36 @@ class JewelleryRefused(Refused):
     """A jewellery studio request we will not carry out."""
 
 
+class ReferencesRefused(UploadRefused):
+    """No reference of a batch was acceptable: `refused` holds each file (position from 0, name, refusal), `lines`
+    each file with its reason, and the message is `headline` followed by the lines (the first file's code and
+    status)."""
+
+    def __init__(self, refused: list[tuple[int, str, Refused]]):
+        first = refused[0][2]
+        self.refused = refused
+        self.lines = [refused_reference_line(name, refusal) for _, name, refusal in refused]
+        self.headline = "" if len(refused) == 1 else f"None of the {len(refused)} files was kept."
+        super().__init__(first.code, " ".join([self.headline, *self.lines]).strip(), status=first.status)
+
+
 def piece_create(*, owner, uploads: list, title: str = "") -> Piece:
-    """Stores 1–10 reference images and starts their analysis. Nothing is kept when any step is refused."""
+    """Stores 1–10 reference images and starts their analysis.
+
+    Files are judged one by one: every acceptable file is kept and each refused one is listed, with its own
+    reason, in the piece's `refused_uploads` (position from 0, file name, refusal). When none is acceptable nothing
+    is kept and the refusal names every file with its reason."""
     if not 1 <= len(uploads) <= MAX_REFERENCES:
         raise JewelleryRefused(
             "invalid_inputs", f"Add between 1 and {MAX_REFERENCES} reference images (you sent {len(uploads)})."
         )
-    stored: list[Asset] = []
+    batch = uploads_store(
+        files=uploads, store=partial(asset_ingest_upload, owner=owner, kind=AssetKind.REFERENCE_IMAGE)
+    )
+    stored: list[Asset] = batch.stored
+    if not stored:
+        raise ReferencesRefused(batch.refused)
     try:
-        for number, upload in enumerate(uploads, 1):
-            try:
-                stored.append(asset_ingest_upload(owner=owner, upload=upload, kind=AssetKind.REFERENCE_IMAGE))
-            except UploadRefused as refused:
-                raise UploadRefused(
-                    refused.code, f"Reference {number}: {refused.message}", detail=refused.detail
-                ) from None
         with transaction.atomic():
             piece = Piece.objects.create(owner=owner, title=title.strip()[:80])
             piece.references.set(stored)
@@ -70,8 +86,22 @@ def piece_create(*, owner, uploads: list, title: str = "") -> Piece:
         Asset.objects.filter(pk__in=[asset.pk for asset in stored]).delete()
         asset_delete_blobs(keys)
         raise
-    log.info("jewellery.piece_created", extra={"piece_id": piece.pk, "references": len(stored)})
+    piece.refused_uploads = batch.refused
+    log.info(
+        "jewellery.piece_created",
+        extra={"piece_id": piece.pk, "references": len(stored), "refused": len(batch.refused)},
+    )
     return piece
+
+
+def refused_reference_line(name: str, refusal: Refused) -> str:
+    """One refused reference as a person reads it: “ring.heic: This file is not an image …”."""
+    return f"{name or 'A file without a name'}: {refusal.message}"
+
+
+def refused_reference_lines(piece: Piece) -> list[str]:
+    """Each reference `piece_create` did not keep, with its reason (empty for a piece read back later)."""
+    return [refused_reference_line(name, refusal) for _, name, refusal in getattr(piece, "refused_uploads", [])]
 
 
 def piece_analysis(piece: Piece) -> dict | None:

@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 from intaglio.api.errors import ApiError, ErrorOut
 from intaglio.api.pagination import Paginated
 from intaglio.api.routers.jobs import AssetOut, JobOut
-from intaglio.api.routers.uploads import _request_files, _upload_body
+from intaglio.api.routers.uploads import RefusedFileOut, _request_files, _upload_body, refused_files_answer
 from intaglio.api.schemas import IdempotencyKey, RecordId, StrictIn
 from intaglio.core.access import owned
 from intaglio.imaging.jewellery import vocabulary
@@ -131,6 +131,17 @@ class PieceOut(Schema):
         return services.piece_analysis(obj)
 
 
+class PieceCreatedOut(PieceOut):
+    refused: list[RefusedFileOut] = Field(description="The reference images that were not kept, and why.")
+
+    @staticmethod
+    def resolve_refused(obj) -> list[dict]:
+        return [
+            {"file_index": index, "code": refusal.code, "message": refusal.message}
+            for index, _, refusal in getattr(obj, "refused_uploads", [])
+        ]
+
+
 def _piece_body() -> dict:
     body = _upload_body()
     form = body["content"]["multipart/form-data"]["schema"]
@@ -141,14 +152,15 @@ def _piece_body() -> dict:
 
 @router.post(
     "/jewellery/pieces",
-    response={201: PieceOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={201: PieceCreatedOut, 402: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
     openapi_extra={"requestBody": _piece_body()},
     summary="Start a piece from 1–10 reference images (analysis starts)",
     description=(
         "Send the reference images (CAD renders, sketches, product photos) as `multipart/form-data` parts named "
-        "`files`, and optionally a `title`. They are checked and cleaned like any upload; when one is refused "
-        "nothing is kept and the error names it. A jewellery.analyse job starts at once; poll GET "
-        "/jewellery/pieces/{id}."
+        "`files`, and optionally a `title`. They are checked and cleaned like any upload, one by one: every "
+        "acceptable image is kept, and `refused` lists each other one with its own `code` and `message`. When none "
+        "is kept the answer is an error with the first file's status and code, and `details` lists every file "
+        '(`loc: ["files", index]`). A jewellery.analyse job starts at once; poll GET /jewellery/pieces/{id}.'
     ),
 )
 def create_piece(request):
@@ -156,8 +168,13 @@ def create_piece(request):
     title = request.POST.get("title", "")
     if len(title) > 80 or any(ord(c) < 32 or ord(c) == 127 for c in title):
         raise ApiError(422, "invalid_title", "A title has at most 80 characters and no control characters.")
-    piece = services.piece_create(owner=request.auth, uploads=files, title=title)
-    return Status(201, owned(selectors.piece_list, owner=request.auth, pk=piece.pk))
+    try:
+        piece = services.piece_create(owner=request.auth, uploads=files, title=title)
+    except services.ReferencesRefused as refused:
+        return refused_files_answer(request, refused.refused)
+    created = owned(selectors.piece_list, owner=request.auth, pk=piece.pk)
+    created.refused_uploads = piece.refused_uploads
+    return Status(201, created)
 
 
 @router.get("/jewellery/pieces", response=list[PieceOut], summary="List your pieces, newest first")

@@ -115,21 +115,22 @@ def _request_files(request, fields: tuple[str, ...] = ()) -> list:
 )
 def upload(request):
     batch = uploads_store(files=_request_files(request), store=partial(services.upload_photo, owner=request.auth))
-    jobs = batch.stored
-    refused = [
-        (refusal.status, {"file_index": index, "code": refusal.code, "message": refusal.message})
-        for index, _, refusal in batch.refused
-    ]
+    if batch.stored:
+        refused = [
+            {"file_index": index, "code": refusal.code, "message": refusal.message}
+            for index, _, refusal in batch.refused
+        ]
+        return Status(201, {"jobs": batch.stored, "refused": refused})
+    return refused_files_answer(request, batch.refused)
 
-    if jobs:
-        return Status(201, {"jobs": jobs, "refused": [entry for _, entry in refused]})
 
-    status, first = refused[0]
-    message = first["message"]
+def refused_files_answer(request, refused: list) -> JsonResponse:
+    """The error when no file of a batch was stored: the first file's status and code, every file in `details`.
+    `refused` holds (position from 0, name, refusal) per file, as UploadBatch.refused."""
+    _, _, first = refused[0]
+    message = first.message
     if len(refused) > 1:
         message = f"None of the {len(refused)} files was stored; `details` says why for each. The first: {message}"
-    details = [
-        {"loc": ["files", entry["file_index"]], "msg": entry["message"], "type": entry["code"]} for _, entry in refused
-    ]
+    details = [{"loc": ["files", index], "msg": refusal.message, "type": refusal.code} for index, _, refusal in refused]
     # Answered directly: the status varies (402–422) and the shared ones are not in this operation's `response`.
-    return JsonResponse(error_body(request, code=first["code"], message=message, details=details), status=status)
+    return JsonResponse(error_body(request, code=first.code, message=message, details=details), status=first.status)

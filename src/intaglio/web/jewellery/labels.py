@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from intaglio.imaging import COMPOSITE_SYNTHETIC, TRAINED_ALGORITHMIC_MEDIA
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
 from intaglio.jobs.models import JobState
@@ -146,3 +147,10 @@ def metal_label(metal: str | None) -> str:
 def provider_label(name: str, *, analysis: bool = False) -> str:
     labels = ANALYSIS_PROVIDER_LABELS if analysis else PROVIDER_LABELS
     return labels.get(name, name)
+
+
+# What a generation's Content Credentials say (jewellery.credentials.source_type): (headline, the IPTC term in words).
+SOURCE_TYPE_LABELS = {
+    TRAINED_ALGORITHMIC_MEDIA: ("Marked as AI-generated.", "trained algorithmic media"),
+    COMPOSITE_SYNTHETIC: ("Marked as a computer-made composite.", "composite with synthetic elements"),
+}

@@ -14,9 +14,10 @@ from django.contrib import messages
 from intaglio.credits.selectors import credit_balance
 from intaglio.imaging.jewellery import vocabulary
 from intaglio.jewellery import selectors
+from intaglio.jewellery.credentials import source_type
 from intaglio.jewellery.models import Generation, Piece
 from intaglio.jewellery.params import Brief
-from intaglio.jewellery.services import piece_analysis
+from intaglio.jewellery.services import ReferencesRefused, piece_analysis
 from intaglio.jobs import selectors as job_selectors
 from intaglio.jobs.kinds import get_kind
 from intaglio.jobs.models import TERMINAL_STATES, JobState
@@ -280,6 +281,10 @@ class GenerationRow:
     credits_note: str
     downloads: int
     aspect: str
+    # What the Content Credentials say of its images (jewellery.credentials), and a file name to show checking one
+    # ("image.jpg": the image's own format).
+    marked_as: tuple[str, str] = ("", "")
+    example_file: str = ""
 
 
 def _credits_note(job) -> str:
@@ -347,6 +352,10 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         credits_note=_credits_note(job),
         downloads=sum(1 for image in images if image["asset"] is not None),
         aspect=aspect,
+        marked_as=labels.SOURCE_TYPE_LABELS[source_type(params.get("provider", ""))],
+        example_file=next(
+            ("image." + image["asset"].download_name.rsplit(".", 1)[-1] for image in images if image["asset"]), ""
+        ),
     )
 
 
@@ -397,7 +406,13 @@ def piece_cards(*, owner) -> list[dict]:
     return cards
 
 
-def new_piece_context(user, **extra) -> dict:
+def new_piece_context(user, *, refusal=None, **extra) -> dict:
+    """The new-piece form; after a refused upload, its message and (when several files were refused) each file's
+    reason on its own line."""
+    if isinstance(refusal, ReferencesRefused) and refusal.headline:
+        extra["error"], extra["error_lines"] = refusal.headline, refusal.lines
+    elif refusal is not None:
+        extra["error"] = refusal.message
     return {
         "upload_field": UPLOAD_FIELD,
         **upload_form_context(),

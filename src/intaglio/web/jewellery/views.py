@@ -28,6 +28,7 @@ from intaglio.jewellery.services import (
     piece_create,
     piece_delete,
     piece_reanalyse,
+    refused_reference_lines,
     style_kit_brief,
     style_kit_delete,
     style_kit_save,
@@ -90,10 +91,12 @@ def piece_new(request):
             check_file_count(files)
         piece = piece_create(owner=request.user, uploads=files, title=title)
     if refused:
-        context = new_piece_context(request.user, error=refused.message, title=title)
+        context = new_piece_context(request.user, refusal=refused.refusal, title=title)
         return render(request, "web/jewellery_new.html", context, status=refused.status)
     count = selectors.reference_count(piece=piece)
     messages.success(request, f"{count} reference image{'s' if count != 1 else ''} stored. The analysis is on its way.")
+    for line in refused_reference_lines(piece):
+        messages.error(request, f"Not kept: {line}")
     return redirect("jewellery-piece", piece.pk)
 
 

@@ -11,9 +11,14 @@
     return node;
   }
 
+  // As the pages' sizes read (Django's filesizeformat): "1 byte", "512 bytes", "1.5 KB", "2.4 MB".
   function formatSize(bytes) {
-    if (bytes < 1024 * 1024) return Math.max(1, Math.round(bytes / 1024)) + " KB";
-    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    if (bytes < 1024) return bytes + " byte" + (bytes === 1 ? "" : "s");
+    var units = ["KB", "MB", "GB"];
+    var value = bytes / 1024;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    return value.toFixed(1) + " " + units[unit];
   }
 
   /* New piece: the chosen images as small tiles, drag and drop onto the zone, limits checked before sending. */
