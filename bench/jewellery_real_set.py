@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="where repository snapshots are")
     args = ap.parse_args(argv)
     counts = build(args.out_dir, args.mirror)
-    print(f"wrote {sum(counts.values())} photos to {args.out_dir} (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+    print(
+        f"wrote {sum(counts.values())} photos to {args.out_dir} ("
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + ")"
+    )
     for repo, (what, licence) in SOURCES.items():
         print(f"  {repo}: {what}; licence: {licence}")
     return 0
