@@ -64,9 +64,9 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def build(out_dir: Path, mirror: Path) -> dict[str, int]:
+def build(out_dir: Path, mirror: Path, labels: Path = LABELS) -> dict[str, int]:
     """Writes the photos and the CSVs; returns photos written per part. Raises SystemExit naming missing sources."""
-    rows = read_rows()
+    rows = read_rows(labels)
     missing = sorted({r["repo"] for r in rows if git_dir(mirror, r["repo"]) is None})
     if missing:
         raise SystemExit(
