@@ -9,7 +9,7 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
    pixel's distance to the nearer of the two is its foreground evidence; a threshold set from how far the border
    itself strays from the model, minus shadow-like pixels (only darker, same colour, smooth), closed and cleaned,
    gives the piece mask. Holes are filled only when they are small or do not look like backdrop, so the hole of a
-   ring stays a hole.
+   ring stays a hole. A printed caption in the top or bottom band (a catalogue's reference number) is left out.
 2. **Shot.** A sketch is near grey-scale, mostly white, with thin dark strokes and no broad dark areas; on_model
    has a large smooth skin-coloured region; lifestyle has a textured, dark or coloured backdrop; a CAD render has a
    plain backdrop and no sensor noise (on the backdrop nor on the piece); a packshot has a plain light backdrop and
@@ -21,12 +21,16 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
    hue; named from their HSV hue, counted, their cut guessed from the blob's shape. Colourless: compact neutral
    blobs with a strong bright/dark facet pattern (conservative, and less sure on white metal).
 5. **Type.** Shape of the mask: two similar separate parts (earrings); a long thin curve across the frame
-   (necklace), with a compact bulk hanging from it (pendant); one big hole (ring or bracelet, told apart by band
-   thickness, size and a set stone on top); else a compact piece (brooch).
+   (necklace: a curve that fills little of its hull, or a chain laid straight), with a compact bulk hanging from it
+   (pendant); one big hole (ring or bracelet, told apart by band thickness for the piece's size, size in the frame
+   and a set stone on top); else a compact piece (brooch).
 
-Weak evidence gives "unknown" or a confidence below 0.5; thresholds and confidences were tuned on synthetic sets
-(seeds 1 and 3 of bench/jewellery_set.py; other seeds are held out for reporting) so that 0.5 and above is usually
-right. A grey-scale sketch never names a metal. The finish is only ever a suggestion (confidence below 0.5).
+Weak evidence gives "unknown" or a low confidence. The rules' thresholds were tuned on synthetic sets (seeds 1 and 3
+of bench/jewellery_set.py; other seeds are held out for reporting). Their raw confidences are then calibrated on real
+product photos (`CALIBRATION`, fitted on the development part of bench/jewellery_real_set.py's set, the other part
+held out): an answer reaches the confident level (`CONFIDENT`, 0.5) only where the calibrated probability of being
+right reaches `SURE` (0.9); below it the studio shows "not sure" and asks the user to choose. A grey-scale sketch
+never names a metal. The finish is only ever a suggestion (confidence below 0.5).
 """
 
 from __future__ import annotations
