@@ -4,7 +4,8 @@
 
 The photos are not kept in git. `bench/jewellery_real_labels.csv` lists every photo: its labels
 (`file,type,metal,stones,shot`, assigned by looking at each photo; `unknown` where it cannot be told), its part
-(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on) and its source (`repo`, `commit`, `path`).
+(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on), its source (`repo`, `commit`, `path`)
+and the licence its repository states (`licence`).
 This script reads each photo out of a local snapshot of its repository (`git show COMMIT:PATH`) and writes
 OUT_DIR/<file>, OUT_DIR/labels.csv (every photo), OUT_DIR/dev.csv and OUT_DIR/heldout.csv, all with the header of
 bench/jewellery_set.py's labels, so bench/jewellery_eval.py reads them as they are.
