@@ -91,3 +91,32 @@ def test_a_gold_hue_near_the_rose_yellow_split_is_a_weak_reading():
     assert clear["value"] == "yellow_gold", clear
     assert near["value"] in ("yellow_gold", "rose_gold"), near
     assert near["confidence"] < 0.8 * clear["confidence"]
+
+
+def gold_drawing(draw) -> np.ndarray:
+    """A flat gold shape (drawn by `draw` on a mask) with a little shading, on a white sweep."""
+    size = 480
+    mask = np.zeros((size, size), np.uint8)
+    draw(mask)
+    rgb = np.full((size, size, 3), 246, np.uint8)
+    yy = np.mgrid[:size, :size][0]
+    for lo, hi, L in ((0, 200, 70), (200, 280, 62), (280, size, 56)):
+        rgb[(mask > 0) & (yy >= lo) & (yy < hi)] = lab_colour(L, 40, 85)
+    return cv2.GaussianBlur(rgb, (3, 3), 0)
+
+
+def test_a_ring_seen_from_above_is_a_ring_and_a_ball_pendant_is_not():
+    def ring_from_above(m):
+        cv2.circle(m, (240, 240), 62, 255, -1)  # the head
+        for y in (222, 258):  # the shank's two edges leave it on both sides
+            cv2.rectangle(m, (120, y - 6), (360, y + 6), 255, -1)
+
+    def ball_pendant(m):
+        cv2.circle(m, (240, 270), 70, 255, -1)
+        cv2.rectangle(m, (228, 150), (252, 205), 255, -1)  # the bail
+
+    ring = analyse_image(gold_drawing(ring_from_above), calibrated=False)["type"]
+    pendant = analyse_image(gold_drawing(ball_pendant), calibrated=False)["type"]
+    assert ring["value"] == "ring", ring
+    assert ring["confidence"] >= 0.5
+    assert pendant["value"] != "ring", pendant

@@ -1189,12 +1189,23 @@ def _type(mask: np.ndarray, stones: list[dict], feats: dict) -> dict:
     thick_band = _clip01((rel_band - 0.05) / 0.03)
     feats["rel_band"] = rel_band
     ringish = _clip01(0.75 * max(small, thick_band) + 0.25 * top_stone - 0.2 * thin_band * (1 - small))
-    scores["ring"] = holed * ringish
+    # a ring seen from above: a head with the shank leaving it on both sides as low arms (no hole to be seen)
+    cols = main["mask"].sum(0).astype(np.float32)
+    tall = np.flatnonzero(cols > 0.6 * cols.max())
+    head0, head1 = int(tall[0]), int(tall[-1])
+    low = (cols > 0) & (cols < 0.3 * cols.max())
+    left, right = int(low[:head0].sum()), int(low[head1 + 1 :].sum())
+    arms = min(left, right) / max(head1 - head0 + 1, 1)
+    even = 1 - abs(left - right) / max(left + right, 1)
+    ring_top = _clip01((arms - 0.15) / 0.2) * _clip01((even - 0.4) / 0.3) * _clip01((0.75 - span) / 0.15)
+    ring_top *= 1 - holed
+    feats.update(ring_arms=arms, ring_top=ring_top)
+    scores["ring"] = max(holed * ringish, ring_top)
     scores["bracelet"] = holed * (1 - ringish)
 
     # brooch: one compact piece without a wide hole
     compact = _clip01((0.7 - span) / 0.2) * (1 - holed) * _clip01((solidity - 0.35) / 0.25)
-    scores["brooch"] = compact * (1 - scores["earrings"]) * (1 - pend) * 0.85
+    scores["brooch"] = compact * (1 - scores["earrings"]) * (1 - pend) * (1 - ring_top) * 0.85
     scores["other"] = 0.15
     feats["type_scores"] = {k: round(v, 3) for k, v in scores.items()}
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -1283,23 +1294,23 @@ def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
 #: never saw is never confident (probability 0).
 CALIBRATION: dict[str, dict] = {
     "type": {
-        "bias": -1.256,
-        "slope": 1.532,
+        "bias": -0.858,
+        "slope": 1.291,
         "offset": {
-            "bracelet": 2.647,
-            "brooch": -3.164,
-            "earrings": -0.313,
-            "necklace": 0.685,
-            "pendant": 1.852,
-            "ring": -1.777,
+            "bracelet": 2.38,
+            "brooch": -3.221,
+            "earrings": -0.602,
+            "necklace": 0.302,
+            "pendant": 1.59,
+            "ring": -0.492,
         },
         "slope_offset": {
-            "bracelet": -2.055,
-            "brooch": -2.0,
-            "earrings": 4.547,
-            "necklace": 1.812,
-            "pendant": -4.423,
-            "ring": 3.652,
+            "bracelet": -1.976,
+            "brooch": -1.86,
+            "earrings": 4.919,
+            "necklace": 2.042,
+            "pendant": -4.407,
+            "ring": 2.574,
         },
     },
     "metal": {
