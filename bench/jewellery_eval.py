@@ -1,7 +1,14 @@
 """How well jewellery analysis reads a labelled image set. Prints figures; never fails on accuracy.
 
+    .venv/bin/python bench/jewellery_eval.py [--provider local|openrouter]
     .venv/bin/python bench/jewellery_set.py /tmp/jwset --seed 2026
     .venv/bin/python bench/jewellery_eval.py /tmp/jwset/labels.csv /tmp/jwset [--provider local|openrouter]
+
+Without a labels CSV it reads the real photo set (bench/jewellery_real_set.py rebuilds it into --real-dir from the
+repository snapshots under --mirror) in its two parts, development (the analyser's calibration is fitted there) and
+held-out (never tuned on), and the synthetic set of seed 2026 (bench/jewellery_set.py, written into
+--synthetic-dir when missing; the synthetic rules were tuned on seeds 1 and 3), and prints each part's report and
+then, per attribute, coverage (the share answered at the confident level) and accuracy when confident side by side.
 
 LABELS.csv has the header `file,type,metal,stones,shot` (bench/jewellery_set.py writes one); `stones` is the dominant
 stone colour or `none`. Each image is analysed on its own (one image per call). `--provider local` calls
@@ -216,13 +223,64 @@ def report(results: list[dict], summary: dict, provider: str) -> str:
     return "\n".join(out)
 
 
+def side_by_side(parts: dict[str, dict]) -> str:
+    """Per attribute and part: coverage (answered at the confident level) and accuracy when confident."""
+    headers = ["attribute"]
+    for name in parts:
+        headers += [f"{name}: coverage", f"{name}: right when confident"]
+    rows = []
+    for i, attr in enumerate(ATTRIBUTES):
+        row = [attr]
+        for summary in parts.values():
+            r = summary["rows"][i]
+            row += [
+                f"{pct(r['confident_n'], r['n'])} ({r['confident_n']}/{r['n']})",
+                f"{pct(r['confident_right'], r['confident_n'])}",
+            ]
+        rows.append(row)
+    return "\n".join([text_table(headers, rows), "", "Markdown:", "", markdown_table(headers, rows)])
+
+
+def default_parts(real_dir: Path, mirror: Path, synthetic_dir: Path) -> dict[str, tuple[Path, Path]]:
+    """name → (labels CSV, image folder): the real set's two parts (when its sources are here) and the synthetic."""
+    import jewellery_real_set
+    import jewellery_set
+
+    parts = {}
+    try:
+        jewellery_real_set.build(real_dir, mirror)
+        parts["real dev"] = (real_dir / "dev.csv", real_dir)
+        parts["real held-out"] = (real_dir / "heldout.csv", real_dir)
+    except SystemExit as exc:  # a snapshot is missing: say so, and report the synthetic set alone
+        print(f"real set: not built ({exc})", file=sys.stderr)
+    if not (synthetic_dir / "labels.csv").is_file():
+        jewellery_set.write_set(synthetic_dir, count=120, seed=2026, long_edge=1400)
+    parts["synthetic (seed 2026)"] = (synthetic_dir / "labels.csv", synthetic_dir)
+    return parts
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("labels", type=Path, help="labels CSV (file,type,metal,stones,shot)")
-    ap.add_argument("image_dir", type=Path, help="folder the CSV's file names are relative to")
+    ap.add_argument("labels", type=Path, nargs="?", help="labels CSV (file,type,metal,stones,shot)")
+    ap.add_argument("image_dir", type=Path, nargs="?", help="folder the CSV's file names are relative to")
     ap.add_argument("--provider", choices=("local", "openrouter"), default="local")
+    ap.add_argument("--real-dir", type=Path, default=Path("/tmp/jewellery-real"))
+    ap.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="repository snapshots")
+    ap.add_argument("--synthetic-dir", type=Path, default=Path("/tmp/jewellery-synthetic-2026"))
     args = ap.parse_args(argv)
-    if not args.image_dir.is_dir():
+    if args.labels is None:
+        analyse = local_analyser() if args.provider == "local" else openrouter_analyser()
+        summaries = {}
+        for name, (labels, image_dir) in default_parts(args.real_dir, args.mirror, args.synthetic_dir).items():
+            results = evaluate(read_labels(labels), image_dir, analyse)
+            summaries[name] = summarise(results)
+            print(f"== {name}\n")
+            print(report(results, summaries[name], args.provider))
+            print()
+        print("== coverage and accuracy when confident\n")
+        print(side_by_side(summaries))
+        return 0
+    if args.image_dir is None or not args.image_dir.is_dir():
         ap.error(f"{args.image_dir} is not a folder")
     try:
         rows = read_labels(args.labels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,47 @@ def test_the_harness_refuses_bad_input(tiny_set, tmp_path):
     partial.write_text("file,type,metal,stones,shot\nnope.jpg,ring,yellow_gold,none,packshot\n")
     done = run(EVAL, partial, tiny_set)
     assert done.returncode == 0 and "failed: 1" in done.stdout
+
+
+REAL = REPO / "bench" / "jewellery_real_set.py"
+
+
+def test_without_a_csv_the_harness_puts_the_parts_side_by_side(tiny_set, tmp_path):
+    done = run(EVAL, "--real-dir", tmp_path / "real", "--mirror", tmp_path / "no-mirror", "--synthetic-dir", tiny_set)
+    assert done.returncode == 0, done.stderr
+    assert "real set: not built" in done.stderr and "missing repository snapshots" in done.stderr
+    out = done.stdout
+    assert "== synthetic (seed 2026)" in out
+    table = out.split("== coverage and accuracy when confident")[1]
+    assert "synthetic (seed 2026): coverage" in table and "synthetic (seed 2026): right when confident" in table
+    for attribute in ("type", "metal", "stones", "shot"):
+        assert f"| {attribute} | " in table
+
+
+def test_the_real_set_is_rebuilt_from_a_snapshot(tmp_path):
+    spec = importlib.util.spec_from_file_location("jewellery_real_set_for_tests", REAL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    repo = tmp_path / "mirror" / "someone+photos" / "repo"
+    (repo / "rings").mkdir(parents=True)
+    photo = b"\xff\xd8\xff not really a jpeg"
+    (repo / "rings" / "a.jpg").write_bytes(photo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "photos"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    labels = tmp_path / "labels.csv"
+    head = "file,type,metal,stones,shot,split,repo,commit,path\n"
+    labels.write_text(
+        head
+        + f"r000.jpg,ring,yellow_gold,none,packshot,dev,someone/photos,{commit},rings/a.jpg\n"
+        + f"r001.jpg,ring,unknown,none,packshot,heldout,someone/photos,{commit},rings/a.jpg\n"
+    )
+    out = tmp_path / "out"
+    assert module.build(out, tmp_path / "mirror", labels) == {"dev": 1, "heldout": 1}
+    assert (out / "r000.jpg").read_bytes() == photo
+    dev = list(csv.DictReader((out / "dev.csv").open()))
+    assert list(dev[0]) == ["file", "type", "metal", "stones", "shot"] and [r["file"] for r in dev] == ["r000.jpg"]
+    with pytest.raises(SystemExit, match="someone/photos"):
+        module.build(tmp_path / "out2", tmp_path / "elsewhere", labels)
