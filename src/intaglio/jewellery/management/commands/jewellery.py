@@ -98,7 +98,10 @@ class Command(BaseCommand):
                 while True:
                     uploads = [File(handle, name=path.name) for handle, path in zip(handles, paths, strict=True)]
                     try:
-                        pieces.append(services.piece_create(owner=owner, uploads=uploads, title=title))
+                        piece = services.piece_create(owner=owner, uploads=uploads, title=title)
+                        for line in services.refused_reference_lines(piece):
+                            self.stderr.write(f"\n{title}: not kept: {line}")
+                        pieces.append(piece)
                         break
                     except JobRefused as refused:
                         if refused.code != "plan_limit" or not run_queued_here():
