@@ -21,6 +21,7 @@ from intaglio.assets.services import asset_signed_url
 from intaglio.jewellery.models import IN_FLIGHT, ProviderTask, TaskStatus
 from intaglio.jewellery.params import AnalyseParams, GenerateParams, generate_units
 from intaglio.jewellery.prompts import PRESETS
+from intaglio.jewellery.services import design_check_record
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.models import TERMINAL_STATES
 from intaglio.jobs.runner import PermanentJobError, TransientJobError, WaitForProvider
@@ -76,10 +77,10 @@ def _output_name(params: GenerateParams, index: int, mime: str) -> str:
     return f"jewellery-{params.piece_id}-{params.preset.replace('_', '-')}{metal}-{index + 1}.{extension}"
 
 
-def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str) -> None:
+def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str):
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    ctx.save_output(
+    return ctx.save_output(
         kind=AssetKind.GENERATED_IMAGE,
         role=f"image-{index}",
         data=data,
@@ -159,6 +160,7 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
             )
     tasks = list(ProviderTask.objects.filter(job=job).order_by("index"))
     collected = set(job.outputs.values_list("role", flat=True))
+    reference_bytes: list[bytes] = []
 
     # Collect: look at what was sent (a webhook may already have told us), copy finished images in at once.
     for task in tasks:
@@ -181,7 +183,10 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
                 data, mime = provider.download(task.output_urls[0])
             except (ProviderUnavailable, ProviderRefused) as exc:
                 raise _provider_failure(exc) from exc
-            _save_image(ctx, params, task.index, data, mime)
+            image = _save_image(ctx, params, task.index, data, mime)
+            # Every image from a remote generator is compared with the references (design preservation).
+            reference_bytes = reference_bytes or [ctx.read_input(asset) for asset in ctx.inputs]
+            design_check_record(job=job, image=image, data=data, references=reference_bytes)
             collected.add(f"image-{task.index}")
         elif task.status in FAILED_STATUSES:
             reason = {

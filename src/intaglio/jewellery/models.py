@@ -95,3 +95,27 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} delivery {self.delivery_id} ({self.outcome})"
+
+
+class DesignCheck(models.Model):
+    """How well one image from a remote generator kept the piece's design (imaging.jewellery.preservation): its
+    score, what seems to have changed, and the one free regeneration a flagged image may have."""
+
+    image = models.OneToOneField("assets.Asset", on_delete=models.CASCADE, related_name="design_check")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="design_checks")
+    score = models.FloatField(help_text="0..1; 1: the design is kept.")
+    # What changed, in words for the user ("a stone is missing near the top"); empty when nothing was found.
+    changes = models.JSONField(default=list, blank=True)
+    flagged = models.BooleanField(default=False)
+    measures = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+    # The free regeneration made for this image (one-to-one: a second one cannot exist).
+    regeneration = models.OneToOneField(
+        Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerates"
+    )
+
+    class Meta:
+        ordering = ["generation", "image"]
+
+    def __str__(self) -> str:
+        return f"Design check of image #{self.image_id}: {self.score:.2f}{' (flagged)' if self.flagged else ''}"
