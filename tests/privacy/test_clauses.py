@@ -56,7 +56,7 @@ from intaglio.engrave.params import STYLES
 from intaglio.feedback.models import BurnReport
 from intaglio.gallery.models import GalleryItem
 from intaglio.jewellery import services as jewellery
-from intaglio.jewellery.models import Generation, Piece
+from intaglio.jewellery.models import DesignCheck, Generation, Piece
 from intaglio.jobs import kinds
 from intaglio.jobs.kinds import JobKind, registered_kinds
 from intaglio.jobs.models import Job, JobState
@@ -562,6 +562,7 @@ WEB_CASES = [
     Case("web", "POST", "jewellery-generation-cancel", "generation"),
     Case("web", "GET", "jewellery-generation-delete", "generation"),
     Case("web", "POST", "jewellery-generation-delete", "generation"),
+    Case("web", "POST", "jewellery-regenerate-free", "check"),
     # Ids inside a form body: starting an artwork from someone else's photo.
     Case("web", "POST", "artwork-new", "photo", {"photo": "{photo}"}),
 ]  # fmt: skip
@@ -596,6 +597,7 @@ API_CASES = [
     Case("api", "DELETE", "/api/v1/jewellery/pieces/{piece_id}", "piece"),
     Case("api", "GET", "/api/v1/jewellery/generations/{generation_id}", "generation"),
     Case("api", "DELETE", "/api/v1/jewellery/generations/{generation_id}", "generation"),
+    Case("api", "POST", "/api/v1/jewellery/design-checks/{check_id}/regenerate", "check"),
     Case("api", "GET", "/api/v1/engrave/cards/{card_id}", "card"),
     Case("api", "POST", "/api/v1/engrave/cards/{card_id}/readings", "card", PHOTO_UPLOAD),
     Case("api", "GET", "/api/v1/engrave/readings/{reading_id}", "reading"),
@@ -683,6 +685,20 @@ def world(user) -> World:
     )
     jewellery.piece_confirm(piece=piece, attributes=ATTRIBUTES)
     generation = jewellery.generation_create(piece=piece, brief=jewellery.brief_validate(BRIEF))
+    # A finished generation with a flagged design check of its image (as a remote generation's job leaves it).
+    made_by = Job.objects.create(
+        owner=user, kind="jewellery.generate", state=JobState.SUCCEEDED, params=generation.job.params
+    )
+    made_by.inputs.set(piece.references.all())
+    image = stored(b"\x89PNG generated", owner=user, kind=AssetKind.GENERATED_IMAGE)
+    Asset.objects.filter(pk=image.pk).update(role="image-0", produced_by=made_by)
+    check = DesignCheck.objects.create(
+        image=image,
+        generation=Generation.objects.create(piece=piece, job=made_by),
+        score=0.2,
+        changes=["a stone is missing near the top"],
+        flagged=True,
+    )
     calibration, card, reading = calibration_world(user)
     # A version as its files' job leaves it deleted: enough for the routes that name it.
     version = ArtworkVersion.objects.create(artwork=artwork, number=1, settings=SLATE)
@@ -712,6 +728,7 @@ def world(user) -> World:
         "token": token.pk,
         "piece": piece.pk,
         "generation": generation.pk,
+        "check": check.pk,
         "item": item.public_id,
     }
     return World(ids=ids, owner_token=make_token(user, name="owner script"))
@@ -731,6 +748,7 @@ def snapshot(user) -> dict:
         "burn_reports": list(BurnReport.objects.filter(owner=user).order_by("pk").values()),
         "pieces": list(Piece.objects.filter(owner=user).order_by("pk").values()),
         "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
+        "design_checks": list(DesignCheck.objects.filter(generation__piece__owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
         "gallery": list(GalleryItem.objects.filter(owner=user).order_by("pk").values()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
-from intaglio.jewellery.models import Generation, Piece
+from intaglio.jewellery.models import DesignCheck, Generation, Piece
 
 
 def piece_list(*, owner) -> QuerySet[Piece]:
@@ -33,7 +33,10 @@ def generation_list(*, piece: Piece) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(piece=piece)
         .select_related("job")
-        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
+        .prefetch_related(
+            Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")),
+            Prefetch("design_checks", queryset=DesignCheck.objects.select_related("generation__job")),
+        )
     )
 
 
@@ -47,7 +50,10 @@ def generations_owned(*, owner) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(piece__owner=owner)
         .select_related("job", "piece")
-        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
+        .prefetch_related(
+            Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")),
+            Prefetch("design_checks", queryset=DesignCheck.objects.select_related("generation__job")),
+        )
     )
 
 
@@ -63,3 +69,9 @@ def reference_previews(piece: Piece) -> list[tuple[Asset, Asset | None]]:
     ).annotate(reference_id=F("produced_by__inputs"))
     by_reference = {thumbnail.reference_id: thumbnail for thumbnail in thumbnails}
     return [(reference, by_reference.get(reference.pk)) for reference in references]
+
+
+def design_checks_owned(*, owner) -> QuerySet[DesignCheck]:
+    return DesignCheck.objects.filter(generation__piece__owner=owner).select_related(
+        "generation__job", "generation__piece", "image"
+    )

@@ -282,6 +282,7 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         state_label = "Stopping"
     metals_chosen = bool(params.get("metals"))
     outputs = {asset.role: asset for asset in job.outputs.all()}
+    checks = {check.image_id: check for check in generation.design_checks.all()}
     plans = params.get("images") or []
     variants = params.get("variants") or 1
     images = []
@@ -292,7 +293,9 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
             caption = labels.metal_label(plan.get("metal")) + (f" · {variant}" if variants > 1 else "")
         else:
             caption = f"Variant {index + 1}" if len(plans) > 1 else "As analysed"
-        images.append({"index": index, "caption": caption, "asset": outputs.get(f"image-{index}")})
+        asset = outputs.get(f"image-{index}")
+        check = checks.get(asset.pk) if asset is not None else None
+        images.append({"index": index, "caption": caption, "asset": asset, "check": check})
     aspect = params.get("aspect_ratio", "1:1")
     count = len(plans)
     summary = [
@@ -302,6 +305,8 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
     ]
     if metals_chosen:
         summary.append(", ".join(labels.metal_label(metal) for metal in params["metals"]))
+    if params.get("regenerates") is not None:
+        summary.append("Free regeneration of a flagged image")
     return GenerationRow(
         generation=generation,
         number=number,

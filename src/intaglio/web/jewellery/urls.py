@@ -18,4 +18,5 @@ urlpatterns = [
     path("generations/<int:generation_id>/cancel/", views.generation_cancel, name="jewellery-generation-cancel"),
     path("generations/<int:generation_id>/delete/", views.generation_remove, name="jewellery-generation-delete"),
     path("<int:piece_id>/delete/", views.piece_remove, name="jewellery-delete"),
+    path("design-checks/<int:check_id>/regenerate/", views.regenerate_free, name="jewellery-regenerate-free"),
 ]

@@ -18,6 +18,7 @@ from intaglio.jewellery.services import (
     generation_create,
     generation_delete,
     generation_plan,
+    generation_regenerate_free,
     piece_analysis,
     piece_confirm,
     piece_create,
@@ -218,3 +219,18 @@ def piece_remove(request, piece_id: int):
         messages.success(request, f"“{title}” is deleted, with its references, analysis and generated images.")
         return redirect("jewellery-list")
     return render(request, "web/jewellery_delete.html", piece_remove_context(piece))
+
+
+@login_required
+@require_POST
+def regenerate_free(request, check_id: int):
+    """Makes a flagged image again, once, free of charge."""
+    check = owned(selectors.design_checks_owned, owner=request.user, pk=check_id)
+    token = (request.POST.get("idempotency_key") or "").strip()[:64]
+    with refusal_kept() as refused:
+        generation_regenerate_free(check=check, idempotency_key=f"{KEY_PREFIX}regenerate:{token}" if token else None)
+    if refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Making the image again, free of charge. It appears below when ready.")
+    return redirect(_back_to(check.generation.piece, "generations"))
