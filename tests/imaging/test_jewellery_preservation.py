@@ -59,6 +59,13 @@ def test_a_changed_metal_is_named(reference):
     assert "the metal colour changed from yellow gold to white" in check.changes, check.changes
 
 
+def test_a_metal_variant_is_checked_against_the_metal_asked_for(reference):
+    rose = check_preservation([reference], ring_jpeg(metal=(226, 160, 136)), metal="rose_gold")
+    assert not rose.flagged, (rose.changes, rose.measures)
+    check = check_preservation([reference], reference, metal="rose_gold")
+    assert check.flagged and "the metal is yellow gold, not the rose gold asked for" in check.changes, check.changes
+
+
 def test_a_changed_outline_says_where(reference):
     rgb = np.asarray(Image.open(io.BytesIO(reference)).convert("RGB")).copy()
     rgb[400:520, 100:260] = (246, 245, 243)  # the lower left of the band is gone

@@ -117,6 +117,9 @@ class DesignCheck(models.Model):
     class Meta:
         ordering = ["generation", "image"]
 
+    def __str__(self) -> str:
+        return f"Design check of image #{self.image_id}: {self.score:.2f}{' (flagged)' if self.flagged else ''}"
+
     @property
     def notice(self) -> str:
         """What the studio and the API say about a flagged image; empty when the design seems kept."""
@@ -129,6 +132,3 @@ class DesignCheck(models.Model):
         """Flagged, not made again yet, and not itself a free regeneration."""
         params = self.generation.job.params or {}
         return self.flagged and self.regeneration_id is None and params.get("regenerates") is None
-
-    def __str__(self) -> str:
-        return f"Design check of image #{self.image_id}: {self.score:.2f}{' (flagged)' if self.flagged else ''}"

@@ -274,7 +274,8 @@ def design_check_record(*, job: Job, image: Asset, data: bytes, references: list
     if existing is not None:
         return existing
     try:
-        result = check_preservation(references, data)
+        index = int(image.role.removeprefix("image-"))
+        result = check_preservation(references, data, metal=job.params["images"][index]["metal"])
     except (ValueError, MemoryError):
         log.warning("jewellery.design_check_unreadable", extra={"job_id": job.pk, "asset_id": image.pk})
         return None

@@ -23,6 +23,7 @@ bench seeds 1–3 of ``bench/jewellery_preservation.py``; other seeds are held o
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -43,10 +44,11 @@ OUTLINE_SHARE = 0.12
 PATCH_SHARE = 0.002
 # The outline is judged only when both cut-outs are steady (IoU with a softened copy's cut-out at least this).
 STEADY_CUT = 0.93
-# Coloured metal (chroma at least METAL_COLOURED) that lost its colour in a patch of METAL_PATCH_SHARE of the piece:
-# a prong, a claw or part of the setting went.
-METAL_COLOURED = 14.0
-METAL_PATCH_SHARE = 0.0015
+# Part of the piece that stood out from its backdrop (by PART_CONTRAST in Lab) and now keeps less than PART_KEPT of
+# that contrast, in a patch of PART_PATCH_SHARE of the piece: a prong, a claw or part of the setting went.
+PART_CONTRAST = 12.0
+PART_KEPT = 0.4
+PART_PATCH_SHARE = 0.0015
 # Stones: smallest stone considered (share of the piece's area), the hue turn that is another colour, and the
 # share of its chroma a stone may lose before it counts as gone.
 STONE_SHARE = 0.004
@@ -196,7 +198,7 @@ def _refine(ref_mask: np.ndarray, out_mask: np.ndarray, start: np.ndarray) -> np
 
 
 def _where(point: np.ndarray, mask: np.ndarray) -> str:
-    """"near the top left", "near the bottom", "in the middle": a point's place on the piece's bounding box."""
+    """ "near the top left", "near the bottom", "in the middle": a point's place on the piece's bounding box."""
     ys, xs = np.nonzero(mask)
     cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
     dx = (point[0] - cx) / max((xs.max() - xs.min()) / 2, 1)
@@ -256,26 +258,33 @@ def _outline(ref: _Piece, warped_mask: np.ndarray) -> list[tuple[float, str]]:
     return findings
 
 
-def _metal_gone(ref: _Piece, out: _Piece, out_lab: np.ndarray, valid: np.ndarray) -> list[tuple[float, str]]:
-    """Patches where the reference shows coloured metal and the output, at the same place, shows no metal colour."""
-    if ref.metal.sum() < 50 or out.metal.sum() < 50:
-        return []
-    ref_ab, out_ab = _median_lab(ref.lab, ref.metal)[1:], _median_lab(out.lab, out.metal)[1:]
-    if math.hypot(*ref_ab) < METAL_COLOURED or math.hypot(*out_ab) < METAL_COLOURED:
-        return []  # white metal looks like a light backdrop: its colour cannot say whether it is there
-    area = float(ref.mask.sum())
-    inner = cv2.erode(ref.mask.astype(np.uint8), _disk(1)).astype(bool) & ~ref.stones & valid
-    was = np.hypot(*(ref.lab[..., 1:] - ref_ab).transpose(2, 0, 1)) < 0.5 * math.hypot(*ref_ab)
-    now_chroma = np.hypot(out_lab[..., 1], out_lab[..., 2])
-    gone = inner & was & (now_chroma < 0.35 * math.hypot(*out_ab))
+def _backdrop_distance(piece: _Piece) -> np.ndarray:
+    """Per pixel, the Lab distance to the backdrop just around the piece (its median in a band outside the mask)."""
+    size = max(3, round(0.03 * math.sqrt(piece.mask.sum())))
+    near = cv2.dilate(piece.mask.astype(np.uint8), _disk(3 * size)).astype(bool)
+    band = near & ~cv2.dilate(piece.mask.astype(np.uint8), _disk(size)).astype(bool)
+    if band.sum() < 20:
+        return np.full(piece.mask.shape, 100.0, np.float32)
+    return np.linalg.norm(piece.lab - np.median(piece.lab[band], axis=0), axis=2).astype(np.float32)
+
+
+def _part_gone(ref: _Piece, out: _Piece, matrix: np.ndarray, valid: np.ndarray) -> list[tuple[float, str]]:
+    """Patches the reference shows standing out from its backdrop and the output, at the same place, shows as
+    backdrop: a prong, a claw or part of the setting that was erased into the background."""
+    shape = ref.mask.shape
+    was = _backdrop_distance(ref)
+    now = cv2.warpAffine(_backdrop_distance(out), matrix, (shape[1], shape[0]), flags=cv2.INTER_LINEAR)
+    inner = cv2.erode(ref.mask.astype(np.uint8), _disk(1)).astype(bool) & valid
+    gone = inner & (was > PART_CONTRAST) & (now < PART_KEPT * was) & (now < PART_CONTRAST)
     gone = cv2.morphologyEx(gone.astype(np.uint8), cv2.MORPH_OPEN, _disk(2))
+    area = float(ref.mask.sum())
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(gone, connectivity=8)
     findings = []
     for i in range(1, n):
-        severity = stats[i, cv2.CC_STAT_AREA] / (METAL_PATCH_SHARE * area)
+        severity = stats[i, cv2.CC_STAT_AREA] / (PART_PATCH_SHARE * area)
         if severity > 0.2:
             where = _where(centroids[i], ref.mask)
-            findings.append((severity, f"some metal is missing {where} (a prong or part of the setting)"))
+            findings.append((severity, f"part of the piece is missing {where} (a prong or part of the setting)"))
     return findings
 
 
@@ -325,39 +334,83 @@ def _stones(ref: _Piece, out_lab: np.ndarray, out_stones: np.ndarray, valid: np.
     return findings, {"stones_reference": len(ref_blobs), "stones_output": len(out_blobs)}
 
 
-def _metal(ref: _Piece, out: _Piece) -> tuple[list, dict]:
+def _metal(ref: _Piece, out: _Piece, asked: str | None) -> tuple[list, dict]:
+    """The metal's colour against the reference's, or against the colour asked for (a metal variant)."""
     if ref.metal.sum() < 50 or out.metal.sum() < 50:
         return [], {}
     was, now = _median_lab(ref.lab, ref.metal), _median_lab(out.lab, out.metal)
     shift = float(np.hypot(*(now[1:] - was[1:])))
     name_was, name_now = _metal_word(was[1:], was[0]), _metal_word(now[1:], now[0])
     measures = {"metal_reference": name_was, "metal_output": name_now, "metal_shift": round(shift, 2)}
+    if asked in METAL_WORDS:
+        measures["metal_asked"] = asked
+        if name_now == asked:
+            return [], measures
+        return [(2.0, f"the metal is {METAL_WORDS[name_now]}, not the {METAL_WORDS[asked]} asked for")], measures
     if name_was == name_now:
         return [(shift / (3 * METAL_SHIFT), f"the metal colour changed (its {METAL_WORDS[name_was]} tone)")], measures
     words = f"from {METAL_WORDS[name_was]} to {METAL_WORDS[name_now]}"
     return [(shift / METAL_SHIFT, f"the metal colour changed {words}")], measures
 
 
+PLACE = re.compile(r"^(?P<what>.+?) (?:near the (?P<near>[a-z ]+)|in the (?P<in>middle))(?P<note> \(.+\))?$")
+
+
+def _named(findings: list[str]) -> list[str]:
+    """The changes for the user, most severe first: one line per kind of change with its places gathered
+    ("the outline changed near the top, the left and the bottom right"), the general outline line only when no
+    local one says where."""
+    kinds: dict[tuple[str, str], list[str]] = {}
+    lines: list[str | tuple[str, str]] = []
+    for words in findings:
+        match = PLACE.match(words)
+        if match is None:
+            if words not in lines:
+                lines.append(words)
+            continue
+        key = (match["what"], match["note"] or "")
+        if key not in kinds:
+            kinds[key] = []
+            lines.append(key)
+        place = f"the {match['near'] or match['in']}"
+        if place not in kinds[key]:
+            kinds[key].append(place)
+    named = []
+    for line in lines:
+        if isinstance(line, str):
+            named.append(line)
+            continue
+        places = kinds[line][:3] + (["elsewhere"] if len(kinds[line]) > 3 else [])
+        where = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} and {places[-1]}"
+        named.append(f"{line[0]} near {where}{line[1]}".replace("near the middle", "in the middle"))
+    if len(named) > 1 and "the outline of the piece changed" in named:
+        named.remove("the outline of the piece changed")
+    return named
+
+
 # -------------------------------------------------------------------------------------------------------- public
 
 
-def compare(reference: np.ndarray, output: np.ndarray) -> PreservationCheck:
-    return _compare(_read(reference), _read(output))
-
-
-def _compare(ref: _Piece, out: _Piece) -> PreservationCheck:
+def compare(reference: np.ndarray, output: np.ndarray, *, metal: str | None = None) -> PreservationCheck:
     """Compares one output with one reference (uint8 RGB arrays of any size; read at the analyser's size).
 
     Parameters
     ----------
     reference, output : numpy.ndarray
         uint8 RGB images of shape (H, W, 3).
+    metal : str, optional
+        The metal colour the output was asked in (a variant: one of ``vocabulary.VARIANT_METALS``); the metal is
+        then checked against it rather than against the reference's. None (default): as the reference.
 
     Returns
     -------
     PreservationCheck
         Its score, the named changes and the measures behind them.
     """
+    return _compare(_read(reference), _read(output), metal)
+
+
+def _compare(ref: _Piece, out: _Piece, metal: str | None) -> PreservationCheck:
     if ref.mask.sum() < 100 or out.mask.sum() < 100:
         return PreservationCheck(0.0, ["the piece could not be found in the image"], {"piece_found": False})
     matrix, measures = _align(ref, out)
@@ -372,25 +425,21 @@ def _compare(ref: _Piece, out: _Piece) -> PreservationCheck:
     steady = min(ref.steady, out.steady)
     reliable = _fragments(warped_mask) <= _fragments(ref.mask) + 1 and steady >= STEADY_CUT
     measures.update(outline_judged=reliable, cutout_steadiness=round(steady, 3))
-    findings = _outline(ref, warped_mask) if reliable else []
-    findings += _metal_gone(ref, out, warped_lab, valid)
+    findings = _outline(ref, warped_mask) + _part_gone(ref, out, matrix, valid) if reliable else []
     stone_findings, stone_measures = _stones(ref, warped_lab, warped_stones, valid)
-    metal_findings, metal_measures = _metal(ref, out)
+    metal_findings, metal_measures = _metal(ref, out, metal)
     findings += stone_findings + metal_findings
     worst = max((severity for severity, _ in findings), default=0.0)
     score = round(float(0.5**worst), 4)
-    changes: list[str] = []
-    for severity, words in sorted(findings, key=lambda row: -row[0]):
-        if severity > 1 and words not in changes:
-            changes.append(words)
-    if changes and "the outline of the piece changed" in changes and len(changes) > 1:
-        changes.remove("the outline of the piece changed")  # the local changes say where
+    changes = _named([words for severity, words in sorted(findings, key=lambda row: -row[0]) if severity > 1])
     figures = {**measures, **stone_measures, **metal_measures}
     # Plain Python numbers, so the measures are JSON as they are.
-    return PreservationCheck(score, changes, {k: v.item() if isinstance(v, np.generic) else v for k, v in figures.items()})
+    return PreservationCheck(
+        score, changes, {k: v.item() if isinstance(v, np.generic) else v for k, v in figures.items()}
+    )
 
 
-def check_preservation(references: list[bytes], output: bytes) -> PreservationCheck:
+def check_preservation(references: list[bytes], output: bytes, *, metal: str | None = None) -> PreservationCheck:
     """Compares a generated image (encoded bytes) with the piece's reference images; the reference it matches
     best decides. Raises ValueError when a file is not an image.
 
@@ -400,6 +449,8 @@ def check_preservation(references: list[bytes], output: bytes) -> PreservationCh
         The piece's reference images, encoded (at least one).
     output : bytes
         The generated image, encoded.
+    metal : str, optional
+        The metal colour the image was asked in (a variant), or None: as the references.
 
     Returns
     -------
@@ -409,6 +460,6 @@ def check_preservation(references: list[bytes], output: bytes) -> PreservationCh
     if not references:
         raise ValueError("at least one reference image is needed")
     out = _read(decode_image(output))
-    checks = [_compare(_read(decode_image(reference)), out) for reference in references]
+    checks = [_compare(_read(decode_image(reference)), out, metal) for reference in references]
     best = max(checks, key=lambda check: check.score)
     return PreservationCheck(best.score, best.changes, {**best.measures, "reference": checks.index(best)})
