@@ -5,12 +5,13 @@ made again once, free of charge."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from intaglio.credits.selectors import credit_balance
 from intaglio.jewellery import services
 from intaglio.jewellery.models import DesignCheck, Generation
 from intaglio.jobs.models import Job, JobState
-from tests.factories import run_queued_jobs
+from tests.factories import make_token, run_queued_jobs
 from tests.jewellery import ring_jpeg
 from tests.jewellery.test_remote_generation import confirmed_piece, ledger, owner, remote  # noqa: F401
 
@@ -80,3 +81,28 @@ def test_an_image_whose_design_is_kept_is_not_flagged_nor_regenerated_free(remot
     with pytest.raises(services.JewelleryRefused) as refused:
         services.generation_regenerate_free(check=check)
     assert refused.value.code == "not_flagged"
+
+
+def test_the_api_shows_the_check_and_makes_a_flagged_image_again_once(remote, owner):  # noqa: F811
+    remote.generation.output_body = ring_jpeg(stone=(30, 60, 190))  # the stone came back blue
+    remote.generation.output_content_type = "image/jpeg"
+    piece = confirmed_piece(owner)
+    generation = services.generation_create(piece=piece, brief=services.brief_validate({"variants": 1}))
+    assert _finish(remote, generation.job).state == JobState.SUCCEEDED
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(owner)}"}
+    body = Client().get(f"/api/v1/jewellery/generations/{generation.pk}", **auth).json()
+    (check,) = body["design_checks"]
+    assert check["flagged"] and check["free_regeneration_open"] and check["regeneration_id"] is None
+    assert check["image_id"] == body["job"]["outputs"][0]["id"]
+    assert check["notice"].startswith("The design may have changed: ")
+    assert "the stone near the top changed colour from red to blue" in check["changes"]
+
+    url = f"/api/v1/jewellery/design-checks/{check['id']}/regenerate"
+    first = Client().post(url, **auth, HTTP_IDEMPOTENCY_KEY="again-1")
+    assert first.status_code == 201, first.content
+    assert first.json()["job"]["credits_reserved"] == 0
+    repeat = Client().post(url, **auth, HTTP_IDEMPOTENCY_KEY="again-1")
+    assert repeat.status_code == 201 and repeat.json()["id"] == first.json()["id"]
+    second = Client().post(url, **auth, HTTP_IDEMPOTENCY_KEY="again-2")
+    assert second.status_code == 409 and second.json()["error"]["code"] == "free_regeneration_used"
+    assert credit_balance(user=owner) == 19
