@@ -17,6 +17,7 @@ from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_in
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.imaging.jewellery.preservation import check_preservation
+from intaglio.imaging.memory import ImageMemoryRefused
 from intaglio.jewellery.models import DesignCheck, Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt
@@ -276,7 +277,7 @@ def design_check_record(*, job: Job, image: Asset, data: bytes, references: list
     try:
         index = int(image.role.removeprefix("image-"))
         result = check_preservation(references, data, metal=job.params["images"][index]["metal"])
-    except (ValueError, MemoryError):
+    except (ValueError, ImageMemoryRefused):
         log.warning("jewellery.design_check_unreadable", extra={"job_id": job.pk, "asset_id": image.pk})
         return None
     check, _ = DesignCheck.objects.get_or_create(
