@@ -16,8 +16,8 @@ from intaglio.assets.models import Asset, AssetKind
 from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_ingest_upload
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
-from intaglio.imaging.jewellery.preservation import check_preservation
-from intaglio.imaging.memory import ImageMemoryRefused
+from intaglio.imaging import ImageMemoryRefused
+from intaglio.imaging.jewellery import check_preservation
 from intaglio.jewellery.models import DesignCheck, Generation, Piece, ProviderTask, TaskStatus, WebhookDelivery
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, TEMPLATE_VERSION, build_prompt

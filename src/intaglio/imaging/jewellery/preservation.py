@@ -31,7 +31,7 @@ import numpy as np
 
 from intaglio.imaging.jewellery.analysis import decode_image, read_scene
 
-__all__ = ["FLAG_BELOW", "PreservationCheck", "check_preservation", "compare"]
+__all__ = ["FLAG_BELOW", "PreservationCheck", "check_preservation", "compare_to_reference"]
 
 #: A score below this means the design may have changed (at least one named change).
 FLAG_BELOW = 0.5
@@ -391,7 +391,7 @@ def _named(findings: list[str]) -> list[str]:
 # -------------------------------------------------------------------------------------------------------- public
 
 
-def compare(reference: np.ndarray, output: np.ndarray, *, metal: str | None = None) -> PreservationCheck:
+def compare_to_reference(reference: np.ndarray, output: np.ndarray, *, metal: str | None = None) -> PreservationCheck:
     """Compares one output with one reference (uint8 RGB arrays of any size; read at the analyser's size).
 
     Parameters
