@@ -56,7 +56,7 @@ from intaglio.engrave.params import STYLES
 from intaglio.feedback.models import BurnReport
 from intaglio.gallery.models import GalleryItem
 from intaglio.jewellery import services as jewellery
-from intaglio.jewellery.models import Batch, Generation, Piece, StyleKit
+from intaglio.jewellery.models import Batch, DesignCheck, Generation, Piece, StyleKit
 from intaglio.jobs import kinds
 from intaglio.jobs.kinds import JobKind, registered_kinds
 from intaglio.jobs.models import Job, JobState
@@ -571,6 +571,7 @@ WEB_CASES = [
     Case("web", "POST", "jewellery-kit-apply", "piece", {"kit": "{kit}"}),
     Case("web", "POST", "jewellery-kit-delete", "kit"),
     Case("web", "GET", "jewellery-batch", "batch"),
+    Case("web", "POST", "jewellery-regenerate-free", "check"),
     # Ids inside a form body: starting an artwork from someone else's photo.
     Case("web", "POST", "artwork-new", "photo", {"photo": "{photo}"}),
 ]  # fmt: skip
@@ -608,6 +609,7 @@ API_CASES = [
     Case("api", "DELETE", "/api/v1/jewellery/generations/{generation_id}", "generation"),
     Case("api", "DELETE", "/api/v1/jewellery/kits/{kit_id}", "kit"),
     Case("api", "GET", "/api/v1/jewellery/batches/{batch_id}", "batch"),
+    Case("api", "POST", "/api/v1/jewellery/design-checks/{check_id}/regenerate", "check"),
     Case("api", "GET", "/api/v1/engrave/cards/{card_id}", "card"),
     Case("api", "POST", "/api/v1/engrave/cards/{card_id}/readings", "card", PHOTO_UPLOAD),
     Case("api", "GET", "/api/v1/engrave/readings/{reading_id}", "reading"),
@@ -720,6 +722,20 @@ def world(user) -> World:
     generation = jewellery.generation_create(piece=piece, brief=jewellery.brief_validate(BRIEF))
     kit = jewellery.style_kit_save(owner=user, name="Website", brief=jewellery.brief_validate(BRIEF))
     batch = Batch.objects.create(owner=user, brief=BRIEF, piece_ids=[piece.pk], credits=1)
+    # A finished generation with a flagged design check of its image (as a remote generation's job leaves it).
+    made_by = Job.objects.create(
+        owner=user, kind="jewellery.generate", state=JobState.SUCCEEDED, params=generation.job.params
+    )
+    made_by.inputs.set(piece.references.all())
+    image = stored(b"\x89PNG generated", owner=user, kind=AssetKind.GENERATED_IMAGE)
+    Asset.objects.filter(pk=image.pk).update(role="image-0", produced_by=made_by)
+    check = DesignCheck.objects.create(
+        image=image,
+        generation=Generation.objects.create(piece=piece, job=made_by),
+        score=0.2,
+        changes=["a stone is missing near the top"],
+        flagged=True,
+    )
     calibration, card, reading = calibration_world(user)
     # A version as its files' job leaves it deleted: enough for the routes that name it.
     version = ArtworkVersion.objects.create(artwork=artwork, number=1, settings=SLATE)
@@ -753,6 +769,7 @@ def world(user) -> World:
         "generation": generation.pk,
         "kit": kit.pk,
         "batch": batch.pk,
+        "check": check.pk,
         "item": item.public_id,
         "order": order.number,
     }
@@ -775,6 +792,7 @@ def snapshot(user) -> dict:
         "generations": list(Generation.objects.filter(piece__owner=user).order_by("pk").values()),
         "kits": list(StyleKit.objects.filter(owner=user).order_by("pk").values()),
         "batches": list(Batch.objects.filter(owner=user).order_by("pk").values()),
+        "design_checks": list(DesignCheck.objects.filter(generation__piece__owner=user).order_by("pk").values()),
         "tokens": list(ApiToken.objects.filter(user=user).order_by("pk").values("pk", "name", "revoked_at")),
         "consents": ConsentEvent.objects.filter(user=user).count(),
         "gallery": list(GalleryItem.objects.filter(owner=user).order_by("pk").values()),

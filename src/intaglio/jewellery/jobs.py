@@ -22,6 +22,7 @@ from intaglio.jewellery.credentials import CredentialsUnavailable, mark_generate
 from intaglio.jewellery.models import IN_FLIGHT, ProviderTask, TaskStatus
 from intaglio.jewellery.params import AnalyseParams, GenerateParams, generate_units
 from intaglio.jewellery.prompts import PRESETS
+from intaglio.jewellery.services import design_check_record
 from intaglio.jobs.kinds import JobKind, register
 from intaglio.jobs.models import TERMINAL_STATES
 from intaglio.jobs.runner import PermanentJobError, TransientJobError, WaitForProvider
@@ -77,7 +78,7 @@ def _output_name(params: GenerateParams, index: int, mime: str) -> str:
     return f"jewellery-{params.piece_id}-{params.preset.replace('_', '-')}{metal}-{index + 1}.{extension}"
 
 
-def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str, provider) -> None:
+def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str, provider):
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
     try:
@@ -87,7 +88,7 @@ def _save_image(ctx, params: GenerateParams, index: int, data: bytes, mime: str,
             "The images could not be marked as generated (the server's signing certificate needs attention), so "
             "none is delivered unmarked. The credits for this generation have been returned."
         ) from unsigned
-    ctx.save_output(
+    return ctx.save_output(
         kind=AssetKind.GENERATED_IMAGE,
         role=f"image-{index}",
         data=data,
@@ -171,6 +172,7 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
             )
     tasks = list(ProviderTask.objects.filter(job=job).order_by("index"))
     collected = set(job.outputs.values_list("role", flat=True))
+    reference_bytes: list[bytes] = []
 
     # Collect: look at what was sent (a webhook may already have told us), copy finished images in at once.
     for task in tasks:
@@ -193,7 +195,10 @@ def _generate_remote(ctx, params: GenerateParams, provider) -> None:
                 data, mime = provider.download(task.output_urls[0])
             except (ProviderUnavailable, ProviderRefused) as exc:
                 raise _provider_failure(exc) from exc
-            _save_image(ctx, params, task.index, data, mime, provider)
+            image = _save_image(ctx, params, task.index, data, mime, provider)
+            # Every image from a remote generator is compared with the references (design preservation).
+            reference_bytes = reference_bytes or [ctx.read_input(asset) for asset in ctx.inputs]
+            design_check_record(job=job, image=image, data=data, references=reference_bytes)
             collected.add(f"image-{task.index}")
         elif task.status in FAILED_STATUSES:
             reason = {

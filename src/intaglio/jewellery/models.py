@@ -140,3 +140,40 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} delivery {self.delivery_id} ({self.outcome})"
+
+
+class DesignCheck(models.Model):
+    """How well one image from a remote generator kept the piece's design (imaging.jewellery.preservation): its
+    score, what seems to have changed, and the one free regeneration a flagged image may have."""
+
+    image = models.OneToOneField("assets.Asset", on_delete=models.CASCADE, related_name="design_check")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="design_checks")
+    score = models.FloatField(help_text="0..1; 1: the design is kept.")
+    # What changed, in words for the user ("a stone is missing near the top"); empty when nothing was found.
+    changes = models.JSONField(default=list, blank=True)
+    flagged = models.BooleanField(default=False)
+    measures = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+    # The free regeneration made for this image (one-to-one: a second one cannot exist).
+    regeneration = models.OneToOneField(
+        Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerates"
+    )
+
+    class Meta:
+        ordering = ["generation", "image"]
+
+    def __str__(self) -> str:
+        return f"Design check of image #{self.image_id}: {self.score:.2f}{' (flagged)' if self.flagged else ''}"
+
+    @property
+    def notice(self) -> str:
+        """What the studio and the API say about a flagged image; empty when the design seems kept."""
+        if not self.flagged:
+            return ""
+        return "The design may have changed: " + "; ".join(self.changes or ["it differs from the references"]) + "."
+
+    @property
+    def free_regeneration_open(self) -> bool:
+        """Flagged, not made again yet, and not itself a free regeneration."""
+        params = self.generation.job.params or {}
+        return self.flagged and self.regeneration_id is None and params.get("regenerates") is None

@@ -64,6 +64,8 @@ class GenerateParams(Brief):
     provider: str = pydantic.Field(max_length=20)
     model: str = pydantic.Field(max_length=100)
     images: list[ImagePlan] = pydantic.Field(min_length=1, max_length=MAX_IMAGES)
+    # The design check (its id) of a flagged image this generation makes again, free of charge; None otherwise.
+    regenerates: int | None = None
 
     @pydantic.model_validator(mode="after")
     def _one_plan_per_image(self):
@@ -75,5 +77,7 @@ class GenerateParams(Brief):
 
 
 def generate_units(params: dict) -> int:
-    """Credits are charged per image."""
+    """Credits are charged per image; the one free regeneration of a flagged image costs nothing."""
+    if params.get("regenerates") is not None:
+        return 0
     return len(params["images"])

@@ -12,7 +12,7 @@ from intaglio.core.personal_data import (
     owned_rows,
     register,
 )
-from intaglio.jewellery.models import Batch, Piece, StyleKit
+from intaglio.jewellery.models import Batch, DesignCheck, Piece, StyleKit
 
 
 def _section() -> Section:
@@ -36,6 +36,20 @@ def _export(subject: Subject) -> list[dict]:
             "confirmed_at": iso(piece.confirmed_at),
             "created_at": iso(piece.created_at),
             "generation_job_ids": sorted(g.job_id for g in piece.generations.all()),
+            "design_checks": [
+                {
+                    "image_asset_id": check.image_id,
+                    "generation_job_id": check.generation.job_id,
+                    "score": check.score,
+                    "flagged": check.flagged,
+                    "changes": check.changes,
+                    "checked_at": iso(check.checked_at),
+                    "free_regeneration_job_id": check.regeneration.job_id if check.regeneration else None,
+                }
+                for check in DesignCheck.objects.filter(generation__piece=piece)
+                .select_related("generation", "regeneration")
+                .order_by("pk")
+            ],
         }
         for piece in Piece.objects.filter(owner=subject.user)
         .select_related("analysis_job")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, F, Prefetch, QuerySet
 
 from intaglio.assets.models import Asset
-from intaglio.jewellery.models import Batch, Generation, Piece, StyleKit
+from intaglio.jewellery.models import Batch, DesignCheck, Generation, Piece, StyleKit
 from intaglio.jewellery.prompts import PRESETS
 from intaglio.providers.registry import generation_provider
 
@@ -35,7 +35,10 @@ def generation_list(*, piece: Piece) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(piece=piece)
         .select_related("job")
-        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
+        .prefetch_related(
+            Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")),
+            Prefetch("design_checks", queryset=DesignCheck.objects.select_related("generation__job")),
+        )
     )
 
 
@@ -49,7 +52,10 @@ def generations_owned(*, owner) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(piece__owner=owner)
         .select_related("job", "piece")
-        .prefetch_related(Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")))
+        .prefetch_related(
+            Prefetch("job__outputs", queryset=Asset.objects.order_by("role", "pk")),
+            Prefetch("design_checks", queryset=DesignCheck.objects.select_related("generation__job")),
+        )
     )
 
 
@@ -125,3 +131,9 @@ def presets_offered() -> dict[str, bool]:
     provider's `stagings`). The studio offers only these; the others "need an image service"."""
     stagings = generation_provider().stagings
     return {name: preset.staging in stagings for name, preset in PRESETS.items()}
+
+
+def design_checks_owned(*, owner) -> QuerySet[DesignCheck]:
+    return DesignCheck.objects.filter(generation__piece__owner=owner).select_related(
+        "generation__job", "generation__piece", "image"
+    )

@@ -18,7 +18,18 @@ from intaglio.assets.services import UploadRefused, asset_delete_blobs, asset_in
 from intaglio.core.audit import audit_owned
 from intaglio.core.errors import Refused, validation_problems
 from intaglio.credits.selectors import credit_balance
-from intaglio.jewellery.models import Batch, Generation, Piece, ProviderTask, StyleKit, TaskStatus, WebhookDelivery
+from intaglio.imaging import ImageMemoryRefused
+from intaglio.imaging.jewellery import check_preservation
+from intaglio.jewellery.models import (
+    Batch,
+    DesignCheck,
+    Generation,
+    Piece,
+    ProviderTask,
+    StyleKit,
+    TaskStatus,
+    WebhookDelivery,
+)
 from intaglio.jewellery.params import MAX_IMAGES, Brief, GenerateParams
 from intaglio.jewellery.prompts import METAL_NAMES, PRESETS, TEMPLATE_VERSION, build_prompt
 from intaglio.jewellery.selectors import pieces_chosen
@@ -506,3 +517,80 @@ def piece_accept_analysis(*, piece: Piece) -> Piece:
     if found is None:
         raise JewelleryRefused("not_analysed", f"{piece.title or 'The piece'} has no analysis to accept.")
     return piece_confirm(piece=piece, attributes=found)
+
+
+def design_check_record(*, job: Job, image: Asset, data: bytes, references: list[bytes]) -> DesignCheck | None:
+    """Compares an image a remote generator made with the piece's references and keeps the score and what changed
+    with the image (once per image). An image the check cannot read is kept unchecked (None), never refused."""
+    existing = DesignCheck.objects.filter(image=image).first()
+    if existing is not None:
+        return existing
+    try:
+        index = int(image.role.removeprefix("image-"))
+        result = check_preservation(references, data, metal=job.params["images"][index]["metal"])
+    except (ValueError, ImageMemoryRefused):
+        log.warning("jewellery.design_check_unreadable", extra={"job_id": job.pk, "asset_id": image.pk})
+        return None
+    check, _ = DesignCheck.objects.get_or_create(
+        image=image,
+        defaults={
+            "generation": job.jewellery_generation,
+            "score": result.score,
+            "changes": result.changes,
+            "flagged": result.flagged,
+            "measures": result.measures,
+        },
+    )
+    log.info("jewellery.design_checked", extra={"job_id": job.pk, "score": check.score, "flagged": check.flagged})
+    return check
+
+
+def generation_regenerate_free(*, check: DesignCheck, idempotency_key: str | None = None) -> Generation:
+    """Makes a flagged image again, once, without charge: the same prompt with a new seed. A repeat of the same
+    request (same idempotency key) returns the regeneration already made; any other second request is refused."""
+    with transaction.atomic():
+        locked = (
+            DesignCheck.objects.select_for_update(of=("self",))
+            .select_related("generation__job", "generation__piece", "image")
+            .get(pk=check.pk)
+        )
+        if locked.regeneration_id is not None:
+            made = Generation.objects.select_related("job").get(pk=locked.regeneration_id)
+            if idempotency_key and made.job.idempotency_key == idempotency_key:
+                return made
+            raise JewelleryRefused(
+                "free_regeneration_used", "This image was already made again free of charge once.", status=409
+            )
+        original = locked.generation.job.params
+        if not locked.flagged:
+            raise JewelleryRefused("not_flagged", "Only an image whose design may have changed is made again free.")
+        if original.get("regenerates") is not None:
+            raise JewelleryRefused(
+                "free_regeneration_used", "This image is already a free regeneration; generate again to retry."
+            )
+        index = int(locked.image.role.removeprefix("image-"))
+        plan = original["images"][index]
+        seed = _seed(locked.generation.piece, index, f"regenerate:{locked.pk}")
+        params = {
+            **original,
+            "variants": 1,
+            "metals": [plan["metal"]] if plan["metal"] else [],
+            "images": [{**plan, "index": 0, "seed": seed}],
+            "regenerates": locked.pk,
+        }
+        job = job_create(
+            owner=locked.generation.piece.owner,
+            kind="jewellery.generate",
+            params=params,
+            inputs=list(locked.generation.job.inputs.order_by("pk")),
+            idempotency_key=idempotency_key,
+        )
+        if job.params.get("regenerates") != locked.pk:
+            raise JewelleryRefused(
+                "idempotency_conflict", "That Idempotency-Key was already used for another request.", status=409
+            )
+        generation, _ = Generation.objects.get_or_create(job=job, defaults={"piece": locked.generation.piece})
+        locked.regeneration = generation
+        locked.save(update_fields=["regeneration"])
+    log.info("jewellery.free_regeneration", extra={"check_id": locked.pk, "job_id": job.pk})
+    return generation

@@ -247,11 +247,29 @@ def prompt_preview(request, piece_id: int, payload: BriefIn):
     return {**plan, "credits": get_kind("jewellery.generate").cost_for(plan)}
 
 
+class DesignCheckOut(Schema):
+    id: int
+    image_id: int = Field(description="The generated image (an asset of the job's outputs) this check is about.")
+    score: float = Field(description="0..1: how well the image kept the references' design (1: nothing moved).")
+    flagged: bool = Field(description="The design may have changed (the score is below 0.5).")
+    changes: list[str] = Field(description='What seems to have changed, e.g. "a stone is missing near the top".')
+    notice: str = Field(description='"The design may have changed: …" when flagged, else empty.')
+    free_regeneration_open: bool = Field(description="It can be made again once without charge (POST …/regenerate).")
+    regeneration_id: int | None = Field(description="The generation that made it again free, once made.")
+
+
 class GenerationOut(Schema):
     id: int
     piece_id: int
     created_at: datetime
     job: JobOut = Field(description="Its params keep every prompt, seed, the template version, provider and model.")
+    design_checks: list[DesignCheckOut] = Field(
+        description="For an image service's output: each image compared with the references (design preservation)."
+    )
+
+    @staticmethod
+    def resolve_design_checks(obj) -> list:
+        return list(obj.design_checks.all())
 
 
 @router.post(
@@ -288,6 +306,23 @@ def list_generations(request, piece_id: int):
 @router.get("/jewellery/generations/{generation_id}", response=GenerationOut, summary="A generation and its images")
 def get_generation(request, generation_id: int):
     return owned(selectors.generations_owned, owner=request.auth, pk=generation_id, missing="No such generation.")
+
+
+@router.post(
+    "/jewellery/design-checks/{check_id}/regenerate",
+    response={201: GenerationOut, 409: ErrorOut},
+    summary="Make a flagged image again, once, free of charge",
+    description=(
+        "For an image whose design check is flagged: the same prompt with a new seed, nothing reserved. Send an "
+        "`Idempotency-Key` header so a retried request returns the same regeneration. Refusals: 409 "
+        "`free_regeneration_used` (it was made again free already, or is itself a free regeneration); 422 "
+        "`not_flagged`."
+    ),
+)
+def regenerate_free(request, check_id: int, idempotency_key: IdempotencyKey = None):
+    check = owned(selectors.design_checks_owned, owner=request.auth, pk=check_id, missing="No such design check.")
+    generation = services.generation_regenerate_free(check=check, idempotency_key=idempotency_key)
+    return Status(201, owned(selectors.generations_owned, owner=request.auth, pk=generation.pk))
 
 
 @router.delete(

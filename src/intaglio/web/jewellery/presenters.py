@@ -306,6 +306,7 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         state_label = "Stopping"
     metals_chosen = bool(params.get("metals"))
     outputs = {asset.role: asset for asset in job.outputs.all()}
+    checks = {check.image_id: check for check in generation.design_checks.all()}
     plans = params.get("images") or []
     variants = params.get("variants") or 1
     images = []
@@ -317,11 +318,13 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
         else:
             caption = f"Variant {index + 1}" if len(plans) > 1 else "As analysed"
         enlarged = float(((job.result or {}).get("enlarged") or {}).get(f"image-{index}") or 1.0)
+        asset = outputs.get(f"image-{index}")
         images.append(
             {
                 "index": index,
                 "caption": caption,
-                "asset": outputs.get(f"image-{index}"),
+                "asset": asset,
+                "check": checks.get(asset.pk) if asset is not None else None,
                 # a piece enlarged well past its reference's pixels is softer than a larger photo would make it
                 "enlarged": f"{enlarged:.1f}".rstrip("0").rstrip(".") if enlarged >= ENLARGED_NOTE else "",
             }
@@ -335,6 +338,8 @@ def generation_row(generation: Generation, number: int) -> GenerationRow:
     ]
     if metals_chosen:
         summary.append(", ".join(labels.metal_label(metal) for metal in params["metals"]))
+    if params.get("regenerates") is not None:
+        summary.append("Free regeneration of a flagged image")
     return GenerationRow(
         generation=generation,
         number=number,

@@ -26,4 +26,5 @@ urlpatterns = [
     path("batch/confirm/", views.batch_confirm, name="jewellery-batch-confirm"),
     path("batch/start/", views.batch_start, name="jewellery-batch-start"),
     path("batches/<int:batch_id>/", views.batch_page, name="jewellery-batch"),
+    path("design-checks/<int:check_id>/regenerate/", views.regenerate_free, name="jewellery-regenerate-free"),
 ]

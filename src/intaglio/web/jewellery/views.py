@@ -22,6 +22,7 @@ from intaglio.jewellery.services import (
     generation_create,
     generation_delete,
     generation_plan,
+    generation_regenerate_free,
     piece_analysis,
     piece_brief_save,
     piece_confirm,
@@ -334,3 +335,18 @@ def batch_page(request, batch_id: int):
     batch = owned(selectors.batches, owner=request.user, pk=batch_id)
     template = "web/_jewellery_batch_rows.html" if request.headers.get("HX-Request") else "web/jewellery_batch.html"
     return render(request, template, batch_context(batch))
+
+
+@login_required
+@require_POST
+def regenerate_free(request, check_id: int):
+    """Makes a flagged image again, once, free of charge."""
+    check = owned(selectors.design_checks_owned, owner=request.user, pk=check_id)
+    token = (request.POST.get("idempotency_key") or "").strip()[:64]
+    with refusal_kept() as refused:
+        generation_regenerate_free(check=check, idempotency_key=f"{KEY_PREFIX}regenerate:{token}" if token else None)
+    if refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Making the image again, free of charge. It appears below when ready.")
+    return redirect(_back_to(check.generation.piece, "generations"))
