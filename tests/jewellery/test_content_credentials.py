@@ -127,7 +127,8 @@ def test_a_downloaded_local_packshot_carries_signed_credentials_and_no_personal_
         (created,) = [a for a in manifest["assertions"] if a["label"].startswith("c2pa.actions")][0]["data"]["actions"]
         assert created["action"] == "c2pa.created"
         assert created["digitalSourceType"] == COMPOSITE_SYNTHETIC
-        assert created["softwareAgent"]["name"] == "intaglio-packshot/1"
+        made_by = Job.objects.get(owner=owner, kind="jewellery.generate")
+        assert created["softwareAgent"]["name"] == made_by.params["model"]  # the renderer that made it
         assert manifest["signature_info"]["common_name"] == TEST_SIGNER
         assert _xmp_source_type(data) == COMPOSITE_SYNTHETIC
         _assert_no_personal_data(data, report, owner)
