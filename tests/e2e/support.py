@@ -74,7 +74,7 @@ class PageWatch:
     responses: list = field(default_factory=list)
 
     def attach(self, page) -> None:
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
+        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text} @ {msg.location}"))
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         page.on("response", lambda response: self.responses.append(response))
 
