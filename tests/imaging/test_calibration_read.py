@@ -232,3 +232,29 @@ def photo_of_layout(layout: dict, mark_mm: float, *, seed: int = 0):
         calibration=Calibration.from_json(layout["calibration"]) if "calibration" in layout else None,
     )
     return card, photograph(burned(card, mark_mm), layout["width_mm"], seed=seed)
+
+
+@pytest.mark.parametrize("cb, cr", [(1.0, -1.0), (1.0, 1.0), (-1.5, -1.0), (0.0, 2.0)])
+def test_a_jpegs_colour_errors_leave_a_patchs_reflectance_alone(cb, cr):
+    """A JPEG keeps luma finely and the two colour differences coarsely: on a flat patch, which noise is too weak to
+    dither, each patch's colour comes back a level or two off, luma unchanged. The reader's combined reflectance must
+    not move with it (with luminance weights it moves by 0.3–0.5 %, which a thin mark's fit multiplies)."""
+    from intaglio.imaging.calibration.read import _channel_weights
+
+    def encode(v):
+        return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+
+    def decode(e):
+        return np.where(e <= 0.04045, e / 12.92, ((e + 0.055) / 1.055) ** 2.4)
+
+    white = np.array([0.55, 0.40, 0.22])  # bare birch in a photo, linear
+    patch = white * np.array([0.68, 0.70, 0.72])  # a mid step: darker, slightly redder
+    # JPEG's YCbCr → RGB: a change of the colour differences alone, in encoded levels.
+    levels = np.array([1.402 * cr, -0.344136 * cb - 0.714136 * cr, 1.772 * cb])
+    shifted = decode(encode(patch) + levels / 255)
+    weights = _channel_weights(np.broadcast_to(white, (8, 8, 3)).astype(np.float32))
+    moved = ((shifted / white) @ weights) / ((patch / white) @ weights) - 1
+    luminance = np.array([0.2126, 0.7152, 0.0722])
+    moved_luminance = ((shifted / white) @ luminance) / ((patch / white) @ luminance) - 1
+    assert abs(moved) < 5e-4
+    assert abs(moved) < abs(moved_luminance) / 4

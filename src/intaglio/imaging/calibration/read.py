@@ -22,6 +22,7 @@ from PIL import Image
 from scipy.optimize import least_squares
 
 from intaglio.imaging.artwork import Calibration
+from intaglio.imaging.artwork.tone import linear_to_srgb
 from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
 from intaglio.imaging.memory import cv2_decode_bytes, reserve_decode, reserve_image_memory
 
@@ -446,6 +447,21 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return white
 
 
+def _channel_weights(white: np.ndarray) -> np.ndarray:
+    """How the three channels' reflectances are combined into one: in proportion to a JPEG's luma weights times each
+    channel's encoded level on the unburned card.
+
+    A JPEG stores luma (0.299 R' + 0.587 G' + 0.114 B' of the encoded values) and two colour differences, the latter
+    coarsely: over a flat patch, noise is too weak to dither their block means, so each patch's colour is off by up
+    to a level or two in each channel, in opposite directions. A small change δ of a channel's encoded value e moves
+    its linear value by about 2.4 δ / e of itself, so with these weights the colour errors (which leave luma alone)
+    cancel, to first order, in the combined reflectance; with luminance weights they leave up to ±0.5 % per patch.
+    """
+    level = np.clip(linear_to_srgb(np.nanmedian(white.reshape(-1, 3), axis=0)), 1e-3, None)
+    weights = np.array([0.299, 0.587, 0.114]) * level
+    return (weights / weights.sum()).astype(np.float32)
+
+
 def _patch_mean(image: np.ndarray, rect_mm, inset_mm: float, block_mm: float = 1.0, reject: float = 5.0) -> float:
     """Mean of a patch's interior, leaving out blocks of `block_mm` far from the rest (dust, a knot, a flare).
 
@@ -819,7 +835,7 @@ def read_card(
         )
 
     white = _fit_white(rectified, white_mask)
-    reflectance = (rectified / np.maximum(white, 1e-6)) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    reflectance = (rectified / np.maximum(white, 1e-6)) @ _channel_weights(white)
     # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
     darkness = 1.0 - reflectance
     if light_marking:
