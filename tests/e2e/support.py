@@ -74,9 +74,13 @@ class PageWatch:
     responses: list = field(default_factory=list)
 
     def attach(self, page) -> None:
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text} @ {msg.location}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         page.on("response", lambda response: self.responses.append(response))
+
+    def _console(self, msg) -> None:
+        if msg.type == "error":  # with where it came from: the URL and line Chromium gives
+            self.errors.append(f"console: {msg.text} @ {msg.location}")
 
     def check(self, where: str) -> None:
         found, self.errors[:] = list(self.errors), []
