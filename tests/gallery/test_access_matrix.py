@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from intaglio.accounts.roles import Role
 from intaglio.gallery import services
@@ -17,6 +17,7 @@ from intaglio.gallery.models import GalleryItem, ModerationState
 from tests.factories import make_user
 from tests.gallery import finished_version, make_moderator
 from tests.review import make_staff
+from tests.routes import web_routes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -105,17 +106,7 @@ def test_every_cell_of_the_gallery_matrix(row: Row, role: str, user):
 
 
 def _gallery_routes() -> set[str]:
-    found: set[str] = set()
-
-    def walk(patterns) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern) and pattern.callback.__module__ == "intaglio.web.gallery.views":
-                found.add(pattern.name)
-
-    walk(get_resolver().url_patterns)
-    return found
+    return web_routes_of("intaglio.web.gallery.views")
 
 
 def test_the_matrix_covers_every_gallery_route_and_every_role():

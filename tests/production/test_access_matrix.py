@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from intaglio.accounts.roles import Role
 from intaglio.api.routers import production as production_api
 from intaglio.production.models import Order
 from tests.factories import make_token, make_user
 from tests.production import assigned_order, capture_upload, make_staff, make_worker
+from tests.routes import web_routes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -125,17 +126,7 @@ def test_every_cell_of_the_production_matrix(row: Row, role: str, user, django_c
 
 
 def _web_routes() -> set[str]:
-    found: set[str] = set()
-
-    def walk(patterns) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern) and pattern.callback.__module__ == "intaglio.web.production.views":
-                found.add(pattern.name)
-
-    walk(get_resolver().url_patterns)
-    return found
+    return web_routes_of("intaglio.web.production.views")
 
 
 def _api_routes() -> set[tuple[str, str]]:

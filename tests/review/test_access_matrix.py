@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from intaglio.accounts.roles import Role
 from tests.factories import make_user
 from tests.review import BROAD, REVIEW, allow, burn_photo, make_staff, withdraw
+from tests.routes import web_routes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -91,17 +92,7 @@ def test_every_cell_of_the_review_matrix(row: Row, role: str, user):
 
 
 def _review_routes() -> set[str]:
-    found: set[str] = set()
-
-    def walk(patterns) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern) and pattern.callback.__module__ == "intaglio.web.review.views":
-                found.add(pattern.name)
-
-    walk(get_resolver().url_patterns)
-    return found
+    return web_routes_of("intaglio.web.review.views")
 
 
 def test_the_matrix_covers_every_review_route_and_every_role():
