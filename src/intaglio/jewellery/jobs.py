@@ -111,6 +111,7 @@ def _request(params: GenerateParams, index: int, references) -> GenerationReques
         metal=plan.metal,
         staging=preset.staging,
         zoom=preset.zoom,
+        shadow=params.shadow != "none",
     )
 
 

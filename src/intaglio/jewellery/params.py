@@ -8,11 +8,13 @@ from typing import Literal
 import pydantic
 
 from intaglio.imaging.jewellery import vocabulary
-from intaglio.jewellery.prompts import ASPECT_RATIOS, PRESETS
+from intaglio.jewellery.prompts import ANGLES, ASPECT_RATIOS, PRESETS, SHADOWS
 from intaglio.providers.attributes import Attributes
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
 AspectRatio = Literal[ASPECT_RATIOS]  # type: ignore[valid-type]
+Angle = Literal[tuple(ANGLES)]  # type: ignore[valid-type]
+Shadow = Literal[tuple(SHADOWS)]  # type: ignore[valid-type]
 VariantMetal = Literal[vocabulary.VARIANT_METALS]  # type: ignore[valid-type]
 
 MAX_VARIANTS = 4
@@ -32,6 +34,8 @@ class Brief(_Strict):
 
     preset: Preset = "white_packshot"
     aspect_ratio: AspectRatio = "1:1"
+    angle: Angle = "as_reference"
+    shadow: Shadow = "soft"
     variants: int = pydantic.Field(default=1, ge=1, le=MAX_VARIANTS)
     # Metal colours to show the piece in; empty = as analysed.
     metals: list[VariantMetal] = pydantic.Field(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from intaglio.imaging.jewellery import vocabulary
 
-TEMPLATE_VERSION = "jewellery-prompt/2026-11.1"
+TEMPLATE_VERSION = "jewellery-prompt/2026-12.1"
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "white_packshot": Preset(
         "White packshot",
-        "Centred on a seamless pure white background in soft, even studio light, with a soft contact shadow and a "
-        "faint reflection beneath the piece",
+        "Centred on a seamless pure white background in soft, even studio light",
         "studio",
     ),
     "lifestyle_surface": Preset(
@@ -54,6 +53,21 @@ PRESETS: dict[str, Preset] = {
 }
 
 ASPECT_RATIOS = ("1:1", "4:5", "3:4", "2:3", "16:9", "9:16")
+
+# The camera angle a catalogue keeps for every piece: "as_reference" keeps each reference's own view (what a renderer
+# that cannot re-pose the piece makes); the others ask an image service for that view.
+ANGLES: dict[str, str] = {
+    "as_reference": "",
+    "front": "Seen straight from the front, the camera level with the piece",
+    "three_quarter": "Seen from a three-quarter view, turned about 45 degrees, the camera slightly above",
+    "side": "Seen in profile, from the side",
+    "top": "Seen from directly above, flat lay",
+}
+# The shadow under a studio shot: "soft" grounds the piece, "none" floats it shadowless on the backdrop.
+SHADOWS: dict[str, str] = {
+    "soft": "With a soft contact shadow and a faint reflection beneath the piece",
+    "none": "No shadow and no reflection: the piece alone on a perfectly even background",
+}
 
 _PIECE = {
     "ring": "ring",
@@ -93,8 +107,11 @@ def _stones(stones: list[dict]) -> str:
     return " set with " + (groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1])
 
 
-def build_prompt(attributes: dict, *, preset: str, metal: str | None = None) -> str:
-    """The exact text sent to the generation provider for one image."""
+def build_prompt(
+    attributes: dict, *, preset: str, metal: str | None = None, angle: str = "as_reference", shadow: str = "soft"
+) -> str:
+    """The exact text sent to the generation provider for one image. The shadow applies to studio shots only (a
+    lifestyle set or a model has its own light)."""
     scene = PRESETS[preset].scene
     analysed_metal = attributes["metal"]["value"]
     shown_metal = metal or analysed_metal
@@ -113,6 +130,10 @@ def build_prompt(attributes: dict, *, preset: str, metal: str | None = None) -> 
     if metal and metal != analysed_metal:
         parts.append(f"Change only the metal colour to {metal_words}; every stone keeps its colour.")
     parts.append(f"{scene}.")
+    if ANGLES[angle]:
+        parts.append(f"{ANGLES[angle]}.")
+    if PRESETS[preset].staging == "studio":
+        parts.append(f"{SHADOWS[shadow]}.")
     parts.append(
         "True-to-life metal colour and reflections, sharp focus on the piece, no text, no logo, no watermark, "
         "no other jewellery."

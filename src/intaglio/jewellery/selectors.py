@@ -137,3 +137,8 @@ def design_checks_owned(*, owner) -> QuerySet[DesignCheck]:
     return DesignCheck.objects.filter(generation__piece__owner=owner).select_related(
         "generation__job", "generation__piece", "image"
     )
+
+
+def angles_offered() -> bool:
+    """Whether the configured generation provider can show a piece from another angle than its references."""
+    return "new_angle" in generation_provider().stagings

@@ -200,10 +200,18 @@ def generation_plan(*, piece: Piece, brief: Brief, salt: str = "") -> dict:
             f"“{preset.label}” needs an image service, and the renderer set up here cannot make it. "
             f"Choose {offered}; nothing was charged.",
         )
+    if brief.angle != "as_reference" and "new_angle" not in provider.stagings:
+        raise JewelleryRefused(
+            "angle_unavailable",
+            "Another camera angle than the references' needs an image service, and the renderer set up here cannot "
+            "make it. Choose “As in the references”; nothing was charged.",
+        )
     metals = brief.metals or [None]
     images = []
     for metal in metals:
-        prompt = build_prompt(piece.attributes, preset=brief.preset, metal=metal)
+        prompt = build_prompt(
+            piece.attributes, preset=brief.preset, metal=metal, angle=brief.angle, shadow=brief.shadow
+        )
         for _variant in range(brief.variants):
             index = len(images)
             images.append({"index": index, "metal": metal, "seed": _seed(piece, index, salt), "prompt": prompt})

@@ -92,8 +92,9 @@ class WebhookRejected(Exception):
 
 
 #: What a generation provider may be able to stage, the one capability list each declares (`stagings`):
-#: "studio" (the piece alone on a plain studio backdrop), "lifestyle" (a styled set), "on_model" (worn by a person).
-STAGINGS = ("studio", "lifestyle", "on_model")
+#: "studio" (the piece alone on a plain studio backdrop), "lifestyle" (a styled set), "on_model" (worn by a person),
+#: "new_angle" (the piece seen from another angle than its references show).
+STAGINGS = ("studio", "lifestyle", "on_model", "new_angle")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class GenerationRequest:
     # closer than a full view it frames the piece; remote providers go by the prompt.
     staging: str = "studio"
     zoom: float = 1.0
+    shadow: bool = True  # False: no cast shadow or reflection (a catalogue's shadowless look)
 
 
 @dataclass(frozen=True)

@@ -33,5 +33,6 @@ class LocalGeneration:
             metal=request.metal,
             seed=request.seed,
             zoom=request.zoom,
+            shadow=request.shadow,
         )
         return Rendered(shot.data, "image/jpeg", shot.enlargement)

@@ -482,6 +482,7 @@ def render_packshot(
     seed: int,
     long_edge: int = OUTPUT_EDGE,
     zoom: float = 1.0,
+    shadow: bool = True,
 ) -> Packshot:
     """A studio packshot (JPEG, quality 90) of the piece in `references` (encoded images, oriented and stripped) on
     a white seamless sweep.
@@ -505,6 +506,9 @@ def render_packshot(
         Longer side of the output, in pixels (default `OUTPUT_EDGE`, 2048); see `frame_size`.
     zoom : float, optional
         1 (default) frames the whole piece with margins; up to 8 crops tighter about its centre (a macro detail).
+    shadow : bool, optional
+        True (default) grounds the piece with its shadows and reflection; False leaves it shadowless on the sweep
+        (a catalogue's "no shadow" look).
 
     Returns
     -------
@@ -606,12 +610,12 @@ def render_packshot(
     contact = cv2.GaussianBlur(contact, (0, 0), max(1.5, th * 0.02))
     cast = _place((H, W), alpha_s, px + round(away * tw * 0.06), py + round(th * 0.03))
     cast = cv2.GaussianBlur(cast, (0, 0), max(3.0, 0.035 * max(tw, th)))
-    shade = np.clip(0.16 * (0.9 * contact + 0.8 * cast), 0, 0.6)
+    shade = np.clip(0.16 * (0.9 * contact + 0.8 * cast), 0, 0.6) * float(shadow)
     bg = bg * (1 - shade[..., None])
     # the mirror reflection of a glossy sweep: flipped about the contact line, fading with distance from it
     fade_len = max(4, round(th * 0.38))
     ramp = np.clip(1 - np.arange(th, dtype=np.float32) / fade_len, 0, 1) ** 1.6
-    r_alpha = np.flipud(alpha_s) * (ramp[:, None] * rng.uniform(0.16, 0.22))
+    r_alpha = np.flipud(alpha_s) * (ramp[:, None] * rng.uniform(0.16, 0.22) * float(shadow))
     r_rgb = np.flipud(piece_s)
     blur_r = max(1.2, 0.6 * long_edge / 1024)
     r_alpha = cv2.GaussianBlur(r_alpha, (0, 0), blur_r)

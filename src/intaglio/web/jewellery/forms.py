@@ -67,6 +67,8 @@ def brief_from_form(data) -> dict:
     return {
         "preset": data.get("preset") or "white_packshot",
         "aspect_ratio": data.get("aspect_ratio") or "1:1",
+        "angle": data.get("angle") or "as_reference",
+        "shadow": data.get("shadow") or "soft",
         "variants": 1 if variants is None else variants,
         "metals": data.getlist("metals"),
     }

@@ -127,6 +127,14 @@ SHOT_CHOICES = _with_unknown(vocabulary.SHOT_TYPES, SHOT_LABELS)
 VARIANT_METAL_CHOICES = [(metal, METAL_LABELS[metal], METAL_HINTS[metal]) for metal in vocabulary.VARIANT_METALS]
 PRESET_CHOICES = [(name, preset.label, PRESET_HINTS.get(name, "")) for name, preset in PRESETS.items()]
 ASPECT_CHOICES = [(ratio, ASPECT_LABELS.get(ratio, ratio), ratio.replace(":", "-")) for ratio in ASPECT_RATIOS]
+ANGLE_LABELS = {
+    "as_reference": "As in the references",
+    "front": "Front",
+    "three_quarter": "Three-quarter",
+    "side": "Side",
+    "top": "From above",
+}
+SHADOW_LABELS = {"soft": "Soft shadow and reflection", "none": "No shadow"}
 
 
 def label(labels: dict[str, str], word: str | None) -> str:

@@ -200,7 +200,7 @@ def _default_brief(piece: Piece) -> dict:
     if latest is not None:
         params = latest.job.params or {}
         with contextlib.suppress(pydantic.ValidationError, TypeError):  # an old generation must not break the page
-            return Brief.model_validate({name: params.get(name) for name in Brief.model_fields}).model_dump()
+            return Brief.model_validate({name: params[name] for name in Brief.model_fields if name in params}).model_dump()
     return Brief().model_dump()
 
 
@@ -236,6 +236,12 @@ def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key
         "idempotency_key": key or uuid.uuid4().hex,
         "preset_choices": preset_choices(offered),
         "aspect_choices": labels.ASPECT_CHOICES,
+        # (value, label, available): another angle than the references' needs an image service
+        "angle_choices": [
+            (value, label, value == "as_reference" or selectors.angles_offered())
+            for value, label in labels.ANGLE_LABELS.items()
+        ],
+        "shadow_choices": list(labels.SHADOW_LABELS.items()),
         "variant_choices": [1, 2, 3, 4],
         "metal_choices": labels.VARIANT_METAL_CHOICES,
         "can_generate": piece.attributes is not None,
@@ -462,6 +468,10 @@ def brief_summary(brief: dict) -> str:
     presets = {value: label for value, label, _hint in labels.PRESET_CHOICES}
     metals = {value: label for value, label, _hint in labels.VARIANT_METAL_CHOICES}
     words = [presets.get(brief.get("preset"), str(brief.get("preset"))), str(brief.get("aspect_ratio"))]
+    if brief.get("angle", "as_reference") != "as_reference":
+        words.append(labels.ANGLE_LABELS.get(brief["angle"], brief["angle"]) + " view")
+    if brief.get("shadow") == "none":
+        words.append("no shadow")
     variants = brief.get("variants") or 1
     words.append(f"{variants} variant{'s' if variants != 1 else ''}")
     if brief.get("metals"):
