@@ -200,7 +200,8 @@ def _default_brief(piece: Piece) -> dict:
     if latest is not None:
         params = latest.job.params or {}
         with contextlib.suppress(pydantic.ValidationError, TypeError):  # an old generation must not break the page
-            return Brief.model_validate({name: params[name] for name in Brief.model_fields if name in params}).model_dump()
+            chosen = {name: params[name] for name in Brief.model_fields if name in params}
+            return Brief.model_validate(chosen).model_dump()
     return Brief().model_dump()
 
 
