@@ -312,3 +312,13 @@ def test_a_stone_larger_than_the_band_is_not_taken_for_the_metal():
     assert _yellow(rgb)[metal].mean() > 0.3 and _yellow(out)[metal].sum() == 0
     after_hue, _ = _hue_chroma(out)
     assert abs(np.median(after_hue[core]) - np.median(hue[core])) < 1.0
+
+
+def test_without_shadow_nothing_darkens_the_sweep_and_the_rest_is_the_same(ring_jpeg):
+    shaded = decode(render([ring_jpeg], seed=2, long_edge=512)).astype(float).sum(axis=2)
+    bare = decode(render([ring_jpeg], seed=2, long_edge=512, shadow=False)).astype(float).sum(axis=2)
+    h, w = bare.shape
+    lighter = bare - shaded  # what the shadows and the reflection took away
+    assert np.percentile(lighter, 0.5) > -6  # taking them out darkens nothing (but JPEG blocks at the piece's rim)
+    assert lighter[h // 2 :].mean() > 8 * lighter[: h // 10].mean() + 2  # they sat on the floor, under the piece
+    assert np.abs(lighter[: h // 10]).mean() < 1.5  # the bare sweep above is the same light and tone

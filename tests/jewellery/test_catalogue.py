@@ -226,3 +226,38 @@ def test_the_api_saves_kits_quotes_and_starts_a_batch_once(funded, client):
     assert [row["state"] for row in batch["pieces"]] == [JobState.SUCCEEDED] * 2 and batch["kit_name"] == "Site"
     assert client.get(f"/api/v1/jewellery/pieces/{first.pk}", **auth).json()["brief"] is None
     assert client.delete(f"/api/v1/jewellery/kits/{kit_id}", **auth).status_code == 204
+
+
+def test_angle_and_shadow_are_kit_choices_and_another_angle_needs_an_image_service(funded, settings):
+    (piece,) = confirmed_pieces(funded, 1)
+    shadowless = services.brief_validate({**KIT, "metals": [], "shadow": "none"})
+    (image,) = services.generation_plan(piece=piece, brief=shadowless)["images"]
+    assert "No shadow and no reflection" in image["prompt"] and "soft contact shadow" not in image["prompt"]
+    kit = services.style_kit_save(owner=funded, name="Flat", brief=shadowless)
+    assert services.style_kit_brief(kit).shadow == "none"
+
+    turned = services.brief_validate({**KIT, "angle": "three_quarter"})
+    with pytest.raises(services.JewelleryRefused) as refused:  # the local renderer shows the references' own view
+        services.generation_create(piece=piece, brief=turned)
+    assert refused.value.code == "angle_unavailable" and credit_balance(user=funded) == 20
+    assert not Generation.objects.exists()
+
+    settings.JEWELLERY_GENERATION_PROVIDER = "wavespeed"  # an image service shows the piece from the angle asked
+    settings.WAVESPEED_API_KEY = "ws-test-key"
+    plan = services.generation_plan(piece=piece, brief=turned)
+    assert all("three-quarter view" in image["prompt"] for image in plan["images"])
+    assert plan["angle"] == "three_quarter" and plan["shadow"] == "soft"
+
+
+def test_the_local_renderer_makes_the_shadowless_packshot_asked_for(funded):
+    (piece,) = confirmed_pieces(funded, 1)
+    generation = services.generation_create(
+        piece=piece, brief=services.brief_validate({"preset": "white_packshot", "shadow": "none"})
+    )
+    run_queued_jobs()
+    generation.job.refresh_from_db()
+    assert generation.job.state == JobState.SUCCEEDED and generation.job.params["shadow"] == "none"
+    from intaglio.jewellery.jobs import _request
+    from intaglio.jewellery.params import GenerateParams
+
+    assert _request(GenerateParams(**generation.job.params), 0, ()).shadow is False  # what the renderer is asked
