@@ -379,7 +379,7 @@ def list_kits(request):
     "/jewellery/kits",
     response={201: KitOut},
     summary="Save a style kit",
-    description="A named brief (preset, aspect ratio, angle, shadow, variants, metals) for many pieces; same name replaces.",
+    description="A named brief (preset, aspect ratio, angle, shadow, variants, metals); the same name replaces it.",
 )
 def save_kit(request, payload: KitIn):
     return Status(201, services.style_kit_save(owner=request.auth, name=payload.name, brief=payload.brief))
