@@ -17,6 +17,8 @@ from tests.jewellery import ATTRIBUTES, ring_jpeg, ring_upload
 pytestmark = pytest.mark.django_db
 
 KIT = {"preset": "macro_detail", "aspect_ratio": "4:5", "variants": 1, "metals": ["rose_gold", "white_metal"]}
+# A brief as stored: every choice, those not given at their defaults.
+SAVED_KIT = {**KIT, "angle": "as_reference", "shadow": "soft"}
 
 
 @pytest.fixture
@@ -42,7 +44,10 @@ def test_the_step_three_choices_are_kept_on_the_piece(funded, client):
     form = {"preset": "macro_detail", "aspect_ratio": "3:4", "variants": "2", "metals": ["rose_gold"]}
     assert client.post(f"/jewellery/{piece.pk}/prompt/", form).status_code == 200
     piece.refresh_from_db()
-    assert piece.brief == {"preset": "macro_detail", "aspect_ratio": "3:4", "variants": 2, "metals": ["rose_gold"]}
+    assert piece.brief == {
+        "preset": "macro_detail", "aspect_ratio": "3:4", "angle": "as_reference", "shadow": "soft", "variants": 2,
+        "metals": ["rose_gold"],
+    }  # fmt: skip
     page = client.get(f"/jewellery/{piece.pk}/").content.decode()  # a reload shows them as left
     assert 'value="macro_detail" checked' in page and 'value="3:4" checked' in page
     assert 'value="rose_gold" checked' in page and 'value="white_metal" checked' not in page
@@ -50,7 +55,7 @@ def test_the_step_three_choices_are_kept_on_the_piece(funded, client):
 
 def test_a_style_kit_is_saved_once_replaced_by_name_and_refused_without_one(funded, other_user):
     kit = services.style_kit_save(owner=funded, name="  Summer   catalogue ", brief=services.brief_validate(KIT))
-    assert kit.name == "Summer catalogue" and kit.brief == KIT
+    assert kit.name == "Summer catalogue" and kit.brief == SAVED_KIT
     again = services.style_kit_save(
         owner=funded, name="Summer catalogue", brief=services.brief_validate({**KIT, "aspect_ratio": "1:1"})
     )
@@ -148,11 +153,11 @@ def test_kits_batches_and_remembered_choices_are_exported_and_erased(funded):
     batch = services.batch_create(owner=funded, pieces=pieces, brief=brief, confirmed_credits=2, kit_name=kit.name)
     _, manifest = open_export(rights.data_export(user=funded))
     assert schema_errors(manifest) == []
-    assert [(k["name"], k["brief"]) for k in records(manifest, "jewellery_style_kits")] == [("Autumn", KIT)]
+    assert [(k["name"], k["brief"]) for k in records(manifest, "jewellery_style_kits")] == [("Autumn", SAVED_KIT)]
     assert [(b["id"], b["kit_name"], b["credits"]) for b in records(manifest, "jewellery_batches")] == [
         (batch.pk, "Autumn", 2)
     ]
-    assert records(manifest, "jewellery_pieces")[0]["brief"] == KIT
+    assert records(manifest, "jewellery_pieces")[0]["brief"] == SAVED_KIT
     rights.account_close(user=funded)
     counts = rights.account_content_delete(user=funded)
     assert counts["jewellery_style_kits"] == 1 and counts["jewellery_batches"] == 1
@@ -166,10 +171,10 @@ def test_the_pages_save_and_apply_a_kit_then_batch_with_one_confirmed_total(fund
     response = client.post(f"/jewellery/{first.pk}/kits/save/", {**form, "kit_name": "Site"}, follow=True)
     assert "Saved the style kit “Site”" in response.content.decode()
     kit = StyleKit.objects.get(owner=funded, name="Site")
-    assert kit.brief == KIT
+    assert kit.brief == SAVED_KIT
     client.post(f"/jewellery/{second.pk}/kits/apply/", {"kit": kit.pk})
     second.refresh_from_db()
-    assert second.brief == KIT
+    assert second.brief == SAVED_KIT
     assert "Site" in client.get("/jewellery/kits/").content.decode()
 
     confirm = client.post("/jewellery/batch/confirm/", {"kit": kit.pk, "pieces": [first.pk, second.pk]})
@@ -202,7 +207,7 @@ def test_the_api_saves_kits_quotes_and_starts_a_batch_once(funded, client):
     saved = client.post(
         "/api/v1/jewellery/kits", {"name": "Site", "brief": KIT}, content_type="application/json", **auth
     )
-    assert saved.status_code == 201 and saved.json()["brief"] == KIT
+    assert saved.status_code == 201 and saved.json()["brief"] == SAVED_KIT
     kit_id = saved.json()["id"]
     assert [kit["name"] for kit in client.get("/api/v1/jewellery/kits", **auth).json()["items"]] == ["Site"]
     body = {"kit_id": kit_id, "piece_ids": [first.pk, second.pk]}
