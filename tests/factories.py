@@ -36,26 +36,18 @@ def email_link(message, path_prefix: str) -> str:
 
 
 def run_queued_jobs() -> int:
-    """Runs everything on the queue in this process with the real worker loop, then returns how many ran."""
+    """Runs everything on the queue in this process with the real worker loop (`jobs.workers.run_queued_here`, as
+    `intaglio jewellery batch` does), then returns how many ran."""
     from unittest import mock
 
     from django.test import override_settings
     from django_tasks_db.management.commands import db_worker
 
-    worker = db_worker.Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
+    from intaglio.jobs import runner
+    from intaglio.jobs.workers import run_queued_here
+
     # The worker drops database connections between tasks; inside a test's transaction that would end the test's
     # own connection, so here (and only here) it keeps them.
-    from intaglio.jobs import runner
-
     # Nor can the lease keeper's own connection see a job made inside the test's transaction (on PostgreSQL), so
     # its first renewal would find no row and call the lease lost: a lease longer than any test job keeps it from
     # renewing at all. (The lease itself is tested in tests/jobs/test_runner.py.)
@@ -64,8 +56,7 @@ def run_queued_jobs() -> int:
         mock.patch.object(runner, "close_old_connections", lambda: None),
         override_settings(JOB_LEASE_SECONDS=3600),
     ):
-        worker.run()
-    return worker._run_tasks
+        return run_queued_here()
 
 
 def jpeg_bytes(width: int = 1200, height: int = 800, color=(180, 120, 60)) -> bytes:

@@ -228,7 +228,7 @@ def preset_choices(offered: dict[str, bool]) -> list[tuple[str, str, str, bool]]
 
 def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key: str | None) -> dict:
     brief = brief or _default_brief(piece)
-    offered = selectors.presets_offered()
+    offered, new_angles = selectors.presets_offered(), selectors.angles_offered()
     if not offered.get(brief.get("preset"), False):  # an earlier choice this renderer cannot make is not preselected
         brief = {**brief, "preset": next((name for name, ok in offered.items() if ok), brief.get("preset"))}
     return {
@@ -239,8 +239,7 @@ def _generate_context(user, piece: Piece, *, brief: dict | None, error: str, key
         "aspect_choices": labels.ASPECT_CHOICES,
         # (value, label, available): another angle than the references' needs an image service
         "angle_choices": [
-            (value, label, value == "as_reference" or selectors.angles_offered())
-            for value, label in labels.ANGLE_LABELS.items()
+            (value, label, value == "as_reference" or new_angles) for value, label in labels.ANGLE_LABELS.items()
         ],
         "shadow_choices": list(labels.SHADOW_LABELS.items()),
         "variant_choices": [1, 2, 3, 4],
