@@ -139,3 +139,20 @@ def screenshot_on_a_phone(page, path: Path, where: str) -> None:
         f"{where} scrolls sideways at 390px ({width}px wide); too wide: {page.evaluate(TOO_WIDE_JS)}"
     )
     page.set_viewport_size(DESKTOP)
+
+
+def page_shooter(page, watch: PageWatch, directory: Path):
+    """`shoot(where, name, mobile=True)`: once the page has loaded and shows no console error, a full-page
+    screenshot from its top at desktop width as `name.png` and, unless `mobile` is False, one at 390 px as
+    `name-mobile.png` (which fails if the page scrolls sideways); then no console error again."""
+
+    def shoot(where: str, name: str, mobile: bool = True) -> None:
+        page.wait_for_load_state("load")
+        watch.check(where)
+        page.evaluate("window.scrollTo(0, 0)")  # a sticky preview or header shows the page from its top
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+        if mobile:
+            screenshot_on_a_phone(page, directory / f"{name}-mobile.png", where)
+        watch.check(f"{where} (screenshots)")
+
+    return shoot

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from intaglio.imaging.calibration import make_card
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 from tests.imaging.test_burn_photo import burned as burned_piece
 from tests.imaging.test_burn_photo import photograph as photograph_piece
 from tests.imaging.test_calibration_read import burned as burned_card
@@ -68,11 +68,7 @@ def test_card_to_calibration_to_how_did_it_burn(chromium_browser, live_server_pr
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        watch.check(where)
-        page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, SCREENS / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, SCREENS)
 
     try:
         sign_up(page, server, email, PASSWORD)

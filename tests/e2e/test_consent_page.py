@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,7 @@ def test_grant_then_withdraw_one_consent(chromium_browser, live_server_process, 
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        page.wait_for_load_state("load")
-        watch.check(where)
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     card = page.locator(f"#consent-{SCOPE}")
     history_rows = page.locator(".consent-history tbody tr")

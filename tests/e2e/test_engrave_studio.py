@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.support import DESKTOP, MOBILE, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, MOBILE, PageWatch, page_shooter, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +41,7 @@ def test_photo_to_slate_artwork_with_live_preview_and_download(
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str, mobile: bool = True) -> None:
-        watch.check(where)
-        page.evaluate("window.scrollTo(0, 0)")  # the preview is sticky: show the page from its top
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        if mobile:
-            screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     try:
         sign_up(page, server, email, PASSWORD)
@@ -160,12 +154,7 @@ def test_material_defaults_names_and_presets(chromium_browser, live_server_proce
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        watch.check(where)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     def settled() -> None:
         # The preview waits 350 ms after the last change before it asks; then its request must have come back.

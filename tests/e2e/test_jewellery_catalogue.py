@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 from tests.e2e.test_jewellery_studio import IMAGES_LOADED_JS, PASSWORD, _choose_brief, ring_references
 
 pytestmark = pytest.mark.browser
@@ -40,12 +40,7 @@ def test_a_kit_saved_once_generates_a_batch_after_one_confirmed_total(
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        watch.check(where)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     try:
         sign_up(page, server, f"catalogue-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)

@@ -25,7 +25,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import REPO_ROOT, running_server
-from tests.e2e.support import DESKTOP, LiveServer, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, LiveServer, PageWatch, page_shooter, sign_up
 from tests.fakes.openrouter import FakeOpenRouter
 from tests.fakes.wavespeed import FakeWaveSpeed
 
@@ -155,12 +155,7 @@ def test_references_to_packshots_with_the_prompt_in_plain_view(
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        watch.check(where)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     try:
         sign_up(page, server, f"jeweller-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from intaglio.imaging.provenance import COMPOSITE_SYNTHETIC
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 from tests.e2e.test_jewellery_studio import GENERATION_DONE_JS, IMAGES_LOADED_JS, PASSWORD, ring_references
 
 pytestmark = pytest.mark.browser
@@ -34,12 +34,7 @@ def test_a_batch_with_one_bad_file_keeps_the_two_good_ones_and_the_images_are_ma
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str) -> None:
-        watch.check(where)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     try:
         sign_up(page, server, f"jeweller-{uuid.uuid4().hex[:12]}@example.com", PASSWORD)

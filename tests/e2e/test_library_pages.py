@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +24,7 @@ def test_browse_materials_add_a_machine_and_a_preset(chromium_browser, live_serv
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str, mobile: bool = True) -> None:
-        page.wait_for_load_state("load")
-        watch.check(where)
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        if mobile:
-            screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     def library_tab(name: str):
         return page.get_by_role("navigation", name="Engraving library").get_by_role("link", name=name)

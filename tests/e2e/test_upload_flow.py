@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.support import DESKTOP, PageWatch, screenshot_on_a_phone, sign_up
+from tests.e2e.support import DESKTOP, PageWatch, page_shooter, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -83,12 +83,7 @@ def test_drop_two_photos_watch_them_finish_and_delete_one(chromium_browser, live
     watch = PageWatch(server)
     watch.attach(page)
 
-    def shoot(where: str, name: str, mobile: bool = True) -> None:
-        watch.check(where)
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
-        if mobile:
-            screenshot_on_a_phone(page, screenshot_dir / f"{name}-mobile.png", where)
-        watch.check(f"{where} (screenshots)")
+    shoot = page_shooter(page, watch, screenshot_dir)
 
     try:
         sign_up(page, server, email, PASSWORD)
