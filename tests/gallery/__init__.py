@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, PngImagePlugin
 
@@ -15,7 +14,8 @@ from intaglio.assets.storage import blob_write
 from intaglio.engrave.models import ArtworkVersion
 from intaglio.engrave.services import artwork_create
 from intaglio.jobs.models import Job, JobState
-from tests.factories import jpeg_bytes, make_user
+from tests.access import make_staff
+from tests.factories import jpeg_bytes
 
 SETTINGS = {"material": "slate", "machine": "diode-10w", "width_mm": 60.0, "mode": "atkinson"}
 SECRET_TEXT = "made-by-alice@example.com at 51.5N 0.1W"
@@ -63,7 +63,4 @@ def finished_version(owner, *, title: str = "Rex on slate", settings: dict | Non
 
 
 def make_moderator(**fields):
-    user = make_user(is_staff=True, **fields)
-    group, _ = Group.objects.get_or_create(name=Role.MODERATOR.label)
-    user.groups.add(group)
-    return user
+    return make_staff(Role.MODERATOR, **fields)

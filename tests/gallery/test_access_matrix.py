@@ -11,17 +11,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from intaglio.accounts.roles import Role
 from intaglio.gallery import services
 from intaglio.gallery.models import GalleryItem, ModerationState
-from tests.factories import make_user
-from tests.gallery import finished_version, make_moderator
-from tests.review import make_staff
-from tests.routes import web_routes_of
+from tests.access import ROLES, every, person, web_routes_of
+from tests.gallery import finished_version
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("logged_out", "customer", "owner", "moderator", "reviewer", "factory", "staff_without_role")
 LOGIN = 302  # sent to sign in
 OK, DONE, GONE = 200, 302, 404
 
@@ -38,10 +34,6 @@ class Row:
     @property
     def id(self) -> str:
         return f"{self.method} {self.route} ({self.state})"
-
-
-def every(status: int, **overrides: int) -> dict[str, int]:
-    return {role: overrides.get(role, status) for role in ROLES}
 
 
 MODERATORS_ONLY = every(GONE, logged_out=LOGIN, moderator=OK)
@@ -69,16 +61,8 @@ MATRIX = [
 
 def _client(role: str, owner) -> Client:
     client = Client()
-    people = {
-        "customer": lambda: make_user(),
-        "owner": lambda: owner,
-        "moderator": make_moderator,
-        "reviewer": lambda: make_staff(Role.REVIEWER),
-        "factory": lambda: make_staff(Role.FACTORY),
-        "staff_without_role": lambda: make_user(is_staff=True),
-    }
-    if role in people:
-        client.force_login(people[role]())
+    if (someone := person(role, owner)) is not None:
+        client.force_login(someone)
     return client
 
 
@@ -152,10 +136,8 @@ def test_every_cell_of_the_gallery_api_matrix(row: ApiRow, role: str, user):
     item = services.gallery_publish(owner=user, version=finished_version(user), title="Rex on slate")
     if row.state == "hidden":
         GalleryItem.objects.filter(pk=item.pk).update(moderation=ModerationState.HIDDEN)
-    people = {"customer": make_user, "owner": lambda: user, "moderator": make_moderator,
-              "reviewer": lambda: make_staff(Role.REVIEWER), "factory": lambda: make_staff(Role.FACTORY),
-              "staff_without_role": lambda: make_user(is_staff=True)}  # fmt: skip
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(people[role]())}"} if role in people else {}
+    someone = person(role, user)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(someone)}"} if someone is not None else {}
     path = row.path.replace("{public_id}", item.public_id)
     if row.method == "POST":
         version = finished_version(user)  # not yet published, so the owner's POST can succeed

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from intaglio.accounts.roles import Role
 from intaglio.production import services
 from intaglio.production.models import Order
-from tests.factories import jpeg_bytes, make_user
+from tests.access import make_staff  # noqa: F401 - the tests of this package take it from here
+from tests.factories import jpeg_bytes
 from tests.gallery import finished_version
-
-
-def make_staff(role: Role | None = None, **fields):
-    user = make_user(is_staff=True, **fields)
-    if role is not None:
-        group, _ = Group.objects.get_or_create(name=role.label)
-        user.groups.add(group)
-    return user
 
 
 def make_worker(**fields):

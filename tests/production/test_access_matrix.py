@@ -13,16 +13,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from intaglio.accounts.roles import Role
 from intaglio.api.routers import production as production_api
 from intaglio.production.models import Order
-from tests.factories import make_token, make_user
-from tests.production import assigned_order, capture_upload, make_staff, make_worker
-from tests.routes import web_routes_of
+from tests.access import ROLES, every, person, web_routes_of
+from tests.factories import make_token
+from tests.production import assigned_order, capture_upload, make_worker
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("logged_out", "customer", "owner", "moderator", "reviewer", "factory", "staff_without_role")
 LOGIN = 302  # the web sends them to sign in
 OK, DONE, GONE, CREATED, NO_CREDENTIALS = 200, 302, 404, 201, 401
 
@@ -39,10 +37,6 @@ class Row:
     @property
     def id(self) -> str:
         return f"{self.surface} {self.method} {self.route} ({self.state})"
-
-
-def every(status: int, **overrides: int) -> dict[str, int]:
-    return {role: overrides.get(role, status) for role in ROLES}
 
 
 OWNER_ONLY = every(GONE, logged_out=LOGIN, owner=OK)
@@ -69,21 +63,10 @@ MATRIX = [
 ]  # fmt: skip
 
 
-def _person(role: str, owner, worker):
-    return {
-        "customer": make_user,
-        "owner": lambda: owner,
-        "moderator": lambda: make_staff(Role.MODERATOR),
-        "reviewer": lambda: make_staff(Role.REVIEWER),
-        "factory": lambda: worker,
-        "staff_without_role": make_staff,
-    }[role]()
-
-
-def _web(row: Row, role: str, order: Order, person):
+def _web(row: Row, role: str, order: Order, someone):
     client = Client()
-    if person is not None:
-        client.force_login(person)
+    if someone is not None:
+        client.force_login(someone)
     version = order.version
     args = {
         "production-send": [version.artwork_id, version.number],
@@ -100,8 +83,8 @@ def _web(row: Row, role: str, order: Order, person):
     return client.post(url, body)
 
 
-def _api(row: Row, order: Order, person):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(person)}"} if person is not None else {}
+def _api(row: Row, order: Order, someone):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token(someone)}"} if someone is not None else {}
     path = "/api/v1" + row.route.format(
         artwork_id=order.version.artwork_id, number=order.version.number, order_number=order.number
     )
@@ -115,9 +98,9 @@ def _api(row: Row, order: Order, person):
 def test_every_cell_of_the_production_matrix(row: Row, role: str, user, django_capture_on_commit_callbacks):
     worker = make_worker()
     order = assigned_order(user, worker, state=row.state)
-    person = None if role == "logged_out" else _person(role, user, worker)
+    someone = person(role, user, factory=worker)
     with django_capture_on_commit_callbacks(execute=True):
-        response = _web(row, role, order, person) if row.surface == "web" else _api(row, order, person)
+        response = _web(row, role, order, someone) if row.surface == "web" else _api(row, order, someone)
     assert response.status_code == row.expect[role], (row.id, role, response.content[:200])
     if row.expect[role] == LOGIN and role == "logged_out":
         assert response["Location"].startswith(reverse("login"))

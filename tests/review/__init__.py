@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from intaglio.accounts.roles import Role
 from intaglio.assets.models import Asset, AssetKind, RetentionClass
 from intaglio.assets.storage import blob_write
 from intaglio.feedback.services import feedback_photo_store
 from intaglio.privacy.consent import consent_grant, consent_withdraw
 from intaglio.privacy.models import ConsentScope
-from tests.factories import jpeg_bytes, make_user
-
-
-def make_staff(role: Role | None = None, **fields):
-    """A staff member in `role`'s group (None: staff without any role)."""
-    user = make_user(is_staff=True, **fields)
-    if role is not None:
-        group, _ = Group.objects.get_or_create(name=Role(role).label)
-        user.groups.add(group)
-    return user
+from tests.access import make_staff  # noqa: F401 - the tests of this package take it from here
+from tests.factories import jpeg_bytes
 
 
 def burn_photo(owner) -> Asset:

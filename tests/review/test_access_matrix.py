@@ -11,14 +11,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from intaglio.accounts.roles import Role
-from tests.factories import make_user
-from tests.review import BROAD, REVIEW, allow, burn_photo, make_staff, withdraw
-from tests.routes import web_routes_of
+from tests.access import ROLES, every, person, web_routes_of
+from tests.review import BROAD, REVIEW, allow, burn_photo, withdraw
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("logged_out", "customer", "owner", "moderator", "reviewer", "factory", "staff_without_role")
 LOGIN = 302  # sent to sign in
 OK, DONE, GONE = 200, 302, 404
 
@@ -35,10 +32,6 @@ class Row:
     @property
     def id(self) -> str:
         return f"{self.method} {self.route} ({self.state})"
-
-
-def every(status: int, **overrides: int) -> dict[str, int]:
-    return {role: overrides.get(role, status) for role in ROLES}
 
 
 REVIEWERS_ONLY = every(GONE, logged_out=LOGIN, reviewer=OK)
@@ -59,16 +52,8 @@ MATRIX = [
 
 def _client(role: str, owner) -> Client:
     client = Client()
-    people = {
-        "customer": lambda: make_user(),
-        "owner": lambda: owner,
-        "moderator": lambda: make_staff(Role.MODERATOR),
-        "reviewer": lambda: make_staff(Role.REVIEWER),
-        "factory": lambda: make_staff(Role.FACTORY),
-        "staff_without_role": lambda: make_staff(),
-    }
-    if role in people:
-        client.force_login(people[role]())
+    if (someone := person(role, owner)) is not None:
+        client.force_login(someone)
     return client
 
 
