@@ -108,7 +108,7 @@ def test_a_piece_from_two_jpegs_is_analysed_then_listed(logged_in, credited):
 
     run_queued_jobs()
     page = logged_in.get(f"/jewellery/{piece.pk}/").content.decode()
-    assert 'id="attributes-form"' in page and "% sure" in page and "Confirm attributes" in page
+    assert 'id="attributes-form"' in page and re.search(r'sure-badge[^"]*">(Not sure|Sure)<', page) and "Confirm attributes" in page
     assert "tile-placeholder" not in page and page.count('alt="Reference ') == 2
     assert f'hx-get="/jewellery/{piece.pk}/attributes/"' not in page  # no more polling
     # Step 3 waits for the confirmation.
@@ -143,7 +143,8 @@ def test_no_stones_and_low_confidence_are_shown(logged_in, analysed):
     analysed.analysis_job.result["attributes"] = found
     analysed.analysis_job.save(update_fields=["result"])
     page = logged_in.get(f"/jewellery/{analysed.pk}/").content.decode()
-    assert "30 % sure" in page and "Not sure — please check" in page
+    assert '<span class="sure-badge is-low">Not sure</span>' in page and "Not sure — please check" in page
+    assert "% sure" not in page  # a calibrated score, not a probability to read as one
     summary = re.search(r"was not sure about <strong>(.*?)</strong>", page).group(1)
     assert "Metal" in summary.split(", ")
     response = logged_in.post(f"/jewellery/{analysed.pk}/confirm/", accept_form(analysed, no_stones="on"))

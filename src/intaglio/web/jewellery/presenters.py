@@ -65,12 +65,15 @@ def _guess_badge(current: str, guess: dict | None, *, confirmed: bool) -> dict:
         return {"text": "", "low": False, "mine": confirmed}
     if current != guess["value"]:
         return {"text": "Set by you", "low": False, "mine": True}
-    confidence = float(guess["confidence"])
-    return {
-        "text": f"{round(confidence * 100)} % sure",
-        "low": confidence < LOW_CONFIDENCE and not confirmed,
-        "mine": False,
-    }
+    return _sure_badge(float(guess["confidence"]), confirmed=confirmed)
+
+
+def _sure_badge(confidence: float, *, confirmed: bool) -> dict:
+    """"Sure" or "Not sure", never a percentage: the local analyser's confidence is a calibrated score whose
+    threshold is where its answers are right 9 times in 10 on real photos, not a probability to read as one."""
+    low = confidence < LOW_CONFIDENCE
+    text = "Sure" if not low else ("Checked by you" if confirmed else "Not sure")
+    return {"text": text, "low": low and not confirmed, "mine": low and confirmed}
 
 
 def _choice_field(name: str, title: str, choices, values: dict, analysed: dict | None, confirmed: bool) -> dict:
@@ -94,12 +97,7 @@ def _stone_rows(values: dict, analysed: dict | None, confirmed: bool) -> list[di
         badge = {"text": "", "low": False, "mine": False}
         if group is not None and guess is not None:
             if stone_key(group) == stone_key(guess):
-                confidence = float(guess["confidence"])
-                badge = {
-                    "text": f"{round(confidence * 100)} % sure",
-                    "low": confidence < LOW_CONFIDENCE and not confirmed,
-                    "mine": False,
-                }
+                badge = _sure_badge(float(guess["confidence"]), confirmed=confirmed)
             else:
                 badge = {"text": "Set by you", "low": False, "mine": True}
         count = group["count"] if group else None
@@ -122,12 +120,7 @@ def _stones_badge(values: dict, analysed: dict | None, confirmed: bool) -> dict:
     same = [stone_key(g) for g in values.get("stones") or []] == [stone_key(g) for g in analysed["stones"]]
     if not same:
         return {"text": "Set by you", "low": False, "mine": True}
-    confidence = float(analysed["stones_confidence"])
-    return {
-        "text": f"{round(confidence * 100)} % sure",
-        "low": confidence < LOW_CONFIDENCE and not confirmed,
-        "mine": False,
-    }
+    return _sure_badge(float(analysed["stones_confidence"]), confirmed=confirmed)
 
 
 def attributes_context(piece: Piece, references: list[dict], *, values: dict | None = None, error: str = "") -> dict:
