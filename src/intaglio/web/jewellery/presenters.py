@@ -69,7 +69,7 @@ def _guess_badge(current: str, guess: dict | None, *, confirmed: bool) -> dict:
 
 
 def _sure_badge(confidence: float, *, confirmed: bool) -> dict:
-    """"Sure" or "Not sure", never a percentage: the local analyser's confidence is a calibrated score whose
+    """Sure or Not sure, never a percentage: the local analyser's confidence is a calibrated score whose
     threshold is where its answers are right 9 times in 10 on real photos, not a probability to read as one."""
     low = confidence < LOW_CONFIDENCE
     text = "Sure" if not low else ("Checked by you" if confirmed else "Not sure")
