@@ -133,6 +133,8 @@ def sign_up(page, server: LiveServer, email: str, password: str) -> None:
 def screenshot_on_a_phone(page, path: Path, where: str) -> None:
     """A full-page screenshot at 390 px wide; fails if anything makes the page scroll sideways."""
     page.set_viewport_size(MOBILE)
+    # two frames for the new width's layout and paint: taken at once, faded (disabled) parts could come out blank
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     page.screenshot(path=str(path), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= MOBILE["width"], (
