@@ -23,7 +23,10 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
 5. **Type.** Shape of the mask: two similar separate parts (earrings); a long thin curve across the frame
    (necklace: a curve that fills little of its hull, or a chain laid straight), with a compact bulk hanging from it
    (pendant); one big hole (ring or bracelet, told apart by band thickness for the piece's size, size in the frame
-   and a set stone on top); else a compact piece (brooch).
+   and a set stone on top); else a compact piece (brooch). These measurements and the rules' per-type scores are
+   then read by a small learned model (`type_model`: multinomial logistic regression, trained by
+   bench/jewellery_train.py on the real development photos and the tuning seeds of the synthetic set), whose most
+   probable type and its probability are the answer.
 
 Weak evidence gives "unknown" or a low confidence. The rules' thresholds were tuned on synthetic sets (seeds 1 and 3
 of bench/jewellery_set.py; other seeds are held out for reporting). Their raw confidences are then calibrated on real
@@ -43,6 +46,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from intaglio.imaging.jewellery import type_model
 from intaglio.imaging.jewellery.vocabulary import (
     FINISHES,
     METALS,
@@ -59,6 +63,7 @@ __all__ = [
     "Scene",
     "analyse_image",
     "analyse_references",
+    "analyse_scene",
     "calibrate",
     "combine",
     "decode_image",
@@ -1216,6 +1221,70 @@ def _type(mask: np.ndarray, stones: list[dict], feats: dict) -> dict:
     return _guess(best, conf)
 
 
+# ------------------------------------------------------------------------------------------- type: the learned step
+
+#: The shape measurements `_type` takes (and its per-type scores) that the learned type model reads, in its order.
+TYPE_FEATURES = (
+    "span",
+    "chain_w",
+    "mean_w",
+    "thin_frac",
+    "bulk_frac",
+    "bulk_dom",
+    "bulk_size",
+    "hole_ratio",
+    "fat_hole",
+    "outer",
+    "solidity",
+    "curve",
+    "ring_arms",
+    "ring_top",
+    "rel_band",
+    "top_stone",
+    "pair_ratio",
+    "pair_share",
+    "pair_sim",
+    "mask_frac",
+    "pend_reach",
+    "pend_chain",
+    "log_strip",
+    "log_parts",
+    *(f"score_{t}" for t in ("earrings", "pendant", "necklace", "ring", "bracelet", "brooch", "other")),
+)
+
+
+def type_features(feats: dict) -> np.ndarray | None:
+    """The learned type model's input (`TYPE_FEATURES`) from an image's measurements (`Scene.features` after the
+    analysis), or None when the shape step found no piece to measure. A measurement a shape does not have (the pair
+    of an earring set, the chain above a pendant) counts as 0."""
+    scores = feats.get("type_scores")
+    if scores is None:
+        return None
+    derived = {
+        "log_strip": math.log(max(float(feats.get("strip", 1.0)), 1.0)),
+        "log_parts": math.log1p(float(feats.get("n_comps", 0))),
+        **{f"score_{k}": float(v) for k, v in scores.items()},
+    }
+    return np.array([float(derived.get(k, feats.get(k, 0.0)) or 0.0) for k in TYPE_FEATURES], np.float64)
+
+
+def _learned_type(feats: dict) -> dict | None:
+    """The type as the learned model (`type_model.MODEL`) reads the shape measurements: the most probable type and
+    its probability as the raw confidence; None when there is no model or nothing was measured (the rules' answer
+    stands)."""
+    model = type_model.MODEL
+    x = type_features(feats)
+    if x is None or not model:
+        return None
+    z = (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
+    logits = np.asarray(model["coef"]) @ z + np.asarray(model["intercept"])
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    best = int(p.argmax())
+    feats["type_probabilities"] = {c: round(float(q), 3) for c, q in zip(model["classes"], p, strict=True)}
+    return _guess(model["classes"][best], float(p[best]))
+
+
 # ------------------------------------------------------------------------------------------------------------ finish
 
 
@@ -1249,7 +1318,9 @@ def _finish(lab: np.ndarray, metal_pixels: np.ndarray, mask: np.ndarray, shot: s
 # ------------------------------------------------------------------------------------------------------- the answer
 
 
-def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
+def analyse_scene(rgb: np.ndarray) -> tuple[dict, Scene]:
+    """(raw answer, scene) of one image: `analyse_image`'s answer before calibration, and the `Scene` with every
+    measurement taken (``features``; bench/jewellery_train.py trains the learned type step on them)."""
     scene = read_scene(rgb)
     feats = scene.features
     feats["_rgb"] = scene.rgb
@@ -1273,6 +1344,10 @@ def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
             if metal["value"] in ("white_metal", UNKNOWN):
                 stones_conf = min(stones_conf, 0.45)  # colourless stones hide well in white metal
     piece_type = _type(scene.mask, groups, feats)
+    learned = _learned_type(feats)
+    if learned is not None:
+        feats["type_rules"] = piece_type
+        piece_type = learned
     finish = _finish(scene.lab, scene.metal_pixels, scene.mask, shot)
     result = {
         "type": piece_type,
@@ -1352,6 +1427,8 @@ CALIBRATION: dict[str, dict] = {
         "slope_offset": {"cad_render": -4.959, "lifestyle": 4.616, "packshot": 1.746, "sketch": -1.623},
     },
 }
+if type_model.MODEL:  # the learned type step's answers carry the calibration fitted with it
+    CALIBRATION["type"] = type_model.MODEL["calibration"]
 #: Probability of being right at which an answer is reported at the confident level, `CONFIDENT` (0.5): answers the
 #: studio shows as sure are right at least 9 times in 10 on real product photos, the rest say "not sure".
 SURE = 0.9
@@ -1376,7 +1453,11 @@ def right_probability(attribute: str, value: str, raw: float) -> float:
     """
     if value == UNKNOWN:
         return 0.0
-    table = CALIBRATION[attribute]
+    return probability_from(CALIBRATION[attribute], value, raw)
+
+
+def probability_from(table: dict, value: str, raw: float) -> float:
+    """`right_probability` under one attribute's calibration `table` (0 for an answer the table never saw)."""
     if value not in table["offset"]:
         return 0.0
     slope = table["slope"] + table["slope_offset"][value]
@@ -1438,7 +1519,7 @@ def analyse_image(rgb: np.ndarray, *, calibrated: bool = True) -> dict:
         ``type``, ``metal``, ``finish`` (each ``{"value", "confidence"}``), ``stones`` (a list of
         ``{"colour", "count", "cut", "confidence"}``), ``stones_confidence`` and ``shots`` (one guess).
     """
-    raw = _analyse(rgb)[0]
+    raw = analyse_scene(rgb)[0]
     return calibrate(raw) if calibrated else raw
 
 
