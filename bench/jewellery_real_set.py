@@ -15,7 +15,11 @@ the project's repository fetcher leaves; a missing one is named, with what to fe
 
 Sources (`SOURCES`): two public repositories of ordinary catalogue photos (white-backdrop packshots, catalogue CAD
 renders, a few styled shots). Neither states a licence: the photos are used here only to measure the analyser,
-locally, and are never copied into this repository or shipped.
+locally, and are never copied into this repository or shipped. A licensed replacement was looked for among the
+public repositories the fetcher reaches (jewellery classification and dataset repositories, jewellery shop demos,
+copies of Amazon Berkeley Objects, museum open-access sets): those with a licence hold no jewellery photos (icons,
+a few non-jewellery ABO samples) or only link to images hosted elsewhere, and the jewellery photo folders found
+(Turkish shop photos, Kaggle copies) state none either.
 """
 
 from __future__ import annotations

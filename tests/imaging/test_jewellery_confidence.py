@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from intaglio.imaging.jewellery import analyse_image, analysis, calibrate, read_scene, right_probability
-from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+from intaglio.imaging.jewellery.vocabulary import PIECE_TYPES, UNKNOWN
 from tests.imaging.test_jewellery_analysis import render
 
 
@@ -120,3 +120,32 @@ def test_a_ring_seen_from_above_is_a_ring_and_a_ball_pendant_is_not():
     assert ring["value"] == "ring", ring
     assert ring["confidence"] >= 0.5
     assert pendant["value"] != "ring", pendant
+
+
+def test_the_learned_type_model_reads_the_measurements_the_analyser_takes():
+    model = analysis.type_model.MODEL
+    assert model, "bench/jewellery_train.py has not written the type model"
+    assert set(model["classes"]) <= set(PIECE_TYPES) - {"other"}
+    assert np.shape(model["coef"]) == (len(model["classes"]), len(analysis.TYPE_FEATURES))
+    assert len(model["mean"]) == len(model["scale"]) == len(analysis.TYPE_FEATURES)
+    assert min(model["scale"]) > 0
+    assert set(analysis.CALIBRATION["type"]["offset"]) == set(model["classes"])
+
+
+def test_the_type_is_the_learned_models_most_probable_one():
+    rgb = render(1, type="ring", metal="yellow_gold", stones="red", shot="packshot", variant="solitaire")
+    answer, scene = analysis.analyse_scene(rgb)
+    probabilities = scene.features["type_probabilities"]
+    assert answer["type"]["value"] == max(probabilities, key=probabilities.get)
+    assert answer["type"]["confidence"] == pytest.approx(max(probabilities.values()), abs=1e-3)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=0.01)
+    x = analysis.type_features(scene.features)
+    assert x.shape == (len(analysis.TYPE_FEATURES),) and np.isfinite(x).all()
+
+
+def test_with_no_piece_measured_the_learned_step_gives_way():
+    blank = np.full((300, 300, 3), 245, np.uint8)
+    answer, scene = analysis.analyse_scene(blank)
+    assert analysis.type_features(scene.features) is None
+    assert "type_probabilities" not in scene.features
+    assert answer["type"]["value"] == UNKNOWN

@@ -1366,7 +1366,8 @@ def analyse_scene(rgb: np.ndarray) -> tuple[dict, Scene]:
 #: Platt scaling of each attribute's raw confidence: the probability that an answer is right is
 #: ``sigmoid(bias + (slope + slope_offset[answer]) * raw + offset[answer])``. Fitted on the development part of the
 #: real photo set (bench/jewellery_real_set.py); bench/jewellery_calibrate.py prints this table. An answer the fit
-#: never saw is never confident (probability 0).
+#: never saw is never confident (probability 0). The ``type`` table here is the rules' own; with a learned type model
+#: (`type_model`) the table fitted with it, on cross-validated answers (bench/jewellery_train.py), replaces it.
 CALIBRATION: dict[str, dict] = {
     "type": {
         "bias": -0.858,
