@@ -149,3 +149,25 @@ def test_with_no_piece_measured_the_learned_step_gives_way():
     assert analysis.type_features(scene.features) is None
     assert "type_probabilities" not in scene.features
     assert answer["type"]["value"] == UNKNOWN
+
+
+def grey_band(size: int = 480) -> np.ndarray:
+    """A polished white-metal band on a pure white backdrop: no colour anywhere, shaded across its width, its rim
+    fading into the backdrop."""
+    rgb = np.full((size, size, 3), 255, np.uint8)
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(xx - size / 2, (yy - size / 2) * 1.4)
+    ring = (r > 0.2 * size) & (r < 0.32 * size)
+    across = np.abs((r - 0.26 * size) / (0.06 * size))
+    rgb[ring] = np.clip(255 - 140 * (1 - across[ring]) ** 2.5, 0, 255).astype(np.uint8)[:, None]
+    return rgb
+
+
+def test_white_metal_on_white_is_a_photograph_not_a_sketch():
+    scene = read_scene(grey_band())
+    assert scene.features["outline_ink"] < 0  # the rim is lighter than the band: no inked outline
+    assert scene.shot != "sketch"
+    assert analyse_image(grey_band(), calibrated=False)["metal"]["value"] == "white_metal"
+    drawn = render(0, type="ring", metal="white_metal", stones="none", shot="sketch")
+    drawn_scene = read_scene(drawn)
+    assert drawn_scene.features["outline_ink"] > 5 and drawn_scene.shot == "sketch"

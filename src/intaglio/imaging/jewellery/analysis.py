@@ -10,7 +10,8 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
    itself strays from the model, minus shadow-like pixels (only darker, same colour, smooth), closed and cleaned,
    gives the piece mask. Holes are filled only when they are small or do not look like backdrop, so the hole of a
    ring stays a hole. A printed caption in the top or bottom band (a catalogue's reference number) is left out.
-2. **Shot.** A sketch is near grey-scale, mostly white, with thin dark strokes and no broad dark areas; on_model
+2. **Shot.** A sketch is near grey-scale, mostly white, with thin dark strokes and no broad dark areas, and its
+   outline is inked darker than what it encloses (a photographed piece fades into the backdrop at its rim); on_model
    has a large smooth skin-coloured region; lifestyle has a textured, dark or coloured backdrop; a CAD render has a
    plain backdrop and no sensor noise (on the backdrop nor on the piece); a packshot has a plain light backdrop and
    camera noise.
@@ -575,6 +576,17 @@ def _cast_shadow(lab: np.ndarray, mask: np.ndarray, bd: Backdrop) -> float:
     return float(np.median((lab[..., 0] - bd.surface[..., 0])[ring]))
 
 
+def _outline_ink(L: np.ndarray, mask: np.ndarray) -> float | None:
+    """How much darker the piece's outline (its outermost pixels) is than its inside, in L; None for a piece too thin
+    to have an inside (a fine chain is all outline)."""
+    m = mask.astype(np.uint8)
+    inner = cv2.erode(m, np.ones((7, 7), np.uint8)).astype(bool)
+    if inner.sum() < 30:
+        return None
+    edge = mask & ~cv2.erode(m, np.ones((3, 3), np.uint8)).astype(bool)
+    return float(np.median(L[inner]) - np.median(L[edge]))
+
+
 def _shot(rgb: np.ndarray, lab: np.ndarray, mask: np.ndarray, bd: Backdrop, feats: dict) -> tuple[str, float]:
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
@@ -601,7 +613,13 @@ def _shot(rgb: np.ndarray, lab: np.ndarray, mask: np.ndarray, bd: Backdrop, feat
     # sketch: grey-scale paper with strokes; no colour at all, no cast shadow
     grey = _sigmoid((0.0004 - vivid_frac) / 0.00015) * _sigmoid((0.004 - colour_frac) / 0.0015)
     paper = _sigmoid((white_frac - 0.55) / 0.08) * _sigmoid((bL - 88) / 2.5)
+    ink = _outline_ink(lab[..., 0], mask)
+    feats["outline_ink"] = ink
     p_sketch = grey * paper * _sigmoid((shadow + 1.2) / 0.35)
+    if ink is not None:
+        # a drawing is outlined in ink, darker than what it encloses; a photographed piece, white metal on white
+        # included, fades into the light backdrop at its rim
+        p_sketch *= _sigmoid((ink - 5.0) / 1.5)
     textured = _sigmoid((bd.texture - 0.4) / 0.08)
     dark_or_coloured = max(_sigmoid((55 - bL) / 5), _sigmoid((bC - 16) / 3))
     clean = _sigmoid((0.37 - noise) / 0.025)
@@ -1390,31 +1408,31 @@ CALIBRATION: dict[str, dict] = {
         },
     },
     "metal": {
-        "bias": -1.884,
-        "slope": 4.469,
-        "offset": {"mixed": -0.665, "rose_gold": 3.263, "white_metal": -0.962, "yellow_gold": -1.857},
-        "slope_offset": {"mixed": 1.46, "rose_gold": 1.05, "white_metal": -1.539, "yellow_gold": 3.498},
+        "bias": -2.639,
+        "slope": 5.595,
+        "offset": {"mixed": -0.342, "rose_gold": 3.566, "white_metal": -2.039, "yellow_gold": -1.332},
+        "slope_offset": {"mixed": 1.331, "rose_gold": 1.086, "white_metal": 0.468, "yellow_gold": 2.71},
     },
     "stones": {
-        "bias": -2.647,
-        "slope": 1.963,
+        "bias": -2.698,
+        "slope": 2.007,
         "offset": {
-            "blue": 2.643,
-            "colourless": 0.342,
-            "green": -1.854,
-            "none": 1.163,
-            "orange": -2.56,
-            "pink": -0.009,
-            "purple": -0.009,
-            "red": -0.009,
-            "yellow": -0.009,
+            "blue": 2.641,
+            "colourless": 0.358,
+            "green": -1.833,
+            "none": 1.05,
+            "orange": -2.547,
+            "pink": 0.006,
+            "purple": 0.006,
+            "red": 0.006,
+            "yellow": 0.006,
         },
         "slope_offset": {
-            "blue": -2.363,
-            "colourless": 1.441,
-            "green": 3.261,
-            "none": 0.487,
-            "orange": -1.914,
+            "blue": -2.346,
+            "colourless": 1.44,
+            "green": 3.252,
+            "none": 0.516,
+            "orange": -1.907,
             "pink": 1.052,
             "purple": 1.052,
             "red": 1.052,
@@ -1422,10 +1440,10 @@ CALIBRATION: dict[str, dict] = {
         },
     },
     "shot": {
-        "bias": -0.949,
-        "slope": -0.221,
-        "offset": {"cad_render": 4.087, "lifestyle": -1.615, "packshot": -0.375, "sketch": -2.413},
-        "slope_offset": {"cad_render": -4.959, "lifestyle": 4.616, "packshot": 1.746, "sketch": -1.623},
+        "bias": -0.921,
+        "slope": 0.831,
+        "offset": {"cad_render": 4.006, "lifestyle": -3.035, "packshot": -1.577, "sketch": -3.035},
+        "slope_offset": {"cad_render": -5.818, "lifestyle": 4.448, "packshot": 2.202, "sketch": 4.448},
     },
 }
 if type_model.MODEL:  # the learned type step's answers carry the calibration fitted with it
