@@ -14,6 +14,10 @@ share one. Answers `unknown` are left out: they are always abstentions.
 The type is answered by a learned step (bench/jewellery_train.py) whose calibration is fitted with it on
 cross-validated answers: its table is kept as it is here (`LEARNED`).
 
+The shot table in `analysis.CALIBRATION` is the fit on the first 89 dev photos: the 43 photos added later carry
+shot labels (render or photograph) that could not be told apart reliably by eye, and with them the fit made shot
+answers confident that were wrong.
+
 The held-out part is only read to print how the fitted table does there (coverage and accuracy when confident);
 nothing is chosen from it.
 """

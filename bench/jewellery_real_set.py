@@ -4,8 +4,9 @@
 
 The photos are not kept in git. `bench/jewellery_real_labels.csv` lists every photo: its labels
 (`file,type,metal,stones,shot`, assigned by looking at each photo; `unknown` where it cannot be told), its part
-(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on), its source (`repo`, `commit`, `path`)
-and the licence its repository states (`licence`).
+(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on; the first 160 photos were split by a hash
+of the file name, the 43 added later, r160 to r202, all went to dev so the held-out part stays as it was), its source
+(`repo`, `commit`, `path`) and the licence its repository states (`licence`).
 This script reads each photo out of a local snapshot of its repository (`git show COMMIT:PATH`) and writes
 OUT_DIR/<file>, OUT_DIR/labels.csv (every photo), OUT_DIR/dev.csv and OUT_DIR/heldout.csv, all with the header of
 bench/jewellery_set.py's labels, so bench/jewellery_eval.py reads them as they are.
@@ -38,8 +39,8 @@ SPLITS = ("dev", "heldout")
 #: repo → (what it is, licence as stated by the repository).
 SOURCES = {
     "princesegzy01/Jewellery-Classification": (
-        "a jewellery classification dataset (test folders RINGS, NECKLACE, EARRINGS, BRACELET): shop photos and "
-        "catalogue renders collected from the web",
+        "a jewellery classification dataset (test and training folders RINGS, NECKLACE, EARRINGS, BRACELET): shop "
+        "photos and catalogue renders collected from the web",
         "none stated",
     ),
     "hippiechaka/jouxbeaustralia": (
