@@ -4,8 +4,9 @@
 
 The photos are not kept in git. `bench/jewellery_real_labels.csv` lists every photo: its labels
 (`file,type,metal,stones,shot`, assigned by looking at each photo; `unknown` where it cannot be told), its part
-(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on), its source (`repo`, `commit`, `path`)
-and the licence its repository states (`licence`).
+(`split`: `dev`, used to tune the analyser, or `heldout`, never tuned on; the first 160 photos were split by a hash
+of the file name, the 43 added later, r160 to r202, all went to dev so the held-out part stays as it was), its source
+(`repo`, `commit`, `path`) and the licence its repository states (`licence`).
 This script reads each photo out of a local snapshot of its repository (`git show COMMIT:PATH`) and writes
 OUT_DIR/<file>, OUT_DIR/labels.csv (every photo), OUT_DIR/dev.csv and OUT_DIR/heldout.csv, all with the header of
 bench/jewellery_set.py's labels, so bench/jewellery_eval.py reads them as they are.
@@ -15,7 +16,11 @@ the project's repository fetcher leaves; a missing one is named, with what to fe
 
 Sources (`SOURCES`): two public repositories of ordinary catalogue photos (white-backdrop packshots, catalogue CAD
 renders, a few styled shots). Neither states a licence: the photos are used here only to measure the analyser,
-locally, and are never copied into this repository or shipped.
+locally, and are never copied into this repository or shipped. A licensed replacement was looked for among the
+public repositories the fetcher reaches (jewellery classification and dataset repositories, jewellery shop demos,
+copies of Amazon Berkeley Objects, museum open-access sets): those with a licence hold no jewellery photos (icons,
+a few non-jewellery ABO samples) or only link to images hosted elsewhere, and the jewellery photo folders found
+(Turkish shop photos, Kaggle copies) state none either.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ SPLITS = ("dev", "heldout")
 #: repo → (what it is, licence as stated by the repository).
 SOURCES = {
     "princesegzy01/Jewellery-Classification": (
-        "a jewellery classification dataset (test folders RINGS, NECKLACE, EARRINGS, BRACELET): shop photos and "
-        "catalogue renders collected from the web",
+        "a jewellery classification dataset (test and training folders RINGS, NECKLACE, EARRINGS, BRACELET): shop "
+        "photos and catalogue renders collected from the web",
         "none stated",
     ),
     "hippiechaka/jouxbeaustralia": (

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from intaglio.imaging.jewellery import analyse_image, analysis, calibrate, read_scene, right_probability
-from intaglio.imaging.jewellery.vocabulary import UNKNOWN
+from intaglio.imaging.jewellery.vocabulary import PIECE_TYPES, UNKNOWN
 from tests.imaging.test_jewellery_analysis import render
 
 
@@ -120,3 +120,54 @@ def test_a_ring_seen_from_above_is_a_ring_and_a_ball_pendant_is_not():
     assert ring["value"] == "ring", ring
     assert ring["confidence"] >= 0.5
     assert pendant["value"] != "ring", pendant
+
+
+def test_the_learned_type_model_reads_the_measurements_the_analyser_takes():
+    model = analysis.type_model.MODEL
+    assert model, "bench/jewellery_train.py has not written the type model"
+    assert set(model["classes"]) <= set(PIECE_TYPES) - {"other"}
+    assert np.shape(model["coef"]) == (len(model["classes"]), len(analysis.TYPE_FEATURES))
+    assert len(model["mean"]) == len(model["scale"]) == len(analysis.TYPE_FEATURES)
+    assert min(model["scale"]) > 0
+    assert set(analysis.CALIBRATION["type"]["offset"]) == set(model["classes"])
+
+
+def test_the_type_is_the_learned_models_most_probable_one():
+    rgb = render(1, type="ring", metal="yellow_gold", stones="red", shot="packshot", variant="solitaire")
+    answer, scene = analysis.analyse_scene(rgb)
+    probabilities = scene.features["type_probabilities"]
+    assert answer["type"]["value"] == max(probabilities, key=probabilities.get)
+    assert answer["type"]["confidence"] == pytest.approx(max(probabilities.values()), abs=1e-3)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=0.01)
+    x = analysis.type_features(scene.features)
+    assert x.shape == (len(analysis.TYPE_FEATURES),) and np.isfinite(x).all()
+
+
+def test_with_no_piece_measured_the_learned_step_gives_way():
+    blank = np.full((300, 300, 3), 245, np.uint8)
+    answer, scene = analysis.analyse_scene(blank)
+    assert analysis.type_features(scene.features) is None
+    assert "type_probabilities" not in scene.features
+    assert answer["type"]["value"] == UNKNOWN
+
+
+def grey_band(size: int = 480) -> np.ndarray:
+    """A polished white-metal band on a pure white backdrop: no colour anywhere, shaded across its width, its rim
+    fading into the backdrop."""
+    rgb = np.full((size, size, 3), 255, np.uint8)
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(xx - size / 2, (yy - size / 2) * 1.4)
+    ring = (r > 0.2 * size) & (r < 0.32 * size)
+    across = np.abs((r - 0.26 * size) / (0.06 * size))
+    rgb[ring] = np.clip(255 - 140 * (1 - across[ring]) ** 2.5, 0, 255).astype(np.uint8)[:, None]
+    return rgb
+
+
+def test_white_metal_on_white_is_a_photograph_not_a_sketch():
+    scene = read_scene(grey_band())
+    assert scene.features["outline_ink"] < 0  # the rim is lighter than the band: no inked outline
+    assert scene.shot != "sketch"
+    assert analyse_image(grey_band(), calibrated=False)["metal"]["value"] == "white_metal"
+    drawn = render(0, type="ring", metal="white_metal", stones="none", shot="sketch")
+    drawn_scene = read_scene(drawn)
+    assert drawn_scene.features["outline_ink"] > 5 and drawn_scene.shot == "sketch"

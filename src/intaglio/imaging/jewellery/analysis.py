@@ -10,7 +10,8 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
    itself strays from the model, minus shadow-like pixels (only darker, same colour, smooth), closed and cleaned,
    gives the piece mask. Holes are filled only when they are small or do not look like backdrop, so the hole of a
    ring stays a hole. A printed caption in the top or bottom band (a catalogue's reference number) is left out.
-2. **Shot.** A sketch is near grey-scale, mostly white, with thin dark strokes and no broad dark areas; on_model
+2. **Shot.** A sketch is near grey-scale, mostly white, with thin dark strokes and no broad dark areas, and its
+   outline is inked darker than what it encloses (a photographed piece fades into the backdrop at its rim); on_model
    has a large smooth skin-coloured region; lifestyle has a textured, dark or coloured backdrop; a CAD render has a
    plain backdrop and no sensor noise (on the backdrop nor on the piece); a packshot has a plain light backdrop and
    camera noise.
@@ -23,7 +24,10 @@ Pure module (numpy, OpenCV, Pillow). Every image is decoded small (long edge `AN
 5. **Type.** Shape of the mask: two similar separate parts (earrings); a long thin curve across the frame
    (necklace: a curve that fills little of its hull, or a chain laid straight), with a compact bulk hanging from it
    (pendant); one big hole (ring or bracelet, told apart by band thickness for the piece's size, size in the frame
-   and a set stone on top); else a compact piece (brooch).
+   and a set stone on top); else a compact piece (brooch). These measurements and the rules' per-type scores are
+   then read by a small learned model (`type_model`: multinomial logistic regression, trained by
+   bench/jewellery_train.py on the real development photos and the tuning seeds of the synthetic set), whose most
+   probable type and its probability are the answer.
 
 Weak evidence gives "unknown" or a low confidence. The rules' thresholds were tuned on synthetic sets (seeds 1 and 3
 of bench/jewellery_set.py; other seeds are held out for reporting). Their raw confidences are then calibrated on real
@@ -43,6 +47,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from intaglio.imaging.jewellery import type_model
 from intaglio.imaging.jewellery.vocabulary import (
     FINISHES,
     METALS,
@@ -59,6 +64,7 @@ __all__ = [
     "Scene",
     "analyse_image",
     "analyse_references",
+    "analyse_scene",
     "calibrate",
     "combine",
     "decode_image",
@@ -570,6 +576,17 @@ def _cast_shadow(lab: np.ndarray, mask: np.ndarray, bd: Backdrop) -> float:
     return float(np.median((lab[..., 0] - bd.surface[..., 0])[ring]))
 
 
+def _outline_ink(L: np.ndarray, mask: np.ndarray) -> float | None:
+    """How much darker the piece's outline (its outermost pixels) is than its inside, in L; None for a piece too thin
+    to have an inside (a fine chain is all outline)."""
+    m = mask.astype(np.uint8)
+    inner = cv2.erode(m, np.ones((7, 7), np.uint8)).astype(bool)
+    if inner.sum() < 30:
+        return None
+    edge = mask & ~cv2.erode(m, np.ones((3, 3), np.uint8)).astype(bool)
+    return float(np.median(L[inner]) - np.median(L[edge]))
+
+
 def _shot(rgb: np.ndarray, lab: np.ndarray, mask: np.ndarray, bd: Backdrop, feats: dict) -> tuple[str, float]:
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
@@ -596,7 +613,13 @@ def _shot(rgb: np.ndarray, lab: np.ndarray, mask: np.ndarray, bd: Backdrop, feat
     # sketch: grey-scale paper with strokes; no colour at all, no cast shadow
     grey = _sigmoid((0.0004 - vivid_frac) / 0.00015) * _sigmoid((0.004 - colour_frac) / 0.0015)
     paper = _sigmoid((white_frac - 0.55) / 0.08) * _sigmoid((bL - 88) / 2.5)
+    ink = _outline_ink(lab[..., 0], mask)
+    feats["outline_ink"] = ink
     p_sketch = grey * paper * _sigmoid((shadow + 1.2) / 0.35)
+    if ink is not None:
+        # a drawing is outlined in ink, darker than what it encloses; a photographed piece, white metal on white
+        # included, fades into the light backdrop at its rim
+        p_sketch *= _sigmoid((ink - 5.0) / 1.5)
     textured = _sigmoid((bd.texture - 0.4) / 0.08)
     dark_or_coloured = max(_sigmoid((55 - bL) / 5), _sigmoid((bC - 16) / 3))
     clean = _sigmoid((0.37 - noise) / 0.025)
@@ -1216,6 +1239,70 @@ def _type(mask: np.ndarray, stones: list[dict], feats: dict) -> dict:
     return _guess(best, conf)
 
 
+# ------------------------------------------------------------------------------------------- type: the learned step
+
+#: The shape measurements `_type` takes (and its per-type scores) that the learned type model reads, in its order.
+TYPE_FEATURES = (
+    "span",
+    "chain_w",
+    "mean_w",
+    "thin_frac",
+    "bulk_frac",
+    "bulk_dom",
+    "bulk_size",
+    "hole_ratio",
+    "fat_hole",
+    "outer",
+    "solidity",
+    "curve",
+    "ring_arms",
+    "ring_top",
+    "rel_band",
+    "top_stone",
+    "pair_ratio",
+    "pair_share",
+    "pair_sim",
+    "mask_frac",
+    "pend_reach",
+    "pend_chain",
+    "log_strip",
+    "log_parts",
+    *(f"score_{t}" for t in ("earrings", "pendant", "necklace", "ring", "bracelet", "brooch", "other")),
+)
+
+
+def type_features(feats: dict) -> np.ndarray | None:
+    """The learned type model's input (`TYPE_FEATURES`) from an image's measurements (`Scene.features` after the
+    analysis), or None when the shape step found no piece to measure. A measurement a shape does not have (the pair
+    of an earring set, the chain above a pendant) counts as 0."""
+    scores = feats.get("type_scores")
+    if scores is None:
+        return None
+    derived = {
+        "log_strip": math.log(max(float(feats.get("strip", 1.0)), 1.0)),
+        "log_parts": math.log1p(float(feats.get("n_comps", 0))),
+        **{f"score_{k}": float(v) for k, v in scores.items()},
+    }
+    return np.array([float(derived.get(k, feats.get(k, 0.0)) or 0.0) for k in TYPE_FEATURES], np.float64)
+
+
+def _learned_type(feats: dict) -> dict | None:
+    """The type as the learned model (`type_model.MODEL`) reads the shape measurements: the most probable type and
+    its probability as the raw confidence; None when there is no model or nothing was measured (the rules' answer
+    stands)."""
+    model = type_model.MODEL
+    x = type_features(feats)
+    if x is None or not model:
+        return None
+    z = (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
+    logits = np.asarray(model["coef"]) @ z + np.asarray(model["intercept"])
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    best = int(p.argmax())
+    feats["type_probabilities"] = {c: round(float(q), 3) for c, q in zip(model["classes"], p, strict=True)}
+    return _guess(model["classes"][best], float(p[best]))
+
+
 # ------------------------------------------------------------------------------------------------------------ finish
 
 
@@ -1249,7 +1336,9 @@ def _finish(lab: np.ndarray, metal_pixels: np.ndarray, mask: np.ndarray, shot: s
 # ------------------------------------------------------------------------------------------------------- the answer
 
 
-def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
+def analyse_scene(rgb: np.ndarray) -> tuple[dict, Scene]:
+    """(raw answer, scene) of one image: `analyse_image`'s answer before calibration, and the `Scene` with every
+    measurement taken (``features``; bench/jewellery_train.py trains the learned type step on them)."""
     scene = read_scene(rgb)
     feats = scene.features
     feats["_rgb"] = scene.rgb
@@ -1273,6 +1362,10 @@ def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
             if metal["value"] in ("white_metal", UNKNOWN):
                 stones_conf = min(stones_conf, 0.45)  # colourless stones hide well in white metal
     piece_type = _type(scene.mask, groups, feats)
+    learned = _learned_type(feats)
+    if learned is not None:
+        feats["type_rules"] = piece_type
+        piece_type = learned
     finish = _finish(scene.lab, scene.metal_pixels, scene.mask, shot)
     result = {
         "type": piece_type,
@@ -1291,7 +1384,8 @@ def _analyse(rgb: np.ndarray) -> tuple[dict, Scene]:
 #: Platt scaling of each attribute's raw confidence: the probability that an answer is right is
 #: ``sigmoid(bias + (slope + slope_offset[answer]) * raw + offset[answer])``. Fitted on the development part of the
 #: real photo set (bench/jewellery_real_set.py); bench/jewellery_calibrate.py prints this table. An answer the fit
-#: never saw is never confident (probability 0).
+#: never saw is never confident (probability 0). The ``type`` table here is the rules' own; with a learned type model
+#: (`type_model`) the table fitted with it, on cross-validated answers (bench/jewellery_train.py), replaces it.
 CALIBRATION: dict[str, dict] = {
     "type": {
         "bias": -0.858,
@@ -1314,44 +1408,46 @@ CALIBRATION: dict[str, dict] = {
         },
     },
     "metal": {
-        "bias": -1.884,
-        "slope": 4.469,
-        "offset": {"mixed": -0.665, "rose_gold": 3.263, "white_metal": -0.962, "yellow_gold": -1.857},
-        "slope_offset": {"mixed": 1.46, "rose_gold": 1.05, "white_metal": -1.539, "yellow_gold": 3.498},
+        "bias": -0.997,
+        "slope": 3.44,
+        "offset": {"mixed": -1.014, "rose_gold": 3.003, "white_metal": -0.965, "yellow_gold": -1.212},
+        "slope_offset": {"mixed": 0.12, "rose_gold": 1.081, "white_metal": -0.08, "yellow_gold": 2.319},
     },
     "stones": {
-        "bias": -2.647,
-        "slope": 1.963,
+        "bias": -3.047,
+        "slope": 2.186,
         "offset": {
-            "blue": 2.643,
-            "colourless": 0.342,
-            "green": -1.854,
-            "none": 1.163,
-            "orange": -2.56,
-            "pink": -0.009,
-            "purple": -0.009,
-            "red": -0.009,
-            "yellow": -0.009,
+            "blue": 2.068,
+            "colourless": 0.504,
+            "green": -1.679,
+            "none": 1.008,
+            "orange": -2.785,
+            "pink": 0.469,
+            "purple": 0.469,
+            "red": 0.469,
+            "yellow": 0.469,
         },
         "slope_offset": {
-            "blue": -2.363,
-            "colourless": 1.441,
-            "green": 3.261,
-            "none": 0.487,
-            "orange": -1.914,
-            "pink": 1.052,
-            "purple": 1.052,
-            "red": 1.052,
-            "yellow": 1.052,
+            "blue": -1.336,
+            "colourless": 1.744,
+            "green": 3.308,
+            "none": 0.313,
+            "orange": -2.104,
+            "pink": 0.261,
+            "purple": 0.261,
+            "red": 0.261,
+            "yellow": 0.261,
         },
     },
     "shot": {
-        "bias": -0.949,
-        "slope": -0.221,
-        "offset": {"cad_render": 4.087, "lifestyle": -1.615, "packshot": -0.375, "sketch": -2.413},
-        "slope_offset": {"cad_render": -4.959, "lifestyle": 4.616, "packshot": 1.746, "sketch": -1.623},
+        "bias": -0.921,
+        "slope": 0.831,
+        "offset": {"cad_render": 4.006, "lifestyle": -3.035, "packshot": -1.577, "sketch": -3.035},
+        "slope_offset": {"cad_render": -5.818, "lifestyle": 4.448, "packshot": 2.202, "sketch": 4.448},
     },
 }
+if type_model.MODEL:  # the learned type step's answers carry the calibration fitted with it
+    CALIBRATION["type"] = type_model.MODEL["calibration"]
 #: Probability of being right at which an answer is reported at the confident level, `CONFIDENT` (0.5): answers the
 #: studio shows as sure are right at least 9 times in 10 on real product photos, the rest say "not sure".
 SURE = 0.9
@@ -1376,7 +1472,11 @@ def right_probability(attribute: str, value: str, raw: float) -> float:
     """
     if value == UNKNOWN:
         return 0.0
-    table = CALIBRATION[attribute]
+    return probability_from(CALIBRATION[attribute], value, raw)
+
+
+def probability_from(table: dict, value: str, raw: float) -> float:
+    """`right_probability` under one attribute's calibration `table` (0 for an answer the table never saw)."""
     if value not in table["offset"]:
         return 0.0
     slope = table["slope"] + table["slope_offset"][value]
@@ -1438,7 +1538,7 @@ def analyse_image(rgb: np.ndarray, *, calibrated: bool = True) -> dict:
         ``type``, ``metal``, ``finish`` (each ``{"value", "confidence"}``), ``stones`` (a list of
         ``{"colour", "count", "cut", "confidence"}``), ``stones_confidence`` and ``shots`` (one guess).
     """
-    raw = _analyse(rgb)[0]
+    raw = analyse_scene(rgb)[0]
     return calibrate(raw) if calibrated else raw
 
 
