@@ -663,6 +663,9 @@ ROSE_YELLOW_HUE = 63.0
 VIVID_SLOPE = 0.8
 WHITE_CHROMA = 7.0
 COLOURED_CHROMA = 10.0
+# Red gold and copper, the reddest alloys in jewellery, photograph at about 35–50° in Lab hue even in their shadows: a
+# surface redder than 28° is enamel, glitter, a stone or lacquer, not metal.
+REDDEST_ALLOY_HUE = 28.0
 
 
 def _metal_classes(a: np.ndarray, b: np.ndarray, L: np.ndarray, allowance: float = 0.0) -> np.ndarray:
@@ -673,7 +676,8 @@ def _metal_classes(a: np.ndarray, b: np.ndarray, L: np.ndarray, allowance: float
     white_cut = WHITE_CHROMA * np.clip(L / 60.0, 0.6, 1.2) + allowance
     cls = np.full(a.shape, -1, np.int8)
     cls[chroma < white_cut] = 0
-    coloured = (chroma > COLOURED_CHROMA * np.clip(L / 60.0, 0.7, 1.2) + allowance * 1.3) & (hue > 15) & (hue < 110)
+    saturated = chroma > COLOURED_CHROMA * np.clip(L / 60.0, 0.7, 1.2) + allowance * 1.3
+    coloured = saturated & (hue > REDDEST_ALLOY_HUE) & (hue < 110)
     cls[coloured & (hue >= ROSE_YELLOW_HUE)] = 1
     cls[coloured & (hue < ROSE_YELLOW_HUE)] = 2
     return cls
