@@ -171,3 +171,26 @@ def test_white_metal_on_white_is_a_photograph_not_a_sketch():
     drawn = render(0, type="ring", metal="white_metal", stones="none", shot="sketch")
     drawn_scene = read_scene(drawn)
     assert drawn_scene.features["outline_ink"] > 5 and drawn_scene.shot == "sketch"
+
+
+def _band(metal_rgb, *, hooks: bool = False) -> np.ndarray:
+    """A thick shaded band on a pale sweep; `hooks` adds small polished-silver loops above it."""
+    size = 512
+    image = np.full((size, size, 3), 228, np.uint8)
+    centre, radius = (size // 2, size // 2 + 30), 150
+    for step in range(28, 0, -1):
+        shade = tuple(int(min(255, channel * (0.72 + step / 60))) for channel in metal_rgb)
+        cv2.circle(image, centre, radius + step - 14, shade, 3, cv2.LINE_AA)
+    if hooks:
+        for x in (180, 330):
+            cv2.circle(image, (x, 60), 26, (196, 198, 201), 6, cv2.LINE_AA)
+    return cv2.GaussianBlur(image, (0, 0), 0.8)
+
+
+def test_a_surface_redder_than_any_alloy_is_not_rose_gold():
+    """Red glitter or enamel (Lab hue about 20°) hanging from silver hooks is not read as rose gold (it was, at 0.95
+    on the rules' scale, before alloys were bounded at REDDEST_ALLOY_HUE); a real rose gold band still is."""
+    glitter = analyse_image(_band((185, 95, 100), hooks=True), calibrated=False)
+    assert glitter["metal"]["value"] != "rose_gold", glitter["metal"]
+    rose = analyse_image(_band((200, 140, 120)), calibrated=False)
+    assert rose["metal"]["value"] == "rose_gold", rose["metal"]

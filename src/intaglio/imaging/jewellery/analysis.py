@@ -666,6 +666,8 @@ COLOURED_CHROMA = 10.0
 # Red gold and copper, the reddest alloys in jewellery, photograph at about 35–50° in Lab hue even in their shadows: a
 # surface redder than 28° is enamel, glitter, a stone or lacquer, not metal.
 REDDEST_ALLOY_HUE = 28.0
+# Lightness from which a white pixel on a coloured alloy is a specular highlight (the light's reflection).
+SPECULAR_L = 90.0
 
 
 def _metal_classes(a: np.ndarray, b: np.ndarray, L: np.ndarray, allowance: float = 0.0) -> np.ndarray:
@@ -884,6 +886,9 @@ def _metal(lab: np.ndarray, scene_mask: np.ndarray, metal_pixels: np.ndarray, fe
         mc = sel & (cls == c)
         near = cv2.blur(mc.astype(np.float32), (k, k))
         shares[c] = float((mc & (near > 0.5 * near_all)).sum()) / total
+    if int(np.argmax(shares)) >= 1:
+        # on a coloured alloy, white pixels as light as a specular highlight mirror the light, not a white alloy
+        shares[0] *= float((sel & (cls == 0) & (L < SPECULAR_L)).sum()) / max(1.0, float((sel & (cls == 0)).sum()))
     feats["metal_shares"] = [round(float(s), 3) for s in shares]
     names = ("white_metal", "yellow_gold", "rose_gold")
     order = np.argsort(-shares)
