@@ -1417,10 +1417,10 @@ CALIBRATION: dict[str, dict] = {
         },
     },
     "metal": {
-        "bias": -0.997,
-        "slope": 3.44,
-        "offset": {"mixed": -1.014, "rose_gold": 3.003, "white_metal": -0.965, "yellow_gold": -1.212},
-        "slope_offset": {"mixed": 0.12, "rose_gold": 1.081, "white_metal": -0.08, "yellow_gold": 2.319},
+        "bias": -0.919,
+        "slope": 3.394,
+        "offset": {"mixed": -1.015, "rose_gold": 2.899, "white_metal": -1.033, "yellow_gold": -1.093},
+        "slope_offset": {"mixed": 0.247, "rose_gold": 1.087, "white_metal": -0.044, "yellow_gold": 2.105},
     },
     "stones": {
         "bias": -3.047,
