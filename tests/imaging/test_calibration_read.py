@@ -258,3 +258,24 @@ def test_a_jpegs_colour_errors_leave_a_patchs_reflectance_alone(cb, cr):
     moved_luminance = ((shifted / white) @ luminance) / ((patch / white) @ luminance) - 1
     assert abs(moved) < 5e-4
     assert abs(moved) < abs(moved_luminance) / 4
+
+
+def test_grain_in_the_rows_the_bare_card_shows_leaves_the_light_surface_flat():
+    """Wood grain runs along the rows; the unburned card shows every row at its two ends but only some rows in between
+    (as round the wedge). The light surface fitted to it must not take the grain of the rows it happens to see for a
+    bend in the light: under flat light, the surface along a row seen only at its ends stays flat."""
+    from intaglio.imaging.calibration.read import _fit_white
+
+    rng = np.random.default_rng(5)
+    h, w = 600, 600
+    grain = 1 + 0.015 * cv2.GaussianBlur(rng.standard_normal((h, 1)).astype(np.float32), (0, 0), 3).ravel() * 6
+    image = np.repeat((0.6 * grain)[:, None, None], w, axis=1) * np.array([1.0, 0.75, 0.45], np.float32)
+    image = (image * (1 + rng.normal(0, 0.01, image.shape))).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[:, :30] = mask[:, -30:] = True  # the margins: every row
+    for top in range(0, h, 60):  # in between, bands of rows as a board's gaps and the labels leave them
+        mask[top : top + 12, 30:-30] = True
+    white, _ = _fit_white(image, mask)
+    for row in (100, 250, 400):  # rows seen only at the ends
+        along = white[row, :, 1] / image[row, :, 1].mean()
+        assert np.ptp(along) < 2e-3

@@ -45,6 +45,8 @@ _DIAMETERS = np.arange(0.01, 0.4005, 0.0005)
 # Weight of a marker's centre against a chessboard corner in the board fit: a centre is a few times less precise, but
 # it alone fixes the lens term and the perspective when the corners lie on two lines (the board's two row pairs).
 _CENTRE_WEIGHT = 0.4
+# Unburned samples at which a row's grain factor counts half (rows with fewer lean on the smooth surface).
+_ROW_SHRINK = 20.0
 
 
 class CardRefused(Exception):  # noqa: N818 - the house name for this refusal
@@ -424,27 +426,49 @@ def _poly_terms(x: np.ndarray, y: np.ndarray, order: int = 2) -> np.ndarray:
     return np.stack([x**i * y**j for i in range(order + 1) for j in range(order + 1 - i)], axis=-1)
 
 
-def _fit_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A smooth white surface per channel (2nd-order polynomial, trimmed refits) from the unburned card."""
+def _fit_white(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """The unburned card's reflectance under this light, per channel, and how uneven the light is (max / min − 1).
+
+    A smooth surface (a 2nd-order polynomial in the card's coordinates: the light) times a factor per row of the card
+    (the grain and stains, which run along the rows), fitted together in log space to the unburned card with trimmed
+    refits. Without the row factors, the grain's rows that the unburned card happens to show pull the smooth surface
+    out of shape: by a few tenths of a per cent along the wedge, whose rows show bare card only at their two ends.
+    A row factor is shrunk towards 1 in rows with few unburned samples.
+    """
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
-    step = max(1, xs.size // 40000)
-    ys, xs = ys[::step], xs[::step]
-    nx, ny = xs / w - 0.5, ys / h - 0.5
-    terms = _poly_terms(nx, ny)
-    gy, gx = np.mgrid[0:h, 0:w]
-    full_terms = _poly_terms(gx / w - 0.5, gy / h - 0.5)
+    terms = _poly_terms(xs / w - 0.5, ys / h - 0.5)
+    # The surface is fitted to a subsample (it has six terms), the row factors to every sample.
+    sub = np.arange(0, ys.size, max(1, ys.size // 40000))
+    powers = [(i, j) for i in range(3) for j in range(3 - i)]  # as in _poly_terms
+    gx, gy = np.arange(w) / w - 0.5, np.arange(h) / h - 0.5
     white = np.empty_like(image)
+    smooth_g = None
     for c in range(image.shape[2]):
         v = image[ys, xs, c].astype(np.float64)
-        keep = np.isfinite(v)
-        for _ in range(3):
-            coef, *_ = np.linalg.lstsq(terms[keep], v[keep], rcond=None)
-            res = v - terms @ coef
+        finite = np.isfinite(v) & (v > 0)
+        log_v = np.log(np.where(finite, v, 1.0))
+        keep = finite
+        rows = np.zeros(h)
+        coef = np.zeros(len(powers))
+        for _ in range(4):
+            k = keep[sub]
+            coef, *_ = np.linalg.lstsq(terms[sub][k], (log_v - rows[ys])[sub][k], rcond=None)
+            res = log_v - terms @ coef
+            n = np.bincount(ys[keep], minlength=h)
+            rows = np.bincount(ys[keep], weights=res[keep], minlength=h) / (n + _ROW_SHRINK)
+            res -= rows[ys]
             mad = np.median(np.abs(res[keep])) * 1.4826 + 1e-6
-            keep = np.isfinite(v) & (np.abs(res) < 2.5 * mad)
-        white[:, :, c] = (full_terms @ coef).astype(np.float32)
-    return white
+            keep = finite & (np.abs(res) < 2.5 * mad)
+        # The polynomial on the grid, one outer product per power of y.
+        surface = sum(
+            np.outer(gy**j, sum(coef[t] * gx**i for t, (i, jj) in enumerate(powers) if jj == j)) for j in range(3)
+        )
+        if c == 1:
+            smooth_g = surface
+        white[:, :, c] = np.exp(surface + rows[:, None]).astype(np.float32)
+    span = float(np.exp(smooth_g.max() - smooth_g.min()) - 1.0) if smooth_g is not None else 0.0
+    return white, span
 
 
 def _channel_weights(white: np.ndarray) -> np.ndarray:
@@ -834,13 +858,12 @@ def read_card(
             "blurred", f"The photo is too blurred to read (edges spread {blur:.2f} mm): hold still and focus."
         )
 
-    white = _fit_white(rectified, white_mask)
+    white, span = _fit_white(rectified, white_mask)
     reflectance = (rectified / np.maximum(white, 1e-6)) @ _channel_weights(white)
     # "Darkness" is the marks' contrast with the bare surface: lighter marks on a light-marking material count up.
     darkness = 1.0 - reflectance
     if light_marking:
         darkness = -darkness
-    span = float(np.nanmax(white[..., 1]) / max(np.nanmin(white[..., 1]), 1e-6) - 1.0)
 
     inset = max(_INSET_MM, 3.0 * blur + 0.3)  # the patch interior: away from edges, blur and the halftone start-up
     wedge = layout["wedge"]
