@@ -279,3 +279,28 @@ def test_grain_in_the_rows_the_bare_card_shows_leaves_the_light_surface_flat():
     for row in (100, 250, 400):  # rows seen only at the ends
         along = white[row, :, 1] / image[row, :, 1].mean()
         assert np.ptp(along) < 2e-3
+
+
+def test_the_marks_darkness_is_fitted_at_the_diameter_found_not_the_nearest_step(card):
+    """The diameter falls between the model's steps; a thin mark's coverage changes by most of a per cent from one
+    step to the next, so darkness taken at the nearest step would scale the whole tone response by that much."""
+    from intaglio.imaging.calibration.read import _DIAMETERS, _coverage_curves, _fit_diameter, _stroke_distance_sets
+
+    layout = card.layout
+    rects = [w["rect_mm"] for w in layout["wedge"]] + list(layout["full"]) + [w["rect_mm"] for w in layout["width"]]
+    px_mm = layout["line_interval_mm"]
+    distances = _stroke_distance_sets(card.burn, rects, px_mm, 0.8)
+    curves = _coverage_curves(card.burn, rects, px_mm, 0.8, distances=distances)
+    step = float(_DIAMETERS[1] - _DIAMETERS[0])
+    weights = np.array([float(c.sum()) for c in distances])
+    for diameter in (0.0702 + 0.45 * step, 0.0831 + 0.55 * step):
+        darkness = 0.68 * _coverage_curves(card.burn, rects, px_mm, 0.8, [diameter], distances)[:, 0]
+        d, mark, residual = _fit_diameter(
+            darkness,
+            curves.T,
+            weights,
+            lambda v: _coverage_curves(card.burn, rects, px_mm, 0.8, [v], distances)[:, 0],
+        )
+        assert d == pytest.approx(diameter, abs=0.2 * step)
+        assert mark == pytest.approx(0.68, rel=3e-4)  # the nearest step: 1.2e-3 off
+        assert residual < 1e-3
