@@ -304,3 +304,27 @@ def test_the_marks_darkness_is_fitted_at_the_diameter_found_not_the_nearest_step
         assert d == pytest.approx(diameter, abs=0.2 * step)
         assert mark == pytest.approx(0.68, rel=3e-4)  # the nearest step: 1.2e-3 off
         assert residual < 1e-3
+
+
+@pytest.mark.parametrize("colour", [(186, 180, 132), (173, 167, 122), (219, 213, 158), (150, 120, 90)])
+@pytest.mark.parametrize("quality", [75, 86])
+def test_a_flat_patch_of_a_jpeg_keeps_its_light(colour, quality):
+    """Decoding a JPEG to 8-bit RGB rounds each channel's colour term; over a flat patch (its colour differences
+    hardly vary) that rounding is alike in every pixel and shifts the patch's luma by up to a third of a level. The
+    reader takes the JPEG's own Y, Cb and Cr and makes linear light of them unrounded."""
+    from intaglio.imaging.calibration.read import _SRGB_TO_LINEAR16, _linear16, _photo_rgb
+
+    rng = np.random.default_rng(quality)
+    source = np.clip(np.array(colour, np.float32) + rng.normal(0, 3.6, (256, 256, 3)), 0, 255).round()
+    source = source.astype(np.uint8)
+    jpeg = cv2.imencode(".jpg", source[:, :, ::-1].copy(), [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+    weights = np.array([0.299, 0.587, 0.114]) * np.array(colour)
+    weights /= weights.sum()
+    truth = _SRGB_TO_LINEAR16[source].reshape(-1, 3).mean(axis=0)
+    pixels, _, ycbcr = _photo_rgb(jpeg)
+    read = _linear16(pixels, ycbcr).reshape(-1, 3).mean(axis=0)
+    assert ycbcr
+    assert abs((read / truth) @ weights - 1) < 1.5e-3
+    if colour == (186, 180, 132):  # decoded to RGB first, this one reads 0.3 % light
+        rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        assert (_SRGB_TO_LINEAR16[rgb].reshape(-1, 3).mean(axis=0) / truth) @ weights - 1 > 2e-3

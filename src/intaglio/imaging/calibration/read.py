@@ -19,11 +19,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 from scipy.optimize import least_squares
 
 from intaglio.imaging.artwork import Calibration
-from intaglio.imaging.artwork.tone import linear_to_srgb
+from intaglio.imaging.artwork.tone import linear_to_srgb, srgb_to_linear
 from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
 from intaglio.imaging.memory import cv2_decode_bytes, reserve_decode, reserve_image_memory
 
@@ -148,16 +148,23 @@ class CardReading:
 # Inputs
 
 
-def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
-    """RGB uint8, and how many photo pixels each of its pixels spans (JPEGs of many megapixels decode reduced)."""
+def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """The photo's pixels (uint8), how many photo pixels each of them spans (JPEGs of many megapixels decode
+    reduced), and whether they are a JPEG's own luma and colour differences (Y, Cb, Cr) rather than RGB.
+
+    A JPEG is kept as its Y, Cb and Cr: turning them into 8-bit RGB rounds each channel's colour term, which over a
+    flat patch (where the colour differences hardly vary) shifts the patch's luma by up to a third of a level, alike
+    in every pixel: enough to read a thin mark's checker patch a per cent light and its width 2 % narrow.
+    `_linear16` makes linear RGB of them without that rounding.
+    """
     if isinstance(photo, bytes | bytearray | memoryview):
         data = np.frombuffer(photo, dtype=np.uint8)
         flag = cv2.IMREAD_COLOR
         try:
             with Image.open(io.BytesIO(photo)) as probe:
-                size, image_format = probe.size, probe.format
+                size, image_format, mode = probe.size, probe.format, probe.mode
         except (OSError, ValueError):
-            size, image_format = (0, 0), None
+            size, image_format, mode = (0, 0), None, None
         megapixels = size[0] * size[1] / 1e6
         # A huge photo has more pixels than the read needs: JPEG decodes at half size almost for free, and corners
         # stay well within a tenth of a card pixel.
@@ -165,16 +172,42 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float]:
             flag = cv2.IMREAD_REDUCED_COLOR_2 if megapixels <= 4 * _FULL_DECODE_MP else cv2.IMREAD_REDUCED_COLOR_4
         reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
         with reserve_image_memory(cv2_decode_bytes(size, image_format, reduced)):
+            if image_format == "JPEG" and mode == "RGB" and reduced == 1.0:
+                with Image.open(io.BytesIO(photo)) as image:
+                    image.draft("YCbCr", image.size)  # libjpeg stops before its colour conversion
+                    if image.mode == "YCbCr":
+                        if image.getexif().get(0x0112, 1) != 1:  # turned upright, as cv2.imdecode does
+                            image = ImageOps.exif_transpose(image)
+                        return np.asarray(image, dtype=np.uint8), reduced, True
             decoded = cv2.imdecode(data, flag)
             if decoded is None:
                 raise CardRefused("no_board", "The photo could not be decoded as an image.")
-            return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced
+            return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), reduced, False
     array = np.asarray(photo)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.dtype != np.uint8:
         array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(array[:, :, :3]), 1.0
+    return np.ascontiguousarray(array[:, :, :3]), 1.0, False
+
+
+def _linear16(pixels: np.ndarray, ycbcr: bool) -> np.ndarray:
+    """Linear RGB in 16 bits of 8-bit sRGB pixels, or of a JPEG's Y, Cb, Cr (by JFIF's equations, unrounded)."""
+    if not ycbcr:
+        return cv2.LUT(pixels, _SRGB_TO_LINEAR16)
+    y, cb, cr = cv2.split(pixels)
+    fine = np.float32(_FINE_LEVELS)
+    level = np.arange(256, dtype=np.float32)
+    fine_y = cv2.LUT(y, level * fine + np.float32(0.5))  # (the half: rounding to the table's nearest entry)
+    channels = []
+    # R = Y + 1.402 Cr, G = Y − 0.344136 Cb − 0.714136 Cr, B = Y + 1.772 Cb, colour differences about 128.
+    for terms in (((cr, 1.402),), ((cb, -0.344136), (cr, -0.714136)), ((cb, 1.772),)):
+        encoded = fine_y.copy()
+        for plane, k in terms:
+            encoded += cv2.LUT(plane, ((level - 128) * np.float32(k) * fine).astype(np.float32))
+        np.clip(encoded, 0, 255 * _FINE_LEVELS, out=encoded)
+        channels.append(_SRGB_FINE_TO_LINEAR16[encoded.astype(np.int32)])
+    return cv2.merge(channels)
 
 
 def _layout_and_png(card: Any, card_png: bytes | np.ndarray | None) -> tuple[dict, np.ndarray]:
@@ -357,6 +390,10 @@ _SRGB_TO_LINEAR = np.array(
     [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
 )
 _SRGB_TO_LINEAR16 = np.round(_SRGB_TO_LINEAR.astype(np.float64) * 65535).astype(np.uint16)
+_FINE_LEVELS = 16  # steps per 8-bit level of the table for encoded values between the levels
+_SRGB_FINE_TO_LINEAR16 = np.round(
+    65535 * srgb_to_linear(np.arange(255 * _FINE_LEVELS + 1) / (255.0 * _FINE_LEVELS))
+).astype(np.uint16)
 
 
 def _rect_px(rect_mm, px_mm: float) -> tuple[float, float, float, float]:
@@ -364,8 +401,11 @@ def _rect_px(rect_mm, px_mm: float) -> tuple[float, float, float, float]:
     return x, y, w, h
 
 
-def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int], px_mm: float, interp=None):
-    """The photo resampled on a card grid of `_SAMPLE_MM` steps, in linear light (float32 RGB)."""
+def _rectify(
+    photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int], px_mm: float, ycbcr: bool = False
+) -> tuple[np.ndarray, float]:
+    """The photo (RGB, or a JPEG's Y, Cb, Cr) resampled on a card grid of `_SAMPLE_MM` steps, in linear light
+    (float32 RGB)."""
     ch, cw = card_px_shape
     step = _SAMPLE_MM / px_mm  # card pixels per sample
     gh, gw = int(round(ch / step)), int(round(cw / step))
@@ -390,7 +430,7 @@ def _rectify(photo: np.ndarray, mapping: Mapping, card_px_shape: tuple[int, int]
     x1, y1 = min(int(hi[0]), photo.shape[1]), min(int(hi[1]), photo.shape[0])
     if x1 <= x0 or y1 <= y0:
         return np.full((gh, gw, 3), np.nan, np.float32), per_sample
-    linear = cv2.LUT(photo[y0:y1, x0:x1], _SRGB_TO_LINEAR16)
+    linear = _linear16(photo[y0:y1, x0:x1], ycbcr)
     scale = 1.0
     if per_sample > 1.5:
         scale = 1.0 / per_sample
@@ -492,7 +532,7 @@ def _channel_weights(white: np.ndarray) -> np.ndarray:
     its linear value by about 2.4 δ / e of itself, so with these weights the colour errors (which leave luma alone)
     cancel, to first order, in the combined reflectance; with luminance weights they leave up to ±0.5 % per patch.
     """
-    level = np.clip(linear_to_srgb(np.nanmedian(white.reshape(-1, 3), axis=0)), 1e-3, None)
+    level = np.clip(linear_to_srgb(np.nanmedian(white[::8, ::8].reshape(-1, 3), axis=0)), 1e-3, None)
     weights = np.array([0.299, 0.587, 0.114]) * level
     return (weights / weights.sum()).astype(np.float32)
 
@@ -594,10 +634,6 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
     # sub-pixel phase, and the answer is the same each time.
     jitter = np.random.default_rng(0)
     xs = (np.arange(x0, x1)[:, None] + (np.arange(s) + jitter.random((x1 - x0, s))) / s - 0.5).ravel()
-    # Across the lines every row of pixels is alike, so jitter would not average out there: a thin stroke's
-    # coverage would be off by a few per cent (and so the marks' darkness and every step of the tone response).
-    # Regular rows, each spreading its sample over its stratum, measure a stroke's width exactly.
-    ys = (np.arange(y0, y1)[:, None] + (np.arange(t)[None, :] + 0.5) / t - 0.5).ravel()
     # Along each row: how far each sample x is from that row's nearest fired stretch.
     dx = np.full((h, xs.size), np.inf, dtype=np.float32)
     for r in range(h):
@@ -607,15 +643,20 @@ def _stroke_distances(bits: np.ndarray, region: tuple[int, int, int, int], reach
             left = np.abs(xs - fired[np.maximum(k - 1, 0)])
             right = np.abs(xs - fired[k])
             dx[r] = np.maximum(np.minimum(left, right) - 0.5, 0.0)
-    best = np.full((ys.size, xs.size), np.inf, dtype=np.float32)
-    base = np.rint(ys).astype(int)
+    # Every stratum of a row of pixels lies within half a pixel of that row's scan line: so its distance to the
+    # stretches of the line k rows away is (its offset − k)² + that line's dx², one row of dx for all its strata.
+    dx2 = dx * dx
+    # Across the lines every row of pixels is alike, so jitter would not average out there: a thin stroke's
+    # coverage would be off by a few per cent (and so the marks' darkness and every step of the tone response).
+    # Regular strata, each sample spreading over its stratum, measure a stroke's width exactly.
+    offsets = ((np.arange(t) + 0.5) / t - 0.5).astype(np.float32)
+    best = np.full((y1 - y0, t, xs.size), np.inf, dtype=np.float32)
     for k in range(-reach, reach + 1):
-        rows = base + k
-        valid = (rows >= 0) & (rows < h)
-        dy2 = ((ys - rows) ** 2).astype(np.float32)[:, None]
-        d2 = dy2 + dx[np.clip(rows, 0, h - 1)] ** 2
-        d2[~valid] = np.inf
-        np.minimum(best, d2, out=best)
+        a, b = max(y0, -k) - y0, min(y1, h - k) - y0  # the region's rows whose line k rows away is in `bits`
+        if b <= a:
+            continue
+        dy2 = ((offsets - k) ** 2)[None, :, None]
+        np.minimum(best[a:b], dx2[y0 + a + k : y0 + b + k][:, None, :] + dy2, out=best[a:b])
     # A histogram rather than the sorted distances: the coverage curves need only how many samples lie within each
     # radius (and their distances' sum), and sorting millions of samples was the read's slowest step.
     bins = int(np.ceil(reach / _DISTANCE_STEP))
@@ -818,10 +859,10 @@ def read_card(
     >>> reading.as_json()["mark_diameter_mm"]  # doctest: +SKIP
     0.121
     """
-    rgb, reduced = _photo_rgb(photo)
+    pixels, reduced, ycbcr = _photo_rgb(photo)
     layout, burn_map = _layout_and_png(card_layout, card_png)
     px_mm = 25.4 / float(layout["dpi"])
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray = np.ascontiguousarray(pixels[..., 0]) if ycbcr else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     spec = layout["board"]
     board, dictionary, our_ids = _board(spec)
 
@@ -874,7 +915,7 @@ def read_card(
 
     # (An ECC refinement against the card's own rendering was tried and dropped: the marks' spread pulls it off, and
     # the corner fit is already within a tenth of a card pixel.)
-    rectified, _ = _rectify(rgb, mapping, burn_map.shape, px_mm)
+    rectified, _ = _rectify(pixels, mapping, burn_map.shape, px_mm, ycbcr)
     shape = rectified.shape[:2]
 
     # Clipping, on the unburned card.
