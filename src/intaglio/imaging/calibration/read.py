@@ -173,12 +173,16 @@ def _photo_rgb(photo: bytes | np.ndarray) -> tuple[np.ndarray, float, bool]:
         reduced = {cv2.IMREAD_REDUCED_COLOR_2: 2.0, cv2.IMREAD_REDUCED_COLOR_4: 4.0}.get(flag, 1.0)
         with reserve_image_memory(cv2_decode_bytes(size, image_format, reduced)):
             if image_format == "JPEG" and mode == "RGB" and reduced == 1.0:
-                with Image.open(io.BytesIO(photo)) as image:
-                    image.draft("YCbCr", image.size)  # libjpeg stops before its colour conversion
-                    if image.mode == "YCbCr":
-                        if image.getexif().get(0x0112, 1) != 1:  # turned upright, as cv2.imdecode does
-                            image = ImageOps.exif_transpose(image)
-                        return np.asarray(image, dtype=np.uint8), reduced, True
+                try:
+                    with Image.open(io.BytesIO(photo)) as image:
+                        if image.info.get("adobe_transform", 1) != 0:  # (0: stored as RGB, not Y, Cb, Cr)
+                            image.draft("YCbCr", image.size)  # libjpeg stops before its colour conversion
+                        if image.mode == "YCbCr":
+                            if image.getexif().get(0x0112, 1) != 1:  # turned upright, as cv2.imdecode does
+                                image = ImageOps.exif_transpose(image)
+                            return np.asarray(image, dtype=np.uint8), reduced, True
+                except (OSError, ValueError):
+                    pass  # decoded as RGB below
             decoded = cv2.imdecode(data, flag)
             if decoded is None:
                 raise CardRefused("no_board", "The photo could not be decoded as an image.")
