@@ -209,8 +209,7 @@ def _linear16(pixels: np.ndarray, ycbcr: bool) -> np.ndarray:
         encoded = fine_y.copy()
         for plane, k in terms:
             encoded += cv2.LUT(plane, ((level - 128) * np.float32(k) * fine).astype(np.float32))
-        np.clip(encoded, 0, 255 * _FINE_LEVELS, out=encoded)
-        channels.append(_SRGB_FINE_TO_LINEAR16[encoded.astype(np.int32)])
+        channels.append(_SRGB_FINE_TO_LINEAR16.take(encoded.astype(np.int32), mode="clip"))
     return cv2.merge(channels)
 
 
@@ -427,9 +426,10 @@ def _rectify(
     pc = mapping.to_photo(centre)
     per_sample = float(np.hypot(*(pc[1] - pc[0])))
     # Only the card's part of the photo, in 16-bit linear light (a quarter of the work of float over the photo).
-    finite = np.isfinite(photo_xy).all(axis=-1)
-    lo = np.floor(np.nanmin(photo_xy[finite], axis=0)).astype(int) - 4 if finite.any() else np.zeros(2, int)
-    hi = np.ceil(np.nanmax(photo_xy[finite], axis=0)).astype(int) + 5 if finite.any() else np.zeros(2, int)
+    # (The interpolated mapping stays within the blocks' own points, so their bounds are the grid's.)
+    finite = np.isfinite(coarse).all(axis=-1)
+    lo = np.floor(coarse[finite].min(axis=0)).astype(int) - 4 if finite.any() else np.zeros(2, int)
+    hi = np.ceil(coarse[finite].max(axis=0)).astype(int) + 5 if finite.any() else np.zeros(2, int)
     x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
     x1, y1 = min(int(hi[0]), photo.shape[1]), min(int(hi[1]), photo.shape[0])
     if x1 <= x0 or y1 <= y0:
