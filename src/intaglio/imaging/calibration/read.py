@@ -3,8 +3,9 @@
 The card (``card.json`` plus its PNG, which is the burn map: black pixels fire) carries a ChArUco board. The
 reader finds the board, maps card millimetres into the photo (a homography with one radial-distortion term, fitted
 to the sub-pixel board corners and the markers' centres), samples the card in its own coordinates from the
-linearised photo, divides by a smooth white surface fitted to the unburned margin and bare patches, and measures each
-patch's mean against the unburned card in the same rows (grain and stains run along them). The mark diameter is the
+linearised photo (a JPEG from its own Y, Cb and Cr), divides by the bare card's white (a smooth surface times a
+factor per row, fitted to the unburned margin and bare patches), and measures each patch's mean against the unburned
+card in the same rows (grain and stains run along them). The mark diameter is the
 stroke width that makes the card's own wedge, full and width patch bits, burned as strokes (each fired pixel's
 stretch of the scan line widened by a disc), best explain their measured darkness.
 """
