@@ -911,9 +911,12 @@ def read_card(
     photo_per_card = float(np.hypot(*(probe[1] - probe[0])))
     centres_mm, centres_photo = _marker_centres(gray, corners_full, ids_full, board)
     centres_card = np.stack([(centres_mm[:, 0] + rx) / px_mm - 0.5, (centres_mm[:, 1] + ry) / px_mm - 0.5], axis=1)
-    mapping, rms, n_in = _fit_mapping(
-        card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card), centres_card, centres_photo
-    )
+    try:
+        mapping, rms, n_in = _fit_mapping(
+            card_pts, photo_pts, gray.shape, max(2.0, 1.5 * photo_per_card), centres_card, centres_photo
+        )
+    except CardRefused as refused:  # corners that fit no card: the whole photo may say why (blurred, clipped)
+        raise _global_refusal(gray) or refused from None
     tilt = _tilt_deg(mapping, burn_map.shape)
     if tilt > _MAX_TILT_DEG:
         raise CardRefused("oblique", f"The photo is taken too obliquely ({tilt:.0f}°): shoot the card from above.")
