@@ -258,3 +258,73 @@ def test_a_jpegs_colour_errors_leave_a_patchs_reflectance_alone(cb, cr):
     moved_luminance = ((shifted / white) @ luminance) / ((patch / white) @ luminance) - 1
     assert abs(moved) < 5e-4
     assert abs(moved) < abs(moved_luminance) / 4
+
+
+def test_grain_in_the_rows_the_bare_card_shows_leaves_the_light_surface_flat():
+    """Wood grain runs along the rows; the unburned card shows every row at its two ends but only some rows in between
+    (as round the wedge). The light surface fitted to it must not take the grain of the rows it happens to see for a
+    bend in the light: under flat light, the surface along a row seen only at its ends stays flat."""
+    from intaglio.imaging.calibration.read import _fit_white
+
+    rng = np.random.default_rng(5)
+    h, w = 600, 600
+    grain = 1 + 0.015 * cv2.GaussianBlur(rng.standard_normal((h, 1)).astype(np.float32), (0, 0), 3).ravel() * 6
+    image = np.repeat((0.6 * grain)[:, None, None], w, axis=1) * np.array([1.0, 0.75, 0.45], np.float32)
+    image = (image * (1 + rng.normal(0, 0.01, image.shape))).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[:, :30] = mask[:, -30:] = True  # the margins: every row
+    for top in range(0, h, 60):  # in between, bands of rows as a board's gaps and the labels leave them
+        mask[top : top + 12, 30:-30] = True
+    white, _ = _fit_white(image, mask)
+    for row in (100, 250, 400):  # rows seen only at the ends
+        along = white[row, :, 1] / image[row, :, 1].mean()
+        assert np.ptp(along) < 2e-3
+
+
+def test_the_marks_darkness_is_fitted_at_the_diameter_found_not_the_nearest_step(card):
+    """The diameter falls between the model's steps; a thin mark's coverage changes by most of a per cent from one
+    step to the next, so darkness taken at the nearest step would scale the whole tone response by that much."""
+    from intaglio.imaging.calibration.read import _DIAMETERS, _coverage_curves, _fit_diameter, _stroke_distance_sets
+
+    layout = card.layout
+    rects = [w["rect_mm"] for w in layout["wedge"]] + list(layout["full"]) + [w["rect_mm"] for w in layout["width"]]
+    px_mm = layout["line_interval_mm"]
+    distances = _stroke_distance_sets(card.burn, rects, px_mm, 0.8)
+    curves = _coverage_curves(card.burn, rects, px_mm, 0.8, distances=distances)
+    step = float(_DIAMETERS[1] - _DIAMETERS[0])
+    weights = np.array([float(c.sum()) for c in distances])
+    for diameter in (0.0702 + 0.45 * step, 0.0831 + 0.55 * step):
+        darkness = 0.68 * _coverage_curves(card.burn, rects, px_mm, 0.8, [diameter], distances)[:, 0]
+        d, mark, residual = _fit_diameter(
+            darkness,
+            curves.T,
+            weights,
+            lambda v: _coverage_curves(card.burn, rects, px_mm, 0.8, [v], distances)[:, 0],
+        )
+        assert d == pytest.approx(diameter, abs=0.2 * step)
+        assert mark == pytest.approx(0.68, rel=3e-4)  # the nearest step: 1.2e-3 off
+        assert residual < 1e-3
+
+
+@pytest.mark.parametrize("colour", [(186, 180, 132), (173, 167, 122), (219, 213, 158), (150, 120, 90)])
+@pytest.mark.parametrize("quality", [75, 86])
+def test_a_flat_patch_of_a_jpeg_keeps_its_light(colour, quality):
+    """Decoding a JPEG to 8-bit RGB rounds each channel's colour term; over a flat patch (its colour differences
+    hardly vary) that rounding is alike in every pixel and shifts the patch's luma by up to a third of a level. The
+    reader takes the JPEG's own Y, Cb and Cr and makes linear light of them unrounded."""
+    from intaglio.imaging.calibration.read import _SRGB_TO_LINEAR16, _linear16, _photo_rgb
+
+    rng = np.random.default_rng(quality)
+    source = np.clip(np.array(colour, np.float32) + rng.normal(0, 3.6, (256, 256, 3)), 0, 255).round()
+    source = source.astype(np.uint8)
+    jpeg = cv2.imencode(".jpg", source[:, :, ::-1].copy(), [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+    weights = np.array([0.299, 0.587, 0.114]) * np.array(colour)
+    weights /= weights.sum()
+    truth = _SRGB_TO_LINEAR16[source].reshape(-1, 3).mean(axis=0)
+    pixels, _, ycbcr = _photo_rgb(jpeg)
+    read = _linear16(pixels, ycbcr).reshape(-1, 3).mean(axis=0)
+    assert ycbcr
+    assert abs((read / truth) @ weights - 1) < 1.5e-3
+    if colour == (186, 180, 132):  # decoded to RGB first, this one reads 0.3 % light
+        rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        assert (_SRGB_TO_LINEAR16[rgb].reshape(-1, 3).mean(axis=0) / truth) @ weights - 1 > 2e-3
