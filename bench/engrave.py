@@ -172,7 +172,7 @@ def pipeline(paths: dict[str, Path], runs: int, summary: dict) -> None:
             return np.asarray(ImageOps.exif_transpose(im))
 
         decoded = decode()
-        linear_full = tone._SRGB_TO_LINEAR[decoded]
+        linear_full = tone.SRGB_CODE_TO_LINEAR[decoded]
         luminance = tone.load_linear(path, size=(width, height))
         adjusted = tone.adjust(luminance, adjustments, px_mm=interval)
         coverage = 1.0 - adjusted
@@ -180,7 +180,7 @@ def pipeline(paths: dict[str, Path], runs: int, summary: dict) -> None:
         burn = halftoner(np.ascontiguousarray(compensated, dtype=np.float32))
         stages = {
             "open + draft decode (Pillow)": median_time(decode, runs=runs),
-            "sRGB→linear LUT": median_time(lambda: tone._SRGB_TO_LINEAR[decoded], runs=runs),
+            "sRGB→linear LUT": median_time(lambda: tone.SRGB_CODE_TO_LINEAR[decoded], runs=runs),
             "resize (cv2 INTER_AREA, float)": median_time(
                 lambda: tone._reframe(linear_full, width, height, "crop"), runs=runs
             ),

@@ -91,16 +91,11 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float) -> dict:
     }
 
 
-def predict(model: dict, x: np.ndarray) -> np.ndarray:
-    z = (x - model["mean"]) / model["scale"]
-    logits = z @ np.asarray(model["coef"]).T + model["intercept"]
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
-
-
 def out_of_fold(dev, synthetic, c: float, weight: float, seed: int) -> np.ndarray:
     """Probabilities of each dev photo from a model trained without its fold."""
     from sklearn.model_selection import StratifiedKFold
+
+    from intaglio.imaging.jewellery import analysis
 
     xd, yd = dev
     xs, ys = synthetic
@@ -114,7 +109,7 @@ def out_of_fold(dev, synthetic, c: float, weight: float, seed: int) -> np.ndarra
         else:
             x, y, w = xd[train], yd[train], np.ones(len(train))
         model = fit(x, y, w, c)
-        p = predict(model, xd[test])
+        p = analysis.type_probabilities(model, xd[test])
         for j, k in enumerate(model["classes"]):
             out[test, classes.index(k)] = p[:, j]
     return out, classes

@@ -91,7 +91,7 @@ ADJUSTMENTS = [
 def test_adjust_on_tables_equals_the_per_pixel_chain(values):
     adjustments = tone.Adjustments.from_kwargs(values)
     codes = photo_codes()
-    linear = tone._SRGB_TO_LINEAR[codes]
+    linear = tone.SRGB_CODE_TO_LINEAR[codes]
     resized = cv2.resize(linear, (317, 241), interpolation=cv2.INTER_AREA)  # values between the 8-bit codes
     for source, luminance in ((codes, linear), (linear, linear), (resized, resized)):
         expected = reference_adjust(luminance, adjustments, px_mm=0.08)
@@ -103,7 +103,7 @@ def test_adjust_on_tables_equals_the_per_pixel_chain(values):
 def test_subject_isolation_on_tables_equals_the_per_pixel_chain():
     adjustments = tone.Adjustments.from_kwargs({"isolate_subject": True, "contrast": 1.2})
     codes = photo_codes((120, 160), seed=3)
-    linear = tone._SRGB_TO_LINEAR[codes]
+    linear = tone.SRGB_CODE_TO_LINEAR[codes]
     expected = reference_adjust(linear, adjustments, px_mm=0.1)
     assert np.array_equal(tone.adjust(codes, adjustments, px_mm=0.1), expected)
     assert np.array_equal(tone.adjust(linear, adjustments, px_mm=0.1), expected)
@@ -116,7 +116,7 @@ def test_then_is_the_same_as_applying_it_afterwards():
     codes = photo_codes(seed=1)
     for values in ({}, {"gamma": 1.3}, {"sharpen_amount": 0.5}):
         adjustments = tone.Adjustments.from_kwargs(values)
-        reference = then(reference_adjust(tone._SRGB_TO_LINEAR[codes], adjustments, px_mm=0.08))
+        reference = then(reference_adjust(tone.SRGB_CODE_TO_LINEAR[codes], adjustments, px_mm=0.08))
         assert np.array_equal(tone.adjust(codes, adjustments, px_mm=0.08, then=then), reference)
 
 
@@ -135,7 +135,7 @@ def test_pointwise_steps_cost_no_pass_over_the_pixels(monkeypatch):
     got = tone.adjust(codes, neutral, px_mm=0.08)
     # Neutral: the unadjusted picture (sRGB → linear → sRGB round trip included), in one gather of 256 values.
     assert passes == [256]
-    assert np.array_equal(got, reference_adjust(tone._SRGB_TO_LINEAR[codes], neutral, px_mm=0.08))
+    assert np.array_equal(got, reference_adjust(tone.SRGB_CODE_TO_LINEAR[codes], neutral, px_mm=0.08))
     passes.clear()
     tone.adjust(codes, tone.Adjustments(brightness=0.1, contrast=1.3, gamma=0.8, invert=True), px_mm=0.08)
     assert passes == [256]
@@ -148,7 +148,7 @@ def test_the_unadjusted_chain_is_the_picture_itself_within_the_tables_steps():
     """With nothing to adjust, the sRGB round trip may move a value by the 64k tables' step, never more."""
     codes = np.arange(256, dtype=np.uint8).reshape(16, 16)
     got = tone.adjust(codes, tone.Adjustments(), px_mm=0.1)
-    assert np.abs(got - tone._SRGB_TO_LINEAR[codes]).max() < 1e-4
+    assert np.abs(got - tone.SRGB_CODE_TO_LINEAR[codes]).max() < 1e-4
 
 
 def test_compiled_gathers_equal_numpy():
@@ -196,7 +196,7 @@ def test_codes_are_kept_only_where_nothing_is_resampled():
         for size in ((400, 300), (300, 200), (400, 200), (500, 300)):
             loaded = tone.load_linear(codes, size=size, fit=fit, as_codes=True)
             linear = tone.load_linear(codes, size=size, fit=fit)
-            as_linear = tone._SRGB_TO_LINEAR[loaded] if loaded.dtype == np.uint8 else loaded
+            as_linear = tone.SRGB_CODE_TO_LINEAR[loaded] if loaded.dtype == np.uint8 else loaded
             assert np.array_equal(as_linear, linear), (fit, size)
 
 
@@ -227,7 +227,7 @@ def test_prepare_artwork_equals_the_step_by_step_pipeline(material, mode, values
     )
     mat, machine = get_material(material), get_machine("diode-10w")
     adjustments = tone.Adjustments.from_kwargs({**mat.default_adjustments, **values})
-    luminance = reference_adjust(tone._SRGB_TO_LINEAR[codes], adjustments, px_mm=interval)
+    luminance = reference_adjust(tone.SRGB_CODE_TO_LINEAR[codes], adjustments, px_mm=interval)
     coverage = luminance if mat.polarity == "light" else 1.0 - luminance
     mark_px = dotgain.mark_diameter_px(
         spot_mm=machine.spot_mm, spread_mm=mat.spread_mm, px_mm=interval, ideal=mat.category == "reference"

@@ -18,8 +18,8 @@ from PIL import Image, ImageOps
 from intaglio.imaging.artwork.layout import frame_photo
 from intaglio.imaging.memory import image_memory_bytes, reserve_image_memory
 
-# sRGB code value → linear light, for 8-bit input.
-_SRGB_TO_LINEAR = np.where(
+# sRGB code value → linear light, for 8-bit input (the one table: the calibration readers use it too).
+SRGB_CODE_TO_LINEAR = np.where(
     (v := np.arange(256, dtype=np.float64) / 255.0) <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4
 ).astype(np.float32)
 
@@ -235,7 +235,7 @@ def load_linear(source, *, size: tuple[int, int], fit: str = "crop", keep_rgb: b
     white; "stretch" ignores the aspect ratio. With keep_rgb the linear RGB (H×W×3) is returned as well.
 
     With as_codes (and not keep_rgb), a picture framed without resampling comes back as its 8-bit grey codes
-    (uint8, H×W) instead: its linear luminance is exactly `_SRGB_TO_LINEAR[codes]`, and `adjust` takes either, so
+    (uint8, H×W) instead: its linear luminance is exactly `SRGB_CODE_TO_LINEAR[codes]`, and `adjust` takes either, so
     the tone chain can run on 256 values rather than on every pixel.
     """
     image = open_source(source)
@@ -295,12 +295,12 @@ def _linear(grey, rgb, width: int, height: int, fit: str, keep_rgb: bool, as_cod
 
 
 def _to_linear_codes(codes: np.ndarray) -> np.ndarray:
-    """_SRGB_TO_LINEAR[codes], in one compiled pass for a large picture."""
+    """SRGB_CODE_TO_LINEAR[codes], in one compiled pass for a large picture."""
     if codes.size < FUSED_MIN_PIXELS:
-        return _SRGB_TO_LINEAR[codes]
+        return SRGB_CODE_TO_LINEAR[codes]
     from intaglio.imaging.artwork.fused import gather_codes
 
-    return gather_codes(codes, _SRGB_TO_LINEAR)
+    return gather_codes(codes, SRGB_CODE_TO_LINEAR)
 
 
 def _framed_codes(grey: np.ndarray, width: int, height: int, fit: str) -> np.ndarray | None:
@@ -358,7 +358,7 @@ class _Chain:
         self.codes = luminance.dtype == np.uint8
         self.key = luminance
         # sRGB-encoded lightness, per key: linear_to_srgb(luminance), per code or per index.
-        self.table = lookup(_SRGB_TO_LINEAR, _TO_SRGB_TABLE) if self.codes else _TO_SRGB_TABLE
+        self.table = lookup(SRGB_CODE_TO_LINEAR, _TO_SRGB_TABLE) if self.codes else _TO_SRGB_TABLE
         self.pixels = None
 
     def map(self, step) -> None:
@@ -415,7 +415,7 @@ def adjust(
     ----------
     luminance : numpy.ndarray
         H×W linear luminance (float32, 0–1), or the picture's 8-bit grey codes (uint8), whose luminance is
-        `_SRGB_TO_LINEAR[codes]` (`load_linear(..., as_codes=True)`).
+        `SRGB_CODE_TO_LINEAR[codes]` (`load_linear(..., as_codes=True)`).
     adjustments : Adjustments
         The steps and their settings.
     px_mm : float
@@ -461,7 +461,7 @@ def adjust(
         chain.map(lambda p: 1 - p)
     if a.isolate_subject:
         if rgb is None:
-            linear = _SRGB_TO_LINEAR[luminance] if luminance.dtype == np.uint8 else luminance
+            linear = SRGB_CODE_TO_LINEAR[luminance] if luminance.dtype == np.uint8 else luminance
             rgb = np.repeat(linear[..., None], 3, axis=2)
         chain.set(np.maximum(chain.values(), 1 - subject_mask(rgb)))
     return chain.finish(then)

@@ -70,6 +70,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from intaglio.imaging.artwork.tone import SRGB_CODE_TO_LINEAR
 from intaglio.imaging.calibration.lens import Mapping, distort, radial_search, undistort
 from intaglio.imaging.memory import cv2_decode_bytes, reserve_image_memory
 
@@ -102,9 +103,6 @@ _TONE_ADVICE_LSTAR = 4.0
 _LOW_CONTRAST = 0.85
 _LOW_SHARPNESS = 0.8
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-_SRGB_TO_LINEAR = np.array(
-    [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
-)
 
 
 class BurnPhotoRefused(Exception):  # noqa: N818 - the house name for this refusal
@@ -453,12 +451,12 @@ def _ecc_images(photo_rgb, sim_rgb, burn, mapping: Mapping, px_mm: float, margin
     h, w = sim_rgb.shape[:2]
     e = min(1.0, _ECC_EDGE / max(h, w))
     sigma = max(1.0, _LOWPASS_MM / (px_mm / e))
-    sim_y = cv2.LUT(sim_rgb, _SRGB_TO_LINEAR) @ _LUMA
+    sim_y = cv2.LUT(sim_rgb, SRGB_CODE_TO_LINEAR) @ _LUMA
     if e < 1.0:
         sim_y = cv2.resize(sim_y, None, fx=e, fy=e, interpolation=cv2.INTER_AREA)
     template = cv2.GaussianBlur(np.cbrt(sim_y), (0, 0), sigma)
     sh, sw = template.shape
-    grey = cv2.LUT(photo_rgb, _SRGB_TO_LINEAR) @ _LUMA
+    grey = cv2.LUT(photo_rgb, SRGB_CODE_TO_LINEAR) @ _LUMA
     moving, _ = _rectify(grey, mapping, (sh + 2 * margin, sw + 2 * margin), 1.0 / e, offset=margin)
     fired = cv2.resize(burn.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) if e < 1.0 else burn
     r = max(1, int(round(_WHITE_MARGIN_MM / (px_mm / e))))
@@ -580,8 +578,8 @@ def _refine_by_tiles(gray: np.ndarray, sim_rgb: np.ndarray, mapping: Mapping, px
     """
     shrink = min(1.0, 1.5 / max(per_px, 1e-6))
     small = gray if shrink == 1.0 else cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    photo_grey = cv2.LUT(small, _SRGB_TO_LINEAR)
-    sim_grey = cv2.LUT(sim_rgb, _SRGB_TO_LINEAR) @ _LUMA
+    photo_grey = cv2.LUT(small, SRGB_CODE_TO_LINEAR)
+    sim_grey = cv2.LUT(sim_rgb, SRGB_CODE_TO_LINEAR) @ _LUMA
     fine = (max(0.6, 0.5 / max(per_px, 1e-6)), 64)
     coarse = (max(1.0, _LOWPASS_MM / px_mm), 128)
     used = 0
@@ -1049,8 +1047,8 @@ def read_burn_photo(
     gh, gw = max(1, int(round(h * f))), max(1, int(round(w * f)))
     f = gw / w
     grid_mm = px_mm / f
-    photo_lin, _ = _rectify(rgb, mapping, (gh, gw), 1.0 / f, lut=_SRGB_TO_LINEAR)  # in decoded pixels
-    sim_lin = cv2.LUT(sim, _SRGB_TO_LINEAR)
+    photo_lin, _ = _rectify(rgb, mapping, (gh, gw), 1.0 / f, lut=SRGB_CODE_TO_LINEAR)  # in decoded pixels
+    sim_lin = cv2.LUT(sim, SRGB_CODE_TO_LINEAR)
     if f < 1.0:
         sim_lin = cv2.resize(sim_lin, (gw, gh), interpolation=cv2.INTER_AREA)
         fired_grid = cv2.resize(burn.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA) > 0
@@ -1068,7 +1066,7 @@ def read_burn_photo(
     # Clipping is judged on the bare surface, or where there is little of it, on the preview's lightest 5 %.
     light = bare if bare.sum() >= 200 else interior & (sim_y >= np.percentile(sim_y[interior], 95))
     if light.any():
-        clipped = float((photo_lin[light].max(axis=1) >= _SRGB_TO_LINEAR[_CLIP_LEVEL]).mean())
+        clipped = float((photo_lin[light].max(axis=1) >= SRGB_CODE_TO_LINEAR[_CLIP_LEVEL]).mean())
         if clipped > _MAX_CLIPPED:
             raise BurnPhotoRefused(
                 "clipped",

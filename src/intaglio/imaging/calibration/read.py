@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 from scipy.optimize import least_squares
 
 from intaglio.imaging.artwork import Calibration
-from intaglio.imaging.artwork.tone import linear_to_srgb, srgb_to_linear
+from intaglio.imaging.artwork.tone import SRGB_CODE_TO_LINEAR, linear_to_srgb, srgb_to_linear
 from intaglio.imaging.calibration.lens import Mapping, radial_search, undistort
 from intaglio.imaging.memory import cv2_decode_bytes, reserve_decode, reserve_image_memory
 
@@ -390,10 +390,7 @@ def _tilt_deg(mapping: Mapping, card_shape: tuple[int, int]) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # Photometry
 
-_SRGB_TO_LINEAR = np.array(
-    [(v / 12.92) if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in np.arange(256) / 255.0], dtype=np.float32
-)
-_SRGB_TO_LINEAR16 = np.round(_SRGB_TO_LINEAR.astype(np.float64) * 65535).astype(np.uint16)
+_SRGB_TO_LINEAR16 = np.round(SRGB_CODE_TO_LINEAR.astype(np.float64) * 65535).astype(np.uint16)
 _FINE_LEVELS = 16  # steps per 8-bit level of the table for encoded values between the levels
 _SRGB_FINE_TO_LINEAR16 = np.round(
     65535 * srgb_to_linear(np.arange(255 * _FINE_LEVELS + 1) / (255.0 * _FINE_LEVELS))
@@ -499,7 +496,7 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
     gx, gy = np.arange(w) / w - 0.5, np.arange(h) / h - 0.5
     samples = image[ys, xs].astype(np.float64)
     white = np.empty_like(image)
-    smooth_g = None
+    span = 0.0
     for c in range(image.shape[2]):
         v = samples[:, c]
         finite = np.isfinite(v) & (v > 0)
@@ -520,10 +517,9 @@ def _fit_white(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
         surface = sum(
             np.outer(gy**j, sum(coef[t] * gx**i for t, (i, jj) in enumerate(powers) if jj == j)) for j in range(3)
         )
-        if c == 1:
-            smooth_g = surface
+        if c == 1:  # green, the light's unevenness
+            span = float(np.exp(surface.max() - surface.min()) - 1.0)
         white[:, :, c] = np.exp((surface + rows[:, None]).astype(np.float32))
-    span = float(np.exp(smooth_g.max() - smooth_g.min()) - 1.0) if smooth_g is not None else 0.0
     return white, span
 
 
@@ -729,18 +725,16 @@ def _coverage_curves(
 def _fit_diameter(
     darkness: np.ndarray,
     curves: np.ndarray,
-    weights: np.ndarray | None = None,
-    coverage_at: Callable[[float], np.ndarray] | None = None,
+    weights: np.ndarray,
+    coverage_at: Callable[[float], np.ndarray],
 ) -> tuple[float, float, float]:
     """Diameter, mark darkness and RMS misfit (coverage units) for darkness ≈ D · coverage(diameter).
 
-    `curves` holds each patch's coverage at each of `_DIAMETERS` (rows: diameters); `weights` (one per patch, by
-    default equal) weigh each patch's squared misfit. The diameter falls between the grid's steps; `coverage_at`
-    (the patches' coverage at any diameter) gives the darkness and misfit there: at the nearest step instead, the
-    darkness of thin marks is off by up to a third of a per cent, and every step of the tone response with it.
+    `curves` holds each patch's coverage at each of `_DIAMETERS` (rows: diameters); `weights` (one per patch) weigh
+    each patch's squared misfit. The diameter falls between the grid's steps; `coverage_at` (the patches' coverage at
+    any diameter) gives the darkness and misfit there: at the nearest step instead, the darkness of thin marks is off
+    by up to a third of a per cent, and every step of the tone response with it.
     """
-    if weights is None:
-        weights = np.ones(darkness.size)
     num = curves @ (weights * darkness)
     den = (weights * curves**2).sum(axis=1)
     dark = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
@@ -752,10 +746,6 @@ def _fit_diameter(
         denom = a - 2 * b + c
         if denom > 0:
             d += 0.5 * (a - c) / denom * float(_DIAMETERS[1] - _DIAMETERS[0])
-    if coverage_at is None:
-        mark = float(dark[i])
-        residual = float(np.sqrt(sse[i] / weights.sum())) / max(mark, 1e-6)
-        return d, mark, residual
     at = coverage_at(d)
     den = float((weights * at**2).sum())
     mark = float((weights * at * darkness).sum()) / den if den > 0 else 0.0
@@ -929,7 +919,7 @@ def read_card(
     # Clipping, on the unburned card.
     white_mask = _white_mask(layout, burn_map, px_mm, shape, clearance_mm=1.0)
     white_vals = rectified[white_mask]
-    clip_linear = _SRGB_TO_LINEAR[_CLIP_LEVEL]
+    clip_linear = SRGB_CODE_TO_LINEAR[_CLIP_LEVEL]
     clipped = float((np.nan_to_num(white_vals, nan=0.0).max(axis=1) >= clip_linear).mean()) if white_vals.size else 0.0
     if clipped > _MAX_CLIPPED:
         raise CardRefused(

@@ -1295,18 +1295,23 @@ def type_features(feats: dict) -> np.ndarray | None:
     return np.array([float(derived.get(k, feats.get(k, 0.0)) or 0.0) for k in TYPE_FEATURES], np.float64)
 
 
+def type_probabilities(model: dict, x: np.ndarray) -> np.ndarray:
+    """Each type's probability (columns: ``model["classes"]``) for each row of features `x` (`type_features`)
+    under a learned type model (`type_model.MODEL`'s shape): softmax of ``coef @ ((x - mean) / scale) + intercept``."""
+    z = (np.atleast_2d(x) - np.asarray(model["mean"])) / np.asarray(model["scale"])
+    logits = z @ np.asarray(model["coef"]).T + np.asarray(model["intercept"])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def _learned_type(feats: dict) -> dict | None:
     """The type as the learned model (`type_model.MODEL`) reads the shape measurements: the most probable type and
-    its probability as the raw confidence; None when there is no model or nothing was measured (the rules' answer
-    stands)."""
+    its probability as the raw confidence; None when nothing was measured (the rules' answer stands)."""
     model = type_model.MODEL
     x = type_features(feats)
-    if x is None or not model:
+    if x is None:
         return None
-    z = (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
-    logits = np.asarray(model["coef"]) @ z + np.asarray(model["intercept"])
-    p = np.exp(logits - logits.max())
-    p /= p.sum()
+    p = type_probabilities(model, x)[0]
     best = int(p.argmax())
     feats["type_probabilities"] = {c: round(float(q), 3) for c, q in zip(model["classes"], p, strict=True)}
     return _guess(model["classes"][best], float(p[best]))
@@ -1393,29 +1398,10 @@ def analyse_scene(rgb: np.ndarray) -> tuple[dict, Scene]:
 #: Platt scaling of each attribute's raw confidence: the probability that an answer is right is
 #: ``sigmoid(bias + (slope + slope_offset[answer]) * raw + offset[answer])``. Fitted on the development part of the
 #: real photo set (bench/jewellery_real_set.py); bench/jewellery_calibrate.py prints this table. An answer the fit
-#: never saw is never confident (probability 0). The ``type`` table here is the rules' own; with a learned type model
-#: (`type_model`) the table fitted with it, on cross-validated answers (bench/jewellery_train.py), replaces it.
+#: never saw is never confident (probability 0). The ``type`` table is the learned type step's (`type_model`), fitted
+#: with it on cross-validated answers (bench/jewellery_train.py).
 CALIBRATION: dict[str, dict] = {
-    "type": {
-        "bias": -0.858,
-        "slope": 1.291,
-        "offset": {
-            "bracelet": 2.38,
-            "brooch": -3.221,
-            "earrings": -0.602,
-            "necklace": 0.302,
-            "pendant": 1.59,
-            "ring": -0.492,
-        },
-        "slope_offset": {
-            "bracelet": -1.976,
-            "brooch": -1.86,
-            "earrings": 4.919,
-            "necklace": 2.042,
-            "pendant": -4.407,
-            "ring": 2.574,
-        },
-    },
+    "type": type_model.MODEL["calibration"],
     "metal": {
         "bias": -0.919,
         "slope": 3.394,
@@ -1423,29 +1409,29 @@ CALIBRATION: dict[str, dict] = {
         "slope_offset": {"mixed": 0.247, "rose_gold": 1.087, "white_metal": -0.044, "yellow_gold": 2.105},
     },
     "stones": {
-        "bias": -3.047,
-        "slope": 2.186,
+        "bias": -3.049,
+        "slope": 2.193,
         "offset": {
-            "blue": 2.068,
-            "colourless": 0.504,
-            "green": -1.679,
-            "none": 1.008,
-            "orange": -2.785,
-            "pink": 0.469,
-            "purple": 0.469,
-            "red": 0.469,
-            "yellow": 0.469,
+            "blue": 2.061,
+            "colourless": 0.5,
+            "green": -1.678,
+            "none": 1.002,
+            "orange": -2.773,
+            "pink": 0.462,
+            "purple": 0.462,
+            "red": 0.462,
+            "yellow": 0.462,
         },
         "slope_offset": {
-            "blue": -1.336,
-            "colourless": 1.744,
-            "green": 3.308,
-            "none": 0.313,
-            "orange": -2.104,
-            "pink": 0.261,
-            "purple": 0.261,
-            "red": 0.261,
-            "yellow": 0.261,
+            "blue": -1.333,
+            "colourless": 1.74,
+            "green": 3.3,
+            "none": 0.317,
+            "orange": -2.096,
+            "pink": 0.265,
+            "purple": 0.265,
+            "red": 0.265,
+            "yellow": 0.265,
         },
     },
     "shot": {
@@ -1455,8 +1441,6 @@ CALIBRATION: dict[str, dict] = {
         "slope_offset": {"cad_render": -5.818, "lifestyle": 4.448, "packshot": 2.202, "sketch": 4.448},
     },
 }
-if type_model.MODEL:  # the learned type step's answers carry the calibration fitted with it
-    CALIBRATION["type"] = type_model.MODEL["calibration"]
 #: Probability of being right at which an answer is reported at the confident level, `CONFIDENT` (0.5): answers the
 #: studio shows as sure are right at least 9 times in 10 on real product photos, the rest say "not sure".
 SURE = 0.9
